@@ -1,0 +1,137 @@
+"""Configuration for the scrutiny tracker.
+
+Everything comes from the environment. ``TRACKER_ENV`` picks the class:
+``development`` (local use, ``make run``), ``testing`` (pytest) or ``production``
+(the default, so a forgotten variable fails safe rather than open).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+# Secret keys shorter than this are refused in production.
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class UnsafeConfiguration(RuntimeError):
+    """Raised when production settings would put the data at risk."""
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    ENV_NAME = "base"
+    SERVICE_NAME = "Domestic abuse scrutiny tracker"
+    DEBUG = False
+    TESTING = False
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    # None means "a SQLite file in the instance folder", resolved in create_app().
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    ALLOW_SQLITE_IN_PRODUCTION = _env_bool("ALLOW_SQLITE_IN_PRODUCTION")
+
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "scrutiny-tracker@example.org")
+
+    # Requests larger than this are refused with a 413 page.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+
+    # Sessions: a server-side record per sign-in, see tracker/auth/sessions.py.
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
+    PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_PATH = "/"
+    REMEMBER_COOKIE_DURATION = timedelta(0)
+
+    # Failed sign-in throttling (stored in the database so it holds across workers).
+    LOGIN_THROTTLE_WINDOW = timedelta(minutes=_env_int("LOGIN_THROTTLE_WINDOW_MINUTES", 15))
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 30)
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
+
+    # Set to the number of reverse proxies in front of the app so client IPs are right.
+    TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+
+    USERS_PER_PAGE = 25
+    AUDIT_EVENTS_PER_PAGE = 50
+
+    @classmethod
+    def check(cls, settings) -> None:
+        """Refuse to start with ``settings`` (the app's final config) if unsafe for this class."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = _env_bool("FLASK_DEBUG", False)
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-secret-key-not-for-real-data"
+    # Plain HTTP on 127.0.0.1: browsers refuse __Host- and Secure cookies there.
+    SESSION_COOKIE_NAME = "tracker_session"
+    SESSION_COOKIE_SECURE = False
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-that-is-long-enough-for-tests"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or None
+    SESSION_COOKIE_NAME = "tracker_session"
+    SESSION_COOKIE_SECURE = False
+    # Most tests post forms directly; tests/test_security.py switches CSRF back on.
+    WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    @classmethod
+    def check(cls, settings) -> None:
+        if len(settings.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
+            raise UnsafeConfiguration(
+                f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} characters "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        uri = settings.get("SQLALCHEMY_DATABASE_URI") or ""
+        if uri.startswith("sqlite") and not settings.get("ALLOW_SQLITE_IN_PRODUCTION"):
+            raise UnsafeConfiguration(
+                "Production needs DATABASE_URL pointing at PostgreSQL "
+                "(set ALLOW_SQLITE_IN_PRODUCTION=1 to run on SQLite deliberately)."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    name = (name or os.environ.get("TRACKER_ENV") or "production").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise UnsafeConfiguration(f"TRACKER_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None

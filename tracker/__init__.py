@@ -1,0 +1,144 @@
+"""Domestic abuse scrutiny tracker: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g
+from flask_login import current_user
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from govuk_frontend_wtf.main import WTFormsHelpers
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import config_for
+from tracker import audit
+from tracker.extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    config_class = config_for(config_name)
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), instance_relative_config=True)
+    app.config.from_object(config_class)
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'tracker.sqlite'}"
+    config_class.check(app.config)  # production refuses to start with unsafe settings
+
+    _configure_templates(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+
+    from tracker import cli, errors, security
+
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+
+    if trusted := app.config.get("TRUSTED_PROXY_COUNT"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
+
+    from tracker.permissions import undeclared_endpoints
+
+    if missing := undeclared_endpoints(app):
+        raise RuntimeError(f"Every view must declare its permission; these do not: {', '.join(missing)}")
+    if not app.debug:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _configure_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.do")
+    from tracker import timeutil
+
+    app.jinja_env.filters["date"] = timeutil.format_date
+    app.jinja_env.filters["datetime"] = timeutil.format_datetime
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _configure_sqlite(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    WTFormsHelpers(app)
+
+    from tracker.auth.sessions import load_user_for_request
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # server-side session rows do this job
+    login_manager.user_loader(load_user_for_request)
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """Foreign keys on, and a 5 s wait on a locked database rather than an immediate error."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker.admin import bp as admin_bp
+    from tracker.auth import bp as auth_bp
+    from tracker.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.after_request
+    def commit_or_roll_back(response):
+        """The one place a request's transaction ends.
+
+        Views and operations only add and flush. A successful response commits everything;
+        an error response rolls everything back, keeping only the audit events of refusals.
+        """
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+            audit.keep_refusal_events()
+            db.session.commit()
+        return response
+
+    @app.context_processor
+    def navigation():
+        from tracker.navigation import items_for
+
+        user = current_user if current_user.is_authenticated else None
+        return {"navigation_items": items_for(user) if user else [], "service_name": app.config["SERVICE_NAME"]}
+
+    @app.teardown_request
+    def forget_kept_events(_exc):
+        g.pop("audit_events_to_keep", None)

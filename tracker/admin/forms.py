@@ -1,0 +1,134 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Regexp, ValidationError
+
+from tracker.models import Role
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email_validator(form, field):
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(field.data or "", check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError("Enter an email address in the correct format, like name@example.org") from None
+
+
+def _agency_choice(value):
+    """Coerce the posted agency id; anything that is not a number becomes 'not chosen'."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class UserDetailsForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[InputRequired(message="Enter an email address"), Length(max=254, message="Email address must be 254 characters or fewer"), _email_validator],
+    )
+    display_name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[InputRequired(message="Enter the user's full name"), Length(max=120, message="Full name must be 120 characters or fewer")],
+    )
+    role = RadioField(
+        "Role",
+        choices=ROLE_CHOICES,
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select a role")],
+        validate_choice=False,  # checked below with a plain-English message
+    )
+    agency_id = SelectField(
+        "Agency",
+        coerce=_agency_choice,
+        widget=GovSelect(),
+        validate_choice=False,
+    )
+    is_spoc = BooleanField(
+        "Single point of contact (SPOC) for their agency",
+        description="Overdue actions of the agency are escalated to its SPOCs. Partner agency officers only.",
+        widget=GovCheckboxInput(),
+    )
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency_id.choices = [("", "Select an agency")] + [(agency.id, agency.name) for agency in agencies]
+        self._agency_ids = {agency.id for agency in agencies}
+
+    def validate_role(self, field):
+        if field.data not in {value for value, _ in ROLE_CHOICES}:
+            raise ValidationError("Select a role from the list")
+
+    def validate_agency_id(self, field):
+        if field.data not in self._agency_ids:
+            raise ValidationError("Select the user's agency from the list")
+
+    def validate_is_spoc(self, field):
+        if field.data and self.role.data != Role.PARTNER.value:
+            raise ValidationError("Only partner agency officers can be a single point of contact")
+
+
+class NewUserForm(UserDetailsForm):
+    temporary_password = PasswordField(
+        "Temporary password",
+        description="Give it to the user by a secure route. They must choose their own password when they first sign in.",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter a temporary password")],
+    )
+    submit = SubmitField("Create user", widget=GovSubmitInput())
+
+
+class EditUserForm(UserDetailsForm):
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class TemporaryPasswordForm(FlaskForm):
+    temporary_password = PasswordField(
+        "Temporary password",
+        description="This signs the user out everywhere. They must choose their own password when they next sign in.",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter a temporary password")],
+    )
+    submit = SubmitField("Set temporary password", widget=GovSubmitInput())
+
+
+class AgencyForm(FlaskForm):
+    name = StringField(
+        "Agency name",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[InputRequired(message="Enter the agency's name"), Length(max=120, message="Agency name must be 120 characters or fewer")],
+    )
+    code = StringField(
+        "Short code",
+        description="2 to 12 capital letters or digits, shown in tables. For example, POL or IDVA.",
+        widget=GovTextInput(),
+        filters=[lambda value: value.strip().upper() if isinstance(value, str) else value],
+        validators=[
+            InputRequired(message="Enter a short code"),
+            Regexp(r"^[A-Z0-9]{2,12}$", message="Short code must be 2 to 12 capital letters or digits"),
+        ],
+    )
+    submit = SubmitField("Save agency", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for POST-only buttons (deactivate, reactivate): CSRF token and nothing else."""

@@ -1,0 +1,102 @@
+"""Writes for the admin area: build, flush, audit. The request commits."""
+
+from __future__ import annotations
+
+from tracker import audit
+from tracker.auth import passwords, sessions, throttle
+from tracker.extensions import db
+from tracker.models import Agency, Role, User
+
+
+def create_user(*, email: str, display_name: str, role: str, agency: Agency, is_spoc: bool,
+                temporary_password: str) -> User:
+    user = User(
+        email=email.strip().lower(),
+        display_name=display_name.strip(),
+        role=Role(role),
+        agency=agency,
+        is_spoc=is_spoc and Role(role) == Role.PARTNER,
+        active=True,
+        password_hash=passwords.hash_password(temporary_password),
+        must_change_password=True,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user_created", user, detail=f"role={user.role} agency={agency.code} spoc={user.is_spoc}")
+    return user
+
+
+def update_user(user: User, *, email: str, display_name: str, role: str, agency: Agency, is_spoc: bool) -> list[str]:
+    """Apply the changes; a new role or agency ends the user's sessions. Returns what changed."""
+    new_role = Role(role)
+    new_values = {
+        "email": email.strip().lower(),
+        "display_name": display_name.strip(),
+        "role": new_role,
+        "agency_id": agency.id,
+        "is_spoc": is_spoc and new_role == Role.PARTNER,
+    }
+    changed = [field for field, value in new_values.items() if getattr(user, field) != value]
+    if not changed:
+        return []
+    details = []
+    if "role" in changed:
+        details.append(f"role {user.role}->{new_role}")
+    if "agency_id" in changed:
+        details.append(f"agency {user.agency.code}->{agency.code}")
+    details += [field for field in changed if field not in {"role", "agency_id"}]
+    for field, value in new_values.items():
+        setattr(user, field, value)
+    user.agency = agency
+    if {"role", "agency_id"} & set(changed):
+        sessions.end_all_sessions(user, "role or agency changed")
+    db.session.flush()
+    audit.record("user_updated", user, detail="changed: " + ", ".join(details))
+    return changed
+
+
+def set_user_active(user: User, active: bool) -> None:
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        sessions.end_all_sessions(user, "deactivated")
+    db.session.flush()
+    audit.record("user_reactivated" if active else "user_deactivated", user)
+
+
+def set_temporary_password(user: User, temporary_password: str) -> None:
+    user.password_hash = passwords.hash_password(temporary_password)
+    user.must_change_password = True
+    sessions.end_all_sessions(user, "temporary password set")
+    throttle.clear_failures(user.email)
+    db.session.flush()
+    audit.record("temporary_password_set", user)
+
+
+def create_agency(*, name: str, code: str) -> Agency:
+    agency = Agency(name=name.strip(), code=code.strip().upper(), active=True)
+    db.session.add(agency)
+    db.session.flush()
+    audit.record("agency_created", agency, detail=f"code={agency.code}")
+    return agency
+
+
+def update_agency(agency: Agency, *, name: str, code: str) -> list[str]:
+    new_values = {"name": name.strip(), "code": code.strip().upper()}
+    changed = [field for field, value in new_values.items() if getattr(agency, field) != value]
+    if changed:
+        old_code = agency.code
+        for field, value in new_values.items():
+            setattr(agency, field, value)
+        db.session.flush()
+        audit.record("agency_updated", agency, detail=f"changed: {', '.join(changed)} (was {old_code})")
+    return changed
+
+
+def set_agency_active(agency: Agency, active: bool) -> None:
+    if agency.active == active:
+        return
+    agency.active = active
+    db.session.flush()
+    audit.record("agency_reactivated" if active else "agency_deactivated", agency)

@@ -1,0 +1,210 @@
+"""Admin area: users, agencies and the audit log. Thin views: parse, authorise, call, render."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.admin import bp, forms, operations, queries
+from tracker.auth import passwords
+from tracker.permissions import Capability, requires
+
+
+def _page_number() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _user_or_404(user_id: int):
+    user = queries.user_by_id(user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _agency_or_404(agency_id: int):
+    agency = queries.agency_by_id(agency_id)
+    if agency is None:
+        abort(404)
+    return agency
+
+
+def _agency_choices_for(user=None):
+    """Active agencies, plus the user's current one even if it has since been deactivated."""
+    agencies = queries.active_agencies()
+    if user is not None and user.agency not in agencies:
+        agencies.append(user.agency)
+    return agencies
+
+
+# Users ------------------------------------------------------------------------------------
+
+@bp.route("/users")
+@requires(Capability.MANAGE_USERS)
+def users():
+    filters, ignored = queries.UserFilters.from_args(request.args)
+    if ignored:
+        flash(f"Some filters were not understood and have been ignored: {', '.join(ignored)}.", "info")
+    page = queries.users_page(filters, _page_number(), current_app.config["USERS_PER_PAGE"])
+    return render_template("admin/users.html", page=page, filters=filters, agencies=queries.all_agencies())
+
+
+def _check_user_form(form, *, except_user_id=None) -> bool:
+    """Checks that need the database, added as field errors."""
+    ok = True
+    if queries.email_taken(form.email.data, except_user_id=except_user_id):
+        form.email.errors.append("A user with this email address already exists")
+        ok = False
+    password_field = getattr(form, "temporary_password", None)
+    if password_field is not None:
+        if problem := passwords.password_problem(password_field.data, email=form.email.data, name=form.display_name.data):
+            password_field.errors.append(problem)
+            ok = False
+    return ok
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Capability.MANAGE_USERS)
+def new_user():
+    form = forms.NewUserForm(agencies=queries.active_agencies())
+    if form.validate_on_submit() and _check_user_form(form):
+        user = operations.create_user(
+            email=form.email.data,
+            display_name=form.display_name.data,
+            role=form.role.data,
+            agency=queries.agency_by_id(form.agency_id.data),
+            is_spoc=form.is_spoc.data,
+            temporary_password=form.temporary_password.data,
+        )
+        flash(f"User {user.display_name} created. They must choose a new password when they first sign in.", "success")
+        return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires(Capability.MANAGE_USERS)
+def user(user_id: int):
+    user = _user_or_404(user_id)
+    form = forms.EditUserForm(obj=user, agencies=_agency_choices_for(user))
+    if request.method == "GET":
+        form.role.data = user.role.value
+    if form.validate_on_submit() and _check_user_form(form, except_user_id=user.id):
+        if user.id == current_user.id and form.role.data != user.role.value:
+            form.role.errors.append("You cannot change your own role. Ask another administrator")
+        else:
+            changed = operations.update_user(
+                user,
+                email=form.email.data,
+                display_name=form.display_name.data,
+                role=form.role.data,
+                agency=queries.agency_by_id(form.agency_id.data),
+                is_spoc=form.is_spoc.data,
+            )
+            flash("Changes saved." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user.html", user=user, form=form, confirm=forms.ConfirmForm())
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@requires(Capability.MANAGE_USERS)
+def user_password(user_id: int):
+    user = _user_or_404(user_id)
+    form = forms.TemporaryPasswordForm()
+    if form.validate_on_submit():
+        if problem := passwords.password_problem(form.temporary_password.data, email=user.email, name=user.display_name):
+            form.temporary_password.errors.append(problem)
+        else:
+            operations.set_temporary_password(user, form.temporary_password.data)
+            flash(f"Temporary password set for {user.display_name}. They have been signed out everywhere.", "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user_password.html", user=user, form=form)
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@requires(Capability.MANAGE_USERS)
+def deactivate_user(user_id: int):
+    user = _user_or_404(user_id)
+    if user.id == current_user.id:
+        flash("You cannot deactivate your own account. Ask another administrator.", "error")
+    else:
+        operations.set_user_active(user, False)
+        flash(f"{user.display_name} has been deactivated and signed out everywhere.", "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@requires(Capability.MANAGE_USERS)
+def reactivate_user(user_id: int):
+    user = _user_or_404(user_id)
+    operations.set_user_active(user, True)
+    flash(f"{user.display_name} has been reactivated.", "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+# Agencies ---------------------------------------------------------------------------------
+
+def _check_agency_form(form, *, except_agency_id=None) -> bool:
+    clash = queries.agency_clash(form.name.data, form.code.data, except_agency_id=except_agency_id)
+    if clash["name"]:
+        form.name.errors.append("An agency with this name already exists")
+    if clash["code"]:
+        form.code.errors.append("Another agency already uses this short code")
+    return not (clash["name"] or clash["code"])
+
+
+@bp.route("/agencies")
+@requires(Capability.MANAGE_AGENCIES)
+def agencies():
+    return render_template("admin/agencies.html", rows=queries.agencies_with_user_counts())
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@requires(Capability.MANAGE_AGENCIES)
+def new_agency():
+    form = forms.AgencyForm()
+    if form.validate_on_submit() and _check_agency_form(form):
+        agency = operations.create_agency(name=form.name.data, code=form.code.data)
+        flash(f"Agency {agency.name} created.", "success")
+        return redirect(url_for("admin.agencies"))
+    return render_template("admin/agency_form.html", form=form, agency=None)
+
+
+@bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+@requires(Capability.MANAGE_AGENCIES)
+def agency(agency_id: int):
+    agency = _agency_or_404(agency_id)
+    form = forms.AgencyForm(obj=agency)
+    if form.validate_on_submit() and _check_agency_form(form, except_agency_id=agency.id):
+        changed = operations.update_agency(agency, name=form.name.data, code=form.code.data)
+        flash("Changes saved." if changed else "Nothing was changed.", "success")
+        return redirect(url_for("admin.agencies"))
+    return render_template("admin/agency_form.html", form=form, agency=agency, confirm=forms.ConfirmForm())
+
+
+@bp.route("/agencies/<int:agency_id>/deactivate", methods=["POST"])
+@requires(Capability.MANAGE_AGENCIES)
+def deactivate_agency(agency_id: int):
+    agency = _agency_or_404(agency_id)
+    operations.set_agency_active(agency, False)
+    flash(f"{agency.name} has been deactivated. It can no longer be chosen for new users.", "success")
+    return redirect(url_for("admin.agencies"))
+
+
+@bp.route("/agencies/<int:agency_id>/reactivate", methods=["POST"])
+@requires(Capability.MANAGE_AGENCIES)
+def reactivate_agency(agency_id: int):
+    agency = _agency_or_404(agency_id)
+    operations.set_agency_active(agency, True)
+    flash(f"{agency.name} has been reactivated.", "success")
+    return redirect(url_for("admin.agencies"))
+
+
+# Audit log --------------------------------------------------------------------------------
+
+@bp.route("/audit")
+@requires(Capability.READ_AUDIT_LOG)
+def audit_log():
+    actions = queries.audit_actions()
+    action = request.args.get("action", "")
+    if action and action not in actions:
+        flash("That kind of event was not understood and has been ignored.", "info")
+        action = ""
+    page = queries.audit_page(_page_number(), current_app.config["AUDIT_EVENTS_PER_PAGE"], action)
+    return render_template("admin/audit.html", page=page, actions=actions, action=action)

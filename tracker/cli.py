@@ -1,0 +1,65 @@
+"""flask --app tracker <command>: administration commands."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.extensions import db
+
+
+def register(app) -> None:
+    app.cli.add_command(create_admin)
+    app.cli.add_command(seed_demo_command)
+
+
+@click.command("create-admin")
+@click.option("--email", prompt="Email address", help="The administrator's email address.")
+@click.option("--name", "display_name", prompt="Full name", help="The administrator's full name.")
+@click.option("--agency-code", default="POL", show_default=True,
+              help="Short code of the administrator's agency; created if it does not exist.")
+@click.option("--agency-name", default="Police", show_default=True,
+              help="Name for the agency if it has to be created.")
+@click.option("--password", envvar="TRACKER_ADMIN_PASSWORD", prompt=True, hide_input=True,
+              confirmation_prompt=True,
+              help="Prompted for if not given; for scripts, set TRACKER_ADMIN_PASSWORD instead of this flag.")
+def create_admin(email, display_name, agency_code, agency_name, password):
+    """Create an administrator account (or fail if the email address is taken)."""
+    from tracker import audit
+    from tracker.admin import operations, queries
+    from tracker.auth.passwords import password_problem
+    from tracker.models import Agency, Role
+
+    email = email.strip().lower()
+    if queries.email_taken(email):
+        raise click.ClickException(f"A user with the email address {email} already exists.")
+    if problem := password_problem(password, email=email, name=display_name):
+        raise click.ClickException(problem + ".")
+    agency = db.session.scalar(select(Agency).where(Agency.code == agency_code.upper()))
+    if agency is None:
+        agency = operations.create_agency(name=agency_name, code=agency_code)
+    user = operations.create_user(
+        email=email, display_name=display_name, role=Role.ADMIN.value, agency=agency, is_spoc=False,
+        temporary_password=password,
+    )
+    # Chosen by the administrator at the prompt, so it is not a temporary password.
+    user.must_change_password = False
+    audit.record("admin_created_from_command_line", user, detail="via flask create-admin")
+    db.session.commit()
+    click.echo(f"Administrator {email} created.")
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Load demo agencies and accounts (development only; does nothing if already loaded)."""
+    from tracker.demo import DEMO_PASSWORD, seed_demo
+
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("seed-demo refuses to run in production (TRACKER_ENV=production).")
+    created = seed_demo()
+    db.session.commit()
+    if created:
+        click.echo(f"Demo data loaded. Every demo account's password is {DEMO_PASSWORD}")
+    else:
+        click.echo("Demo data is already loaded; nothing changed.")

@@ -1,0 +1,46 @@
+"""Error pages: plain words, a reference id for 500s, never a stack trace."""
+
+import logging
+import secrets
+
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+PAGES = {
+    400: ("There is a problem with your request", "Go back, reload the page and try again."),
+    403: ("You do not have permission to see this page", "If you think you should, ask your administrator."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you followed a link, the page may have been removed or you may not have access to it."),
+    405: ("That action is not possible here", "Go back and use the buttons on the page."),
+    413: ("What you sent is too large", "Send less at a time, or shorten the text, and try again."),
+    429: ("Too many requests", "Wait a few minutes and try again."),
+    500: ("Sorry, there is a problem with the service", "Try again later. If it keeps happening, contact your administrator and give them the reference below."),
+}
+
+
+def render_error(status: int, reference: str | None = None):
+    title, advice = PAGES.get(status, PAGES[500])
+    return render_template("errors/error.html", status=status, title=title, advice=advice, reference=reference), status
+
+
+def register(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render_error(400)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code in PAGES and error.code != 500:
+            return render_error(error.code)
+        if error.code and error.code < 500:
+            return render_error(400)
+        return server_error(error)
+
+    @app.errorhandler(InternalServerError)
+    @app.errorhandler(Exception)
+    def server_error(error):
+        reference = secrets.token_hex(4).upper()
+        log.exception("Unhandled error, reference %s", reference, exc_info=error)
+        return render_error(500, reference)

@@ -1,0 +1,22 @@
+"""The service navigation, by role."""
+
+from flask import request, url_for
+
+from tracker.permissions import Capability, can
+
+# (label, endpoint, capability needed, endpoint prefix that marks the item as current)
+ITEMS = [
+    ("Home", "main.home", Capability.SIGNED_IN, "main.home"),
+    ("Users", "admin.users", Capability.MANAGE_USERS, "admin.user"),
+    ("Agencies", "admin.agencies", Capability.MANAGE_AGENCIES, "admin.agenc"),
+    ("Audit log", "admin.audit_log", Capability.READ_AUDIT_LOG, "admin.audit"),
+]
+
+
+def items_for(user) -> list[dict]:
+    endpoint = request.endpoint or ""
+    return [
+        {"text": label, "href": url_for(target), "active": endpoint.startswith(prefix)}
+        for label, target, capability, prefix in ITEMS
+        if can(user, capability)
+    ]

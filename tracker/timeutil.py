@@ -1,0 +1,59 @@
+"""Time helpers: store UTC, show Europe/London."""
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database.
+
+    SQLite has no time zones, so values come back naive; this type refuses naive input and
+    hands back aware UTC datetimes everywhere, so comparisons never mix the two.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def london(value: datetime | None) -> datetime | None:
+    return value.astimezone(LONDON) if value is not None else None
+
+
+def format_date(value) -> str:
+    """25 November 2026."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = london(value)
+    return f"{value.day} {value:%B %Y}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    """25 November 2026 at 10:00."""
+    if value is None:
+        return ""
+    local = london(value)
+    return f"{format_date(local)} at {local:%H:%M}"
