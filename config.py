@@ -102,6 +102,8 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
     # Most tests post forms directly; tests/test_security.py switches CSRF back on.
     WTF_CSRF_ENABLED = False
+    # Cheap argon2id so the suite can sign in hundreds of times; never used outside tests.
+    ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
 class ProductionConfig(Config):

@@ -85,10 +85,18 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Sign in to continue."
-    login_manager.login_message_category = "info"
     login_manager.session_protection = None  # server-side session rows do this job
     login_manager.user_loader(load_user_for_request)
+    login_manager.unauthorized_handler(_send_to_sign_in)
+
+
+def _send_to_sign_in():
+    from flask import flash, redirect, request, url_for
+
+    if g.get("session_expired"):
+        flash("Your session ended because of inactivity or its time limit. Sign in again to continue.", "info")
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.sign_in", next=target))
 
 
 def _configure_sqlite(app: Flask) -> None:

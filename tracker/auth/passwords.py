@@ -7,11 +7,12 @@ common, built on the service's own words, or made of the user's e-mail address o
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -23,24 +24,35 @@ SERVICE_WORDS = {
     "agency", "meeting", "demo",
 }
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the e-mail address is unknown, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
+@lru_cache(maxsize=4)
+def _hasher_with(parameters: tuple) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(**dict(parameters))  # argon2id
+    # Verified against when the e-mail address is unknown, so both paths take the same time.
+    dummy_hash = hasher.hash("not-a-real-password-only-for-timing")
+    return hasher, dummy_hash
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """argon2id with the library's recommended parameters, unless the config says otherwise
+    (the test configuration uses cheap ones so hundreds of sign-ins stay fast)."""
+    parameters = current_app.config.get("ARGON2_PARAMETERS") if has_app_context() else None
+    return _hasher_with(tuple(sorted((parameters or {}).items())))
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher, dummy_hash = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy_hash, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher()[0].check_needs_rehash(password_hash)
 
 
 @cache

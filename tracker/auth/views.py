@@ -1,4 +1,4 @@
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from tracker.auth import bp, operations, passwords
@@ -27,7 +27,7 @@ def sign_in():
             if result.user.must_change_password:
                 return redirect(url_for("auth.change_password", next=destination))
             return redirect(destination)
-    return render_template("auth/sign_in.html", form=form, session_ended=g.get("session_expired"))
+    return render_template("auth/sign_in.html", form=form)
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -1,0 +1,55 @@
+# Domestic abuse scrutiny tracker — the commands a new developer needs.
+#   make run    set up and serve the app on http://127.0.0.1:5000 with demo data (SQLite)
+#   make test   set up and run the whole test suite (SQLite; browser tests need Chromium)
+#   make test-postgres   the same suite against PostgreSQL on 127.0.0.1:5432
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := TRACKER_ENV=development $(BIN)/flask --app tracker
+PG_TEST_DB ?= tracker_test
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
+.PHONY: run test test-postgres test-e2e install vendor-govuk clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+# axe-core for the browser tests' accessibility checks; skipped (tests then skip) without npm.
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --silent --prefix tests/e2e; else echo "npm not found: browser accessibility checks will be skipped"; fi
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install $(AXE)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install $(AXE)
+	psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $(PG_TEST_DB)" -c "CREATE DATABASE $(PG_TEST_DB)"
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+test-e2e: install $(AXE)
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+# Rebuild the vendored GOV.UK Frontend (see tracker/static/govuk/README.md).
+GOVUK_FRONTEND_VERSION ?= 6.3.0
+vendor-govuk:
+	rm -rf /tmp/govuk-vendor && mkdir -p /tmp/govuk-vendor
+	cp tracker/static/govuk/arial.scss /tmp/govuk-vendor/
+	cd /tmp/govuk-vendor && npm init -y >/dev/null && npm install --silent govuk-frontend@$(GOVUK_FRONTEND_VERSION) sass@1
+	cd /tmp/govuk-vendor && npx sass --pkg-importer=node --style=compressed --no-source-map arial.scss govuk-frontend.min.css
+	cp /tmp/govuk-vendor/govuk-frontend.min.css tracker/static/govuk/
+	cp /tmp/govuk-vendor/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js tracker/static/govuk/
+	echo $(GOVUK_FRONTEND_VERSION) > tracker/static/govuk/VERSION
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache tests/e2e/node_modules tests/e2e/artefacts

@@ -1,0 +1,266 @@
+"""Signing in and out, sessions, throttling, passwords."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import PASSWORD, error_messages, get_page, parse, sign_in, summary_errors, text_of
+from tracker.extensions import db
+from tracker.models import AuditEvent, LoginFailure, User, UserSession
+from tracker.timeutil import utcnow
+
+GENERIC = "Email address or password is wrong"
+
+
+def audit_actions(app):
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_anonymous_visitor_is_sent_to_sign_in_with_next(client):
+    response = client.get("/admin/users")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in?next=/admin/users"
+
+
+def test_sign_in_page_has_labelled_fields_and_no_remember_me(client):
+    page = get_page(client, "/sign-in")
+    assert text_of(page.h1) == "Sign in"
+    assert page.select_one("label[for=email]") and page.select_one("label[for=password]")
+    assert page.select_one("input#password")["type"] == "password"
+    assert not page.find(string=lambda s: s and "remember" in s.lower())
+    assert page.select_one("input[name=remember]") is None
+
+
+def test_sign_in_with_any_case_email_lands_on_home(client, make_user, app):
+    user = make_user("chair", email="Chair.Person@example.org")
+    response = sign_in(client, "  CHAIR.person@EXAMPLE.org ", user.password)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = get_page(client, "/")
+    assert "Welcome" in text_of(page.h1)
+    assert "sign_in" in audit_actions(app)
+
+
+@pytest.mark.parametrize("case", ["unknown", "wrong password", "deactivated"])
+def test_failed_sign_in_gives_one_generic_message(client, make_user, app, case):
+    user = make_user("partner", active=(case != "deactivated"))
+    email = "nobody@example.org" if case == "unknown" else user.email
+    password = "wrong password entirely" if case == "wrong password" else user.password
+    response = sign_in(client, email, password)
+    assert response.status_code == 200
+    page = parse(response)
+    assert error_messages(page) == {"email": GENERIC}
+    assert summary_errors(page) == [("#email", GENERIC)]
+    assert text_of(page.title).startswith("Error:")
+    assert client.get("/").status_code == 302  # still signed out
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LoginFailure.id))) == 1
+    assert audit_actions(app) == ["sign_in_failed"]
+
+
+def test_empty_sign_in_form_gets_field_messages(client):
+    page = parse(client.post("/sign-in", data={"email": "", "password": ""}))
+    assert error_messages(page) == {"email": "Enter your email address", "password": "Enter your password"}
+
+
+def test_account_throttled_after_repeated_failures_then_allowed_after_window(client, make_user, app):
+    user = make_user("chair")
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    for _ in range(limit):
+        assert sign_in(client, user.email, "not the password at all").status_code == 200
+    # Even the right password is not checked while throttled.
+    response = sign_in(client, user.email, user.password)
+    assert response.status_code == 429
+    page = parse(response)
+    assert "Try again in 15 minutes" in text_of(page)
+    assert client.get("/").status_code == 302
+    assert "sign_in_throttled" in audit_actions(app)
+
+    # The window slides: once the failures are older than it, the user can sign in.
+    with app.app_context():
+        for failure in db.session.scalars(select(LoginFailure)):
+            failure.at = utcnow() - app.config["LOGIN_THROTTLE_WINDOW"] - timedelta(seconds=1)
+        db.session.commit()
+    assert sign_in(client, user.email, user.password).status_code == 302
+
+
+def test_ip_throttled_across_many_accounts(client, app):
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 3
+    for n in range(3):
+        sign_in(client, f"guess{n}@example.org", "a wrong password here")
+    response = sign_in(client, "another@example.org", "a wrong password here")
+    assert response.status_code == 429
+
+
+def test_throttle_is_shared_through_the_database(make_user, app, database_uri):
+    """Failures recorded by one worker process count in another (here: a second app instance)."""
+    from tests.conftest import make_test_app
+
+    user = make_user("chair")
+    other_worker = make_test_app(database_uri)
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        sign_in(app.test_client(), user.email, "wrong wrong wrong")
+    assert sign_in(other_worker.test_client(), user.email, user.password).status_code == 429
+    with other_worker.app_context():
+        db.engine.dispose()
+
+
+def test_new_session_on_every_sign_in(client, make_user, app):
+    user = make_user("chair")
+    sign_in(client, user.email, user.password)
+    first_cookie = client.get_cookie("tracker_session").value
+    client.post("/sign-out")
+    sign_in(client, user.email, user.password)
+    assert client.get_cookie("tracker_session").value != first_cookie
+    with app.app_context():
+        rows = list(db.session.scalars(select(UserSession).order_by(UserSession.id)))
+    assert len(rows) == 2 and rows[0].ended_at is not None and rows[1].ended_at is None
+
+
+def test_sign_out_is_post_only_and_ends_the_session_for_replayed_cookies(client, make_user, app):
+    user = make_user("manager")
+    sign_in(client, user.email, user.password)
+    stolen = client.get_cookie("tracker_session").value
+    assert client.get("/sign-out").status_code == 405
+    response = client.post("/sign-out")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    assert client.get("/").status_code == 302
+
+    replay = app.test_client()
+    replay.set_cookie("tracker_session", stolen)
+    assert replay.get("/").status_code == 302
+    assert "sign_out" in audit_actions(app)
+
+
+def _age_session(app, **delta):
+    with app.app_context():
+        for record in db.session.scalars(select(UserSession)):
+            record.created_at -= timedelta(**delta.get("created", {}))
+            record.last_seen_at -= timedelta(**delta.get("seen", {}))
+        db.session.commit()
+
+
+def test_idle_timeout_signs_out_after_30_minutes(client, make_user, app):
+    user = make_user("chair")
+    sign_in(client, user.email, user.password)
+    _age_session(app, seen={"minutes": 29})
+    assert client.get("/").status_code == 200  # activity refreshes the idle clock
+    _age_session(app, seen={"minutes": 31})
+    response = client.get("/")
+    assert response.status_code == 302
+    page = get_page(client, response.headers["Location"])
+    assert "Your session ended" in text_of(page)
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.end_reason)) == "idle timeout"
+
+
+def test_absolute_timeout_after_12_hours_even_when_active(client, make_user, app):
+    user = make_user("chair")
+    sign_in(client, user.email, user.password)
+    _age_session(app, created={"hours": 12, "minutes": 1})
+    assert client.get("/").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.end_reason)) == "absolute timeout"
+
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/admin/users", "/admin/users"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("\\\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/%09/evil.example", "/%09/evil.example"),
+        ("/\t/evil.example", "/"),
+        (" //evil.example", "/"),
+    ],
+)
+def test_next_only_goes_to_local_paths(client, make_user, target, expected):
+    user = make_user("admin")
+    response = client.post("/sign-in", query_string={"next": target}, data={"email": user.email, "password": user.password})
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+def test_change_password_ends_other_sessions_and_keeps_this_one(client, make_user, app):
+    user = make_user("partner")
+    sign_in(client, user.email, user.password)
+    other_device = app.test_client()
+    sign_in(other_device, user.email, user.password)
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "violet kettle marching slowly",
+        "confirm_password": "violet kettle marching slowly"})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert other_device.get("/").status_code == 302
+    client.post("/sign-out")
+    assert sign_in(client, user.email, "violet kettle marching slowly").status_code == 302
+    assert "password_changed" in audit_actions(app)
+
+
+@pytest.mark.parametrize(
+    "new, confirm, field, message",
+    [
+        ("short one", "short one", "new_password", "Password must be 12 characters or more"),
+        ("x" * 129, "x" * 129, "new_password", "Password must be 128 characters or fewer"),
+        ("1qaz2wsx3edc", "1qaz2wsx3edc", "new_password", "Password is too common or too easy to guess. Try a few unrelated words together"),
+        ("password1234", "password1234", "new_password", "Password is too common or too easy to guess. Try a few unrelated words together"),
+        ("ScrutinyTracker2026!", "ScrutinyTracker2026!", "new_password", "Password must not be made of your name, email address or the name of this service"),
+        ("violet kettle marching slowly", "violet kettle marching", "confirm_password", "The passwords do not match"),
+        (PASSWORD, PASSWORD, "new_password", "Your new password must be different from your current password"),
+    ],
+)
+def test_change_password_refuses_weak_or_mismatched_passwords(client, make_user, app, new, confirm, field, message):
+    user = make_user("chair")
+    sign_in(client, user.email, user.password)
+    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new, "confirm_password": confirm})
+    assert response.status_code == 200
+    assert error_messages(parse(response)) == {field: message}
+    with app.app_context():
+        assert "password_changed" not in [e.action for e in db.session.scalars(select(AuditEvent))]
+
+
+def test_change_password_refuses_the_users_own_email(client, make_user):
+    user = make_user("chair", email="kettle.violet@example.org")
+    sign_in(client, user.email, user.password)
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "kettle.violet@example.org",
+        "confirm_password": "kettle.violet@example.org"})
+    assert error_messages(parse(response)) == {"new_password": "Password must not be your email address"}
+
+
+def test_change_password_needs_the_current_password(client, make_user):
+    user = make_user("chair")
+    sign_in(client, user.email, user.password)
+    response = client.post("/account/password", data={
+        "current_password": "not my password", "new_password": "violet kettle marching slowly",
+        "confirm_password": "violet kettle marching slowly"})
+    assert error_messages(parse(response)) == {"current_password": "Your current password is wrong"}
+
+
+def test_temporary_password_forces_a_change_before_anything_else(client, make_user, app):
+    user = make_user("partner", must_change_password=True)
+    response = sign_in(client, user.email, user.password)
+    assert response.headers["Location"].startswith("/account/password")
+    assert client.get("/").headers["Location"].startswith("/account/password")
+    page = get_page(client, "/account/password")
+    assert text_of(page.h1) == "Choose a new password"
+    client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "violet kettle marching slowly",
+        "confirm_password": "violet kettle marching slowly"})
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        assert db.session.get(User, user.id).must_change_password is False
+
+
+def test_deactivated_user_is_signed_out_at_once(client, make_user, app):
+    user = make_user("partner")
+    sign_in(client, user.email, user.password)
+    with app.app_context():
+        db.session.get(User, user.id).active = False
+        db.session.commit()
+    assert client.get("/").status_code == 302
+
