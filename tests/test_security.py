@@ -1,0 +1,147 @@
+"""Headers, CSRF, request size, error pages, cookie flags and unsafe production settings."""
+
+import pytest
+
+from config import UnsafeConfiguration
+from tests.conftest import get_page, make_test_app, parse, sign_in, text_of
+from tracker import create_app
+from tracker.permissions import public
+
+
+def test_security_headers_and_no_store_on_every_page(client, login_as):
+    anonymous = client.get("/sign-in")
+    login_as("admin")
+    for response in (anonymous, client.get("/"), client.get("/admin/users"), client.get("/does-not-exist")):
+        headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+            assert directive in csp
+        assert "unsafe-inline" not in csp
+        assert headers["Strict-Transport-Security"].startswith("max-age=")
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert headers["Cache-Control"] == "no-store"
+
+
+def test_pages_have_no_inline_script(client, login_as):
+    login_as("admin")
+    for url in ("/", "/admin/users", "/accessibility"):
+        page = get_page(client, url)
+        for script in page.find_all("script"):
+            assert script.get("src"), f"inline script on {url}"
+
+
+def test_static_assets_may_be_cached(client):
+    response = client.get("/static/govuk/govuk-frontend.min.css")
+    assert response.status_code == 200
+    assert response.headers.get("Cache-Control") != "no-store"
+
+
+@pytest.fixture
+def csrf_app(database_uri):
+    return make_test_app(database_uri, WTF_CSRF_ENABLED=True)
+
+
+def _csrf_token(client, url):
+    return parse(client.get(url)).select_one("input[name=csrf_token]")["value"]
+
+
+def test_csrf_token_is_required_for_sign_in_and_sign_out(csrf_app, make_user):
+    client = csrf_app.test_client()
+    user = make_user("chair")
+    response = client.post("/sign-in", data={"email": user.email, "password": user.password})
+    assert response.status_code == 400
+    assert text_of(parse(response).h1) == "There is a problem with your request"
+
+    token = _csrf_token(client, "/sign-in")
+    response = client.post("/sign-in", data={"email": user.email, "password": user.password, "csrf_token": token})
+    assert response.status_code == 302
+
+    # Sign-out is a state change too: without the token it is refused and the user stays signed in.
+    assert client.post("/sign-out").status_code == 400
+    assert client.post("/sign-out", data={"csrf_token": "forged"}).status_code == 400
+    assert client.get("/").status_code == 200
+    token = _csrf_token(client, "/")
+    assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_csrf_token_from_before_sign_in_is_not_reused_after(csrf_app, make_user):
+    client = csrf_app.test_client()
+    user = make_user("admin")
+    before = _csrf_token(client, "/sign-in")
+    client.post("/sign-in", data={"email": user.email, "password": user.password, "csrf_token": before})
+    after = _csrf_token(client, "/admin/users/new")
+    assert before != after
+
+
+def test_oversized_post_gets_the_413_page(client):
+    response = client.post("/sign-in", data={"email": "x@example.org", "password": "p" * (10 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert text_of(parse(response).h1) == "What you sent is too large"
+
+
+def test_unexpected_error_shows_a_reference_and_no_trace(database_uri):
+    app = make_test_app(database_uri)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @public
+    def explode():
+        raise RuntimeError("secret internal detail")
+
+    app.add_url_rule("/explode", "explode", explode)
+    response = app.test_client().get("/explode")
+    assert response.status_code == 500
+    page = parse(response)
+    assert page.select_one("[data-testid=error-reference]").get_text(strip=True)
+    assert "secret internal detail" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status, url, method", [(404, "/no-such-page", "get"), (405, "/sign-out", "get")])
+def test_error_pages_are_service_pages(client, status, url, method):
+    response = getattr(client, method)(url)
+    assert response.status_code == status
+    page = parse(response)
+    assert page.select_one(".govuk-footer") and page.h1
+
+
+def test_user_text_is_escaped(client, login_as, make_user):
+    make_user("partner", name="<script>alert(1)</script>")
+    login_as("admin")
+    response = client.get("/admin/users?status=all")
+    assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.get_data(as_text=True)
+
+
+def test_production_refuses_weak_secret_key_and_sqlite():
+    with pytest.raises(UnsafeConfiguration, match="SECRET_KEY"):
+        create_app("production", {"SECRET_KEY": "short", "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y"})
+    with pytest.raises(UnsafeConfiguration, match="PostgreSQL"):
+        create_app("production", {"SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"})
+    app = create_app("production", {"SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y"})
+    assert app.debug is False
+
+
+def test_production_session_cookie_is_host_prefixed_secure_httponly_lax(database_uri, make_user):
+    app = create_app("production", {
+        "SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": database_uri, "ALLOW_SQLITE_IN_PRODUCTION": True,
+        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
+    user = make_user("chair")
+    client = app.test_client()
+    token = parse(client.get("/sign-in", base_url="https://localhost")).select_one("input[name=csrf_token]")["value"]
+    # Over HTTPS Flask-WTF also checks the Referer is this site.
+    response = client.post("/sign-in", base_url="https://localhost", headers={"Referer": "https://localhost/sign-in"},
+                           data={"email": user.email, "password": user.password, "csrf_token": token})
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=")
+    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+        assert flag in cookie
+    assert "Domain=" not in cookie and "Expires=" in cookie  # ends by itself at the absolute limit
+    assert user.email not in cookie
+
+
+def test_unknown_environment_name_is_refused():
+    with pytest.raises(UnsafeConfiguration):
+        create_app("staging")
