@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from tracker.extensions import db
@@ -24,6 +25,7 @@ def register(app) -> None:
 @click.option("--password", envvar="TRACKER_ADMIN_PASSWORD", prompt=True, hide_input=True,
               confirmation_prompt=True,
               help="Prompted for if not given; for scripts, set TRACKER_ADMIN_PASSWORD instead of this flag.")
+@with_appcontext
 def create_admin(email, display_name, agency_code, agency_name, password):
     """Create an administrator account (or fail if the email address is taken)."""
     from tracker import audit
@@ -51,6 +53,7 @@ def create_admin(email, display_name, agency_code, agency_name, password):
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Load demo agencies and accounts (development only; does nothing if already loaded)."""
     from tracker.demo import DEMO_PASSWORD, seed_demo

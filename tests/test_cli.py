@@ -1,0 +1,63 @@
+"""flask create-admin and seed-demo."""
+
+from sqlalchemy import func, select
+
+from tests.conftest import make_test_app, sign_in
+from tracker.demo import DEMO_PASSWORD, DEMO_USERS
+from tracker.extensions import db
+from tracker.models import Agency, AuditEvent, User
+
+
+def test_create_admin_with_flags_and_environment_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", "Head.Admin@Example.org", "--name", "Head Admin"],
+        env={"TRACKER_ADMIN_PASSWORD": "granite harbour willow nine"},
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "head.admin@example.org"))
+        assert user.role == "admin" and user.agency.code == "POL" and not user.must_change_password
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "user_created")) == 1
+    assert sign_in(app.test_client(), "head.admin@example.org", "granite harbour willow nine").status_code == 302
+
+
+def test_create_admin_prompts_when_no_flags(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin"],
+        input="prompted@example.org\nPrompted Admin\ngranite harbour willow nine\ngranite harbour willow nine\n",
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(User.role).where(User.email == "prompted@example.org")) == "admin"
+
+
+def test_create_admin_refuses_weak_password_and_duplicate_email(app, make_user):
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["create-admin", "--email", "a@example.org", "--name", "A", "--password", "password1234"])
+    assert weak.exit_code != 0 and "too common" in weak.output
+    make_user("chair", email="taken@example.org")
+    taken = runner.invoke(args=["create-admin", "--email", "TAKEN@example.org", "--name", "B",
+                                "--password", "granite harbour willow nine"])
+    assert taken.exit_code != 0 and "already exists" in taken.output
+
+
+def test_seed_demo_loads_accounts_once(app):
+    runner = app.test_cli_runner()
+    assert "Demo data loaded" in runner.invoke(args=["seed-demo"]).output
+    assert "already loaded" in runner.invoke(args=["seed-demo"]).output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == len(DEMO_USERS)
+        assert db.session.scalar(select(func.count(Agency.id))) == 8
+        idva = db.session.scalar(select(User).where(User.email == "idva@example.org"))
+        assert idva.role == "partner" and idva.is_spoc and idva.agency.code == "IDVA"
+    for email, *_ in DEMO_USERS:
+        assert sign_in(app.test_client(), email, DEMO_PASSWORD).headers["Location"] == "/"
+
+
+def test_seed_demo_refuses_in_production(database_uri):
+    app = make_test_app(database_uri)
+    app.config["ENV_NAME"] = "production"
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "refuses to run in production" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0
