@@ -1,0 +1,84 @@
+"""Each demo user signs in, sees their home page and signs out; axe checks every page on the way."""
+
+import pytest
+
+from tracker.demo import DEMO_PASSWORD
+from tracker.extensions import db
+
+
+@pytest.fixture
+def demo_data(app):
+    from tracker.demo import seed_demo
+
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+
+
+def sign_in(page, base, email):
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize(
+    "email, heading_caption, nav",
+    [
+        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Users", "Agencies", "Audit log"]),
+        ("chair@example.org", "Police – Protecting Vulnerable People unit", ["Home"]),
+        ("manager@example.org", "Police – Protecting Vulnerable People unit", ["Home"]),
+        ("idva@example.org", "Independent Domestic Violence Advisor (IDVA) service", ["Home"]),
+        ("housing@example.org", "Housing – council housing options", ["Home"]),
+    ],
+)
+def test_demo_user_signs_in_and_out(live_server, page, demo_data, check_accessibility, email, heading_caption, nav):
+    name = email.split("@")[0]
+    page.goto(f"{live_server}/")
+    assert page.url.startswith(f"{live_server}/sign-in")
+    check_accessibility(page, "sign-in")
+
+    sign_in(page, live_server, email)
+    assert page.url == f"{live_server}/"
+    assert heading_caption in page.locator("h1").inner_text()
+    assert page.locator(".govuk-service-navigation__item").all_inner_texts() == nav
+    assert "OFFICIAL-SENSITIVE" in page.locator(".app-marking").inner_text()
+    check_accessibility(page, f"home-{name}")
+
+    page.get_by_role("button", name="Sign out").click()
+    assert page.url == f"{live_server}/sign-in"
+    assert "You have signed out" in page.locator(".govuk-notification-banner").inner_text()
+    page.goto(f"{live_server}/")
+    assert page.url.startswith(f"{live_server}/sign-in")
+
+
+def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo_data, check_accessibility):
+    sign_in(page, live_server, "admin@example.org")
+    page.goto(f"{live_server}/admin/users")
+    assert page.locator("[data-testid=users-table] tbody tr").count() == 5
+    check_accessibility(page, "admin-users")
+
+    page.goto(f"{live_server}/admin/users/new")
+    page.get_by_role("button", name="Create user").click()
+    assert page.locator(".govuk-error-summary").is_visible()
+    check_accessibility(page, "admin-new-user-errors")
+
+    page.goto(f"{live_server}/admin/agencies")
+    check_accessibility(page, "admin-agencies")
+
+    page.goto(f"{live_server}/admin/audit")
+    check_accessibility(page, "admin-audit")
+
+    response = page.goto(f"{live_server}/no-such-page")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "Page not found"
+    check_accessibility(page, "error-404")
+
+
+def test_sign_in_error_page_is_accessible(live_server, page, demo_data, check_accessibility):
+    page.goto(f"{live_server}/sign-in")
+    page.get_by_label("Email address").fill("admin@example.org")
+    page.get_by_label("Password", exact=True).fill("not the right password")
+    page.get_by_role("button", name="Sign in").click()
+    assert "Email address or password is wrong" in page.locator(".govuk-error-summary").inner_text()
+    check_accessibility(page, "sign-in-error")
