@@ -8,11 +8,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from tracker.models import Role
 
-ROLE_CHOICES = [(role.value, role.label) for role in Role]
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
 
 def _strip(value):
@@ -70,11 +71,13 @@ class UserDetailsForm(FlaskForm):
 
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.agency_id.choices = [("", "Select an agency")] + [(agency.id, agency.name) for agency in agencies]
+        self.agency_id.choices = [SelectChoice("", "Select an agency")] + [
+            SelectChoice(agency.id, agency.name) for agency in agencies
+        ]
         self._agency_ids = {agency.id for agency in agencies}
 
     def validate_role(self, field):
-        if field.data not in {value for value, _ in ROLE_CHOICES}:
+        if field.data not in {choice.value for choice in ROLE_CHOICES}:
             raise ValidationError("Select a role from the list")
 
     def validate_agency_id(self, field):
