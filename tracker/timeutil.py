@@ -57,3 +57,8 @@ def format_datetime(value: datetime | None) -> str:
         return ""
     local = london(value)
     return f"{format_date(local)} at {local:%H:%M}"
+
+
+def london_today():
+    """Today's date in Europe/London: due dates are London dates."""
+    return datetime.now(LONDON).date()

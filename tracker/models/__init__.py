@@ -1,7 +1,15 @@
 """Every model, re-exported so Alembic's autogenerate sees them all."""
 
+from tracker.models.action import OPEN_STATUSES, Action, ActionStatus, ActionUpdate
 from tracker.models.agency import Agency
 from tracker.models.audit import AuditEvent
+from tracker.models.case import RISK_FLAGS, SCRUTINY_GRADES, Case, CaseReview, LearningTheme, RiskLevel
+from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
+from tracker.models.setting import ServiceSetting
 from tracker.models.user import LoginFailure, Role, User, UserSession
 
-__all__ = ["Agency", "AuditEvent", "LoginFailure", "Role", "User", "UserSession"]
+__all__ = [
+    "OPEN_STATUSES", "RISK_FLAGS", "SCRUTINY_GRADES", "Action", "ActionStatus", "ActionUpdate", "Agency",
+    "Attendance", "AttendanceStatus", "AuditEvent", "Case", "CaseReview", "LearningTheme", "LoginFailure",
+    "Meeting", "MeetingRole", "MeetingStatus", "RiskLevel", "Role", "ServiceSetting", "User", "UserSession",
+]

@@ -4,11 +4,12 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
 from tracker.models.agency import Agency
+from tracker.models.types import enum_type
 from tracker.timeutil import UTCDateTime, utcnow
 
 
@@ -28,10 +29,6 @@ class Role(enum.StrEnum):
         }[self]
 
 
-def _enum_values(enum_class):
-    return [member.value for member in enum_class]
-
-
 class User(UserMixin, db.Model):
     """A person who signs in. Never deleted: deactivated, so history keeps its authors."""
 
@@ -41,10 +38,7 @@ class User(UserMixin, db.Model):
     # Stored lower-cased, so uniqueness is case-insensitive on every database.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="user_role", native_enum=False, length=16, values_callable=_enum_values,
-             create_constraint=True)
-    )
+    role: Mapped[Role] = mapped_column(enum_type(Role, "user_role"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     is_spoc: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)

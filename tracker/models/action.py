@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.agency import Agency
+from tracker.models.case import CaseReview
+from tracker.models.meeting import Meeting
+from tracker.models.types import enum_type
+from tracker.models.user import User
+from tracker.timeutil import UTCDateTime, london_today, utcnow
+
+
+class ActionStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"open": "Open", "in_progress": "In progress", "completed": "Completed",
+                "cancelled": "Cancelled"}[self.value]
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (ActionStatus.COMPLETED, ActionStatus.CANCELLED)
+
+
+OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+
+class Action(db.Model):
+    """Something a meeting decided an agency will do by a date."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_agency_status_due", "owning_agency_id", "status", "due_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    case_review_id: Mapped[int | None] = mapped_column(ForeignKey("case_reviews.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    due_date: Mapped[date] = mapped_column(index=True)
+    status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus, "action_status"), default=ActionStatus.OPEN,
+                                                 index=True)
+    completion_note: Mapped[str] = mapped_column(Text, default="")
+    cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic locking: SQLAlchemy refuses to save over a row someone else changed first.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    meeting: Mapped[Meeting] = relationship(back_populates="actions")
+    case_review: Mapped[CaseReview | None] = relationship(back_populates="actions")
+    owning_agency: Mapped[Agency] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updates: Mapped[list[ActionUpdate]] = relationship(back_populates="action", order_by="ActionUpdate.id")
+
+    @property
+    def is_overdue(self) -> bool:
+        """Derived, never stored: due date passed (in London) and not closed."""
+        return not self.status.is_closed and self.due_date < london_today()
+
+    @property
+    def reference(self) -> str:
+        return f"A-{self.id:05d}"
+
+
+class ActionUpdate(db.Model):
+    """Append-only trail of an action: notes, status changes and due-date changes with reasons."""
+
+    __tablename__ = "action_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status_from: Mapped[ActionStatus | None] = mapped_column(enum_type(ActionStatus, "action_update_status_from"))
+    status_to: Mapped[ActionStatus | None] = mapped_column(enum_type(ActionStatus, "action_update_status_to"))
+    due_from: Mapped[date | None]
+    due_to: Mapped[date | None]
+    due_change_reason: Mapped[str] = mapped_column(String(500), default="")
+
+    action: Mapped[Action] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship()
