@@ -77,6 +77,8 @@ class Config:
     TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 
     USERS_PER_PAGE = 25
+    MEETINGS_PER_PAGE = 20
+    CASES_PER_PAGE = 25
     AUDIT_EVENTS_PER_PAGE = 50
 
     @classmethod

@@ -117,11 +117,15 @@ def _configure_sqlite(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from tracker.admin import bp as admin_bp
     from tracker.auth import bp as auth_bp
+    from tracker.cases import bp as cases_bp
     from tracker.main import bp as main_bp
+    from tracker.meetings import bp as meetings_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(cases_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -143,9 +147,15 @@ def _register_request_hooks(app: Flask) -> None:
     @app.context_processor
     def navigation():
         from tracker.navigation import items_for
+        from tracker.permissions import Capability, can
 
         user = current_user if current_user.is_authenticated else None
-        return {"navigation_items": items_for(user) if user else [], "service_name": app.config["SERVICE_NAME"]}
+        return {
+            "navigation_items": items_for(user) if user else [],
+            "service_name": app.config["SERVICE_NAME"],
+            # Templates show controls only to those allowed to use them; the views check again.
+            "can": lambda capability: can(current_user, Capability(capability)),
+        }
 
     @app.teardown_request
     def forget_kept_events(_exc):

@@ -7,6 +7,8 @@ from tracker.permissions import Capability, can
 # (label, endpoint, capability needed, endpoint prefix that marks the item as current)
 ITEMS = [
     ("Home", "main.home", Capability.SIGNED_IN, "main.home"),
+    ("Meetings", "meetings.meetings", Capability.READ_MEETINGS, "meetings."),
+    ("Cases", "cases.cases", Capability.READ_CASES, "cases."),
     ("Users", "admin.users", Capability.MANAGE_USERS, "admin.user"),
     ("Agencies", "admin.agencies", Capability.MANAGE_AGENCIES, "admin.agenc"),
     ("Audit log", "admin.audit_log", Capability.READ_AUDIT_LOG, "admin.audit"),

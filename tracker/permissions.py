@@ -14,21 +14,33 @@ from functools import wraps
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from tracker.models import Role, User
+from sqlalchemy import and_, or_, select, true
+
+from tracker.models import Action, Attendance, AttendanceStatus, CaseReview, Meeting, Role, User
+from tracker.models.case import case_review_agencies
 
 
 class Capability(enum.StrEnum):
     SIGNED_IN = "signed_in"  # any active, signed-in user
     MANAGE_USERS = "manage_users"
     MANAGE_AGENCIES = "manage_agencies"
+    MANAGE_SETTINGS = "manage_settings"  # confidentiality statement, learning themes
     READ_AUDIT_LOG = "read_audit_log"
+    READ_MEETINGS = "read_meetings"  # partners: only meetings their agency attended (queries scope it)
+    RECORD_MEETINGS = "record_meetings"  # schedule, attendance, case reviews, actions
+    APPROVE_MINUTES = "approve_minutes"  # approve and reopen
+    READ_CASES = "read_cases"  # partners: only cases their agency is involved in (queries scope it)
+    UPDATE_ACTIONS = "update_actions"  # partners: only their own agency's actions
 
+
+_EVERY_USER = {Capability.SIGNED_IN, Capability.READ_MEETINGS, Capability.READ_CASES}
+_CHAIR = _EVERY_USER | {Capability.RECORD_MEETINGS, Capability.APPROVE_MINUTES, Capability.UPDATE_ACTIONS}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
-    Role.CHAIR: frozenset({Capability.SIGNED_IN}),
-    Role.MANAGER: frozenset({Capability.SIGNED_IN}),
-    Role.PARTNER: frozenset({Capability.SIGNED_IN}),
+    Role.CHAIR: frozenset(_CHAIR),
+    Role.MANAGER: frozenset(_EVERY_USER),
+    Role.PARTNER: frozenset(_EVERY_USER | {Capability.UPDATE_ACTIONS}),
 }
 
 PUBLIC = "public"
@@ -89,3 +101,51 @@ def sees_every_agency(user: User) -> bool:
 def visible_agency_ids(user: User) -> set[int] | None:
     """The agencies whose data ``user`` may see; None means every agency."""
     return None if sees_every_agency(user) else {user.agency_id}
+
+
+def meeting_scope(user: User):
+    """SQL condition on Meeting: the meetings ``user`` may see.
+
+    Partners see the meetings their agency attended (someone from it was present).
+    """
+    if sees_every_agency(user):
+        return true()
+    attended = select(Attendance.meeting_id).where(
+        Attendance.agency_id == user.agency_id, Attendance.status == AttendanceStatus.PRESENT
+    )
+    return Meeting.id.in_(attended)
+
+
+def case_review_scope(user: User):
+    """SQL condition on CaseReview: inside a visible meeting, the reviews ``user`` may see.
+
+    Partners see reviews their agency is involved in or owns an action on.
+    """
+    if sees_every_agency(user):
+        return true()
+    involved = select(case_review_agencies.c.case_review_id).where(case_review_agencies.c.agency_id == user.agency_id)
+    owns_action = select(Action.case_review_id).where(
+        Action.owning_agency_id == user.agency_id, Action.case_review_id.is_not(None)
+    )
+    return and_(
+        CaseReview.meeting_id.in_(select(Meeting.id).where(meeting_scope(user))),
+        or_(CaseReview.id.in_(involved), CaseReview.id.in_(owns_action)),
+    )
+
+
+def action_scope(user: User):
+    """SQL condition on Action: partners see only their own agency's actions."""
+    if sees_every_agency(user):
+        return true()
+    return Action.owning_agency_id == user.agency_id
+
+
+def may_update_action(user: User, action: Action) -> bool:
+    return can(user, Capability.UPDATE_ACTIONS) and (
+        user.role in {Role.ADMIN, Role.CHAIR} or action.owning_agency_id == user.agency_id
+    )
+
+
+def may_cancel_action(user: User) -> bool:
+    """Only chairs (and admins) cancel actions."""
+    return user.role in {Role.ADMIN, Role.CHAIR}

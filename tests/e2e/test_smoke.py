@@ -25,11 +25,11 @@ def sign_in(page, base, email):
 @pytest.mark.parametrize(
     "email, heading_caption, nav",
     [
-        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Users", "Agencies", "Audit log"]),
-        ("chair@example.org", "Police – Protecting Vulnerable People unit", ["Home"]),
-        ("manager@example.org", "Police – Protecting Vulnerable People unit", ["Home"]),
-        ("idva@example.org", "Independent Domestic Violence Advisor (IDVA) service", ["Home"]),
-        ("housing@example.org", "Housing – council housing options", ["Home"]),
+        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases", "Users", "Agencies", "Audit log"]),
+        ("chair@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases"]),
+        ("manager@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases"]),
+        ("idva@example.org", "Independent Domestic Violence Advisor (IDVA) service", ["Home", "Meetings", "Cases"]),
+        ("housing@example.org", "Housing – council housing options", ["Home", "Meetings", "Cases"]),
     ],
 )
 def test_demo_user_signs_in_and_out(live_server, page, demo_data, check_accessibility, email, heading_caption, nav):

@@ -11,13 +11,10 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
+from tracker.forms import optional_int, strip
 from tracker.models import Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _email_validator(form, field):
@@ -29,25 +26,17 @@ def _email_validator(form, field):
         raise ValidationError("Enter an email address in the correct format, like name@example.org") from None
 
 
-def _agency_choice(value):
-    """Coerce the posted agency id; anything that is not a number becomes 'not chosen'."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class UserDetailsForm(FlaskForm):
     email = StringField(
         "Email address",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(message="Enter an email address"), Length(max=254, message="Email address must be 254 characters or fewer"), _email_validator],
     )
     display_name = StringField(
         "Full name",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(message="Enter the user's full name"), Length(max=120, message="Full name must be 120 characters or fewer")],
     )
     role = RadioField(
@@ -59,7 +48,7 @@ class UserDetailsForm(FlaskForm):
     )
     agency_id = SelectField(
         "Agency",
-        coerce=_agency_choice,
+        coerce=optional_int,
         widget=GovSelect(),
         validate_choice=False,
     )
@@ -117,7 +106,7 @@ class AgencyForm(FlaskForm):
     name = StringField(
         "Agency name",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(message="Enter the agency's name"), Length(max=120, message="Agency name must be 120 characters or fewer")],
     )
     code = StringField(

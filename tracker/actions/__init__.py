@@ -1,0 +1,1 @@
+"""Actions after they are raised: progress, status changes, due dates."""

@@ -1,0 +1,29 @@
+from flask import abort, current_app, render_template, request
+from flask_login import current_user
+
+from tracker import audit
+from tracker.cases import bp, queries
+from tracker.permissions import Capability, requires
+from tracker.timeutil import london_today
+
+
+@bp.route("/cases")
+@requires(Capability.READ_CASES)
+def cases():
+    text = " ".join((request.args.get("reference") or "").split())[:40]
+    page, stats = queries.search(current_user, text, max(1, request.args.get("page", 1, type=int) or 1),
+                          current_app.config["CASES_PER_PAGE"])
+    if text:
+        audit.record("case_search", detail=f"reference contains {text}")
+    return render_template("cases/search.html", page=page, stats=stats, text=text)
+
+
+@bp.route("/cases/<int:case_id>")
+@requires(Capability.READ_CASES)
+def case(case_id: int):
+    page = queries.case_page(current_user, case_id)
+    if page is None:
+        audit.record("case_view_refused", detail=f"case {case_id}", even_if_refused=True)
+        abort(404)
+    audit.record("case_viewed", page.case)
+    return render_template("cases/case.html", page=page, today=london_today())

@@ -1,0 +1,63 @@
+"""Form pieces shared by every area."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+from wtforms import DateField
+from wtforms.validators import StopValidation
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def optional_int(value):
+    """Coerce a posted id; anything that is not a whole number becomes None ('not chosen')."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class GovDateField(DateField):
+    """A GOV.UK date input (day, month, year) with plain-English errors, including 31/02."""
+
+    widget = GovDateInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%d %m %Y", **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        # Always three parts, so the widget can redisplay whatever was typed.
+        parts = [str(part).strip() for part in list(valuelist)[:3]]
+        parts += [""] * (3 - len(parts))
+        self.raw_data = parts
+        if not any(parts):
+            self.data = None
+            return
+        try:
+            day, month, year = (int(part) for part in parts)
+            if year < 1000:
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date, like 24 11 2026") from None
+
+
+class DateRequired:
+    """Like InputRequired, for a GovDateField: any of the three parts missing counts as missing."""
+
+    field_flags = {"required": True}
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is None and not field.process_errors:
+            field.errors[:] = []
+            raise StopValidation(self.message)

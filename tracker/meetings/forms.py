@@ -1,0 +1,284 @@
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from tracker.forms import DateRequired, GovDateField, optional_int, strip
+from tracker.models import RISK_FLAGS, SCRUTINY_GRADES, AttendanceStatus, MeetingRole, RiskLevel
+
+MAX_SERIES_WEEKS = 52
+LONG_TEXT = 5000
+
+
+def _time_of_day(form, field):
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", field.data or ""):
+        raise ValidationError("Enter a time in 24-hour format, like 10:00 or 14:30")
+
+
+def _choices(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MeetingDetailsForm(FlaskForm):
+    date = GovDateField("Date", validators=[DateRequired("Enter the date of the meeting")])
+    time = StringField(
+        "Start time", description="24-hour clock, UK time. For example, 10:00.", widget=GovTextInput(),
+        filters=[strip], validators=[InputRequired(message="Enter the start time"), _time_of_day],
+    )
+    location = StringField(
+        "Location or call link", widget=GovTextInput(), filters=[strip],
+        validators=[InputRequired(message="Enter where the meeting is held"),
+                    Length(max=200, message="Location must be 200 characters or fewer")],
+    )
+    chair_id = SelectField("Chair", coerce=optional_int, widget=GovSelect(), validate_choice=False)
+    invited_agency_ids = SelectMultipleField(
+        "Invited agencies", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False,
+    )
+
+    def __init__(self, *args, chairs=(), agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.chair_id.choices = [SelectChoice("", "Select the chair")] + [
+            SelectChoice(user.id, user.display_name) for user in chairs
+        ]
+        self._chair_ids = {user.id for user in chairs}
+        self.invited_agency_ids.choices = [SelectChoice(agency.id, agency.name) for agency in agencies]
+        self._agency_ids = {agency.id for agency in agencies}
+
+    def validate_chair_id(self, field):
+        if field.data not in self._chair_ids:
+            raise ValidationError("Select the chair from the list")
+
+    def validate_invited_agency_ids(self, field):
+        if not field.data:
+            raise ValidationError("Select at least one invited agency")
+        if any(agency_id not in self._agency_ids for agency_id in field.data):
+            raise ValidationError("Select invited agencies from the list")
+
+
+class NewMeetingForm(MeetingDetailsForm):
+    weeks = IntegerField(
+        "How many weekly meetings?",
+        description="1 for a single meeting. More creates a weekly series at the same time, place and chair.",
+        widget=GovTextInput(), default=1,
+        validators=[InputRequired(message="Enter how many weekly meetings to create"),
+                    NumberRange(min=1, max=MAX_SERIES_WEEKS,
+                                message=f"Enter a number of weeks from 1 to {MAX_SERIES_WEEKS}")],
+    )
+    submit = SubmitField("Schedule", widget=GovSubmitInput())
+
+
+class EditMeetingForm(MeetingDetailsForm):
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason", widget=GovTextArea(), filters=[strip],
+        validators=[InputRequired(message="Enter the reason"), Length(max=500, message="Reason must be 500 characters or fewer")],
+    )
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class MinutesTextForm(FlaskForm):
+    general_notes = TextAreaField("General notes", widget=GovTextArea(), filters=[strip],
+                                  validators=[Length(max=LONG_TEXT, message=f"General notes must be {LONG_TEXT} characters or fewer")])
+    any_other_business = TextAreaField("Any other business", widget=GovTextArea(), filters=[strip],
+                                       validators=[Length(max=LONG_TEXT, message=f"Any other business must be {LONG_TEXT} characters or fewer")])
+    submit = SubmitField("Save notes", widget=GovSubmitInput())
+
+
+class AttendanceForm(FlaskForm):
+    agency_id = SelectField("Agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
+    user_id = SelectField("Person (if they have an account)", coerce=optional_int, widget=GovSelect(),
+                          validate_choice=False)
+    person_name = StringField("Or their name", description="For people without an account.", widget=GovTextInput(),
+                              filters=[strip], validators=[Length(max=120, message="Name must be 120 characters or fewer")])
+    status = RadioField("Attendance", choices=_choices((s.value, s.label) for s in AttendanceStatus),
+                        widget=GovRadioInput(), validate_choice=False,
+                        validators=[InputRequired(message="Select present, apologies or absent")])
+    role = RadioField("Role in the meeting", choices=_choices((r.value, r.label) for r in MeetingRole),
+                      widget=GovRadioInput(), default=MeetingRole.MEMBER.value, validate_choice=False)
+    deputy_for = StringField("Deputising for", description="Leave blank if they are not standing in for someone.",
+                             widget=GovTextInput(), filters=[strip],
+                             validators=[Length(max=120, message="Deputising for must be 120 characters or fewer")])
+    submit = SubmitField("Add to attendance", widget=GovSubmitInput())
+
+    def __init__(self, *args, agencies=(), users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency_id.choices = [SelectChoice("", "Select an agency")] + [
+            SelectChoice(agency.id, agency.name) for agency in agencies]
+        self.user_id.choices = [SelectChoice("", "No account – type their name below")] + [
+            SelectChoice(user.id, f"{user.display_name} ({user.agency.code})") for user in users]
+        self._agency_ids = {agency.id for agency in agencies}
+        self._user_agency = {user.id: user.agency_id for user in users}
+
+    def validate_agency_id(self, field):
+        if field.data not in self._agency_ids:
+            raise ValidationError("Select an agency from the list")
+
+    def validate_user_id(self, field):
+        if field.data is None:
+            return
+        if field.data not in self._user_agency:
+            raise ValidationError("Select a person from the list")
+        if self.agency_id.data is not None and self._user_agency[field.data] != self.agency_id.data:
+            raise ValidationError("This person does not belong to the selected agency")
+
+    def validate_person_name(self, field):
+        if self.user_id.data is None and not field.data:
+            raise ValidationError("Select a person or type their name")
+
+    def validate_status(self, field):
+        if field.data not in {s.value for s in AttendanceStatus}:
+            raise ValidationError("Select present, apologies or absent")
+
+    def validate_role(self, field):
+        if field.data not in {r.value for r in MeetingRole}:
+            raise ValidationError("Select a role from the list")
+
+
+def _case_reference(form, field):
+    value = field.data or ""
+    if "\n" in value or "\r" in value:
+        raise ValidationError("Case reference must be on one line")
+    if len(value) > 40:
+        raise ValidationError("Case reference must be 40 characters or fewer")
+
+
+class AddCaseForm(FlaskForm):
+    reference = StringField(
+        "Case reference",
+        description="The crime or incident number. Never a person's name.",
+        widget=GovTextInput(), filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[InputRequired(message="Enter the case reference"), _case_reference],
+    )
+    submit = SubmitField("Add case to the agenda", widget=GovSubmitInput())
+
+
+class CaseReviewForm(FlaskForm):
+    dash_score = IntegerField(
+        "DASH risk score", description="Number of ticks on the DASH risk checklist, from 0 to 24. Leave blank if not known.",
+        widget=GovTextInput(), validators=[Optional(), NumberRange(min=0, max=24, message="DASH score must be a whole number from 0 to 24")],
+    )
+    risk_overridden = BooleanField("Set the risk level by professional judgement", widget=GovCheckboxInput())
+    risk_level = RadioField("Risk level by professional judgement",
+                            choices=_choices((r.value, r.label) for r in RiskLevel), widget=GovRadioInput(),
+                            validate_choice=False, validators=[Optional()])
+    risk_override_reason = TextAreaField("Reason for the professional judgement", widget=GovTextArea(), filters=[strip],
+                                         validators=[Length(max=500, message="Reason must be 500 characters or fewer")])
+    flags = SelectMultipleField("Risk factors", choices=_choices(RISK_FLAGS), widget=GovCheckboxesInput(),
+                                validate_choice=False)
+    agency_ids = SelectMultipleField("Agencies involved", coerce=optional_int, widget=GovCheckboxesInput(),
+                                     validate_choice=False)
+    summary = TextAreaField("Summary", widget=GovTextArea(), filters=[strip],
+                            validators=[Length(max=LONG_TEXT, message=f"Summary must be {LONG_TEXT} characters or fewer")])
+    findings = TextAreaField("Findings and discussion", widget=GovTextArea(), filters=[strip],
+                             validators=[Length(max=LONG_TEXT, message=f"Findings must be {LONG_TEXT} characters or fewer")])
+    scrutiny_grade = RadioField("Scrutiny grade", choices=_choices((str(k), f"{k} – {v}") for k, v in SCRUTINY_GRADES.items()),
+                                widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    theme_ids = SelectMultipleField("Learning themes", coerce=optional_int, widget=GovCheckboxesInput(),
+                                    validate_choice=False)
+    feedback_to_officer = TextAreaField("Feedback to the officer", widget=GovTextArea(), filters=[strip],
+                                        validators=[Length(max=LONG_TEXT, message=f"Feedback must be {LONG_TEXT} characters or fewer")])
+    submit = SubmitField("Save case review", widget=GovSubmitInput())
+
+    def __init__(self, *args, agencies=(), themes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency_ids.choices = [SelectChoice(a.id, a.name) for a in agencies]
+        self.theme_ids.choices = [SelectChoice(t.id, t.name) for t in themes]
+        self._agency_ids = {a.id for a in agencies}
+        self._theme_ids = {t.id for t in themes}
+
+    def validate_risk_level(self, field):
+        if self.risk_overridden.data:
+            if field.data not in {r.value for r in RiskLevel}:
+                raise ValidationError("Select the risk level you have judged")
+
+    def validate_risk_override_reason(self, field):
+        if self.risk_overridden.data and not field.data:
+            raise ValidationError("Enter the reason for setting the risk level by professional judgement")
+
+    def validate_flags(self, field):
+        if any(flag not in {name for name, _ in RISK_FLAGS} for flag in field.data or []):
+            raise ValidationError("Select risk factors from the list")
+
+    def validate_agency_ids(self, field):
+        if any(agency_id not in self._agency_ids for agency_id in field.data or []):
+            raise ValidationError("Select agencies from the list")
+
+    def validate_scrutiny_grade(self, field):
+        if field.data not in (None, "") and field.data not in {str(k) for k in SCRUTINY_GRADES}:
+            raise ValidationError("Select a scrutiny grade from 1 to 4")
+
+    def validate_theme_ids(self, field):
+        if any(theme_id not in self._theme_ids for theme_id in field.data or []):
+            raise ValidationError("Select learning themes from the list")
+
+
+class ActionForm(FlaskForm):
+    description = TextAreaField(
+        "What needs to happen", widget=GovTextArea(), filters=[strip],
+        validators=[InputRequired(message="Describe the action"), Length(max=2000, message="Description must be 2000 characters or fewer")],
+    )
+    owning_agency_id = SelectField("Owning agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
+    owner_id = SelectField("Named owner (optional)", coerce=optional_int, widget=GovSelect(), validate_choice=False,
+                           description="Must belong to the owning agency.")
+    due_date = GovDateField("Due date", description="For example, 27 11 2026",
+                            validators=[DateRequired("Enter the due date")])
+    submit = SubmitField("Raise action", widget=GovSubmitInput())
+
+    def __init__(self, *args, agencies=(), owners=(), today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owning_agency_id.choices = [SelectChoice("", "Select an agency")] + [
+            SelectChoice(a.id, a.name) for a in agencies]
+        self.owner_id.choices = [SelectChoice("", "No named owner – the agency's SPOC follows it up")] + [
+            SelectChoice(u.id, f"{u.display_name} ({u.agency.code})") for u in owners]
+        self._agency_ids = {a.id for a in agencies}
+        self._owner_agency = {u.id: u.agency_id for u in owners}
+        self._today = today
+
+    def validate_owning_agency_id(self, field):
+        if field.data not in self._agency_ids:
+            raise ValidationError("Select the owning agency from the list")
+
+    def validate_owner_id(self, field):
+        if field.data is None:
+            return
+        if field.data not in self._owner_agency:
+            raise ValidationError("Select the named owner from the list")
+        if self._owner_agency[field.data] != self.owning_agency_id.data:
+            raise ValidationError("The named owner must belong to the owning agency")
+
+    def validate_due_date(self, field):
+        if field.data is not None and self._today is not None and field.data < self._today:
+            raise ValidationError("Due date must be today or in the future")
+
+
+class MoveReviewForm(FlaskForm):
+    review_id = HiddenField(validators=[InputRequired()])
+    direction = HiddenField(validators=[InputRequired()])
+    # The agenda as the chair saw it; a move on a stale agenda is refused.
+    agenda = HiddenField(validators=[InputRequired()])

@@ -1,0 +1,303 @@
+"""Writes for meetings, attendance, case reviews and raising actions.
+
+Operations build objects, flush and audit; they never commit (the request does). Each refuses
+to change locked (approved or cancelled) minutes by raising MinutesLocked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+
+from tracker import audit, signals
+from tracker.extensions import db
+from tracker.models import (
+    Action,
+    ActionStatus,
+    Agency,
+    Attendance,
+    AttendanceStatus,
+    Case,
+    CaseReview,
+    LearningTheme,
+    Meeting,
+    MeetingRole,
+    MeetingStatus,
+    RISK_FLAGS,
+    RiskLevel,
+    User,
+)
+from tracker.timeutil import LONDON, utcnow
+
+
+class MinutesLocked(Exception):
+    """The meeting's minutes are approved (or the meeting cancelled): reopen them first."""
+
+
+class StaleAgenda(Exception):
+    """The agenda changed since the page was loaded."""
+
+
+def ensure_editable(meeting: Meeting) -> None:
+    if meeting.is_locked:
+        raise MinutesLocked(meeting.status)
+
+
+def london_to_utc(day: date, start: time) -> datetime:
+    """10:00 on a London calendar day, whatever the clocks are doing, as an aware UTC datetime."""
+    return datetime.combine(day, start, tzinfo=LONDON).astimezone(timezone.utc)
+
+
+def _series_starts(first_day: date, start: time, weeks: int) -> list[datetime]:
+    return [london_to_utc(first_day + timedelta(weeks=n), start) for n in range(weeks)]
+
+
+# Meetings ---------------------------------------------------------------------------------
+
+def schedule_meetings(*, first_day: date, start: time, weeks: int, location: str, chair: User,
+                      invited: list[Agency]) -> list[Meeting]:
+    meetings = []
+    for starts_at in _series_starts(first_day, start, weeks):
+        meeting = Meeting(starts_at=starts_at, location=location, chair=chair, invited_agencies=list(invited),
+                          status=MeetingStatus.SCHEDULED)
+        db.session.add(meeting)
+        meetings.append(meeting)
+    db.session.flush()
+    for meeting in meetings:
+        audit.record("meeting_scheduled", meeting,
+                     detail=f"{meeting.starts_at.isoformat()} series of {weeks}" if weeks > 1 else meeting.starts_at.isoformat())
+    return meetings
+
+
+def update_meeting(meeting: Meeting, *, day: date, start: time, location: str, chair: User,
+                   invited: list[Agency]) -> None:
+    ensure_editable(meeting)
+    starts_at = london_to_utc(day, start)
+    moved = starts_at != meeting.starts_at
+    meeting.starts_at, meeting.location, meeting.chair = starts_at, location, chair
+    meeting.invited_agencies = list(invited)
+    db.session.flush()
+    if moved:
+        refresh_repeat_flags([review.case_id for review in meeting.reviews])
+    audit.record("meeting_updated", meeting, detail=f"starts {starts_at.isoformat()}" if moved else "details")
+
+
+def cancel_meeting(meeting: Meeting, reason: str) -> None:
+    ensure_editable(meeting)
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.cancellation_reason = reason
+    db.session.flush()
+    # A cancelled meeting's reviews no longer count as earlier reviews of their cases.
+    refresh_repeat_flags([review.case_id for review in meeting.reviews])
+    audit.record("meeting_cancelled", meeting, detail=reason[:200])
+
+
+def start_meeting(meeting: Meeting, user: User) -> None:
+    ensure_editable(meeting)
+    if meeting.status == MeetingStatus.SCHEDULED:
+        meeting.status = MeetingStatus.IN_PROGRESS
+        db.session.flush()
+        audit.record("meeting_started", meeting)
+
+
+def record_statement_read(meeting: Meeting, user: User) -> None:
+    ensure_editable(meeting)
+    if meeting.statement_read_at is None:
+        meeting.statement_read_at, meeting.statement_read_by = utcnow(), user
+        if meeting.status == MeetingStatus.SCHEDULED:
+            meeting.status = MeetingStatus.IN_PROGRESS
+        db.session.flush()
+        audit.record("confidentiality_statement_read", meeting)
+
+
+def save_minutes_text(meeting: Meeting, *, general_notes: str, any_other_business: str) -> None:
+    ensure_editable(meeting)
+    meeting.general_notes, meeting.any_other_business = general_notes, any_other_business
+    db.session.flush()
+    audit.record("minutes_text_updated", meeting)
+
+
+def approve_minutes(meeting: Meeting, user: User) -> None:
+    ensure_editable(meeting)
+    meeting.status = MeetingStatus.APPROVED
+    meeting.approved_at, meeting.approved_by = utcnow(), user
+    db.session.flush()
+    audit.record("minutes_approved", meeting, detail=f"revision {meeting.minutes_revision}")
+    signals.minutes_approved.send(meeting, meeting=meeting, approved_by=user)
+
+
+def reopen_minutes(meeting: Meeting, reason: str) -> None:
+    if meeting.status != MeetingStatus.APPROVED:
+        raise ValueError("only approved minutes can be reopened")
+    meeting.status = MeetingStatus.IN_PROGRESS
+    meeting.minutes_revision += 1
+    meeting.approved_at = meeting.approved_by = None
+    db.session.flush()
+    audit.record("minutes_reopened", meeting, detail=f"now revision {meeting.minutes_revision}: {reason[:200]}")
+
+
+# Attendance -------------------------------------------------------------------------------
+
+def add_attendance(meeting: Meeting, *, agency: Agency, user: User | None, person_name: str,
+                   status: str, role: str, deputy_for: str) -> Attendance:
+    ensure_editable(meeting)
+    row = Attendance(meeting=meeting, agency=agency, user=user, person_name="" if user else person_name,
+                     status=AttendanceStatus(status), role=MeetingRole(role), deputy_for=deputy_for)
+    db.session.add(row)
+    db.session.flush()
+    audit.record("attendance_added", meeting, detail=f"attendance {row.id} {agency.code} {status}")
+    return row
+
+
+def remove_attendance(meeting: Meeting, row: Attendance) -> None:
+    ensure_editable(meeting)
+    audit.record("attendance_removed", meeting, detail=f"attendance {row.id} {row.agency.code} {row.status}")
+    db.session.delete(row)
+    db.session.flush()
+
+
+# Case reviews -----------------------------------------------------------------------------
+
+def normalise_reference(reference: str) -> str:
+    return " ".join(reference.split()).upper()
+
+
+@dataclass(frozen=True)
+class AddedReview:
+    review: CaseReview
+    created: bool  # False when the case was already on this agenda (e.g. a double submit)
+
+
+def add_case_review(meeting: Meeting, reference: str) -> AddedReview:
+    """Put a case on the agenda. A reference typed again links to the existing case."""
+    ensure_editable(meeting)
+    reference = normalise_reference(reference)
+    case = db.session.scalar(select(Case).where(Case.reference == reference))
+    if case is None:
+        case = Case(reference=reference)
+        db.session.add(case)
+        db.session.flush()
+        audit.record("case_created", case)
+    existing = db.session.scalar(select(CaseReview).where(CaseReview.meeting_id == meeting.id,
+                                                          CaseReview.case_id == case.id))
+    if existing is not None:
+        return AddedReview(existing, created=False)
+    last_position = max((review.position for review in meeting.reviews), default=0)
+    review = CaseReview(meeting=meeting, case=case, position=last_position + 1)
+    db.session.add(review)
+    db.session.flush()
+    refresh_repeat_flags([case.id])
+    audit.record("case_review_added", review, detail=f"meeting {meeting.id} case {case.id}")
+    return AddedReview(review, created=True)
+
+
+def update_case_review(review: CaseReview, *, dash_score: int | None, risk_overridden: bool, risk_level: str | None,
+                       risk_override_reason: str, flags: list[str], agencies: list[Agency], summary: str,
+                       findings: str, scrutiny_grade: int | None, themes: list[LearningTheme],
+                       feedback_to_officer: str) -> None:
+    ensure_editable(review.meeting)
+    review.dash_score = dash_score
+    review.risk_overridden = risk_overridden
+    if risk_overridden:
+        review.risk_level = RiskLevel(risk_level)
+        review.risk_override_reason = risk_override_reason
+    else:
+        review.risk_level = RiskLevel.from_dash_score(dash_score) if dash_score is not None else None
+        review.risk_override_reason = ""
+    for column, _label in RISK_FLAGS:
+        setattr(review, column, column in flags)
+    review.agencies = list(agencies)
+    review.summary, review.findings, review.feedback_to_officer = summary, findings, feedback_to_officer
+    review.scrutiny_grade = scrutiny_grade
+    review.themes = list(themes)
+    db.session.flush()
+    audit.record("case_review_updated", review, detail=f"grade={scrutiny_grade} risk={review.risk_level}")
+
+
+class ReviewHasActions(Exception):
+    """A review with actions cannot be removed: the actions would lose their context."""
+
+
+def remove_case_review(review: CaseReview) -> None:
+    meeting = review.meeting
+    ensure_editable(meeting)
+    if review.actions:
+        raise ReviewHasActions()
+    case_id = review.case_id
+    audit.record("case_review_removed", review, detail=f"meeting {meeting.id} case {case_id}")
+    db.session.delete(review)
+    db.session.flush()
+    for position, remaining in enumerate(sorted(meeting.reviews, key=lambda r: r.position), start=1):
+        remaining.position = position
+    refresh_repeat_flags([case_id])
+    db.session.flush()
+
+
+def agenda_token(meeting: Meeting) -> str:
+    """The agenda order as the chair sees it, carried in the move buttons."""
+    return ",".join(str(review.id) for review in sorted(meeting.reviews, key=lambda r: r.position))
+
+
+def move_case_review(meeting: Meeting, review_id: int, direction: str, seen_agenda: str) -> None:
+    ensure_editable(meeting)
+    ordered = sorted(meeting.reviews, key=lambda r: r.position)
+    if seen_agenda != agenda_token(meeting) or direction not in ("up", "down"):
+        raise StaleAgenda()
+    index = next((i for i, review in enumerate(ordered) if review.id == review_id), None)
+    if index is None:
+        raise StaleAgenda()
+    target = index - 1 if direction == "up" else index + 1
+    if not 0 <= target < len(ordered):
+        return
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, review in enumerate(ordered, start=1):
+        review.position = position
+    db.session.flush()
+    audit.record("agenda_reordered", meeting, detail=agenda_token(meeting))
+
+
+def _twelve_months_before(moment: datetime) -> datetime:
+    local = moment.astimezone(LONDON)
+    try:
+        earlier = local.replace(year=local.year - 1)
+    except ValueError:  # 29 February
+        earlier = local.replace(year=local.year - 1, day=28)
+    return earlier
+
+
+def refresh_repeat_flags(case_ids) -> None:
+    """Flag each review of these cases that follows an earlier review within 12 months
+    (SafeLives' definition of a repeat). Cancelled meetings do not count."""
+    case_ids = set(case_ids)
+    if not case_ids:
+        return
+    rows = db.session.execute(
+        select(CaseReview, Meeting.starts_at, Meeting.status)
+        .join(Meeting, CaseReview.meeting_id == Meeting.id)
+        .where(CaseReview.case_id.in_(case_ids))
+        .order_by(CaseReview.case_id, Meeting.starts_at)
+    ).all()
+    previous_by_case: dict[int, datetime] = {}
+    for review, starts_at, status in rows:
+        if status == MeetingStatus.CANCELLED:
+            review.is_repeat = False
+            continue
+        previous = previous_by_case.get(review.case_id)
+        review.is_repeat = previous is not None and previous >= _twelve_months_before(starts_at)
+        previous_by_case[review.case_id] = starts_at
+
+
+# Actions ----------------------------------------------------------------------------------
+
+def raise_action(meeting: Meeting, *, review: CaseReview | None, description: str, agency: Agency,
+                 owner: User | None, due_date: date, by: User) -> Action:
+    ensure_editable(meeting)
+    action = Action(meeting=meeting, case_review=review, description=description, owning_agency=agency,
+                    owner=owner, due_date=due_date, status=ActionStatus.OPEN, created_by=by)
+    db.session.add(action)
+    db.session.flush()
+    audit.record("action_raised", action, detail=f"meeting {meeting.id} agency {agency.code} due {due_date.isoformat()}")
+    return action
+
