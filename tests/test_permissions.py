@@ -8,33 +8,67 @@ import pytest
 
 from tracker.permissions import undeclared_endpoints
 
-ROLES = ("anonymous", "admin", "chair", "partner_a", "partner_b", "manager")
+# Refused roles go first, so the allowed ones' writes cannot change what a refused role would see.
+ROLES = ("anonymous", "partner_a", "partner_b", "manager", "chair", "admin")
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 ADMIN = frozenset({"admin"})
+RECORDERS = frozenset({"admin", "chair"})
+# The sample meeting was attended by agency A only, and its sample review involves agency A:
+# partner B gets 404 for anything inside it, exactly as if it did not exist.
+IN_SCOPE_OF_A = {"ok": SIGNED_IN - {"partner_b"}, "not_found": {"partner_b"}}
 
-# endpoint -> who may use it. Methods a rule does not accept must answer 405 for everyone.
+
+def allowed(roles, not_found=()):
+    return {"ok": frozenset(roles), "not_found": frozenset(not_found)}
+
+
+# endpoint -> who may use it (the same for GET and POST, or a dict per method). Anyone not
+# listed is refused: 302 to sign-in when anonymous, 403 when signed in. Methods a rule does
+# not accept must answer 405 for everyone.
 POLICY = {
-    "static": EVERYONE,
-    "main.home": SIGNED_IN,
-    "main.accessibility": EVERYONE,
-    "main.privacy": EVERYONE,
-    "main.health": EVERYONE,
-    "auth.sign_in": EVERYONE,
-    "auth.sign_out": SIGNED_IN,
-    "auth.change_password": SIGNED_IN,
-    "admin.users": ADMIN,
-    "admin.new_user": ADMIN,
-    "admin.user": ADMIN,
-    "admin.user_password": ADMIN,
-    "admin.deactivate_user": ADMIN,
-    "admin.reactivate_user": ADMIN,
-    "admin.agencies": ADMIN,
-    "admin.new_agency": ADMIN,
-    "admin.agency": ADMIN,
-    "admin.deactivate_agency": ADMIN,
-    "admin.reactivate_agency": ADMIN,
-    "admin.audit_log": ADMIN,
+    "static": allowed(EVERYONE),
+    "main.home": allowed(SIGNED_IN),
+    "main.accessibility": allowed(EVERYONE),
+    "main.privacy": allowed(EVERYONE),
+    "main.health": allowed(EVERYONE),
+    "auth.sign_in": allowed(EVERYONE),
+    "auth.sign_out": allowed(SIGNED_IN),
+    "auth.change_password": allowed(SIGNED_IN),
+    "admin.users": allowed(ADMIN),
+    "admin.new_user": allowed(ADMIN),
+    "admin.user": allowed(ADMIN),
+    "admin.user_password": allowed(ADMIN),
+    "admin.deactivate_user": allowed(ADMIN),
+    "admin.reactivate_user": allowed(ADMIN),
+    "admin.agencies": allowed(ADMIN),
+    "admin.new_agency": allowed(ADMIN),
+    "admin.agency": allowed(ADMIN),
+    "admin.deactivate_agency": allowed(ADMIN),
+    "admin.reactivate_agency": allowed(ADMIN),
+    "admin.audit_log": allowed(ADMIN),
+    "admin.settings": allowed(ADMIN),
+    "admin.themes": allowed(ADMIN),
+    "admin.set_theme_active": allowed(ADMIN),
+    "meetings.meetings": allowed(SIGNED_IN),
+    "meetings.new_meeting": allowed(RECORDERS),
+    "meetings.meeting": IN_SCOPE_OF_A,
+    "meetings.edit_meeting": allowed(RECORDERS),
+    "meetings.cancel_meeting": allowed(RECORDERS),
+    "meetings.statement_read": allowed(RECORDERS),
+    "meetings.save_notes": allowed(RECORDERS),
+    "meetings.attendance": allowed(RECORDERS),
+    "meetings.remove_attendance": allowed(RECORDERS),
+    "meetings.add_review": allowed(RECORDERS),
+    "meetings.review": {"GET": IN_SCOPE_OF_A, "POST": allowed(RECORDERS, not_found={"partner_b"})},
+    "meetings.remove_review": allowed(RECORDERS),
+    "meetings.move_review": allowed(RECORDERS),
+    "meetings.new_action": allowed(RECORDERS),
+    "meetings.update_matter_arising": allowed(RECORDERS),
+    "meetings.approve": allowed(RECORDERS),
+    "meetings.reopen": allowed(RECORDERS),
+    "cases.cases": allowed(SIGNED_IN),
+    "cases.case": IN_SCOPE_OF_A,
 }
 
 
@@ -70,7 +104,63 @@ def world(app, make_agency, make_user):
     }
     sample_user = make_user("partner", agency_b)
     args = {"user_id": sample_user.id, "agency_id": agency_b.id, "filename": "app.css"}
-    return users, args
+    args.update(make_meeting_world(app, agency_a, agency_b, users["chair"]))
+
+    def renew():
+        """A fresh attendance row and review in the sample meeting, for routes that remove them."""
+        return {**args, **add_row_and_review(app, args["meeting_id"], agency_a)}
+
+    return users, args, renew
+
+
+# Routes whose allowed POST removes the object in the URL: each role gets a fresh one.
+CONSUMES_ITS_OBJECT = {"meetings.remove_attendance", "meetings.remove_review"}
+
+
+def add_row_and_review(app, meeting_id, agency_ref):
+    import itertools
+
+    from tracker.extensions import db
+    from tracker.meetings import operations
+    from tracker.models import Agency, Meeting
+
+    add_row_and_review.counter = getattr(add_row_and_review, "counter", itertools.count(2))
+    with app.app_context():
+        meeting, agency = db.session.get(Meeting, meeting_id), db.session.get(Agency, agency_ref.id)
+        row = operations.add_attendance(meeting, agency=agency, user=None, person_name="Officer A",
+                                        status="present", role="member", deputy_for="")
+        review = operations.add_case_review(meeting, f"REF/{next(add_row_and_review.counter)}").review
+        review.agencies = [agency]
+        db.session.commit()
+        return {"row_id": row.id, "review_id": review.id, "case_id": review.case_id}
+
+
+def make_meeting_world(app, agency_a, agency_b, chair_ref):
+    """An earlier meeting with an open action (a matter arising), and the sample meeting:
+    attended by agency A, one review involving A, one attendance row."""
+    from datetime import date, timedelta
+
+    from tracker.extensions import db
+    from tracker.meetings import operations
+    from tracker.models import Agency, LearningTheme, User
+    from tracker.timeutil import utcnow
+
+    with app.app_context():
+        a, b = db.session.get(Agency, agency_a.id), db.session.get(Agency, agency_b.id)
+        chair = db.session.get(User, chair_ref.id)
+        earlier, = operations.schedule_meetings(first_day=(utcnow() - timedelta(days=14)).date(),
+                                                start=utcnow().time().replace(microsecond=0), weeks=1,
+                                                location="Room 1", chair=chair, invited=[a, b])
+        action = operations.raise_action(earlier, review=None, description="Earlier action", agency=a, owner=None,
+                                         due_date=date.today() + timedelta(days=3), by=chair)
+        meeting, = operations.schedule_meetings(first_day=(utcnow() + timedelta(days=1)).date(),
+                                                start=utcnow().time().replace(microsecond=0), weeks=1,
+                                                location="Room 2", chair=chair, invited=[a, b])
+        theme = LearningTheme(name="Sample theme")
+        db.session.add(theme)
+        db.session.commit()
+        ids = {"meeting_id": meeting.id, "action_id": action.id, "theme_id": theme.id}
+    return {**ids, **add_row_and_review(app, ids["meeting_id"], agency_a)}
 
 
 def _client_for(app, users, role):
@@ -83,25 +173,28 @@ def _client_for(app, users, role):
 
 @pytest.mark.parametrize("endpoint, method", _rules())
 def test_route_policy(app, world, endpoint, method):
-    users, sample_args = world
-    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    with app.test_request_context():
-        from flask import url_for
+    from flask import url_for
 
-        url = url_for(endpoint, **{name: sample_args[name] for name in rule.arguments})
-    allowed = POLICY[endpoint]
+    users, sample_args, renew = world
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    policy = POLICY[endpoint].get(method, POLICY[endpoint]) if "ok" not in POLICY[endpoint] else POLICY[endpoint]
 
     for role in ROLES:
+        args = renew() if endpoint in CONSUMES_ITS_OBJECT else sample_args
+        with app.test_request_context():
+            url = url_for(endpoint, **{name: args[name] for name in rule.arguments})
         response = getattr(_client_for(app, users, role), method.lower())(url)
         status = response.status_code
         location = response.headers.get("Location", "")
         outcome = f"{method} {url} as {role}: {status} {location}"
         if method not in rule.methods:
             assert status == 405, outcome
-        elif role in allowed:
+        elif role in policy["ok"]:
             assert status in (200, 302), outcome
             if endpoint != "auth.sign_out":  # the one allowed action that ends at the sign-in page
                 assert not location.startswith("/sign-in"), outcome
+        elif role in policy["not_found"]:
+            assert status == 404, outcome
         elif role == "anonymous":
             assert status == 302 and location.startswith("/sign-in"), outcome
         else:

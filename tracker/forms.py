@@ -10,6 +10,9 @@ from wtforms.validators import StopValidation
 
 
 def strip(value):
+    """Trim text; a field missing from the post becomes an empty string, never None."""
+    if value is None:
+        return ""
     return value.strip() if isinstance(value, str) else value
 
 

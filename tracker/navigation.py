@@ -11,6 +11,7 @@ ITEMS = [
     ("Cases", "cases.cases", Capability.READ_CASES, "cases."),
     ("Users", "admin.users", Capability.MANAGE_USERS, "admin.user"),
     ("Agencies", "admin.agencies", Capability.MANAGE_AGENCIES, "admin.agenc"),
+    ("Settings", "admin.settings", Capability.MANAGE_SETTINGS, "admin.settings"),
     ("Audit log", "admin.audit_log", Capability.READ_AUDIT_LOG, "admin.audit"),
 ]
 

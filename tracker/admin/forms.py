@@ -5,9 +5,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
@@ -124,3 +125,23 @@ class AgencyForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A bare form for POST-only buttons (deactivate, reactivate): CSRF token and nothing else."""
+
+
+class SettingsForm(FlaskForm):
+    confidentiality_statement = TextAreaField(
+        "Confidentiality statement",
+        description="Shown at the top of every meeting page. The chair records that it was read out.",
+        widget=GovTextArea(), filters=[strip],
+        validators=[InputRequired(message="Enter the confidentiality statement"),
+                    Length(max=2000, message="Confidentiality statement must be 2000 characters or fewer")],
+    )
+    submit = SubmitField("Save settings", widget=GovSubmitInput())
+
+
+class ThemeForm(FlaskForm):
+    name = StringField(
+        "New learning theme", description="For example, Coercive control not identified.", widget=GovTextInput(),
+        filters=[strip],
+        validators=[InputRequired(message="Enter the learning theme"), Length(max=80, message="Learning theme must be 80 characters or fewer")],
+    )
+    submit = SubmitField("Add learning theme", widget=GovSubmitInput())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tracker import audit
 from tracker.auth import passwords, sessions, throttle
 from tracker.extensions import db
-from tracker.models import Agency, Role, User
+from tracker.models import Agency, LearningTheme, Role, ServiceSetting, User
 
 
 def create_user(*, email: str, display_name: str, role: str, agency: Agency, is_spoc: bool,
@@ -100,3 +100,30 @@ def set_agency_active(agency: Agency, active: bool) -> None:
     agency.active = active
     db.session.flush()
     audit.record("agency_reactivated" if active else "agency_deactivated", agency)
+
+
+def set_setting(key: str, value: str) -> None:
+    setting = db.session.get(ServiceSetting, key)
+    if setting is None:
+        db.session.add(ServiceSetting(key=key, value=value))
+    elif setting.value == value:
+        return
+    else:
+        setting.value = value
+    db.session.flush()
+    audit.record("setting_changed", detail=key)
+
+
+def create_theme(name: str) -> LearningTheme:
+    theme = LearningTheme(name=name.strip(), active=True)
+    db.session.add(theme)
+    db.session.flush()
+    audit.record("learning_theme_created", theme, detail=theme.name[:80])
+    return theme
+
+
+def set_theme_active(theme: LearningTheme, active: bool) -> None:
+    if theme.active != active:
+        theme.active = active
+        db.session.flush()
+        audit.record("learning_theme_reactivated" if active else "learning_theme_retired", theme)

@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
-from tracker.models import Agency, AuditEvent, Role, User
+from tracker.models import Agency, AuditEvent, LearningTheme, Role, User
 
 
 @dataclass(frozen=True)
@@ -116,3 +116,15 @@ def audit_page(page: int, per_page: int, action: str = ""):
 
 def audit_actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def themes() -> list[LearningTheme]:
+    return list(db.session.scalars(select(LearningTheme).order_by(LearningTheme.active.desc(), LearningTheme.name)))
+
+
+def theme_by_id(theme_id: int) -> LearningTheme | None:
+    return db.session.get(LearningTheme, theme_id)
+
+
+def theme_name_taken(name: str) -> bool:
+    return db.session.scalar(select(LearningTheme.id).where(func.lower(LearningTheme.name) == name.lower())) is not None

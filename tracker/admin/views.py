@@ -6,6 +6,7 @@ from flask_login import current_user
 from tracker.admin import bp, forms, operations, queries
 from tracker.auth import passwords
 from tracker.permissions import Capability, requires
+from tracker.settings import CONFIDENTIALITY_STATEMENT_KEY, confidentiality_statement
 
 
 def _page_number() -> int:
@@ -208,3 +209,44 @@ def audit_log():
         action = ""
     page = queries.audit_page(_page_number(), current_app.config["AUDIT_EVENTS_PER_PAGE"], action)
     return render_template("admin/audit.html", page=page, actions=actions, action=action)
+
+
+# Settings and learning themes -------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires(Capability.MANAGE_SETTINGS)
+def settings():
+    form = forms.SettingsForm()
+    if request.method == "GET":
+        form.confidentiality_statement.data = confidentiality_statement()
+    if form.validate_on_submit():
+        operations.set_setting(CONFIDENTIALITY_STATEMENT_KEY, form.confidentiality_statement.data)
+        flash("Settings saved.", "success")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form)
+
+
+@bp.route("/themes", methods=["GET", "POST"])
+@requires(Capability.MANAGE_SETTINGS)
+def themes():
+    form = forms.ThemeForm()
+    if form.validate_on_submit():
+        if queries.theme_name_taken(form.name.data):
+            form.name.errors.append("This learning theme already exists")
+        else:
+            operations.create_theme(form.name.data)
+            flash("Learning theme added.", "success")
+            return redirect(url_for("admin.themes"))
+    return render_template("admin/themes.html", form=form, themes=queries.themes(), confirm=forms.ConfirmForm())
+
+
+@bp.route("/themes/<int:theme_id>/active", methods=["POST"])
+@requires(Capability.MANAGE_SETTINGS)
+def set_theme_active(theme_id: int):
+    theme = queries.theme_by_id(theme_id)
+    if theme is None:
+        abort(404)
+    active = request.form.get("active") == "1"
+    operations.set_theme_active(theme, active)
+    flash(f"Learning theme {'reactivated' if active else 'retired'}.", "success")
+    return redirect(url_for("admin.themes"))
