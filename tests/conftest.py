@@ -248,3 +248,73 @@ def query_counter(app):
 
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# Meetings ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_meeting(app, make_user):
+    """Schedule a meeting ``days_from_now`` days away at 10:00 London time; returns its id."""
+    from datetime import time, timedelta
+
+    def make(days_from_now: int = 1, *, chair: UserRef | None = None, invited: list[AgencyRef] = (),
+             attended_by: list[AgencyRef] = (), status: str | None = None) -> int:
+        from tracker.meetings import operations
+        from tracker.models import Agency, MeetingStatus, User
+        from tracker.timeutil import london_today
+
+        chair = chair or make_user("chair")
+        with app.app_context():
+            chair_user = _db.session.get(User, chair.id)
+            agencies = [_db.session.get(Agency, a.id) for a in invited]
+            meeting, = operations.schedule_meetings(
+                first_day=london_today() + timedelta(days=days_from_now), start=time(10, 0), weeks=1,
+                location="Meeting room 1", chair=chair_user, invited=agencies)
+            for agency in attended_by:
+                operations.add_attendance(meeting, agency=_db.session.get(Agency, agency.id), user=None,
+                                          person_name="Officer", status="present", role="member", deputy_for="")
+            if status:
+                meeting.status = MeetingStatus(status)
+            _db.session.commit()
+            return meeting.id
+
+    return make
+
+
+@pytest.fixture
+def add_review(app):
+    """Put case ``reference`` on a meeting's agenda, optionally involving agencies; returns the review id."""
+
+    def add(meeting_id: int, reference: str, *, agencies: list[AgencyRef] = (), grade: int | None = None) -> int:
+        from tracker.meetings import operations
+        from tracker.models import Agency, Meeting
+
+        with app.app_context():
+            meeting = _db.session.get(Meeting, meeting_id)
+            review = operations.add_case_review(meeting, reference).review
+            review.agencies = [_db.session.get(Agency, a.id) for a in agencies]
+            review.scrutiny_grade = grade
+            _db.session.commit()
+            return review.id
+
+    return add
+
+
+@pytest.fixture
+def add_action(app):
+    def add(meeting_id: int, agency: AgencyRef, *, review_id: int | None = None, due_in_days: int = 7,
+            description: str = "Make a safety plan referral", status: str = "open") -> int:
+        from datetime import timedelta
+
+        from tracker.models import Action, ActionStatus
+        from tracker.timeutil import london_today
+
+        with app.app_context():
+            action = Action(meeting_id=meeting_id, case_review_id=review_id, description=description,
+                            owning_agency_id=agency.id, due_date=london_today() + timedelta(days=due_in_days),
+                            status=ActionStatus(status))
+            _db.session.add(action)
+            _db.session.commit()
+            return action.id
+
+    return add

@@ -1,0 +1,366 @@
+"""Scheduling, the meeting page, attendance, approval and reopening."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import error_messages, get_page, parse, text_of
+from tracker.extensions import db
+from tracker.models import Action, ActionUpdate, Attendance, AuditEvent, Meeting, MeetingStatus
+from tracker.timeutil import LONDON, london_today
+
+
+@pytest.fixture
+def agencies(make_agency):
+    return {code: make_agency(name=f"{code} agency", code=code) for code in ("POL", "IDVA", "HOU")}
+
+
+@pytest.fixture
+def chair(login_as, agencies):
+    return login_as("chair", agencies["POL"])
+
+
+def schedule_form(agencies, *, day: date, chair_id, time="10:00", weeks="1", **overrides):
+    data = {
+        "date": [str(day.day), str(day.month), str(day.year)], "time": time, "location": "Room 4, Civic Centre",
+        "chair_id": str(chair_id), "invited_agency_ids": [str(a.id) for a in agencies.values()], "weeks": weeks,
+    }
+    data.update(overrides)
+    return data
+
+
+def banners(page) -> str:
+    return " ".join(text_of(banner) for banner in page.select(".govuk-notification-banner"))
+
+
+def meetings_in_db(app):
+    with app.app_context():
+        return list(db.session.scalars(select(Meeting).order_by(Meeting.starts_at)))
+
+
+def audit_actions(app):
+    with app.app_context():
+        return [event.action for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def test_schedule_one_meeting_stores_utc_and_shows_london_time(client, app, chair, agencies):
+    response = client.post("/meetings/new", data=schedule_form(agencies, day=date(2027, 7, 6), chair_id=chair.id))
+    assert response.status_code == 302
+    [meeting] = meetings_in_db(app)
+    assert meeting.starts_at == datetime(2027, 7, 6, 9, 0, tzinfo=timezone.utc)  # 10:00 BST
+    page = get_page(client, response.headers["Location"])
+    assert "6 July 2027 at 10:00" in text_of(page.h1)
+    assert "meeting_scheduled" in audit_actions(app)
+
+
+def test_weekly_series_keeps_local_time_across_the_clock_change(client, app, chair, agencies):
+    # British Summer Time ends on Sunday 31 October 2027.
+    response = client.post("/meetings/new", data=schedule_form(agencies, day=date(2027, 10, 19), weeks="3",
+                                                                chair_id=chair.id))
+    assert response.status_code == 302
+    with app.app_context():
+        meetings = list(db.session.scalars(select(Meeting).order_by(Meeting.starts_at)))
+        assert all(m.location == "Room 4, Civic Centre" and m.chair_id == chair.id and len(m.invited_agencies) == 3
+                   for m in meetings)
+        starts = [m.starts_at for m in meetings]
+    assert starts == [
+        datetime(2027, 10, 19, 9, 0, tzinfo=timezone.utc),
+        datetime(2027, 10, 26, 9, 0, tzinfo=timezone.utc),
+        datetime(2027, 11, 2, 10, 0, tzinfo=timezone.utc),
+    ]
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"weeks": "0"}, "weeks", "Enter a number of weeks from 1 to 52"),
+        ({"weeks": "53"}, "weeks", "Enter a number of weeks from 1 to 52"),
+        ({"time": "25:00"}, "time", "Enter a time in 24-hour format, like 10:00 or 14:30"),
+        ({"date": ["31", "2", "2027"]}, "date-day", "Date must be a real date, like 24 11 2026"),
+        ({"date": ["", "", ""]}, "date-day", "Enter the date of the meeting"),
+        ({"location": ""}, "location", "Enter where the meeting is held"),
+        ({"invited_agency_ids": []}, "invited_agency_ids", "Select at least one invited agency"),
+        ({"invited_agency_ids": ["99999"]}, "invited_agency_ids", "Select invited agencies from the list"),
+        ({"chair_id": "99999"}, "chair_id", "Select the chair from the list"),
+    ],
+)
+def test_bad_schedule_input_creates_nothing(client, app, chair, agencies, overrides, field, message):
+    overrides.setdefault("chair_id", chair.id)
+    response = client.post("/meetings/new", data=schedule_form(agencies, day=date(2027, 3, 2), **overrides))
+    assert response.status_code == 200
+    assert error_messages(parse(response))[field] == message
+    assert meetings_in_db(app) == []
+
+
+def test_partner_cannot_be_chosen_as_chair(client, app, chair, agencies, make_user):
+    partner = make_user("partner", agencies["IDVA"])
+    response = client.post("/meetings/new", data=schedule_form(agencies, day=date(2027, 3, 2), chair_id=partner.id))
+    assert error_messages(parse(response))["chair_id"] == "Select the chair from the list"
+
+
+def test_meetings_list_upcoming_first_then_past_and_filters(client, app, chair, agencies, make_meeting):
+    past_recent = make_meeting(-7, chair=chair)
+    past_old = make_meeting(-70, chair=chair, status="approved")
+    soon = make_meeting(3, chair=chair)
+    later = make_meeting(10, chair=chair)
+
+    def ids(url):
+        page = get_page(client, url)
+        return [int(a["href"].rsplit("/", 1)[1]) for a in page.select("[data-testid=meetings-table] tbody a")]
+
+    assert ids("/meetings") == [soon, later, past_recent, past_old]
+    assert ids("/meetings?status=approved") == [past_old]
+    from_day = (london_today() - timedelta(days=8)).isoformat()
+    to_day = (london_today() + timedelta(days=4)).isoformat()
+    assert ids(f"/meetings?from={from_day}&to={to_day}") == [soon, past_recent]
+    page = get_page(client, f"/meetings?from={to_day}&to={from_day}&status=nonsense")
+    banner = banners(page)
+    assert "status" in banner and "date range" in banner
+
+
+def test_meetings_list_queries_do_not_grow_with_meetings(client, chair, make_meeting, query_counter):
+    for n in range(3):
+        make_meeting(n, chair=chair)
+    with query_counter() as few:
+        get_page(client, "/meetings")
+    for n in range(30):
+        make_meeting(-n - 1, chair=chair)
+    with query_counter() as many:
+        page = get_page(client, "/meetings")
+    assert len(many) == len(few)
+    assert len(page.select("[data-testid=meetings-table] tbody tr")) == 20
+    assert page.select_one(".govuk-pagination")
+
+
+def test_meeting_page_queries_do_not_grow_with_reviews(client, app, chair, agencies, make_meeting, add_review,
+                                                       add_action, query_counter):
+    earlier = make_meeting(-7, chair=chair)
+    meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()), attended_by=[agencies["IDVA"]])
+    add_action(earlier, agencies["IDVA"])
+    for n in range(2):
+        review = add_review(meeting_id, f"CR/{n}", agencies=[agencies["IDVA"]])
+        add_action(meeting_id, agencies["HOU"], review_id=review)
+    with query_counter() as few:
+        get_page(client, f"/meetings/{meeting_id}")
+    for n in range(2, 20):
+        review = add_review(meeting_id, f"CR/{n}", agencies=list(agencies.values()))
+        add_action(meeting_id, agencies["HOU"], review_id=review)
+        add_action(earlier, agencies["POL"])
+    with query_counter() as many:
+        page = get_page(client, f"/meetings/{meeting_id}")
+    assert len(page.select("[data-testid=case-review]")) == 20
+    assert len(page.select("[data-testid=matter-arising]")) == 19
+    assert len(many) == len(few), "\n".join(many)
+
+
+def test_attendance_apologies_and_unrepresented_agencies(client, app, chair, agencies, make_meeting, make_user):
+    meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()))
+    idva_officer = make_user("partner", agencies["IDVA"], name="IDVA Officer")
+    client.post(f"/meetings/{meeting_id}/attendance", data={
+        "agency_id": agencies["IDVA"].id, "user_id": idva_officer.id, "status": "present", "role": "member",
+        "deputy_for": "IDVA service manager"})
+    client.post(f"/meetings/{meeting_id}/attendance", data={
+        "agency_id": agencies["HOU"].id, "person_name": "Housing officer", "status": "apologies", "role": "member"})
+    page = get_page(client, f"/meetings/{meeting_id}")
+    rows = [[text_of(td) for td in tr.select("td")] for tr in page.select("[data-testid=attendance-table] tbody tr")]
+    assert rows == [
+        ["IDVA agency", "IDVA Officer", "Present", "Member", "IDVA service manager"],
+        ["HOU agency", "Housing officer", "Apologies", "Member", ""],
+    ]
+    unrepresented = text_of(page.select_one("[data-testid=unrepresented]"))
+    assert "HOU agency" in unrepresented and "POL agency" in unrepresented and "IDVA agency" not in unrepresented
+
+
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"status": "present"}, "person_name", "Select a person or type their name"),
+        ({"status": "late", "person_name": "X"}, "status", "Select present, apologies or absent"),
+        ({"status": "present", "user_id": "OTHER"}, "user_id", "This person does not belong to the selected agency"),
+    ],
+)
+def test_bad_attendance_input(client, app, chair, agencies, make_meeting, make_user, data, field, message):
+    meeting_id = make_meeting(0, chair=chair)
+    other = make_user("partner", agencies["HOU"])
+    data = {"agency_id": agencies["IDVA"].id, "role": "member", **data}
+    if data.get("user_id") == "OTHER":
+        data["user_id"] = other.id
+    response = client.post(f"/meetings/{meeting_id}/attendance", data=data)
+    assert error_messages(parse(response))[field] == message
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Attendance.id))) == 0
+
+
+def test_statement_read_is_recorded(client, app, chair, make_meeting):
+    meeting_id = make_meeting(0, chair=chair)
+    page = get_page(client, f"/meetings/{meeting_id}")
+    assert "The information discussed at this meeting is confidential" in text_of(page.select_one("#statement + .govuk-inset-text"))
+    client.post(f"/meetings/{meeting_id}/statement")
+    page = get_page(client, f"/meetings/{meeting_id}")
+    assert "Read at the start of the meeting" in text_of(page.select_one("[data-testid=statement-read]"))
+    with app.app_context():
+        assert db.session.get(Meeting, meeting_id).status == MeetingStatus.IN_PROGRESS
+    assert "confidentiality_statement_read" in audit_actions(app)
+
+
+def test_approval_locks_the_minutes_but_not_the_actions(client, app, chair, agencies, make_meeting, add_review,
+                                                        add_action):
+    earlier = make_meeting(-7, chair=chair)
+    open_action = add_action(earlier, agencies["IDVA"])
+    meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["IDVA"]])
+    review_id = add_review(meeting_id, "CR/1")
+    assert client.post(f"/meetings/{meeting_id}/approve").status_code == 302
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert (meeting.status, meeting.approved_by_id, meeting.minutes_revision) == ("approved", chair.id, 1)
+
+    refused = [
+        ("post", f"/meetings/{meeting_id}/reviews", {"reference": "CR/2"}),
+        ("post", f"/meetings/{meeting_id}/reviews/{review_id}", {"summary": "changed"}),
+        ("post", f"/meetings/{meeting_id}/reviews/{review_id}/remove", {}),
+        ("post", f"/meetings/{meeting_id}/attendance", {"agency_id": agencies["POL"].id, "person_name": "X", "status": "present"}),
+        ("post", f"/meetings/{meeting_id}/notes", {"general_notes": "changed"}),
+        ("get", f"/meetings/{meeting_id}/edit", None),
+        ("post", f"/meetings/{meeting_id}/actions/new", {"description": "x"}),
+        ("post", f"/meetings/{meeting_id}/approve", {}),
+    ]
+    for method, url, data in refused:
+        response = getattr(client, method)(url, data=data)
+        assert response.status_code == 302, url
+        page = get_page(client, response.headers["Location"])
+        assert "These minutes are approved, so they cannot be changed" in banners(page), url
+    with app.app_context():
+        assert db.session.get(Meeting, meeting_id).general_notes == ""
+        assert db.session.scalar(select(func.count(Attendance.id))) == 1
+
+    # The actions stay live: a matter arising can still be updated from the approved meeting.
+    with app.app_context():
+        version = db.session.get(Action, open_action).version
+    response = client.post(f"/meetings/{meeting_id}/matters-arising/{open_action}", data={
+        f"a{open_action}-note": "Referral made", f"a{open_action}-status": "in_progress",
+        f"a{open_action}-version": version})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Action, open_action).status == "in_progress"
+
+
+def test_reopening_needs_a_reason_bumps_the_revision_and_is_audited(client, app, chair, make_meeting):
+    meeting_id = make_meeting(0, chair=chair)
+    client.post(f"/meetings/{meeting_id}/approve")
+    response = client.post(f"/meetings/{meeting_id}/reopen", data={"reason": ""})
+    assert error_messages(parse(response))["reason"] == "Enter the reason"
+    response = client.post(f"/meetings/{meeting_id}/reopen", data={"reason": "Attendance was wrong"})
+    assert response.status_code == 302
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert (meeting.status, meeting.minutes_revision, meeting.approved_at) == ("in_progress", 2, None)
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "minutes_reopened"))
+        assert "Attendance was wrong" in event.detail and "revision 2" in event.detail
+    client.post(f"/meetings/{meeting_id}/notes", data={"general_notes": "Corrected", "any_other_business": ""})
+    with app.app_context():
+        assert db.session.get(Meeting, meeting_id).general_notes == "Corrected"
+
+
+def test_cancelling_needs_a_reason_and_locks(client, app, chair, make_meeting):
+    meeting_id = make_meeting(3, chair=chair)
+    assert error_messages(parse(client.post(f"/meetings/{meeting_id}/cancel", data={"reason": ""})))["reason"] == "Enter the reason"
+    client.post(f"/meetings/{meeting_id}/cancel", data={"reason": "Bank holiday"})
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert (meeting.status, meeting.cancellation_reason) == ("cancelled", "Bank holiday")
+    response = client.post(f"/meetings/{meeting_id}/reviews", data={"reference": "CR/1"})
+    assert "This meeting is cancelled" in banners(get_page(client, response.headers["Location"]))
+
+
+def test_edit_meeting_moves_it(client, app, chair, agencies, make_meeting):
+    meeting_id = make_meeting(3, chair=chair, invited=[agencies["POL"]])
+    page = get_page(client, f"/meetings/{meeting_id}/edit")
+    assert page.select_one("input#time")["value"] == "10:00"
+    day = london_today() + timedelta(days=4)
+    response = client.post(f"/meetings/{meeting_id}/edit", data=schedule_form(
+        {"IDVA": agencies["IDVA"]}, day=day, time="14:30", chair_id=chair.id))
+    assert response.status_code == 302
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert meeting.starts_at.astimezone(LONDON).strftime("%H:%M") == "14:30"
+        assert [a.code for a in meeting.invited_agencies] == ["IDVA"]
+
+
+def test_matters_arising_overdue_first_with_latest_update(client, app, chair, agencies, make_meeting, add_action):
+    earlier = make_meeting(-14, chair=chair)
+    due_later = add_action(earlier, agencies["HOU"], due_in_days=10, description="Later one")
+    overdue = add_action(earlier, agencies["IDVA"], due_in_days=-3, description="Overdue one")
+    add_action(earlier, agencies["POL"], status="completed", description="Closed one")
+    with app.app_context():
+        db.session.add(ActionUpdate(action_id=due_later, note="Waiting for a reply"))
+        db.session.commit()
+    meeting_id = make_meeting(0, chair=chair)
+    page = get_page(client, f"/meetings/{meeting_id}")
+    items = page.select("[data-testid=matter-arising]")
+    assert [item["id"] for item in items] == [f"action-{overdue}", f"action-{due_later}"]
+    assert "Overdue" in text_of(items[0].h3)
+    assert "Waiting for a reply" in text_of(items[1])
+
+
+def test_matter_arising_update_with_a_stale_version_changes_nothing(client, app, chair, agencies, make_meeting,
+                                                                     add_action):
+    earlier = make_meeting(-14, chair=chair)
+    action_id = add_action(earlier, agencies["IDVA"])
+    meeting_id = make_meeting(0, chair=chair)
+    with app.app_context():
+        version = db.session.get(Action, action_id).version
+        action = db.session.get(Action, action_id)
+        action.description = "Changed by someone else"
+        db.session.commit()
+    response = client.post(f"/meetings/{meeting_id}/matters-arising/{action_id}", data={
+        f"a{action_id}-note": "My update", f"a{action_id}-status": "completed", f"a{action_id}-version": version})
+    page = get_page(client, response.headers["Location"])
+    banner = banners(page)
+    assert "changed by someone else" in banner and "My update" in banner
+    with app.app_context():
+        assert db.session.get(Action, action_id).status == "open"
+        assert db.session.scalar(select(func.count(ActionUpdate.id))) == 0
+
+
+def test_matter_arising_completion_records_the_outcome(client, app, chair, agencies, make_meeting, add_action):
+    earlier = make_meeting(-14, chair=chair)
+    action_id = add_action(earlier, agencies["IDVA"])
+    meeting_id = make_meeting(0, chair=chair)
+    client.post(f"/meetings/{meeting_id}/matters-arising/{action_id}", data={
+        f"a{action_id}-note": "Safety plan in place", f"a{action_id}-status": "completed", f"a{action_id}-version": 1})
+    with app.app_context():
+        action = db.session.get(Action, action_id)
+        assert (action.status, action.completion_note) == ("completed", "Safety plan in place")
+        assert action.closed_at is not None
+        [update] = action.updates
+        assert (update.status_from, update.status_to, update.author_id) == ("open", "completed", chair.id)
+    page = get_page(client, f"/meetings/{meeting_id}")
+    assert page.select("[data-testid=matter-arising]") == []
+
+
+def test_matter_arising_needs_a_note(client, app, chair, agencies, make_meeting, add_action):
+    earlier = make_meeting(-14, chair=chair)
+    action_id = add_action(earlier, agencies["IDVA"])
+    meeting_id = make_meeting(0, chair=chair)
+    response = client.post(f"/meetings/{meeting_id}/matters-arising/{action_id}", data={
+        f"a{action_id}-note": "", f"a{action_id}-status": "completed", f"a{action_id}-version": 1})
+    page = get_page(client, response.headers["Location"])
+    assert "Enter an update" in banners(page)
+    with app.app_context():
+        assert db.session.get(Action, action_id).status == "open"
+
+
+def test_grade_4_cases_are_listed_for_re_scoring_at_the_next_meeting(client, chair, make_meeting, add_review):
+    previous = make_meeting(-7, chair=chair)
+    add_review(previous, "CR/UNSURE", grade=4)
+    add_review(previous, "CR/FINE", grade=1)
+    meeting_id = make_meeting(0, chair=chair)
+    page = get_page(client, f"/meetings/{meeting_id}")
+    assert [text_of(li) for li in page.select("[data-testid=to-regrade] li")] == ["CR/UNSURE"]
+
+
+def test_meeting_view_is_audited(client, app, chair, make_meeting):
+    meeting_id = make_meeting(0, chair=chair)
+    get_page(client, f"/meetings/{meeting_id}")
+    assert "meeting_viewed" in audit_actions(app)
