@@ -76,6 +76,7 @@ def test_weekly_series_keeps_local_time_across_the_clock_change(client, app, cha
     [
         ({"weeks": "0"}, "weeks", "Enter a number of weeks from 1 to 52"),
         ({"weeks": "53"}, "weeks", "Enter a number of weeks from 1 to 52"),
+        ({"weeks": "four"}, "weeks", "Enter a number of weeks from 1 to 52"),
         ({"time": "25:00"}, "time", "Enter a time in 24-hour format, like 10:00 or 14:30"),
         ({"date": ["31", "2", "2027"]}, "date-day", "Date must be a real date, like 24 11 2026"),
         ({"date": ["", "", ""]}, "date-day", "Enter the date of the meeting"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
-from wtforms import DateField
+from wtforms import DateField, IntegerField
 from wtforms.validators import StopValidation
 
 
@@ -64,3 +64,21 @@ class DateRequired:
         if field.data is None and not field.process_errors:
             field.errors[:] = []
             raise StopValidation(self.message)
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose 'not a number' message is written for people, not programmers."""
+
+    def __init__(self, label=None, validators=None, *, not_a_number: str, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.not_a_number = not_a_number
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(self.not_a_number) from None

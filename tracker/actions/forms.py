@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea
 from wtforms import HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
 from tracker.forms import strip
@@ -17,7 +17,7 @@ class ActionProgressForm(FlaskForm):
     note = TextAreaField(
         "Update", description="What has happened since the last update. When completing, the outcome; when cancelling, the reason.",
         widget=GovTextArea(), filters=[strip],
-        validators=[InputRequired(message="Enter an update"), Length(max=2000, message="Update must be 2000 characters or fewer")],
+        validators=[DataRequired(message="Enter an update"), Length(max=2000, message="Update must be 2000 characters or fewer")],
     )
     status = SelectField("Status", widget=GovSelect(), validate_choice=False, default=KEEP_STATUS)
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])

@@ -15,7 +15,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -24,9 +23,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from tracker.forms import DateRequired, GovDateField, optional_int, strip
+from tracker.forms import DateRequired, GovDateField, WholeNumberField, optional_int, strip
 from tracker.models import RISK_FLAGS, SCRUTINY_GRADES, AttendanceStatus, MeetingRole, RiskLevel
 
 MAX_SERIES_WEEKS = 52
@@ -50,7 +49,7 @@ class MeetingDetailsForm(FlaskForm):
     )
     location = StringField(
         "Location or call link", widget=GovTextInput(), filters=[strip],
-        validators=[InputRequired(message="Enter where the meeting is held"),
+        validators=[DataRequired(message="Enter where the meeting is held"),
                     Length(max=200, message="Location must be 200 characters or fewer")],
     )
     chair_id = SelectField("Chair", coerce=optional_int, widget=GovSelect(), validate_choice=False)
@@ -79,8 +78,8 @@ class MeetingDetailsForm(FlaskForm):
 
 
 class NewMeetingForm(MeetingDetailsForm):
-    weeks = IntegerField(
-        "How many weekly meetings?",
+    weeks = WholeNumberField(
+        "How many weekly meetings?", not_a_number=f"Enter a number of weeks from 1 to {MAX_SERIES_WEEKS}",
         description="1 for a single meeting. More creates a weekly series at the same time, place and chair.",
         widget=GovTextInput(), default=1,
         validators=[InputRequired(message="Enter how many weekly meetings to create"),
@@ -97,7 +96,7 @@ class EditMeetingForm(MeetingDetailsForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField(
         "Reason", widget=GovTextArea(), filters=[strip],
-        validators=[InputRequired(message="Enter the reason"), Length(max=500, message="Reason must be 500 characters or fewer")],
+        validators=[DataRequired(message="Enter the reason"), Length(max=500, message="Reason must be 500 characters or fewer")],
     )
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
@@ -173,20 +172,20 @@ class AddCaseForm(FlaskForm):
         "Case reference",
         description="The crime or incident number. Never a person's name.",
         widget=GovTextInput(), filters=[lambda v: v.strip() if isinstance(v, str) else v],
-        validators=[InputRequired(message="Enter the case reference"), _case_reference],
+        validators=[DataRequired(message="Enter the case reference"), _case_reference],
     )
     submit = SubmitField("Add case to the agenda", widget=GovSubmitInput())
 
 
 class CaseReviewForm(FlaskForm):
-    dash_score = IntegerField(
-        "DASH risk score", description="Number of ticks on the DASH risk checklist, from 0 to 24. Leave blank if not known.",
+    dash_score = WholeNumberField(
+        "DASH risk score", not_a_number="DASH score must be a whole number from 0 to 24", description="Number of ticks on the DASH risk checklist, from 0 to 24. Leave blank if not known.",
         widget=GovTextInput(), validators=[Optional(), NumberRange(min=0, max=24, message="DASH score must be a whole number from 0 to 24")],
     )
     risk_overridden = BooleanField("Set the risk level by professional judgement", widget=GovCheckboxInput())
     risk_level = RadioField("Risk level by professional judgement",
                             choices=_choices((r.value, r.label) for r in RiskLevel), widget=GovRadioInput(),
-                            validate_choice=False, validators=[Optional()])
+                            validate_choice=False)
     risk_override_reason = TextAreaField("Reason for the professional judgement", widget=GovTextArea(), filters=[strip],
                                          validators=[Length(max=500, message="Reason must be 500 characters or fewer")])
     flags = SelectMultipleField("Risk factors", choices=_choices(RISK_FLAGS), widget=GovCheckboxesInput(),
@@ -198,7 +197,7 @@ class CaseReviewForm(FlaskForm):
     findings = TextAreaField("Findings and discussion", widget=GovTextArea(), filters=[strip],
                              validators=[Length(max=LONG_TEXT, message=f"Findings must be {LONG_TEXT} characters or fewer")])
     scrutiny_grade = RadioField("Scrutiny grade", choices=_choices((str(k), f"{k} – {v}") for k, v in SCRUTINY_GRADES.items()),
-                                widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+                                widget=GovRadioInput(), validate_choice=False)
     theme_ids = SelectMultipleField("Learning themes", coerce=optional_int, widget=GovCheckboxesInput(),
                                     validate_choice=False)
     feedback_to_officer = TextAreaField("Feedback to the officer", widget=GovTextArea(), filters=[strip],
@@ -241,7 +240,7 @@ class CaseReviewForm(FlaskForm):
 class ActionForm(FlaskForm):
     description = TextAreaField(
         "What needs to happen", widget=GovTextArea(), filters=[strip],
-        validators=[InputRequired(message="Describe the action"), Length(max=2000, message="Description must be 2000 characters or fewer")],
+        validators=[DataRequired(message="Describe the action"), Length(max=2000, message="Description must be 2000 characters or fewer")],
     )
     owning_agency_id = SelectField("Owning agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
     owner_id = SelectField("Named owner (optional)", coerce=optional_int, widget=GovSelect(), validate_choice=False,
