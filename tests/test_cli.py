@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from tests.conftest import make_test_app, sign_in
 from tracker.demo import DEMO_PASSWORD, DEMO_USERS
 from tracker.extensions import db
-from tracker.models import Agency, AuditEvent, User
+from tracker.models import Action, Agency, AuditEvent, CaseReview, Meeting, User
 
 
 def test_create_admin_with_flags_and_environment_password(app):
@@ -41,7 +41,7 @@ def test_create_admin_refuses_weak_password_and_duplicate_email(app, make_user):
     assert taken.exit_code != 0 and "already exists" in taken.output
 
 
-def test_seed_demo_loads_accounts_once(app):
+def test_seed_demo_loads_a_lived_in_history_once(app):
     runner = app.test_cli_runner()
     assert "Demo data loaded" in runner.invoke(args=["seed-demo"]).output
     assert "already loaded" in runner.invoke(args=["seed-demo"]).output
@@ -50,6 +50,16 @@ def test_seed_demo_loads_accounts_once(app):
         assert db.session.scalar(select(func.count(Agency.id))) == 8
         idva = db.session.scalar(select(User).where(User.email == "idva@example.org"))
         assert idva.role == "partner" and idva.is_spoc and idva.agency.code == "IDVA"
+        statuses = db.session.scalars(select(Meeting.status).order_by(Meeting.starts_at)).all()
+        assert statuses == ["approved"] * 10 + ["in_progress", "scheduled"]
+        assert set(db.session.scalars(select(CaseReview.scrutiny_grade))) == {1, 2, 3, 4}
+        assert db.session.scalar(select(func.count(CaseReview.id)).where(CaseReview.is_repeat.is_(True))) >= 3
+        actions = list(db.session.scalars(select(Action)))
+        assert {a.owning_agency.code for a in actions} >= {"IDVA", "HOU"}
+        for code in ("IDVA", "HOU"):
+            mine = [a for a in actions if a.owning_agency.code == code]
+            assert any(a.is_overdue for a in mine) and any(a.status == "completed" for a in mine)
+            assert any(a.status == "in_progress" for a in mine)
     for email, *_ in DEMO_USERS:
         assert sign_in(app.test_client(), email, DEMO_PASSWORD).headers["Location"] == "/"
 

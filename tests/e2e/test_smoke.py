@@ -25,7 +25,7 @@ def sign_in(page, base, email):
 @pytest.mark.parametrize(
     "email, heading_caption, nav",
     [
-        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases", "Users", "Agencies", "Audit log"]),
+        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases", "Users", "Agencies", "Settings", "Audit log"]),
         ("chair@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases"]),
         ("manager@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases"]),
         ("idva@example.org", "Independent Domestic Violence Advisor (IDVA) service", ["Home", "Meetings", "Cases"]),
@@ -56,6 +56,11 @@ def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo_data
     sign_in(page, live_server, "admin@example.org")
     page.goto(f"{live_server}/admin/users")
     assert page.locator("[data-testid=users-table] tbody tr").count() == 5
+    page.goto(f"{live_server}/admin/settings")
+    check_accessibility(page, "admin-settings")
+    page.goto(f"{live_server}/admin/themes")
+    check_accessibility(page, "admin-themes")
+    page.goto(f"{live_server}/admin/users")
     check_accessibility(page, "admin-users")
 
     page.goto(f"{live_server}/admin/users/new")
