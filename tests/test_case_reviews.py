@@ -356,3 +356,17 @@ def test_manager_reads_but_cannot_record(client, app, agencies, make_user, scope
     assert client.post(f"/meetings/{scoped_world['meeting']}/reviews", data={"reference": "X"}).status_code == 403
     with app.app_context():
         assert db.session.get(Meeting, scoped_world["meeting"]).status == "scheduled"
+
+
+def test_case_search_queries_do_not_grow_with_cases(client, chair, make_meeting, add_review, query_counter):
+    meeting_id = make_meeting(-1, chair=chair)
+    for n in range(3):
+        add_review(meeting_id, f"CR/{n}")
+    with query_counter() as few:
+        get_page(client, "/cases")
+    for n in range(3, 40):
+        add_review(meeting_id, f"CR/{n}")
+    with query_counter() as many:
+        page = get_page(client, "/cases")
+    assert len(many) == len(few)
+    assert len(page.select("[data-testid=cases-table] tbody tr")) == 25
