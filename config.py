@@ -50,6 +50,10 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "scrutiny-tracker@example.org")
+    # Where the service is reached, for links in e-mails (no trailing slash needed).
+    SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:5000")
+    REMINDER_DUE_WITHIN_DAYS = _env_int("REMINDER_DUE_WITHIN_DAYS", 3)
+    ESCALATION_GRACE_DAYS = _env_int("ESCALATION_GRACE_DAYS", 7)
 
     # Requests larger than this are refused with a 413 page.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
@@ -79,6 +83,7 @@ class Config:
     USERS_PER_PAGE = 25
     MEETINGS_PER_PAGE = 20
     CASES_PER_PAGE = 25
+    ACTIONS_PER_PAGE = 25
     AUDIT_EVENTS_PER_PAGE = 50
 
     @classmethod

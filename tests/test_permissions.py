@@ -67,6 +67,15 @@ POLICY = {
     "meetings.update_matter_arising": allowed(RECORDERS),
     "meetings.approve": allowed(RECORDERS),
     "meetings.reopen": allowed(RECORDERS),
+    "main.calendar_feed": allowed(EVERYONE),  # the secret token in the address is the credential
+    "auth.calendar": allowed(SIGNED_IN),
+    "actions.actions": allowed(SIGNED_IN),
+    "actions.export": allowed(SIGNED_IN),
+    "actions.action": IN_SCOPE_OF_A,  # the sample action belongs to agency A
+    "actions.progress": allowed(RECORDERS | {"partner_a"}, not_found={"partner_b"}),
+    "actions.due_date": allowed(RECORDERS | {"partner_a"}, not_found={"partner_b"}),
+    # Partner A is not their agency's single point of contact, so may not assign owners.
+    "actions.owner": allowed(RECORDERS, not_found={"partner_b"}),
     "cases.cases": allowed(SIGNED_IN),
     "cases.case": IN_SCOPE_OF_A,
 }
@@ -103,7 +112,8 @@ def world(app, make_agency, make_user):
         "partner_b": make_user("partner", agency_b),
     }
     sample_user = make_user("partner", agency_b)
-    args = {"user_id": sample_user.id, "agency_id": agency_b.id, "filename": "app.css"}
+    args = {"user_id": sample_user.id, "agency_id": agency_b.id, "filename": "app.css",
+            "token": give_calendar_token(app, sample_user.id)}
     args.update(make_meeting_world(app, agency_a, agency_b, users["chair"]))
 
     def renew():
@@ -111,6 +121,16 @@ def world(app, make_agency, make_user):
         return {**args, **add_row_and_review(app, args["meeting_id"], agency_a)}
 
     return users, args, renew
+
+
+def give_calendar_token(app, user_id):
+    from tracker.extensions import db
+    from tracker.models import User
+
+    with app.app_context():
+        db.session.get(User, user_id).calendar_token = "sample-calendar-token"
+        db.session.commit()
+    return "sample-calendar-token"
 
 
 # Routes whose allowed POST removes the object in the URL: each role gets a fresh one.

@@ -115,6 +115,7 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from tracker.actions import bp as actions_bp
     from tracker.admin import bp as admin_bp
     from tracker.auth import bp as auth_bp
     from tracker.cases import bp as cases_bp
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(meetings_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(actions_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

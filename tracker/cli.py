@@ -13,6 +13,7 @@ from tracker.extensions import db
 def register(app) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(send_reminders_command)
 
 
 @click.command("create-admin")
@@ -66,3 +67,29 @@ def seed_demo_command():
         click.echo(f"Demo data loaded. Every demo account's password is {DEMO_PASSWORD}")
     else:
         click.echo("Demo data is already loaded; nothing changed.")
+
+
+@click.command("send-reminders")
+@click.option("--days", "due_within_days", type=click.IntRange(0, 60), default=None,
+              help="Remind about actions due within this many days (default REMINDER_DUE_WITHIN_DAYS, 3).")
+@click.option("--grace", "grace_days", type=click.IntRange(0, 365), default=None,
+              help="Escalate actions overdue by more than this many days (default ESCALATION_GRACE_DAYS, 7).")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
+@with_appcontext
+def send_reminders_command(due_within_days, grace_days, dry_run):
+    """E-mail the daily digests of due and overdue actions, and escalations. Safe to run twice a day.
+
+    Run it once a day from cron, for example:  0 7 * * 1-5  flask --app tracker send-reminders
+    """
+    from tracker.notify.reminders import send_reminders
+    from tracker.timeutil import london_today
+
+    config = current_app.config
+    result = send_reminders(
+        today=london_today(),
+        due_within_days=config["REMINDER_DUE_WITHIN_DAYS"] if due_within_days is None else due_within_days,
+        grace_days=config["ESCALATION_GRACE_DAYS"] if grace_days is None else grace_days,
+        service_url=config["SERVICE_URL"].rstrip("/"), dry_run=dry_run, echo=click.echo,
+    )
+    verb = "would be sent" if dry_run else "sent"
+    click.echo(f"{len(result.sent)} e-mails {verb}; {len(result.skipped)} already sent today.")

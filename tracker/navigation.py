@@ -8,6 +8,7 @@ from tracker.permissions import Capability, can
 ITEMS = [
     ("Home", "main.home", Capability.SIGNED_IN, "main.home"),
     ("Meetings", "meetings.meetings", Capability.READ_MEETINGS, "meetings."),
+    ("Actions", "actions.actions", Capability.READ_ACTIONS, "actions."),
     ("Cases", "cases.cases", Capability.READ_CASES, "cases."),
     ("Users", "admin.users", Capability.MANAGE_USERS, "admin.user"),
     ("Agencies", "admin.agencies", Capability.MANAGE_AGENCIES, "admin.agenc"),

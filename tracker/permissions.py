@@ -31,9 +31,10 @@ class Capability(enum.StrEnum):
     APPROVE_MINUTES = "approve_minutes"  # approve and reopen
     READ_CASES = "read_cases"  # partners: only cases their agency is involved in (queries scope it)
     UPDATE_ACTIONS = "update_actions"  # partners: only their own agency's actions
+    READ_ACTIONS = "read_actions"  # partners: only their own agency's actions (queries scope it)
 
 
-_EVERY_USER = {Capability.SIGNED_IN, Capability.READ_MEETINGS, Capability.READ_CASES}
+_EVERY_USER = {Capability.SIGNED_IN, Capability.READ_MEETINGS, Capability.READ_CASES, Capability.READ_ACTIONS}
 _CHAIR = _EVERY_USER | {Capability.RECORD_MEETINGS, Capability.APPROVE_MINUTES, Capability.UPDATE_ACTIONS}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -143,6 +144,13 @@ def action_scope(user: User):
 def may_update_action(user: User, action: Action) -> bool:
     return can(user, Capability.UPDATE_ACTIONS) and (
         user.role in {Role.ADMIN, Role.CHAIR} or action.owning_agency_id == user.agency_id
+    )
+
+
+def may_assign_owner(user: User, action: Action) -> bool:
+    """Chairs, or the owning agency's single point of contact."""
+    return user.role in {Role.ADMIN, Role.CHAIR} or (
+        user.role == Role.PARTNER and user.is_spoc and action.owning_agency_id == user.agency_id
     )
 
 

@@ -25,11 +25,11 @@ def sign_in(page, base, email):
 @pytest.mark.parametrize(
     "email, heading_caption, nav",
     [
-        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases", "Users", "Agencies", "Settings", "Audit log"]),
-        ("chair@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases"]),
-        ("manager@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Cases"]),
-        ("idva@example.org", "Independent Domestic Violence Advisor (IDVA) service", ["Home", "Meetings", "Cases"]),
-        ("housing@example.org", "Housing – council housing options", ["Home", "Meetings", "Cases"]),
+        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases", "Users", "Agencies", "Settings", "Audit log"]),
+        ("chair@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases"]),
+        ("manager@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases"]),
+        ("idva@example.org", "Independent Domestic Violence Advisor (IDVA) service", ["Home", "Meetings", "Actions", "Cases"]),
+        ("housing@example.org", "Housing – council housing options", ["Home", "Meetings", "Actions", "Cases"]),
     ],
 )
 def test_demo_user_signs_in_and_out(live_server, page, demo_data, check_accessibility, email, heading_caption, nav):

@@ -1,1 +1,7 @@
-"""Actions after they are raised: progress, status changes, due dates."""
+"""Actions after they are raised: lists, the action page, progress, due dates, owners, CSV."""
+
+from flask import Blueprint
+
+bp = Blueprint("actions", __name__)
+
+from tracker.actions import views  # noqa: E402,F401

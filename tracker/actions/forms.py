@@ -1,11 +1,11 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea
-from wtforms import HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms import IntegerField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from tracker.forms import strip
+from tracker.forms import DateRequired, GovDateField, optional_int, strip
 from tracker.models import ActionStatus
 
 KEEP_STATUS = ""
@@ -38,3 +38,39 @@ class ActionProgressForm(FlaskForm):
     def validate_status(self, field):
         if (field.data or KEEP_STATUS) not in self._allowed:
             raise ValidationError("Select a status from the list")
+
+
+class DueDateForm(FlaskForm):
+    due_date = GovDateField("New due date", description="For example, 27 11 2026",
+                            validators=[DateRequired("Enter the new due date")])
+    reason = TextAreaField(
+        "Reason for the new date", widget=GovTextArea(), filters=[strip],
+        validators=[DataRequired(message="Enter the reason for changing the due date"),
+                    Length(max=500, message="Reason must be 500 characters or fewer")],
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
+    submit = SubmitField("Change due date", widget=GovSubmitInput())
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._today = today
+
+    def validate_due_date(self, field):
+        if field.data is not None and self._today is not None and field.data < self._today:
+            raise ValidationError("New due date must be today or in the future")
+
+
+class OwnerForm(FlaskForm):
+    owner_id = SelectField("Named owner", widget=GovSelect(), coerce=optional_int, validate_choice=False)
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
+    submit = SubmitField("Assign owner", widget=GovSubmitInput())
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner_id.choices = [SelectChoice("", "No named owner – the agency's SPOC follows it up")] + [
+            SelectChoice(member.id, member.display_name) for member in members]
+        self._member_ids = {member.id for member in members}
+
+    def validate_owner_id(self, field):
+        if field.data is not None and field.data not in self._member_ids:
+            raise ValidationError("The named owner must belong to the owning agency")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit
@@ -22,10 +24,7 @@ def record_progress(action: Action, *, by: User, note: str, new_status: ActionSt
                     seen_version: int) -> ActionUpdate:
     """Add a progress note and optionally move the status. The note is the outcome when completing
     and the reason when cancelling. Refuses if the action changed since ``seen_version``."""
-    if action.version != seen_version:
-        raise ActionChangedElsewhere()
-    if action.status.is_closed:
-        raise ActionClosed()
+    _check_version(action, seen_version)
     old_status = action.status
     changing = new_status is not None and new_status != old_status
     update = ActionUpdate(action=action, author=by, note=note,
@@ -40,10 +39,47 @@ def record_progress(action: Action, *, by: User, note: str, new_status: ActionSt
     # Every saved update bumps the version, so a concurrent second save is caught even if
     # it only adds a note.
     action.updated_at = utcnow()
+    _flush_or_conflict()
+    detail = f"status {old_status}->{new_status}" if changing else "progress note"
+    audit.record("action_updated", action, detail=detail)
+    return update
+
+
+def _check_version(action: Action, seen_version: int) -> None:
+    if action.version != seen_version:
+        raise ActionChangedElsewhere()
+    if action.status.is_closed:
+        raise ActionClosed()
+
+
+def _flush_or_conflict() -> None:
     try:
         db.session.flush()
     except StaleDataError:
         raise ActionChangedElsewhere() from None
-    detail = f"status {old_status}->{new_status}" if changing else "progress note"
-    audit.record("action_updated", action, detail=detail)
+
+
+def change_due_date(action: Action, *, by: User, new_due: date, reason: str, seen_version: int) -> ActionUpdate:
+    """Move the due date; the old date, the new one and the reason stay in the trail."""
+    _check_version(action, seen_version)
+    update = ActionUpdate(action=action, author=by, note="", due_from=action.due_date, due_to=new_due,
+                          due_change_reason=reason)
+    db.session.add(update)
+    old_due, action.due_date = action.due_date, new_due
+    _flush_or_conflict()
+    audit.record("action_due_date_changed", action, detail=f"{old_due.isoformat()}->{new_due.isoformat()}")
+    return update
+
+
+def assign_owner(action: Action, *, by: User, owner: User | None, seen_version: int) -> ActionUpdate:
+    """Name (or clear) the owner within the owning agency."""
+    _check_version(action, seen_version)
+    previous = action.owner
+    note = f"Owner changed to {owner.display_name}" if owner else "Named owner removed; the agency's SPOC follows it up"
+    update = ActionUpdate(action=action, author=by, note=note)
+    db.session.add(update)
+    action.owner = owner
+    _flush_or_conflict()
+    audit.record("action_owner_changed", action,
+                 detail=f"user {previous.id if previous else '-'}->{owner.id if owner else '-'}")
     return update

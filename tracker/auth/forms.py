@@ -41,3 +41,8 @@ class ChangePasswordForm(FlaskForm):
     def validate_confirm_password(self, field):
         if self.new_password.data and field.data != self.new_password.data:
             raise ValidationError("The passwords do not match")
+
+
+class CalendarForm(FlaskForm):
+    create = SubmitField("Create a new calendar link", widget=GovSubmitInput())
+    stop = SubmitField("Switch off the calendar link", widget=GovSubmitInput())

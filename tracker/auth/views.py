@@ -57,3 +57,25 @@ def change_password():
             flash("Your password has been changed. You have been signed out on every other device.", "success")
             return redirect(safe_next(request.args.get("next"), url_for("main.home")))
     return render_template("auth/change_password.html", form=form, forced=user.must_change_password)
+
+
+@bp.route("/account/calendar", methods=["GET", "POST"])
+@requires(Capability.SIGNED_IN)
+def calendar():
+    """Create, replace or stop the user's private calendar feed."""
+    from tracker import calendar_feed
+    from tracker.auth.forms import CalendarForm
+
+    user = current_user._get_current_object()
+    form = CalendarForm()
+    if form.validate_on_submit():
+        if form.stop.data:
+            calendar_feed.revoke_token(user)
+            flash("Your calendar link has been switched off.", "success")
+        else:
+            calendar_feed.regenerate_token(user)
+            flash("Your new calendar link is ready. Any old link has stopped working.", "success")
+        return redirect(url_for("auth.calendar"))
+    feed_url = (url_for("main.calendar_feed", token=user.calendar_token, _external=True)
+                if user.calendar_token else None)
+    return render_template("auth/calendar.html", form=form, feed_url=feed_url)

@@ -8,7 +8,18 @@ from tracker.permissions import Capability, public, requires
 @bp.route("/")
 @requires(Capability.SIGNED_IN)
 def home():
-    return render_template("main/home.html", user=current_user)
+    """Partners see their agency's actions; everyone else the workload by agency and the next meetings."""
+    from tracker.actions import queries as action_queries
+    from tracker.models import Role
+    from tracker.timeutil import london_today
+
+    user = current_user
+    context = {"user": user, "today": london_today(), "next_meetings": action_queries.next_meetings(user)}
+    if user.role == Role.PARTNER:
+        context["mine"] = action_queries.partner_home(user)
+    else:
+        context["workload"] = action_queries.workload_by_agency()
+    return render_template("main/home.html", **context)
 
 
 @bp.route("/accessibility")
@@ -21,6 +32,22 @@ def accessibility():
 @public
 def privacy():
     return render_template("main/privacy.html")
+
+
+@bp.route("/calendar/<token>.ics")
+@public
+def calendar_feed(token: str):
+    """Public by design: the secret token in the address is the credential. Unknown or revoked: 404."""
+    from flask import Response, abort, current_app, request
+
+    from tracker import calendar_feed as feeds
+
+    user = feeds.user_for_token(token)
+    if user is None:
+        abort(404)
+    body = feeds.feed_for(user, current_app.config["SERVICE_NAME"], request.host.split(":")[0])
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": 'attachment; filename="scrutiny-tracker.ics"'})
 
 
 @bp.route("/healthz")

@@ -1,0 +1,214 @@
+"""Actions: the filtered list, CSV export, the action page and its three kinds of change."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker import audit
+from tracker.actions import bp, operations, queries
+from tracker.actions.forms import KEEP_STATUS, ActionProgressForm, DueDateForm, OwnerForm
+from tracker.models import ActionStatus
+from tracker.permissions import Capability, may_assign_owner, may_cancel_action, may_update_action, requires
+from tracker.timeutil import format_date, london_today
+
+CSV_COLUMNS = ["Action", "Description", "Agency", "Named owner", "Due date", "Status", "Overdue", "Meeting",
+               "Case reference", "Raised"]
+
+
+def _filters_or_404():
+    try:
+        filters, ignored = queries.ActionFilters.from_args(request.args, current_user)
+    except queries.OutOfScope:
+        abort(404)
+    return filters, ignored
+
+
+@bp.route("/actions")
+@requires(Capability.READ_ACTIONS)
+def actions():
+    filters, ignored = _filters_or_404()
+    if ignored:
+        flash(f"Some filters were not understood and have been ignored: {', '.join(ignored)}.", "info")
+    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page = queries.actions_page(current_user, filters, page_number, current_app.config["ACTIONS_PER_PAGE"])
+    return render_template(
+        "actions/list.html", page=page, filters=filters, today=london_today(),
+        agencies=queries.visible_agencies(current_user), owners=queries.owners_for_filter(current_user),
+        statuses=queries.STATUS_CHOICES, sorts=queries.SORTS,
+    )
+
+
+def _neutralise(value) -> str:
+    """Stop spreadsheet programs treating a cell as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_row(action) -> list[str]:
+    review = action.case_review
+    return [_neutralise(cell) for cell in (
+        action.reference, action.description, action.owning_agency.name,
+        action.owner.display_name if action.owner else "", action.due_date.isoformat(), action.status.label,
+        "Yes" if action.is_overdue else "No", action.meeting.starts_at.date().isoformat(),
+        review.case.reference if review else "", action.created_at.date().isoformat(),
+    )]
+
+
+@bp.route("/actions/export.csv")
+@requires(Capability.READ_ACTIONS)
+def export():
+    filters, _ignored = _filters_or_404()
+    audit.record("actions_exported", detail=filters.describe())
+    # Written out in full before the request's transaction ends (a streamed body would outlive it).
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for action in queries.actions_for_export(current_user, filters):
+        writer.writerow(_csv_row(action))
+    filename = f"actions-{london_today().isoformat()}.csv"
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _action_or_404(action_id: int):
+    action = queries.action_for(current_user, action_id)
+    if action is None:
+        abort(404)
+    return action
+
+
+def _forms_for(action, **overrides):
+    user = current_user
+    forms = {
+        "progress": ActionProgressForm(formdata=None, action=action, may_cancel=may_cancel_action(user),
+                                       version=action.version, prefix="progress"),
+        "due": DueDateForm(formdata=None, today=london_today(), version=action.version, prefix="due"),
+        "owner": OwnerForm(formdata=None, members=queries.agency_members(action.owning_agency_id),
+                           version=action.version, owner_id=action.owner_id, prefix="owner"),
+    }
+    forms.update(overrides)
+    return forms
+
+
+def _render_action(action, status=200, conflict=False, **form_overrides):
+    user = current_user
+    may_update = may_update_action(user, action) and not action.status.is_closed
+    forms = _forms_for(action, **form_overrides)
+    return render_template(
+        "actions/action.html", action=action, form=next((f for f in forms.values() if f.errors), None), trail=queries.trail(action), today=london_today(),
+        forms=forms, may_update=may_update,
+        may_assign=may_update and may_assign_owner(user, action),
+        may_see_meeting=queries.may_see_meeting(user, action.meeting_id),
+        may_see_review=queries.may_see_review(user, action.case_review_id), conflict=conflict,
+    ), status
+
+
+@bp.route("/actions/<int:action_id>")
+@requires(Capability.READ_ACTIONS)
+def action(action_id: int):
+    action = _action_or_404(action_id)
+    audit.record("action_viewed", action)
+    return _render_action(action)
+
+
+def _writable_or_404(action_id: int):
+    action = _action_or_404(action_id)
+    if not may_update_action(current_user, action):
+        abort(403)
+    return action
+
+
+def _conflict(action, **form_overrides):
+    """Someone else saved first: show what the action is now, keep the user's text, save nothing."""
+    from tracker.extensions import db
+
+    db.session.rollback()
+    fresh = _action_or_404(action.id)
+    for form in form_overrides.values():
+        form.version.data = fresh.version  # submitting again applies the user's change on top of theirs
+    return _render_action(fresh, status=409, conflict=True, **form_overrides)
+
+
+def _closed(action):
+    flash(f"Action {action.reference} is {action.status.label.lower()}, so it cannot be changed.", "error")
+    return redirect(url_for("actions.action", action_id=action.id))
+
+
+@bp.route("/actions/<int:action_id>/progress", methods=["POST"])
+@requires(Capability.UPDATE_ACTIONS)
+def progress(action_id: int):
+    action = _writable_or_404(action_id)
+    form = ActionProgressForm(action=action, may_cancel=True, prefix="progress")
+    if form.validate_on_submit():
+        new_status = ActionStatus(form.status.data) if form.status.data != KEEP_STATUS else None
+        if new_status == ActionStatus.CANCELLED and not may_cancel_action(current_user):
+            abort(403)
+        try:
+            operations.record_progress(action, by=current_user._get_current_object(), note=form.note.data,
+                                       new_status=new_status, seen_version=form.version.data)
+        except operations.ActionChangedElsewhere:
+            return _conflict(action, progress=form)
+        except operations.ActionClosed:
+            return _closed(action)
+        flash({ActionStatus.COMPLETED: "Action completed.", ActionStatus.CANCELLED: "Action cancelled.",
+               ActionStatus.IN_PROGRESS: "Action started."}.get(new_status, "Update saved."), "success")
+        return redirect(url_for("actions.action", action_id=action.id))
+    if form.status.data == ActionStatus.CANCELLED.value and not may_cancel_action(current_user):
+        abort(403)
+    _explain_missing_note(form)
+    return _render_action(action, progress=form)
+
+
+def _explain_missing_note(form):
+    """Completing needs the outcome and cancelling a reason: say which, not just 'enter an update'."""
+    if form.note.errors and not form.note.data:
+        if form.status.data == ActionStatus.COMPLETED.value:
+            form.note.errors[:] = ["Enter the outcome to complete the action"]
+        elif form.status.data == ActionStatus.CANCELLED.value:
+            form.note.errors[:] = ["Enter the reason for cancelling the action"]
+
+
+@bp.route("/actions/<int:action_id>/due-date", methods=["POST"])
+@requires(Capability.UPDATE_ACTIONS)
+def due_date(action_id: int):
+    action = _writable_or_404(action_id)
+    form = DueDateForm(today=london_today(), prefix="due")
+    if form.validate_on_submit():
+        try:
+            operations.change_due_date(action, by=current_user._get_current_object(), new_due=form.due_date.data,
+                                       reason=form.reason.data, seen_version=form.version.data)
+        except operations.ActionChangedElsewhere:
+            return _conflict(action, due=form)
+        except operations.ActionClosed:
+            return _closed(action)
+        flash(f"Due date changed to {format_date(form.due_date.data)}.", "success")
+        return redirect(url_for("actions.action", action_id=action.id))
+    return _render_action(action, due=form)
+
+
+@bp.route("/actions/<int:action_id>/owner", methods=["POST"])
+@requires(Capability.UPDATE_ACTIONS)
+def owner(action_id: int):
+    action = _writable_or_404(action_id)
+    if not may_assign_owner(current_user, action):
+        abort(403)
+    form = OwnerForm(members=queries.agency_members(action.owning_agency_id), prefix="owner")
+    if form.validate_on_submit():
+        from tracker.extensions import db
+        from tracker.models import User
+
+        new_owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+        try:
+            operations.assign_owner(action, by=current_user._get_current_object(), owner=new_owner,
+                                    seen_version=form.version.data)
+        except operations.ActionChangedElsewhere:
+            return _conflict(action, owner=form)
+        except operations.ActionClosed:
+            return _closed(action)
+        flash("Named owner updated.", "success")
+        return redirect(url_for("actions.action", action_id=action.id))
+    return _render_action(action, owner=form)

@@ -1,0 +1,81 @@
+"""The private iCalendar feed: upcoming meetings and the user's agency's open action due dates.
+
+The feed carries no case details: meeting times and places, and action numbers with their agency.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import or_, select
+
+from tracker import audit
+from tracker.extensions import db
+from tracker.models import OPEN_STATUSES, Action, Agency, Meeting, MeetingStatus, User
+from tracker.permissions import meeting_scope, sees_every_agency
+from tracker.timeutil import utcnow
+
+MEETING_LENGTH = timedelta(hours=2)
+
+
+def user_for_token(token: str) -> User | None:
+    if not token or len(token) > 64:
+        return None
+    user = db.session.scalar(select(User).where(User.calendar_token == token))
+    return user if user is not None and user.active else None
+
+
+def regenerate_token(user: User) -> str:
+    """A new secret; the old feed address stops working at once."""
+    user.calendar_token = secrets.token_urlsafe(32)
+    db.session.flush()
+    audit.record("calendar_link_created", user)
+    return user.calendar_token
+
+
+def revoke_token(user: User) -> None:
+    user.calendar_token = None
+    db.session.flush()
+    audit.record("calendar_link_revoked", user)
+
+
+def _upcoming_meetings(user: User) -> list[Meeting]:
+    query = select(Meeting).where(Meeting.starts_at >= utcnow() - timedelta(days=1),
+                                  Meeting.status != MeetingStatus.CANCELLED).order_by(Meeting.starts_at)
+    if not sees_every_agency(user):
+        query = query.where(or_(meeting_scope(user), Meeting.invited_agencies.any(Agency.id == user.agency_id)))
+    return list(db.session.scalars(query))
+
+
+def _open_actions(user: User) -> list[Action]:
+    return list(db.session.scalars(
+        select(Action).where(Action.owning_agency_id == user.agency_id, Action.status.in_(OPEN_STATUSES))
+        .order_by(Action.due_date)
+    ))
+
+
+def feed_for(user: User, service_name: str, host: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", f"-//{service_name}//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Scrutiny meetings and action due dates")
+    for meeting in _upcoming_meetings(user):
+        event = Event()
+        event.add("uid", f"meeting-{meeting.id}@{host}")
+        event.add("summary", "Domestic abuse scrutiny meeting")
+        event.add("dtstart", meeting.starts_at)
+        event.add("dtend", meeting.starts_at + MEETING_LENGTH)
+        event.add("dtstamp", utcnow())
+        event.add("location", meeting.location)
+        calendar.add_component(event)
+    for action in _open_actions(user):
+        event = Event()
+        event.add("uid", f"action-{action.id}@{host}")
+        event.add("summary", f"Action {action.reference} due ({user.agency.code})")
+        event.add("dtstart", action.due_date)
+        event.add("dtend", action.due_date + timedelta(days=1))
+        event.add("dtstamp", utcnow())
+        calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,1 @@
+"""E-mail: composing and sending reminder digests and escalations."""
