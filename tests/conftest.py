@@ -96,15 +96,50 @@ def client(app):
     return app.test_client()
 
 
+TEST_SMTP_PORTS: set[int] = set()
+_REAL_SMTP = smtplib.SMTP
+
+
 @pytest.fixture(autouse=True)
 def no_real_email(monkeypatch):
-    """Any attempt to open an SMTP connection outside the tests' own SMTP server fails the test."""
+    """Any SMTP connection other than to the tests' own server on 127.0.0.1 fails the test."""
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("a test tried to send real e-mail")
+    def guarded(host="", port=0, *args, **kwargs):
+        if host in ("127.0.0.1", "localhost") and port in TEST_SMTP_PORTS:
+            return _REAL_SMTP(host, port, *args, **kwargs)
+        raise AssertionError(f"a test tried to send real e-mail (to {host}:{port})")
 
-    monkeypatch.setattr(smtplib, "SMTP", refuse)
-    monkeypatch.setattr(smtplib, "SMTP_SSL", refuse)
+    monkeypatch.setattr(smtplib, "SMTP", guarded)
+    monkeypatch.setattr(smtplib, "SMTP_SSL", guarded)
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on 127.0.0.1 that keeps what it receives; the app is pointed at it."""
+    import socket
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):
+            message = message_from_bytes(envelope.content, policy=policy.default)
+            received.append({"to": envelope.rcpt_tos, "subject": message["Subject"],
+                             "body": message.get_content()})
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    TEST_SMTP_PORTS.add(port)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_USERNAME=None)
+    yield received
+    TEST_SMTP_PORTS.discard(port)
+    controller.stop()
 
 
 # Factories --------------------------------------------------------------------------------

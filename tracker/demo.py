@@ -167,6 +167,7 @@ def _seed_action(rng, meeting, review, agency, users, chair, today) -> None:
         owner=owner if rng.random() < 0.6 else None, due_date=max(meeting_day + timedelta(days=rng.choice([7, 14, 21, 28])), today - timedelta(days=40)),
         by=chair,
     )
+    action.created_at = meeting.starts_at  # raised in the meeting, not when the demo was loaded
     age_days = (today - meeting_day).days
     roll = rng.random()
     author = owner or chair

@@ -129,7 +129,8 @@ def _conflict(action, **form_overrides):
     db.session.rollback()
     fresh = _action_or_404(action.id)
     for form in form_overrides.values():
-        form.version.data = fresh.version  # submitting again applies the user's change on top of theirs
+        # Submitting again applies the user's change on top of the other person's.
+        form.version.data, form.version.raw_data = fresh.version, [str(fresh.version)]
     return _render_action(fresh, status=409, conflict=True, **form_overrides)
 
 

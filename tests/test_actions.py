@@ -1,0 +1,351 @@
+"""Partner agencies keep their actions moving: home pages, list, action page, locking, CSV, calendar."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from tests.conftest import error_messages, get_page, parse, sign_in, text_of
+from tracker.extensions import db
+from tracker.models import Action, ActionUpdate, AuditEvent, User
+from tracker.timeutil import london_today
+
+
+@pytest.fixture
+def agencies(make_agency):
+    return {code: make_agency(name=f"{code} agency", code=code) for code in ("POL", "IDVA", "HOU")}
+
+
+@pytest.fixture
+def world(app, agencies, make_user, make_meeting, add_review, add_action):
+    """A past meeting attended by IDVA and HOU, with a case and actions in every state."""
+    chair = make_user("chair", agencies["POL"], name="Panel Chair")
+    meeting_id = make_meeting(-10, chair=chair, attended_by=[agencies["IDVA"], agencies["HOU"]])
+    review_id = add_review(meeting_id, "CR/ACT/1", agencies=[agencies["IDVA"], agencies["HOU"]])
+    ids = {
+        "in_progress": add_action(meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=20,
+                                  status="in_progress", description="Attend the court hearing"),
+        "later": add_action(meeting_id, agencies["IDVA"], due_in_days=30, description="Later work"),
+        "due_soon": add_action(meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=2,
+                               description="Complete the safety plan"),
+        "overdue": add_action(meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=-4,
+                              description="=HYPERLINK(\"http://evil.example\")"),
+        "done": add_action(meeting_id, agencies["IDVA"], due_in_days=-20, status="completed",
+                           description="Finished work"),
+        "housing": add_action(meeting_id, agencies["HOU"], review_id=review_id, due_in_days=-2,
+                              description="Assess for a management move"),
+    }
+    return {"chair": chair, "meeting": meeting_id, "review": review_id, **ids}
+
+
+@pytest.fixture
+def idva(client, agencies, make_user):
+    user = make_user("partner", agencies["IDVA"], name="IDVA Officer", is_spoc=True)
+    sign_in(client, user.email, user.password)
+    return user
+
+
+def version_of(app, action_id):
+    with app.app_context():
+        return db.session.get(Action, action_id).version
+
+
+def banners(page) -> str:
+    return " ".join(text_of(b) for b in page.select(".govuk-notification-banner"))
+
+
+# Home pages -------------------------------------------------------------------------------
+
+def test_partner_home_lists_overdue_then_due_soon_then_in_progress(client, world, idva):
+    page = get_page(client, "/")
+    counts = {key: text_of(page.select_one(f"[data-testid=count-{key}]")) for key in ("overdue", "due-soon", "in-progress", "open")}
+    assert counts == {"overdue": "1", "due-soon": "1", "in-progress": "1", "open": "4"}
+    links = [text_of(a) for a in page.select("[data-testid=my-actions] tbody a")]
+    assert links == [f"A-{world[k]:05d}" for k in ("overdue", "due_soon", "in_progress", "later")]
+    assert "Assess for a management move" not in text_of(page)
+
+
+def test_chair_home_shows_counts_by_agency_and_next_meetings(client, app, world, agencies, login_as, make_meeting):
+    login_as("chair", agencies["POL"])
+    make_meeting(5, chair=world["chair"])
+    page = get_page(client, "/")
+    rows = {text_of(tr.th): [text_of(td) for td in tr.select("td")] for tr in page.select("[data-testid=workload] tbody tr")}
+    assert rows["IDVA agency"][0].startswith("1") and rows["IDVA agency"][1:] == ["1", "4"]
+    assert rows["HOU agency"][0].startswith("1") and rows["HOU agency"][1:] == ["0", "1"]
+    assert len(page.select("[data-testid=next-meetings] li")) == 1
+
+
+def test_home_pages_query_count_does_not_grow(client, app, world, agencies, idva, add_action, query_counter):
+    with query_counter() as few:
+        get_page(client, "/")
+    for n in range(30):
+        add_action(world["meeting"], agencies["IDVA"], due_in_days=n - 10)
+    with query_counter() as many:
+        get_page(client, "/")
+    assert len(many) == len(few)
+
+
+# The list ---------------------------------------------------------------------------------
+
+def listed(client, url):
+    page = get_page(client, url)
+    return [text_of(a) for a in page.select("[data-testid=actions-list] tbody a")]
+
+
+def ref(world, key):
+    return f"A-{world[key]:05d}"
+
+
+def test_list_filters_for_a_chair(client, app, world, agencies, login_as):
+    login_as("chair", agencies["POL"])
+    assert listed(client, "/actions") == [ref(world, k) for k in ("overdue", "housing", "due_soon", "in_progress", "later")]
+    assert listed(client, f"/actions?agency={agencies['HOU'].id}") == [ref(world, "housing")]
+    assert listed(client, "/actions?overdue=1") == [ref(world, "overdue"), ref(world, "housing")]
+    assert listed(client, "/actions?status=completed") == [ref(world, "done")]
+    assert listed(client, "/actions?status=in_progress") == [ref(world, "in_progress")]
+    soon = (london_today() + timedelta(days=1)).isoformat()
+    week = (london_today() + timedelta(days=25)).isoformat()
+    assert listed(client, f"/actions?due_from={soon}&due_to={week}") == [ref(world, "due_soon"), ref(world, "in_progress")]
+    assert listed(client, "/actions?case=cr/act") == [ref(world, k) for k in ("overdue", "housing", "due_soon", "in_progress")]
+    assert listed(client, "/actions?q=COURT") == [ref(world, "in_progress")]
+    assert listed(client, "/actions?sort=-due")[0] == ref(world, "later")
+    assert listed(client, f"/actions?meeting={world['meeting']}&status=") == [
+        ref(world, k) for k in ("done", "overdue", "housing", "due_soon", "in_progress", "later")]
+
+
+def test_nonsense_filters_are_ignored_with_a_message(client, world, agencies, login_as):
+    login_as("chair", agencies["POL"])
+    page = get_page(client, "/actions?status=maybe&agency=abc&due_from=31/02/2026&sort=sideways&owner=me&meeting=x")
+    message = banners(page)
+    for word in ("status", "agency", "due from", "sort", "owner", "meeting"):
+        assert word in message
+    assert len(page.select("[data-testid=actions-list] tbody tr")) == 5
+    page = get_page(client, "/actions?due_from=2027-02-01&due_to=2027-01-01")
+    assert "start is after the end" in banners(page)
+
+
+def test_partner_list_is_their_agency_only_and_other_agencies_are_404(client, world, agencies, idva):
+    assert ref(world, "housing") not in listed(client, "/actions?status=")
+    assert client.get(f"/actions?agency={agencies['HOU'].id}").status_code == 404
+    assert client.get(f"/actions/export.csv?agency={agencies['HOU'].id}").status_code == 404
+    assert client.get(f"/actions/{world['housing']}").status_code == 404
+    page = get_page(client, "/actions")
+    assert page.select_one("select#agency") is None
+
+
+def test_list_query_count_does_not_grow(client, world, agencies, add_action, idva, query_counter):
+    with query_counter() as few:
+        get_page(client, "/actions")
+    for n in range(40):
+        add_action(world["meeting"], agencies["IDVA"], review_id=world["review"], due_in_days=n)
+    with query_counter() as many:
+        page = get_page(client, "/actions")
+    assert len(many) == len(few)
+    assert len(page.select("[data-testid=actions-list] tbody tr")) == 25
+
+
+# The action page --------------------------------------------------------------------------
+
+def test_action_page_shows_details_links_and_trail(client, app, world, idva):
+    with app.app_context():
+        db.session.add(ActionUpdate(action_id=world["in_progress"], note="Hearing listed for next month",
+                                    author_id=idva.id))
+        db.session.commit()
+    page = get_page(client, f"/actions/{world['in_progress']}")
+    assert "Attend the court hearing" in text_of(page)
+    assert page.select_one(f"a[href='/meetings/{world['meeting']}']")
+    assert page.select_one(f"a[href='/meetings/{world['meeting']}/reviews/{world['review']}']")
+    assert "Hearing listed for next month" in text_of(page.select_one("[data-testid=trail]"))
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "action_viewed")) == 1
+
+
+def test_manager_reads_an_action_but_cannot_change_it(client, world, agencies, login_as):
+    login_as("manager", agencies["POL"])
+    page = get_page(client, f"/actions/{world['overdue']}")
+    assert page.select("form[method=post][action^='/actions/']") == []
+    assert client.post(f"/actions/{world['overdue']}/progress", data={"progress-note": "x"}).status_code == 403
+
+
+def progress(client, action_id, version, note, status=""):
+    return client.post(f"/actions/{action_id}/progress", data={
+        "progress-note": note, "progress-status": status, "progress-version": version})
+
+
+def test_partner_posts_a_note_starts_and_completes(client, app, world, idva):
+    action_id = world["due_soon"]
+    assert progress(client, action_id, version_of(app, action_id), "Called the victim").status_code == 302
+    progress(client, action_id, version_of(app, action_id), "Meeting booked", "in_progress")
+    response = progress(client, action_id, version_of(app, action_id), "Safety plan agreed", "completed")
+    assert "Action completed." in banners(get_page(client, response.headers["Location"]))
+    with app.app_context():
+        action = db.session.get(Action, action_id)
+        assert (action.status, action.completion_note) == ("completed", "Safety plan agreed")
+        trail = [(u.note, u.status_from, u.status_to, u.author_id) for u in action.updates]
+    assert trail == [("Called the victim", None, None, idva.id), ("Meeting booked", "open", "in_progress", idva.id),
+                     ("Safety plan agreed", "in_progress", "completed", idva.id)]
+
+
+@pytest.mark.parametrize(
+    "status, message",
+    [("completed", "Enter the outcome to complete the action"), ("", "Enter an update"),
+     ("reopened", "Select a status from the list")],
+)
+def test_bad_progress_gets_a_field_message(client, app, world, idva, status, message):
+    response = progress(client, world["due_soon"], version_of(app, world["due_soon"]),
+                        "" if status != "reopened" else "note", status)
+    assert response.status_code == 200
+    field = "progress-status" if status == "reopened" else "progress-note"
+    assert error_messages(parse(response))[field] == message
+    with app.app_context():
+        assert db.session.get(Action, world["due_soon"]).status == "open"
+        assert db.session.scalar(select(func.count(ActionUpdate.id))) == 0
+
+
+def test_only_chairs_cancel_and_they_need_a_reason(client, app, world, agencies, idva, make_user):
+    assert progress(client, world["later"], version_of(app, world["later"]), "Not needed", "cancelled").status_code == 403
+    chair_client = app.test_client()
+    chair = make_user("chair", agencies["POL"])
+    sign_in(chair_client, chair.email, chair.password)
+    response = progress(chair_client, world["later"], version_of(app, world["later"]), "", "cancelled")
+    assert error_messages(parse(response))["progress-note"] == "Enter the reason for cancelling the action"
+    progress(chair_client, world["later"], version_of(app, world["later"]), "Duplicate of A-1", "cancelled")
+    with app.app_context():
+        action = db.session.get(Action, world["later"])
+        assert (action.status, action.cancellation_reason) == ("cancelled", "Duplicate of A-1")
+
+
+def due_change(client, action_id, version, day, reason):
+    return client.post(f"/actions/{action_id}/due-date", data={
+        "due-due_date": [str(day.day), str(day.month), str(day.year)], "due-reason": reason, "due-version": version})
+
+
+def test_due_date_change_needs_a_reason_and_a_future_date_and_is_kept(client, app, world, idva):
+    action_id = world["overdue"]
+    new_due = london_today() + timedelta(days=10)
+    response = due_change(client, action_id, version_of(app, action_id), new_due, "")
+    assert error_messages(parse(response))["due-reason"] == "Enter the reason for changing the due date"
+    response = due_change(client, action_id, version_of(app, action_id), london_today() - timedelta(days=1), "Late")
+    assert error_messages(parse(response))["due-due_date-day"] == "New due date must be today or in the future"
+    with app.app_context():
+        old_due = db.session.get(Action, action_id).due_date
+    assert due_change(client, action_id, version_of(app, action_id), new_due, "Court adjourned").status_code == 302
+    with app.app_context():
+        action = db.session.get(Action, action_id)
+        [update] = action.updates
+        assert (action.due_date, update.due_from, update.due_to, update.due_change_reason) == (
+            new_due, old_due, new_due, "Court adjourned")
+    page = get_page(client, f"/actions/{action_id}")
+    assert "Court adjourned" in text_of(page.select_one("[data-testid=trail]"))
+    assert "Overdue" not in text_of(page.h1)
+
+
+def test_spoc_assigns_an_owner_within_the_agency_only(client, app, world, agencies, idva, make_user):
+    colleague = make_user("partner", agencies["IDVA"], name="IDVA Colleague")
+    outsider = make_user("partner", agencies["HOU"], name="Housing Officer")
+    action_id = world["later"]
+    response = client.post(f"/actions/{action_id}/owner", data={"owner-owner_id": outsider.id,
+                                                                "owner-version": version_of(app, action_id)})
+    assert error_messages(parse(response))["owner-owner_id"] == "The named owner must belong to the owning agency"
+    client.post(f"/actions/{action_id}/owner", data={"owner-owner_id": colleague.id,
+                                                     "owner-version": version_of(app, action_id)})
+    with app.app_context():
+        assert db.session.get(Action, action_id).owner_id == colleague.id
+
+
+def test_a_partner_who_is_not_the_spoc_cannot_assign_owners(client, app, world, agencies, make_user):
+    officer = make_user("partner", agencies["IDVA"])
+    sign_in(client, officer.email, officer.password)
+    response = client.post(f"/actions/{world['later']}/owner", data={"owner-owner_id": officer.id,
+                                                                    "owner-version": version_of(app, world["later"])})
+    assert response.status_code == 403
+
+
+def test_second_of_two_concurrent_saves_gets_the_conflict_page(client, app, world, idva):
+    action_id = world["due_soon"]
+    seen = version_of(app, action_id)
+    other = app.test_client()
+    sign_in(other, idva.email, idva.password)
+    assert progress(other, action_id, seen, "Their update", "in_progress").status_code == 302
+    response = progress(client, action_id, seen, "My careful update", "completed")
+    assert response.status_code == 409
+    page = parse(response)
+    assert "Someone else changed this action" in text_of(page.select_one("[data-testid=conflict]"))
+    assert page.select_one("textarea#progress-note").get_text() .strip() == "My careful update"
+    assert "Their update" in text_of(page.select_one("[data-testid=trail]"))
+    assert int(page.select_one("input[name=progress-version]")["value"]) == version_of(app, action_id)
+    with app.app_context():
+        action = db.session.get(Action, action_id)
+        assert action.status == "in_progress"
+        assert [u.note for u in action.updates] == ["Their update"]
+
+
+# CSV --------------------------------------------------------------------------------------
+
+def test_csv_export_is_scoped_neutralised_audited_and_not_cached(client, app, world, idva):
+    response = client.get("/actions/export.csv?status=")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="actions-')
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {row["Agency"] for row in rows} == {"IDVA agency"}
+    assert len(rows) == 5
+    dangerous = next(row for row in rows if "HYPERLINK" in row["Description"])
+    assert dangerous["Description"].startswith("'=")
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "actions_exported"))
+        assert event.user_id == idva.id
+
+
+def test_csv_follows_the_filters(client, world, agencies, login_as):
+    login_as("chair", agencies["POL"])
+    response = client.get("/actions/export.csv?overdue=1")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["Action"] for row in rows] == [ref(world, "overdue"), ref(world, "housing")]
+    page = get_page(client, "/actions?overdue=1")
+    assert page.select_one("[data-testid=csv-link]")["href"] == "/actions/export.csv?status=still_open&overdue=1&sort=due"
+
+
+# Calendar ---------------------------------------------------------------------------------
+
+def test_calendar_feed_lifecycle(client, app, world, agencies, idva, make_meeting):
+    make_meeting(3, chair=world["chair"], invited=[agencies["IDVA"]])
+    client.post("/account/calendar", data={"create": "Create a calendar link"})
+    page = get_page(client, "/account/calendar")
+    url = page.select_one("[data-testid=feed-url]")["value"]
+    path = url.split("localhost", 1)[1]
+    anonymous = app.test_client()
+    response = anonymous.get(path)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.data)
+    summaries = [str(event["SUMMARY"]) for event in calendar.walk("VEVENT")]
+    assert "Domestic abuse scrutiny meeting" in summaries
+    assert f"Action {ref(world, 'overdue')} due (IDVA)" in summaries
+    assert not any("HOU" in s for s in summaries)
+    assert b"CR/ACT" not in response.data and b"safety plan" not in response.data.lower()
+
+    client.post("/account/calendar", data={"create": "Create a new calendar link"})
+    assert anonymous.get(path).status_code == 404  # the old address stops working
+    new_path = get_page(client, "/account/calendar").select_one("[data-testid=feed-url]")["value"].split("localhost", 1)[1]
+    with app.app_context():
+        db.session.get(User, idva.id).active = False
+        db.session.commit()
+    admin_client = app.test_client()
+    assert anonymous.get(new_path).status_code == 404
+    assert anonymous.get("/calendar/not-a-real-token.ics").status_code == 404
+    assert admin_client.get("/calendar/" + "x" * 100 + ".ics").status_code == 404
+
+
+def test_deactivation_by_an_admin_revokes_the_calendar_link(client, app, world, agencies, make_user):
+    partner = make_user("partner", agencies["IDVA"])
+    with app.app_context():
+        db.session.get(User, partner.id).calendar_token = "known-token"
+        db.session.commit()
+    admin = make_user("admin", agencies["POL"])
+    sign_in(client, admin.email, admin.password)
+    client.post(f"/admin/users/{partner.id}/deactivate")
+    client.post(f"/admin/users/{partner.id}/reactivate")
+    assert app.test_client().get("/calendar/known-token.ics").status_code == 404
