@@ -76,6 +76,9 @@ POLICY = {
     "actions.due_date": allowed(RECORDERS | {"partner_a"}, not_found={"partner_b"}),
     # Partner A is not their agency's single point of contact, so may not assign owners.
     "actions.owner": allowed(RECORDERS, not_found={"partner_b"}),
+    "reports.index": allowed(SIGNED_IN),
+    "reports.minutes_pdf": IN_SCOPE_OF_A,
+    "reports.action_summary_pdf": allowed(SIGNED_IN),
     "cases.cases": allowed(SIGNED_IN),
     "cases.case": IN_SCOPE_OF_A,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context
 from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from govuk_frontend_wtf.main import WTFormsHelpers
@@ -49,6 +49,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise RuntimeError(f"Every view must declare its permission; these do not: {', '.join(missing)}")
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
+    # WeasyPrint reports every layout step at INFO; only its warnings are worth a log line.
+    for noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return app
 
 
@@ -121,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.cases import bp as cases_bp
     from tracker.main import bp as main_bp
     from tracker.meetings import bp as meetings_bp
+    from tracker.reports import bp as reports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -128,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(actions_bp)
+    app.register_blueprint(reports_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -151,12 +156,13 @@ def _register_request_hooks(app: Flask) -> None:
         from tracker.navigation import items_for
         from tracker.permissions import Capability, can
 
-        user = current_user if current_user.is_authenticated else None
+        # Documents are also rendered outside requests (on approval from the command line).
+        user = current_user if has_request_context() and current_user.is_authenticated else None
         return {
             "navigation_items": items_for(user) if user else [],
             "service_name": app.config["SERVICE_NAME"],
             # Templates show controls only to those allowed to use them; the views check again.
-            "can": lambda capability: can(current_user, Capability(capability)),
+            "can": lambda capability: can(user, Capability(capability)),
         }
 
     @app.teardown_request

@@ -174,7 +174,8 @@ def _seed_action(rng, meeting, review, agency, users, chair, today) -> None:
     if age_days > 21 and roll < 0.6:
         _progress(action, author, "Contact made and support offered.", ActionStatus.IN_PROGRESS, meeting_day + timedelta(days=3))
         _progress(action, author, "Completed: safety plan agreed and shared.", ActionStatus.COMPLETED, meeting_day + timedelta(days=10))
-        action.completion_note, action.closed_at = "Completed: safety plan agreed and shared.", action.updated_at
+        action.completion_note = "Completed: safety plan agreed and shared."
+        action.closed_at = _at(meeting_day + timedelta(days=10))
     elif roll < 0.8 and age_days > 0:
         _progress(action, author, "Tried to make contact twice; will try again this week.", ActionStatus.IN_PROGRESS,
                   meeting_day + timedelta(days=2))

@@ -10,6 +10,7 @@ ITEMS = [
     ("Meetings", "meetings.meetings", Capability.READ_MEETINGS, "meetings."),
     ("Actions", "actions.actions", Capability.READ_ACTIONS, "actions."),
     ("Cases", "cases.cases", Capability.READ_CASES, "cases."),
+    ("Reports", "reports.index", Capability.READ_REPORTS, "reports."),
     ("Users", "admin.users", Capability.MANAGE_USERS, "admin.user"),
     ("Agencies", "admin.agencies", Capability.MANAGE_AGENCIES, "admin.agenc"),
     ("Settings", "admin.settings", Capability.MANAGE_SETTINGS, "admin.settings"),

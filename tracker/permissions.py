@@ -32,9 +32,11 @@ class Capability(enum.StrEnum):
     READ_CASES = "read_cases"  # partners: only cases their agency is involved in (queries scope it)
     UPDATE_ACTIONS = "update_actions"  # partners: only their own agency's actions
     READ_ACTIONS = "read_actions"  # partners: only their own agency's actions (queries scope it)
+    READ_REPORTS = "read_reports"  # partners: their agency's summary and redacted minutes only
 
 
-_EVERY_USER = {Capability.SIGNED_IN, Capability.READ_MEETINGS, Capability.READ_CASES, Capability.READ_ACTIONS}
+_EVERY_USER = {Capability.SIGNED_IN, Capability.READ_MEETINGS, Capability.READ_CASES, Capability.READ_ACTIONS,
+               Capability.READ_REPORTS}
 _CHAIR = _EVERY_USER | {Capability.RECORD_MEETINGS, Capability.APPROVE_MINUTES, Capability.UPDATE_ACTIONS}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

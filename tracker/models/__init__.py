@@ -3,6 +3,7 @@
 from tracker.models.action import OPEN_STATUSES, Action, ActionStatus, ActionUpdate
 from tracker.models.agency import Agency
 from tracker.models.audit import AuditEvent
+from tracker.models.document import MinutesDocument
 from tracker.models.case import RISK_FLAGS, SCRUTINY_GRADES, Case, CaseReview, LearningTheme, RiskLevel
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
@@ -12,5 +13,5 @@ from tracker.models.user import LoginFailure, Role, User, UserSession
 __all__ = [
     "OPEN_STATUSES", "RISK_FLAGS", "SCRUTINY_GRADES", "Action", "ActionStatus", "ActionUpdate", "Agency",
     "Attendance", "AttendanceStatus", "AuditEvent", "Case", "CaseReview", "LearningTheme", "LoginFailure",
-    "Meeting", "MeetingRole", "MeetingStatus", "ReminderSent", "RiskLevel", "Role", "ServiceSetting", "User", "UserSession",
+    "Meeting", "MeetingRole", "MeetingStatus", "MinutesDocument", "ReminderSent", "RiskLevel", "Role", "ServiceSetting", "User", "UserSession",
 ]

@@ -1,0 +1,1 @@
+"""PDF documents: minutes (full and redacted) and action summaries, rendered with WeasyPrint."""

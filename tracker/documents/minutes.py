@@ -1,0 +1,75 @@
+"""Minutes PDFs: the stored approved record, on-demand drafts, and partners' redacted versions."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker import audit, signals
+from tracker.documents.render import RenderedPdf, new_document_id, render_pdf
+from tracker.extensions import db
+from tracker.meetings import queries as meeting_queries
+from tracker.models import Meeting, MeetingStatus, MinutesDocument, Role, User
+from tracker.settings import confidentiality_statement
+from tracker.timeutil import format_date
+
+
+def _title(meeting: Meeting) -> str:
+    return f"Minutes of the scrutiny meeting on {format_date(meeting.starts_at)}"
+
+
+def render_minutes(meeting: Meeting, viewer: User, *, document_id: str, produced_for: str | None) -> RenderedPdf:
+    """Render the minutes as ``viewer`` may see them: everything for chairs, managers and admins;
+    for a partner, only their agency's cases and actions (the redacted version)."""
+    page = meeting_queries.meeting_page(viewer, meeting)
+    redacted_for = viewer.agency if viewer.role == Role.PARTNER else None
+    title = _title(meeting) + (f" (redacted for {redacted_for.code})" if redacted_for else "")
+    return render_pdf(
+        "pdf/minutes.html", title=title, subject="Minutes, domestic abuse response scrutiny meeting",
+        meeting=meeting, page=page, statement=confidentiality_statement(), redacted_for=redacted_for,
+        draft=meeting.status != MeetingStatus.APPROVED, document_id=document_id,
+        revision=meeting.minutes_revision, produced_for=produced_for,
+        service_name=current_app.config["SERVICE_NAME"],
+    )
+
+
+def store_approved_minutes(meeting: Meeting, approved_by: User) -> MinutesDocument:
+    """Render the approved revision once and keep its exact bytes and hash."""
+    document = MinutesDocument(meeting=meeting, revision=meeting.minutes_revision, approved_by=approved_by,
+                               approved_at=meeting.approved_at, pdf=b"", sha256="", size_bytes=0)
+    rendered = render_minutes(meeting, approved_by, document_id=f"MIN-{meeting.id:05d}-R{meeting.minutes_revision}",
+                              produced_for=None)
+    document.pdf = rendered.pdf
+    document.sha256 = hashlib.sha256(rendered.pdf).hexdigest()
+    document.size_bytes = len(rendered.pdf)
+    db.session.add(document)
+    db.session.flush()
+    audit.record("minutes_pdf_stored", meeting, detail=f"revision {document.revision} sha256 {document.sha256}")
+    return document
+
+
+@signals.minutes_approved.connect
+def _on_minutes_approved(sender, meeting: Meeting, approved_by: User, **_extra) -> None:
+    store_approved_minutes(meeting, approved_by)
+
+
+def stored_revisions(meeting: Meeting) -> list[MinutesDocument]:
+    return list(db.session.scalars(
+        select(MinutesDocument).where(MinutesDocument.meeting_id == meeting.id)
+        .order_by(MinutesDocument.revision.desc())))
+
+
+def stored_revision(meeting: Meeting, revision: int | None) -> MinutesDocument | None:
+    """The stored PDF of ``revision`` (the latest approved one if None), bytes included."""
+    query = select(MinutesDocument).where(MinutesDocument.meeting_id == meeting.id)
+    query = query.where(MinutesDocument.revision == revision) if revision else query.order_by(
+        MinutesDocument.revision.desc()).limit(1)
+    from sqlalchemy.orm import undefer
+
+    return db.session.scalar(query.options(undefer(MinutesDocument.pdf)))
+
+
+def on_demand_document_id() -> str:
+    return new_document_id("MIN")
