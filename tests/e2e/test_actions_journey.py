@@ -27,16 +27,20 @@ def sign_in(page, base, email):
     page.get_by_role("button", name="Sign in").click()
 
 
-def idva_overdue_on_chair_home(page, base) -> int:
+def idva_overdue_on_chair_home(page, base, check_accessibility=None) -> int:
     sign_in(page, base, "chair@example.org")
     row = page.locator("[data-testid=workload] tbody tr", has_text=IDVA)
     overdue = int(row.locator("td").nth(0).inner_text().split()[0])
+    if check_accessibility is not None:
+        check_accessibility(page, "actions-chair-home")
+        page.goto(f"{base}/reports")
+        check_accessibility(page, "reports-chair")
     page.get_by_role("button", name="Sign out").click()
     return overdue
 
 
 def test_partner_updates_moves_and_completes_overdue_actions(live_server, page, demo, check_accessibility):
-    before = idva_overdue_on_chair_home(page, live_server)
+    before = idva_overdue_on_chair_home(page, live_server, check_accessibility)
     assert before >= 2
 
     sign_in(page, live_server, "idva@example.org")
@@ -84,6 +88,12 @@ def test_partner_updates_moves_and_completes_overdue_actions(live_server, page, 
     page.get_by_role("button", name="Create a calendar link").click()
     assert page.locator("[data-testid=feed-url]").input_value().endswith(".ics")
     check_accessibility(page, "actions-calendar")
+    page.get_by_role("link", name="Reports").first.click()
+    assert page.locator("svg[role=img] title").text_content() == "Overdue actions by agency"
+    check_accessibility(page, "reports-partner")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the action summary (PDF)").click()
+    assert download.value.suggested_filename.startswith("action-summary-")
     page.get_by_role("button", name="Sign out").click()
 
     assert idva_overdue_on_chair_home(page, live_server) == before - 2

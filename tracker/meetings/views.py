@@ -14,7 +14,7 @@ from flask_login import current_user
 from tracker import audit
 from tracker.actions import operations as action_operations
 from tracker.actions.forms import KEEP_STATUS, ActionProgressForm
-from tracker.documents.minutes import stored_revisions
+from tracker.documents import minutes as minutes_documents
 from tracker.meetings import bp, forms, operations, queries
 from tracker.models import SCRUTINY_GRADES, ActionStatus, MeetingStatus
 from tracker.permissions import Capability, can, may_cancel_action, requires
@@ -119,7 +119,7 @@ def meeting(meeting_id: int):
         add_case_form=forms.AddCaseForm(formdata=None), notes_form=forms.MinutesTextForm(formdata=None, obj=meeting),
         confirm_form=forms.ReasonForm(formdata=None), progress_forms=progress_forms,
         agenda=operations.agenda_token(meeting) if may_record else "", grades=SCRUTINY_GRADES,
-        today=london_today(), revisions=stored_revisions(meeting),
+        today=london_today(), revisions=minutes_documents.stored_revisions(meeting),
     )
 
 
