@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import resource
-from datetime import date, time as clock, timedelta
+from datetime import time as clock, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, error_messages, get_page, parse, sign_in, text_of
+from tests.conftest import error_messages, get_page, parse, sign_in, text_of
 from tracker.extensions import db
-from tracker.models import Agency, AuditEvent, User, UserSession
+from tracker.models import Agency, AuditEvent, User
 
 NEW_PASSWORD = "amber orchard lantern ridge"
 

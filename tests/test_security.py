@@ -3,7 +3,7 @@
 import pytest
 
 from config import UnsafeConfiguration
-from tests.conftest import get_page, make_test_app, parse, sign_in, text_of
+from tests.conftest import get_page, make_test_app, parse, text_of
 from tracker import create_app
 from tracker.permissions import public
 

@@ -99,3 +99,24 @@ def check_accessibility(axe_source):
         assert problems == [], f"{name}: accessibility violations:\n" + "\n".join(problems)
 
     return check
+
+
+def sign_in(page, base: str, email: str) -> None:
+    """Sign in through the real form as a demo account."""
+    from tracker.demo import DEMO_PASSWORD
+
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo service: agencies, accounts and twelve weeks of meetings and actions."""
+    from tracker.demo import seed_demo
+    from tracker.extensions import db
+
+    with app.app_context():
+        seed_demo()
+        db.session.commit()

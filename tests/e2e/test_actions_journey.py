@@ -2,29 +2,10 @@
 
 from datetime import timedelta
 
-import pytest
-
-from tracker.demo import DEMO_PASSWORD
-from tracker.extensions import db
+from tests.e2e.conftest import sign_in
 from tracker.timeutil import london_today
 
 IDVA = "Independent Domestic Violence Advisor (IDVA) service"
-
-
-@pytest.fixture
-def demo(app):
-    from tracker.demo import seed_demo
-
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
-
-
-def sign_in(page, base, email):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def idva_overdue_on_chair_home(page, base, check_accessibility=None) -> int:

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tracker.demo import DEMO_PASSWORD
+from tests.e2e.conftest import sign_in
 from tracker.extensions import db
 from tracker.timeutil import london_today
 
@@ -14,7 +14,7 @@ HOUSING = "Housing – council housing options"
 
 
 @pytest.fixture
-def demo(app):
+def demo_with_repeat(app):
     """The demo service, plus the reference of a case reviewed a few weeks ago (to come back as a repeat)."""
     from tracker.demo import seed_demo
     from tracker.models import Case, CaseReview, Meeting
@@ -29,11 +29,6 @@ def demo(app):
     return {"repeat_reference": recent}
 
 
-def sign_in(page, base, email):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def fill_date(page, prefix, day):
@@ -63,7 +58,7 @@ def raise_action(page, link_name, *, description, agency, due):
     page.get_by_role("button", name="Raise action").click()
 
 
-def test_chair_records_a_meeting_and_a_partner_sees_their_part(live_server, page, demo, check_accessibility):
+def test_chair_records_a_meeting_and_a_partner_sees_their_part(live_server, page, demo_with_repeat, check_accessibility):
     meeting_day = london_today() + timedelta(days=1)
     due = london_today() + timedelta(days=14)
 
@@ -99,7 +94,7 @@ def test_chair_records_a_meeting_and_a_partner_sees_their_part(live_server, page
     add_case(page, "CR/E2E/0001")
     check_accessibility(page, "journey-review-new-case")
     record_review(page, dash=15, grade_label="2 – Appropriate, with observations", agency=IDVA)
-    add_case(page, demo["repeat_reference"])
+    add_case(page, demo_with_repeat["repeat_reference"])
     assert "Repeat" in page.locator("h1").inner_text()
     assert "Earlier reviews of this case" in page.locator("[data-testid=case-history]").inner_text()
     check_accessibility(page, "journey-review-repeat")
@@ -110,7 +105,7 @@ def test_chair_records_a_meeting_and_a_partner_sees_their_part(live_server, page
                  agency=IDVA, due=due)
     raise_action(page, "Raise an action for case CR/E2E/0001", description="Attend the court hearing with the victim",
                  agency=IDVA, due=due)
-    raise_action(page, f"Raise an action for case {demo['repeat_reference']}",
+    raise_action(page, f"Raise an action for case {demo_with_repeat['repeat_reference']}",
                  description="Assess for a management move", agency=HOUSING, due=due)
     page.goto(meeting_url)
     reviews = page.locator("[data-testid=case-review]")

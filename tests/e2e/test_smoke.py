@@ -2,37 +2,20 @@
 
 import pytest
 
-from tracker.demo import DEMO_PASSWORD
-from tracker.extensions import db
-
-
-@pytest.fixture
-def demo_data(app):
-    from tracker.demo import seed_demo
-
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
-
-
-def sign_in(page, base, email):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+from tests.e2e.conftest import sign_in
 
 
 @pytest.mark.parametrize(
     "email, heading_caption, nav",
     [
-        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases", "Users", "Agencies", "Settings", "Audit log"]),
-        ("chair@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases"]),
-        ("manager@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases"]),
-        ("idva@example.org", "Independent Domestic Violence Advisor (IDVA) service", ["Home", "Meetings", "Actions", "Cases"]),
-        ("housing@example.org", "Housing – council housing options", ["Home", "Meetings", "Actions", "Cases"]),
+        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases", "Reports", "Users", "Agencies", "Settings", "Audit log"]),
+        ("chair@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases", "Reports"]),
+        ("manager@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases", "Reports"]),
+        ("idva@example.org", "Independent Domestic Violence Advisor (IDVA) service", ["Home", "Meetings", "Actions", "Cases", "Reports"]),
+        ("housing@example.org", "Housing – council housing options", ["Home", "Meetings", "Actions", "Cases", "Reports"]),
     ],
 )
-def test_demo_user_signs_in_and_out(live_server, page, demo_data, check_accessibility, email, heading_caption, nav):
+def test_demo_user_signs_in_and_out(live_server, page, demo, check_accessibility, email, heading_caption, nav):
     name = email.split("@")[0]
     page.goto(f"{live_server}/")
     assert page.url.startswith(f"{live_server}/sign-in")
@@ -52,7 +35,7 @@ def test_demo_user_signs_in_and_out(live_server, page, demo_data, check_accessib
     assert page.url.startswith(f"{live_server}/sign-in")
 
 
-def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo_data, check_accessibility):
+def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo, check_accessibility):
     sign_in(page, live_server, "admin@example.org")
     page.goto(f"{live_server}/admin/users")
     assert page.locator("[data-testid=users-table] tbody tr").count() == 5
@@ -80,7 +63,7 @@ def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo_data
     check_accessibility(page, "error-404")
 
 
-def test_sign_in_error_page_is_accessible(live_server, page, demo_data, check_accessibility):
+def test_sign_in_error_page_is_accessible(live_server, page, demo, check_accessibility):
     page.goto(f"{live_server}/sign-in")
     page.get_by_label("Email address").fill("admin@example.org")
     page.get_by_label("Password", exact=True).fill("not the right password")

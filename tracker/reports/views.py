@@ -3,7 +3,7 @@ summary PDF and the overdue chart. Every download is audited; filenames name no 
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
