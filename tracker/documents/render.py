@@ -16,6 +16,7 @@ from tracker.timeutil import format_datetime, utcnow
 class RenderedPdf:
     pdf: bytes
     html: str
+    pages: int
     refused_urls: list[str]
 
 
@@ -29,9 +30,9 @@ def render_html(template: str, **context) -> str:
 
 def html_to_pdf(html: str) -> RenderedPdf:
     fetcher = StaticOnlyFetcher()
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
     pdf = document.write_pdf(pdf_variant="pdf/ua-1")
-    return RenderedPdf(pdf=pdf, html=html, refused_urls=fetcher.refused)
+    return RenderedPdf(pdf=pdf, html=html, pages=len(document.pages), refused_urls=fetcher.refused)
 
 
 def render_pdf(template: str, **context) -> RenderedPdf:

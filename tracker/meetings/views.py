@@ -345,10 +345,9 @@ def new_action(meeting_id: int):
 @requires(Capability.RECORD_MEETINGS)
 def update_matter_arising(meeting_id: int, action_id: int):
     meeting = _meeting_or_404(meeting_id)
-    item = next((m for m in queries.matters_arising(current_user, meeting) if m.action.id == action_id), None)
-    if item is None:
+    action = queries.matter_arising_for(current_user, meeting, action_id)
+    if action is None:
         abort(404)
-    action = item.action
     form = ActionProgressForm(action=action, may_cancel=may_cancel_action(current_user), prefix=f"a{action.id}")
     if form.validate_on_submit():
         new_status = ActionStatus(form.status.data) if form.status.data != KEEP_STATUS else None
