@@ -269,3 +269,17 @@ def test_reports_page_shows_the_overdue_chart(client, meeting, agencies, add_act
     assert "IDVA agency: 1 overdue" in text_of(chart.find("desc"))
     assert [text_of(row) for row in page.select("[data-testid=minutes-table] tbody tr")]
 
+
+
+def test_stored_minutes_cannot_be_changed_or_deleted(client, app, meeting):
+    import sqlalchemy as sa
+
+    client.post(f"/meetings/{meeting}/approve")
+    with app.app_context():
+        with pytest.raises(sa.exc.DBAPIError):
+            db.session.execute(sa.update(MinutesDocument).values(sha256="0" * 64))
+        db.session.rollback()
+        with pytest.raises(sa.exc.DBAPIError):
+            db.session.execute(sa.delete(MinutesDocument))
+        db.session.rollback()
+        assert db.session.scalar(select(sa.func.count(MinutesDocument.id))) == 1
