@@ -77,8 +77,8 @@ def plan(today: date, due_within_days: int, grace_days: int) -> tuple[list[Remin
 
 
 def _already_sent(today: date) -> set[tuple[int, str]]:
-    return set(db.session.execute(
-        select(ReminderSent.user_id, ReminderSent.kind).where(ReminderSent.sent_on == today)).tuples())
+    rows = db.session.execute(select(ReminderSent.user_id, ReminderSent.kind).where(ReminderSent.sent_on == today))
+    return {(user_id, kind) for user_id, kind in rows}
 
 
 def compose(reminder: Reminder, today: date, service_url: str) -> tuple[str, str]:
