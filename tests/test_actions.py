@@ -326,6 +326,9 @@ def test_calendar_feed_lifecycle(client, app, world, agencies, idva, make_meetin
     assert f"Action {ref(world, 'overdue')} due (IDVA)" in summaries
     assert not any("HOU" in s for s in summaries)
     assert b"CR/ACT" not in response.data and b"safety plan" not in response.data.lower()
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "calendar_feed_read"))
+        assert event.user_id == idva.id
 
     client.post("/account/calendar", data={"create": "Create a new calendar link"})
     assert anonymous.get(path).status_code == 404  # the old address stops working

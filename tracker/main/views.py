@@ -45,6 +45,9 @@ def calendar_feed(token: str):
     user = feeds.user_for_token(token)
     if user is None:
         abort(404)
+    from tracker import audit
+
+    audit.record("calendar_feed_read", user, user=user)
     body = feeds.feed_for(user, current_app.config["SERVICE_NAME"], request.host.split(":")[0])
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": 'attachment; filename="scrutiny-tracker.ics"'})
