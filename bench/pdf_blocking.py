@@ -77,13 +77,26 @@ def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "TRACKER_ENV": "testing", "TEST_DATABASE_URL": database, "WTF_CSRF_ENABLED": "1",
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(args.workers),
-           "GUNICORN_THREADS": str(args.threads)}
+    env = {
+        **os.environ,
+        "TRACKER_ENV": "testing",
+        "TEST_DATABASE_URL": database,
+        "WTF_CSRF_ENABLED": "1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(args.workers),
+        "GUNICORN_THREADS": str(args.threads),
+    }
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
-         "tracker:create_app(overrides={'ACTION_SUMMARY_MAX_ROWS': 10000, 'WTF_CSRF_ENABLED': True})"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "tracker:create_app(overrides={'ACTION_SUMMARY_MAX_ROWS': 10000, 'WTF_CSRF_ENABLED': True})",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):

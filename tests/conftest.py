@@ -126,8 +126,7 @@ def smtp_server(app):
     class Keep:
         async def handle_DATA(self, server, session, envelope):
             message = message_from_bytes(envelope.content, policy=policy.default)
-            received.append({"to": envelope.rcpt_tos, "subject": message["Subject"],
-                             "body": message.get_content()})
+            received.append({"to": envelope.rcpt_tos, "subject": message["Subject"], "body": message.get_content()})
             return "250 OK"
 
     with socket.socket() as probe:
@@ -143,6 +142,7 @@ def smtp_server(app):
 
 
 # Factories --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class UserRef:
@@ -183,9 +183,17 @@ def make_agency(app):
 def make_user(app, make_agency):
     numbers = itertools.count(1)
 
-    def make(role: str = "chair", agency: AgencyRef | None = None, *, email: str | None = None,
-             name: str | None = None, password: str = PASSWORD, active: bool = True, is_spoc: bool = False,
-             must_change_password: bool = False) -> UserRef:
+    def make(
+        role: str = "chair",
+        agency: AgencyRef | None = None,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        password: str = PASSWORD,
+        active: bool = True,
+        is_spoc: bool = False,
+        must_change_password: bool = False,
+    ) -> UserRef:
         from tracker.auth.passwords import hash_password
         from tracker.models import Role, User
 
@@ -228,6 +236,7 @@ def login_as(client, make_user):
 
 
 # Pages ------------------------------------------------------------------------------------
+
 
 def parse(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "lxml")
@@ -287,13 +296,20 @@ def project_root() -> Path:
 
 # Meetings ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def make_meeting(app, make_user):
     """Schedule a meeting ``days_from_now`` days away at 10:00 London time; returns its id."""
     from datetime import time, timedelta
 
-    def make(days_from_now: int = 1, *, chair: UserRef | None = None, invited: list[AgencyRef] = (),
-             attended_by: list[AgencyRef] = (), status: str | None = None) -> int:
+    def make(
+        days_from_now: int = 1,
+        *,
+        chair: UserRef | None = None,
+        invited: list[AgencyRef] = (),
+        attended_by: list[AgencyRef] = (),
+        status: str | None = None,
+    ) -> int:
         from tracker.meetings import operations
         from tracker.models import Agency, MeetingStatus, User
         from tracker.timeutil import london_today
@@ -302,12 +318,24 @@ def make_meeting(app, make_user):
         with app.app_context():
             chair_user = _db.session.get(User, chair.id)
             agencies = [_db.session.get(Agency, a.id) for a in invited]
-            meeting, = operations.schedule_meetings(
-                first_day=london_today() + timedelta(days=days_from_now), start=time(10, 0), weeks=1,
-                location="Meeting room 1", chair=chair_user, invited=agencies)
+            (meeting,) = operations.schedule_meetings(
+                first_day=london_today() + timedelta(days=days_from_now),
+                start=time(10, 0),
+                weeks=1,
+                location="Meeting room 1",
+                chair=chair_user,
+                invited=agencies,
+            )
             for agency in attended_by:
-                operations.add_attendance(meeting, agency=_db.session.get(Agency, agency.id), user=None,
-                                          person_name="Officer", status="present", role="member", deputy_for="")
+                operations.add_attendance(
+                    meeting,
+                    agency=_db.session.get(Agency, agency.id),
+                    user=None,
+                    person_name="Officer",
+                    status="present",
+                    role="member",
+                    deputy_for="",
+                )
             if status:
                 meeting.status = MeetingStatus(status)
             _db.session.commit()
@@ -337,17 +365,29 @@ def add_review(app):
 
 @pytest.fixture
 def add_action(app):
-    def add(meeting_id: int, agency: AgencyRef, *, review_id: int | None = None, due_in_days: int = 7,
-            description: str = "Make a safety plan referral", status: str = "open") -> int:
+    def add(
+        meeting_id: int,
+        agency: AgencyRef,
+        *,
+        review_id: int | None = None,
+        due_in_days: int = 7,
+        description: str = "Make a safety plan referral",
+        status: str = "open",
+    ) -> int:
         from datetime import timedelta
 
         from tracker.models import Action, ActionStatus
         from tracker.timeutil import london_today
 
         with app.app_context():
-            action = Action(meeting_id=meeting_id, case_review_id=review_id, description=description,
-                            owning_agency_id=agency.id, due_date=london_today() + timedelta(days=due_in_days),
-                            status=ActionStatus(status))
+            action = Action(
+                meeting_id=meeting_id,
+                case_review_id=review_id,
+                description=description,
+                owning_agency_id=agency.id,
+                due_date=london_today() + timedelta(days=due_in_days),
+                status=ActionStatus(status),
+            )
             _db.session.add(action)
             _db.session.commit()
             return action.id

@@ -26,17 +26,31 @@ def world(app, agencies, make_user, make_meeting, add_review, add_action):
     meeting_id = make_meeting(-10, chair=chair, attended_by=[agencies["IDVA"], agencies["HOU"]])
     review_id = add_review(meeting_id, "CR/ACT/1", agencies=[agencies["IDVA"], agencies["HOU"]])
     ids = {
-        "in_progress": add_action(meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=20,
-                                  status="in_progress", description="Attend the court hearing"),
+        "in_progress": add_action(
+            meeting_id,
+            agencies["IDVA"],
+            review_id=review_id,
+            due_in_days=20,
+            status="in_progress",
+            description="Attend the court hearing",
+        ),
         "later": add_action(meeting_id, agencies["IDVA"], due_in_days=30, description="Later work"),
-        "due_soon": add_action(meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=2,
-                               description="Complete the safety plan"),
-        "overdue": add_action(meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=-4,
-                              description="=HYPERLINK(\"http://evil.example\")"),
-        "done": add_action(meeting_id, agencies["IDVA"], due_in_days=-20, status="completed",
-                           description="Finished work"),
-        "housing": add_action(meeting_id, agencies["HOU"], review_id=review_id, due_in_days=-2,
-                              description="Assess for a management move"),
+        "due_soon": add_action(
+            meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=2, description="Complete the safety plan"
+        ),
+        "overdue": add_action(
+            meeting_id,
+            agencies["IDVA"],
+            review_id=review_id,
+            due_in_days=-4,
+            description='=HYPERLINK("http://evil.example")',
+        ),
+        "done": add_action(
+            meeting_id, agencies["IDVA"], due_in_days=-20, status="completed", description="Finished work"
+        ),
+        "housing": add_action(
+            meeting_id, agencies["HOU"], review_id=review_id, due_in_days=-2, description="Assess for a management move"
+        ),
     }
     return {"chair": chair, "meeting": meeting_id, "review": review_id, **ids}
 
@@ -59,9 +73,13 @@ def banners(page) -> str:
 
 # Home pages -------------------------------------------------------------------------------
 
+
 def test_partner_home_lists_overdue_then_due_soon_then_in_progress(client, world, idva):
     page = get_page(client, "/")
-    counts = {key: text_of(page.select_one(f"[data-testid=count-{key}]")) for key in ("overdue", "due-soon", "in-progress", "open")}
+    counts = {
+        key: text_of(page.select_one(f"[data-testid=count-{key}]"))
+        for key in ("overdue", "due-soon", "in-progress", "open")
+    }
     assert counts == {"overdue": "1", "due-soon": "1", "in-progress": "1", "open": "4"}
     links = [text_of(a) for a in page.select("[data-testid=my-actions] tbody a")]
     assert links == [f"A-{world[k]:05d}" for k in ("overdue", "due_soon", "in_progress", "later")]
@@ -72,7 +90,9 @@ def test_chair_home_shows_counts_by_agency_and_next_meetings(client, app, world,
     login_as("chair", agencies["POL"])
     make_meeting(5, chair=world["chair"])
     page = get_page(client, "/")
-    rows = {text_of(tr.th): [text_of(td) for td in tr.select("td")] for tr in page.select("[data-testid=workload] tbody tr")}
+    rows = {
+        text_of(tr.th): [text_of(td) for td in tr.select("td")] for tr in page.select("[data-testid=workload] tbody tr")
+    }
     assert rows["IDVA agency"][0].startswith("1") and rows["IDVA agency"][1:] == ["1", "4"]
     assert rows["HOU agency"][0].startswith("1") and rows["HOU agency"][1:] == ["0", "1"]
     assert len(page.select("[data-testid=next-meetings] li")) == 1
@@ -90,6 +110,7 @@ def test_home_pages_query_count_does_not_grow(client, app, world, agencies, idva
 
 # The list ---------------------------------------------------------------------------------
 
+
 def listed(client, url):
     page = get_page(client, url)
     return [text_of(a) for a in page.select("[data-testid=actions-list] tbody a")]
@@ -101,19 +122,27 @@ def ref(world, key):
 
 def test_list_filters_for_a_chair(client, app, world, agencies, login_as):
     login_as("chair", agencies["POL"])
-    assert listed(client, "/actions") == [ref(world, k) for k in ("overdue", "housing", "due_soon", "in_progress", "later")]
+    assert listed(client, "/actions") == [
+        ref(world, k) for k in ("overdue", "housing", "due_soon", "in_progress", "later")
+    ]
     assert listed(client, f"/actions?agency={agencies['HOU'].id}") == [ref(world, "housing")]
     assert listed(client, "/actions?overdue=1") == [ref(world, "overdue"), ref(world, "housing")]
     assert listed(client, "/actions?status=completed") == [ref(world, "done")]
     assert listed(client, "/actions?status=in_progress") == [ref(world, "in_progress")]
     soon = (london_today() + timedelta(days=1)).isoformat()
     week = (london_today() + timedelta(days=25)).isoformat()
-    assert listed(client, f"/actions?due_from={soon}&due_to={week}") == [ref(world, "due_soon"), ref(world, "in_progress")]
-    assert listed(client, "/actions?case=cr/act") == [ref(world, k) for k in ("overdue", "housing", "due_soon", "in_progress")]
+    assert listed(client, f"/actions?due_from={soon}&due_to={week}") == [
+        ref(world, "due_soon"),
+        ref(world, "in_progress"),
+    ]
+    assert listed(client, "/actions?case=cr/act") == [
+        ref(world, k) for k in ("overdue", "housing", "due_soon", "in_progress")
+    ]
     assert listed(client, "/actions?q=COURT") == [ref(world, "in_progress")]
     assert listed(client, "/actions?sort=-due")[0] == ref(world, "later")
     assert listed(client, f"/actions?meeting={world['meeting']}&status=") == [
-        ref(world, k) for k in ("done", "overdue", "housing", "due_soon", "in_progress", "later")]
+        ref(world, k) for k in ("done", "overdue", "housing", "due_soon", "in_progress", "later")
+    ]
 
 
 def test_nonsense_filters_are_ignored_with_a_message(client, world, agencies, login_as):
@@ -149,10 +178,12 @@ def test_list_query_count_does_not_grow(client, world, agencies, add_action, idv
 
 # The action page --------------------------------------------------------------------------
 
+
 def test_action_page_shows_details_links_and_trail(client, app, world, idva):
     with app.app_context():
-        db.session.add(ActionUpdate(action_id=world["in_progress"], note="Hearing listed for next month",
-                                    author_id=idva.id))
+        db.session.add(
+            ActionUpdate(action_id=world["in_progress"], note="Hearing listed for next month", author_id=idva.id)
+        )
         db.session.commit()
     page = get_page(client, f"/actions/{world['in_progress']}")
     assert "Attend the court hearing" in text_of(page)
@@ -171,8 +202,10 @@ def test_manager_reads_an_action_but_cannot_change_it(client, world, agencies, l
 
 
 def progress(client, action_id, version, note, status=""):
-    return client.post(f"/actions/{action_id}/progress", data={
-        "progress-note": note, "progress-status": status, "progress-version": version})
+    return client.post(
+        f"/actions/{action_id}/progress",
+        data={"progress-note": note, "progress-status": status, "progress-version": version},
+    )
 
 
 def test_partner_posts_a_note_starts_and_completes(client, app, world, idva):
@@ -185,18 +218,25 @@ def test_partner_posts_a_note_starts_and_completes(client, app, world, idva):
         action = db.session.get(Action, action_id)
         assert (action.status, action.completion_note) == ("completed", "Safety plan agreed")
         trail = [(u.note, u.status_from, u.status_to, u.author_id) for u in action.updates]
-    assert trail == [("Called the victim", None, None, idva.id), ("Meeting booked", "open", "in_progress", idva.id),
-                     ("Safety plan agreed", "in_progress", "completed", idva.id)]
+    assert trail == [
+        ("Called the victim", None, None, idva.id),
+        ("Meeting booked", "open", "in_progress", idva.id),
+        ("Safety plan agreed", "in_progress", "completed", idva.id),
+    ]
 
 
 @pytest.mark.parametrize(
     "status, message",
-    [("completed", "Enter the outcome to complete the action"), ("", "Enter an update"),
-     ("reopened", "Select a status from the list")],
+    [
+        ("completed", "Enter the outcome to complete the action"),
+        ("", "Enter an update"),
+        ("reopened", "Select a status from the list"),
+    ],
 )
 def test_bad_progress_gets_a_field_message(client, app, world, idva, status, message):
-    response = progress(client, world["due_soon"], version_of(app, world["due_soon"]),
-                        "" if status != "reopened" else "note", status)
+    response = progress(
+        client, world["due_soon"], version_of(app, world["due_soon"]), "" if status != "reopened" else "note", status
+    )
     assert response.status_code == 200
     field = "progress-status" if status == "reopened" else "progress-note"
     assert error_messages(parse(response))[field] == message
@@ -206,7 +246,9 @@ def test_bad_progress_gets_a_field_message(client, app, world, idva, status, mes
 
 
 def test_only_chairs_cancel_and_they_need_a_reason(client, app, world, agencies, idva, make_user):
-    assert progress(client, world["later"], version_of(app, world["later"]), "Not needed", "cancelled").status_code == 403
+    assert (
+        progress(client, world["later"], version_of(app, world["later"]), "Not needed", "cancelled").status_code == 403
+    )
     chair_client = app.test_client()
     chair = make_user("chair", agencies["POL"])
     sign_in(chair_client, chair.email, chair.password)
@@ -219,8 +261,14 @@ def test_only_chairs_cancel_and_they_need_a_reason(client, app, world, agencies,
 
 
 def due_change(client, action_id, version, day, reason):
-    return client.post(f"/actions/{action_id}/due-date", data={
-        "due-due_date": [str(day.day), str(day.month), str(day.year)], "due-reason": reason, "due-version": version})
+    return client.post(
+        f"/actions/{action_id}/due-date",
+        data={
+            "due-due_date": [str(day.day), str(day.month), str(day.year)],
+            "due-reason": reason,
+            "due-version": version,
+        },
+    )
 
 
 def test_due_date_change_needs_a_reason_and_a_future_date_and_is_kept(client, app, world, idva):
@@ -237,7 +285,11 @@ def test_due_date_change_needs_a_reason_and_a_future_date_and_is_kept(client, ap
         action = db.session.get(Action, action_id)
         [update] = action.updates
         assert (action.due_date, update.due_from, update.due_to, update.due_change_reason) == (
-            new_due, old_due, new_due, "Court adjourned")
+            new_due,
+            old_due,
+            new_due,
+            "Court adjourned",
+        )
     page = get_page(client, f"/actions/{action_id}")
     assert "Court adjourned" in text_of(page.select_one("[data-testid=trail]"))
     assert "Overdue" not in text_of(page.h1)
@@ -247,11 +299,14 @@ def test_spoc_assigns_an_owner_within_the_agency_only(client, app, world, agenci
     colleague = make_user("partner", agencies["IDVA"], name="IDVA Colleague")
     outsider = make_user("partner", agencies["HOU"], name="Housing Officer")
     action_id = world["later"]
-    response = client.post(f"/actions/{action_id}/owner", data={"owner-owner_id": outsider.id,
-                                                                "owner-version": version_of(app, action_id)})
+    response = client.post(
+        f"/actions/{action_id}/owner", data={"owner-owner_id": outsider.id, "owner-version": version_of(app, action_id)}
+    )
     assert error_messages(parse(response))["owner-owner_id"] == "The named owner must belong to the owning agency"
-    client.post(f"/actions/{action_id}/owner", data={"owner-owner_id": colleague.id,
-                                                     "owner-version": version_of(app, action_id)})
+    client.post(
+        f"/actions/{action_id}/owner",
+        data={"owner-owner_id": colleague.id, "owner-version": version_of(app, action_id)},
+    )
     with app.app_context():
         assert db.session.get(Action, action_id).owner_id == colleague.id
 
@@ -259,8 +314,10 @@ def test_spoc_assigns_an_owner_within_the_agency_only(client, app, world, agenci
 def test_a_partner_who_is_not_the_spoc_cannot_assign_owners(client, app, world, agencies, make_user):
     officer = make_user("partner", agencies["IDVA"])
     sign_in(client, officer.email, officer.password)
-    response = client.post(f"/actions/{world['later']}/owner", data={"owner-owner_id": officer.id,
-                                                                    "owner-version": version_of(app, world["later"])})
+    response = client.post(
+        f"/actions/{world['later']}/owner",
+        data={"owner-owner_id": officer.id, "owner-version": version_of(app, world["later"])},
+    )
     assert response.status_code == 403
 
 
@@ -274,7 +331,7 @@ def test_second_of_two_concurrent_saves_gets_the_conflict_page(client, app, worl
     assert response.status_code == 409
     page = parse(response)
     assert "Someone else changed this action" in text_of(page.select_one("[data-testid=conflict]"))
-    assert page.select_one("textarea#progress-note").get_text() .strip() == "My careful update"
+    assert page.select_one("textarea#progress-note").get_text().strip() == "My careful update"
     assert "Their update" in text_of(page.select_one("[data-testid=trail]"))
     assert int(page.select_one("input[name=progress-version]")["value"]) == version_of(app, action_id)
     with app.app_context():
@@ -284,6 +341,7 @@ def test_second_of_two_concurrent_saves_gets_the_conflict_page(client, app, worl
 
 
 # CSV --------------------------------------------------------------------------------------
+
 
 def test_csv_export_is_scoped_neutralised_audited_and_not_cached(client, app, world, idva):
     response = client.get("/actions/export.csv?status=")
@@ -306,10 +364,13 @@ def test_csv_follows_the_filters(client, world, agencies, login_as):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [row["Action"] for row in rows] == [ref(world, "overdue"), ref(world, "housing")]
     page = get_page(client, "/actions?overdue=1")
-    assert page.select_one("[data-testid=csv-link]")["href"] == "/actions/export.csv?status=still_open&overdue=1&sort=due"
+    assert (
+        page.select_one("[data-testid=csv-link]")["href"] == "/actions/export.csv?status=still_open&overdue=1&sort=due"
+    )
 
 
 # Calendar ---------------------------------------------------------------------------------
+
 
 def test_calendar_feed_lifecycle(client, app, world, agencies, idva, make_meeting):
     make_meeting(3, chair=world["chair"], invited=[agencies["IDVA"]])
@@ -332,7 +393,9 @@ def test_calendar_feed_lifecycle(client, app, world, agencies, idva, make_meetin
 
     client.post("/account/calendar", data={"create": "Create a new calendar link"})
     assert anonymous.get(path).status_code == 404  # the old address stops working
-    new_path = get_page(client, "/account/calendar").select_one("[data-testid=feed-url]")["value"].split("localhost", 1)[1]
+    new_path = (
+        get_page(client, "/account/calendar").select_one("[data-testid=feed-url]")["value"].split("localhost", 1)[1]
+    )
     with app.app_context():
         db.session.get(User, idva.id).active = False
         db.session.commit()

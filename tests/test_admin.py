@@ -17,8 +17,12 @@ def admin(login_as, make_agency):
 
 def new_user_form(agency_ref_id, **overrides):
     data = {
-        "email": "New.Person@Example.org", "display_name": "New Person", "role": "partner",
-        "agency_id": str(agency_ref_id), "is_spoc": "y", "temporary_password": NEW_PASSWORD,
+        "email": "New.Person@Example.org",
+        "display_name": "New Person",
+        "role": "partner",
+        "agency_id": str(agency_ref_id),
+        "is_spoc": "y",
+        "temporary_password": NEW_PASSWORD,
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
@@ -64,11 +68,21 @@ def test_admin_creates_a_user_who_must_change_password(client, app, admin, make_
         ({"agency_id": "abc"}, "agency_id", "Select the user's agency from the list"),
         ({"role": "chair"}, "is_spoc", "Only partner agency officers can be a single point of contact"),
         ({"temporary_password": "too short"}, "temporary_password", "Password must be 12 characters or more"),
-        ({"temporary_password": "1qaz2wsx3edc"}, "temporary_password", "Password is too common or too easy to guess. Try a few unrelated words together"),
-        ({"temporary_password": "new.person@example.org"}, "temporary_password", "Password must not be your email address"),
+        (
+            {"temporary_password": "1qaz2wsx3edc"},
+            "temporary_password",
+            "Password is too common or too easy to guess. Try a few unrelated words together",
+        ),
+        (
+            {"temporary_password": "new.person@example.org"},
+            "temporary_password",
+            "Password must not be your email address",
+        ),
     ],
 )
-def test_bad_new_user_input_gets_a_field_message_and_creates_nothing(client, app, admin, make_agency, overrides, field, message):
+def test_bad_new_user_input_gets_a_field_message_and_creates_nothing(
+    client, app, admin, make_agency, overrides, field, message
+):
     idva = make_agency(code="IDVA")
     before = count(app, User)
     response = client.post("/admin/users/new", data=new_user_form(idva.id, **overrides))
@@ -138,8 +152,10 @@ def test_role_or_agency_change_ends_the_users_sessions(client, app, admin, make_
     sign_in(device, target.email, target.password)
     assert device.get("/").status_code == 200
     other = make_agency(code="NEW")
-    response = client.post(f"/admin/users/{target.id}", data={
-        "email": target.email, "display_name": "Moving Person", "role": "partner", "agency_id": str(other.id)})
+    response = client.post(
+        f"/admin/users/{target.id}",
+        data={"email": target.email, "display_name": "Moving Person", "role": "partner", "agency_id": str(other.id)},
+    )
     assert response.status_code == 302
     assert device.get("/").status_code == 302
     [event] = audit_events(app, "user_updated")
@@ -150,16 +166,20 @@ def test_name_change_alone_keeps_sessions(client, app, admin, make_user):
     target = make_user("partner", name="Old Name")
     device = app.test_client()
     sign_in(device, target.email, target.password)
-    client.post(f"/admin/users/{target.id}", data={
-        "email": target.email, "display_name": "New Name", "role": "partner", "agency_id": str(target.agency_id)})
+    client.post(
+        f"/admin/users/{target.id}",
+        data={"email": target.email, "display_name": "New Name", "role": "partner", "agency_id": str(target.agency_id)},
+    )
     assert device.get("/").status_code == 200
     with app.app_context():
         assert db.session.get(User, target.id).display_name == "New Name"
 
 
 def test_admin_cannot_change_own_role_or_deactivate_self(client, app, admin):
-    response = client.post(f"/admin/users/{admin.id}", data={
-        "email": admin.email, "display_name": "Admin", "role": "manager", "agency_id": str(admin.agency_id)})
+    response = client.post(
+        f"/admin/users/{admin.id}",
+        data={"email": admin.email, "display_name": "Admin", "role": "manager", "agency_id": str(admin.agency_id)},
+    )
     assert error_messages(parse(response))["role"] == "You cannot change your own role. Ask another administrator"
     client.post(f"/admin/users/{admin.id}/deactivate")
     with app.app_context():
@@ -208,7 +228,7 @@ def test_agency_create_edit_deactivate(client, app, admin):
         agency = db.session.get(Agency, agency_id)
         assert (agency.name, agency.active) == ("Probation Service (North)", False)
     page = get_page(client, "/admin/agencies")
-    row = [tr for tr in page.select("[data-testid=agencies-table] tbody tr") if "PROB" in text_of(tr)][0]
+    row = next(tr for tr in page.select("[data-testid=agencies-table] tbody tr") if "PROB" in text_of(tr))
     assert "Deactivated" in text_of(row)
     assert [len(audit_events(app, a)) for a in ("agency_created", "agency_updated", "agency_deactivated")] == [1, 1, 1]
 

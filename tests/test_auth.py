@@ -180,7 +180,9 @@ def test_absolute_timeout_after_12_hours_even_when_active(client, make_user, app
 )
 def test_next_only_goes_to_local_paths(client, make_user, target, expected):
     user = make_user("admin")
-    response = client.post("/sign-in", query_string={"next": target}, data={"email": user.email, "password": user.password})
+    response = client.post(
+        "/sign-in", query_string={"next": target}, data={"email": user.email, "password": user.password}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == expected
 
@@ -190,9 +192,14 @@ def test_change_password_ends_other_sessions_and_keeps_this_one(client, make_use
     sign_in(client, user.email, user.password)
     other_device = app.test_client()
     sign_in(other_device, user.email, user.password)
-    response = client.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": "violet kettle marching slowly",
-        "confirm_password": "violet kettle marching slowly"})
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "violet kettle marching slowly",
+            "confirm_password": "violet kettle marching slowly",
+        },
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
     assert other_device.get("/").status_code == 302
@@ -206,9 +213,24 @@ def test_change_password_ends_other_sessions_and_keeps_this_one(client, make_use
     [
         ("short one", "short one", "new_password", "Password must be 12 characters or more"),
         ("x" * 129, "x" * 129, "new_password", "Password must be 128 characters or fewer"),
-        ("1qaz2wsx3edc", "1qaz2wsx3edc", "new_password", "Password is too common or too easy to guess. Try a few unrelated words together"),
-        ("password1234", "password1234", "new_password", "Password is too common or too easy to guess. Try a few unrelated words together"),
-        ("ScrutinyTracker2026!", "ScrutinyTracker2026!", "new_password", "Password must not be made of your name, email address or the name of this service"),
+        (
+            "1qaz2wsx3edc",
+            "1qaz2wsx3edc",
+            "new_password",
+            "Password is too common or too easy to guess. Try a few unrelated words together",
+        ),
+        (
+            "password1234",
+            "password1234",
+            "new_password",
+            "Password is too common or too easy to guess. Try a few unrelated words together",
+        ),
+        (
+            "ScrutinyTracker2026!",
+            "ScrutinyTracker2026!",
+            "new_password",
+            "Password must not be made of your name, email address or the name of this service",
+        ),
         ("violet kettle marching slowly", "violet kettle marching", "confirm_password", "The passwords do not match"),
         (PASSWORD, PASSWORD, "new_password", "Your new password must be different from your current password"),
     ],
@@ -216,7 +238,9 @@ def test_change_password_ends_other_sessions_and_keeps_this_one(client, make_use
 def test_change_password_refuses_weak_or_mismatched_passwords(client, make_user, app, new, confirm, field, message):
     user = make_user("chair")
     sign_in(client, user.email, user.password)
-    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new, "confirm_password": confirm})
+    response = client.post(
+        "/account/password", data={"current_password": PASSWORD, "new_password": new, "confirm_password": confirm}
+    )
     assert response.status_code == 200
     assert error_messages(parse(response)) == {field: message}
     with app.app_context():
@@ -226,18 +250,28 @@ def test_change_password_refuses_weak_or_mismatched_passwords(client, make_user,
 def test_change_password_refuses_the_users_own_email(client, make_user):
     user = make_user("chair", email="kettle.violet@example.org")
     sign_in(client, user.email, user.password)
-    response = client.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": "kettle.violet@example.org",
-        "confirm_password": "kettle.violet@example.org"})
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "kettle.violet@example.org",
+            "confirm_password": "kettle.violet@example.org",
+        },
+    )
     assert error_messages(parse(response)) == {"new_password": "Password must not be your email address"}
 
 
 def test_change_password_needs_the_current_password(client, make_user):
     user = make_user("chair")
     sign_in(client, user.email, user.password)
-    response = client.post("/account/password", data={
-        "current_password": "not my password", "new_password": "violet kettle marching slowly",
-        "confirm_password": "violet kettle marching slowly"})
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": "not my password",
+            "new_password": "violet kettle marching slowly",
+            "confirm_password": "violet kettle marching slowly",
+        },
+    )
     assert error_messages(parse(response)) == {"current_password": "Your current password is wrong"}
 
 
@@ -248,9 +282,14 @@ def test_temporary_password_forces_a_change_before_anything_else(client, make_us
     assert client.get("/").headers["Location"].startswith("/account/password")
     page = get_page(client, "/account/password")
     assert text_of(page.h1) == "Choose a new password"
-    client.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": "violet kettle marching slowly",
-        "confirm_password": "violet kettle marching slowly"})
+    client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "violet kettle marching slowly",
+            "confirm_password": "violet kettle marching slowly",
+        },
+    )
     assert client.get("/").status_code == 200
     with app.app_context():
         assert db.session.get(User, user.id).must_change_password is False
@@ -263,4 +302,3 @@ def test_deactivated_user_is_signed_out_at_once(client, make_user, app):
         db.session.get(User, user.id).active = False
         db.session.commit()
     assert client.get("/").status_code == 302
-

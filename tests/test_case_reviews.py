@@ -28,8 +28,12 @@ def count(app, model):
 
 def reviews_of(app, meeting_id):
     with app.app_context():
-        return [(r.case.reference, r.position, r.is_repeat) for r in
-                db.session.scalars(select(CaseReview).where(CaseReview.meeting_id == meeting_id).order_by(CaseReview.position))]
+        return [
+            (r.case.reference, r.position, r.is_repeat)
+            for r in db.session.scalars(
+                select(CaseReview).where(CaseReview.meeting_id == meeting_id).order_by(CaseReview.position)
+            )
+        ]
 
 
 def banners(page) -> str:
@@ -46,8 +50,9 @@ def test_adding_a_case_creates_it_and_opens_the_review(client, app, chair, make_
     assert reviews_of(app, meeting_id) == [("CR/2026/ 0042", 1, False)]
 
 
-def test_an_existing_reference_links_to_the_case_and_shows_its_history(client, app, chair, agencies, make_meeting,
-                                                                       add_review, add_action):
+def test_an_existing_reference_links_to_the_case_and_shows_its_history(
+    client, app, chair, agencies, make_meeting, add_review, add_action
+):
     earlier = make_meeting(-28, chair=chair)
     earlier_review = add_review(earlier, "CR/7", agencies=[agencies["IDVA"]], grade=2)
     add_action(earlier, agencies["IDVA"], review_id=earlier_review, description="Refer to IDVA")
@@ -109,8 +114,14 @@ def test_repeat_flags_follow_a_cancelled_earlier_meeting(client, app, chair, mak
 
 
 def review_form(**overrides):
-    data = {"dash_score": "11", "summary": "Call to police after an assault", "findings": "Good initial response",
-            "scrutiny_grade": "2", "feedback_to_officer": "Well done", "flags": ["stalking", "threats_to_kill"]}
+    data = {
+        "dash_score": "11",
+        "summary": "Call to police after an assault",
+        "findings": "Good initial response",
+        "scrutiny_grade": "2",
+        "feedback_to_officer": "Well done",
+        "flags": ["stalking", "threats_to_kill"],
+    }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -123,8 +134,10 @@ def test_recording_a_review_derives_risk_from_the_dash_score(client, app, chair,
         db.session.add(theme)
         db.session.commit()
         theme_id = theme.id
-    response = client.post(f"/meetings/{meeting_id}/reviews/{review_id}", data=review_form(
-        agency_ids=[str(agencies["IDVA"].id), str(agencies["HOU"].id)], theme_ids=[str(theme_id)]))
+    response = client.post(
+        f"/meetings/{meeting_id}/reviews/{review_id}",
+        data=review_form(agency_ids=[str(agencies["IDVA"].id), str(agencies["HOU"].id)], theme_ids=[str(theme_id)]),
+    )
     assert response.status_code == 302
     with app.app_context():
         review = db.session.get(CaseReview, review_id)
@@ -140,12 +153,19 @@ def test_recording_a_review_derives_risk_from_the_dash_score(client, app, chair,
 def test_professional_judgement_overrides_the_dash_score_with_a_reason(client, app, chair, make_meeting, add_review):
     meeting_id = make_meeting(0, chair=chair)
     review_id = add_review(meeting_id, "CR/1")
-    client.post(f"/meetings/{meeting_id}/reviews/{review_id}", data=review_form(
-        dash_score="6", risk_overridden="y", risk_level="high", risk_override_reason="Escalation in the last week"))
+    client.post(
+        f"/meetings/{meeting_id}/reviews/{review_id}",
+        data=review_form(
+            dash_score="6", risk_overridden="y", risk_level="high", risk_override_reason="Escalation in the last week"
+        ),
+    )
     with app.app_context():
         review = db.session.get(CaseReview, review_id)
         assert (review.risk_level, review.risk_overridden, review.risk_override_reason) == (
-            "high", True, "Escalation in the last week")
+            "high",
+            True,
+            "Escalation in the last week",
+        )
 
 
 @pytest.mark.parametrize(
@@ -154,9 +174,16 @@ def test_professional_judgement_overrides_the_dash_score_with_a_reason(client, a
         ({"dash_score": "25"}, "dash_score", "DASH score must be a whole number from 0 to 24"),
         ({"dash_score": "-1"}, "dash_score", "DASH score must be a whole number from 0 to 24"),
         ({"dash_score": "twelve"}, "dash_score", "DASH score must be a whole number from 0 to 24"),
-        ({"risk_overridden": "y", "risk_level": "high", "risk_override_reason": ""}, "risk_override_reason",
-         "Enter the reason for setting the risk level by professional judgement"),
-        ({"risk_overridden": "y", "risk_override_reason": "Because"}, "risk_level", "Select the risk level you have judged"),
+        (
+            {"risk_overridden": "y", "risk_level": "high", "risk_override_reason": ""},
+            "risk_override_reason",
+            "Enter the reason for setting the risk level by professional judgement",
+        ),
+        (
+            {"risk_overridden": "y", "risk_override_reason": "Because"},
+            "risk_level",
+            "Select the risk level you have judged",
+        ),
         ({"scrutiny_grade": "5"}, "scrutiny_grade", "Select a scrutiny grade from 1 to 4"),
         ({"scrutiny_grade": "0"}, "scrutiny_grade", "Select a scrutiny grade from 1 to 4"),
         ({"flags": ["telepathy"]}, "flags", "Select risk factors from the list"),
@@ -187,16 +214,18 @@ def test_reorder_moves_a_case_and_refuses_a_stale_agenda(client, app, chair, mak
     client.post(f"/meetings/{meeting_id}/reviews/move", data={"review_id": third, "direction": "up", "agenda": agenda})
     assert [ref for ref, *_ in reviews_of(app, meeting_id)] == ["CR/1", "CR/3", "CR/2"]
     # A second click from the old page would move the wrong thing: refused, nothing changes.
-    response = client.post(f"/meetings/{meeting_id}/reviews/move",
-                           data={"review_id": first, "direction": "down", "agenda": agenda})
+    response = client.post(
+        f"/meetings/{meeting_id}/reviews/move", data={"review_id": first, "direction": "down", "agenda": agenda}
+    )
     assert "The agenda changed since you opened this page" in banners(get_page(client, response.headers["Location"]))
     assert [ref for ref, *_ in reviews_of(app, meeting_id)] == ["CR/1", "CR/3", "CR/2"]
     with app.app_context():
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "agenda_reordered")) == 1
 
 
-def test_remove_a_review_before_approval_but_not_one_with_actions(client, app, chair, agencies, make_meeting,
-                                                                   add_review, add_action):
+def test_remove_a_review_before_approval_but_not_one_with_actions(
+    client, app, chair, agencies, make_meeting, add_review, add_action
+):
     meeting_id = make_meeting(0, chair=chair)
     plain = add_review(meeting_id, "CR/1")
     with_action = add_review(meeting_id, "CR/2")
@@ -209,21 +238,30 @@ def test_remove_a_review_before_approval_but_not_one_with_actions(client, app, c
 
 def action_form(agency, **overrides):
     due = london_today() + timedelta(days=14)
-    data = {"description": "Offer a referral to the IDVA service", "owning_agency_id": str(agency.id),
-            "owner_id": "", "due_date": [str(due.day), str(due.month), str(due.year)]}
+    data = {
+        "description": "Offer a referral to the IDVA service",
+        "owning_agency_id": str(agency.id),
+        "owner_id": "",
+        "due_date": [str(due.day), str(due.month), str(due.year)],
+    }
     data.update(overrides)
     return data
 
 
-def test_raise_actions_for_a_review_and_for_the_meeting(client, app, chair, agencies, make_meeting, add_review,
-                                                        make_user):
+def test_raise_actions_for_a_review_and_for_the_meeting(
+    client, app, chair, agencies, make_meeting, add_review, make_user
+):
     meeting_id = make_meeting(0, chair=chair)
     review_id = add_review(meeting_id, "CR/1")
     officer = make_user("partner", agencies["IDVA"], name="IDVA Officer")
-    response = client.post(f"/meetings/{meeting_id}/actions/new?review={review_id}",
-                           data=action_form(agencies["IDVA"], owner_id=str(officer.id)))
+    response = client.post(
+        f"/meetings/{meeting_id}/actions/new?review={review_id}",
+        data=action_form(agencies["IDVA"], owner_id=str(officer.id)),
+    )
     assert response.status_code == 302
-    client.post(f"/meetings/{meeting_id}/actions/new", data=action_form(agencies["HOU"], description="Review housing policy"))
+    client.post(
+        f"/meetings/{meeting_id}/actions/new", data=action_form(agencies["HOU"], description="Review housing policy")
+    )
     with app.app_context():
         actions = list(db.session.scalars(select(Action).order_by(Action.id)))
         assert [(a.case_review_id, a.owning_agency_id, a.owner_id, a.status, a.created_by_id) for a in actions] == [
@@ -248,7 +286,9 @@ def test_raise_actions_for_a_review_and_for_the_meeting(client, app, chair, agen
         ({"due_date": "YESTERDAY"}, "due_date-day", "Due date must be today or in the future"),
     ],
 )
-def test_bad_action_input_creates_nothing(client, app, chair, agencies, make_meeting, make_user, overrides, field, message):
+def test_bad_action_input_creates_nothing(
+    client, app, chair, agencies, make_meeting, make_user, overrides, field, message
+):
     meeting_id = make_meeting(0, chair=chair)
     if overrides.get("owner_id") == "OTHER_AGENCY":
         overrides["owner_id"] = str(make_user("partner", agencies["HOU"]).id)
@@ -270,6 +310,7 @@ def test_an_inactive_agency_cannot_own_a_new_action(client, app, chair, make_mee
 
 # Partner scope ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def scoped_world(app, agencies, make_user, make_meeting, add_review, add_action):
     """A meeting attended by IDVA (not HOU) with three reviews: one involving IDVA, one where
@@ -284,15 +325,22 @@ def scoped_world(app, agencies, make_user, make_meeting, add_review, add_action)
     add_action(meeting_id, agencies["POL"], description="Police meeting action")
     other_meeting = make_meeting(-8, chair=chair, attended_by=[agencies["POL"]])
     add_review(other_meeting, "CR/ELSEWHERE", agencies=[agencies["IDVA"]])
-    return {"meeting": meeting_id, "involved": involved, "owns_action": owns_action, "unrelated": unrelated,
-            "other_meeting": other_meeting}
+    return {
+        "meeting": meeting_id,
+        "involved": involved,
+        "owns_action": owns_action,
+        "unrelated": unrelated,
+        "other_meeting": other_meeting,
+    }
 
 
 def test_partner_sees_only_what_concerns_their_agency(client, app, agencies, make_user, scoped_world):
     partner = make_user("partner", agencies["IDVA"])
     sign_in(client, partner.email, partner.password)
     meetings = get_page(client, "/meetings")
-    assert [a["href"] for a in meetings.select("[data-testid=meetings-table] tbody a")] == [f"/meetings/{scoped_world['meeting']}"]
+    assert [a["href"] for a in meetings.select("[data-testid=meetings-table] tbody a")] == [
+        f"/meetings/{scoped_world['meeting']}"
+    ]
 
     page = get_page(client, f"/meetings/{scoped_world['meeting']}")
     references = [text_of(s.h3) for s in page.select("[data-testid=case-review]")]
@@ -332,8 +380,9 @@ def test_case_search_and_case_page_are_scoped_and_audited(client, app, agencies,
     assert "case_viewed" in actions and "case_view_refused" in actions and "case_search" in actions
 
 
-def test_chair_case_page_shows_every_review_and_action(client, app, chair, agencies, make_meeting, add_review,
-                                                       add_action):
+def test_chair_case_page_shows_every_review_and_action(
+    client, app, chair, agencies, make_meeting, add_review, add_action
+):
     first = make_meeting(-60, chair=chair)
     review = add_review(first, "CR/HIST", grade=3)
     add_action(first, agencies["HOU"], review_id=review, description="Housing review")

@@ -36,8 +36,17 @@ def test_create_admin_refuses_weak_password_and_duplicate_email(app, make_user):
     weak = runner.invoke(args=["create-admin", "--email", "a@example.org", "--name", "A", "--password", "password1234"])
     assert weak.exit_code != 0 and "too common" in weak.output
     make_user("chair", email="taken@example.org")
-    taken = runner.invoke(args=["create-admin", "--email", "TAKEN@example.org", "--name", "B",
-                                "--password", "granite harbour willow nine"])
+    taken = runner.invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "TAKEN@example.org",
+            "--name",
+            "B",
+            "--password",
+            "granite harbour willow nine",
+        ]
+    )
     assert taken.exit_code != 0 and "already exists" in taken.output
 
 

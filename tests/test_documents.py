@@ -12,7 +12,7 @@ from tracker.documents import fetcher as fetcher_module
 from tracker.extensions import db
 from tracker.models import AuditEvent, MinutesDocument
 
-INJECTIONS = '<link rel=attachment href=file:///etc/passwd> <img src=http://169.254.169.254/>'
+INJECTIONS = "<link rel=attachment href=file:///etc/passwd> <img src=http://169.254.169.254/>"
 
 
 @pytest.fixture
@@ -27,8 +27,9 @@ def chair(login_as, agencies):
 
 @pytest.fixture
 def meeting(app, agencies, chair, make_meeting, add_review, add_action):
-    meeting_id = make_meeting(-1, chair=chair, invited=list(agencies.values()),
-                              attended_by=[agencies["IDVA"], agencies["POL"]])
+    meeting_id = make_meeting(
+        -1, chair=chair, invited=list(agencies.values()), attended_by=[agencies["IDVA"], agencies["POL"]]
+    )
     idva_review = add_review(meeting_id, "CR/DOC/IDVA", agencies=[agencies["IDVA"]], grade=2)
     police_review = add_review(meeting_id, "CR/DOC/POLICE-ONLY", agencies=[agencies["POL"]], grade=1)
     add_action(meeting_id, agencies["IDVA"], review_id=idva_review, description="IDVA safety plan")
@@ -90,15 +91,27 @@ def test_approval_stores_the_pdf_once_and_serves_the_same_bytes(client, app, mee
     import hashlib
 
     assert hashlib.sha256(first.data).hexdigest() == stored_hash
-    assert re.fullmatch(r'attachment; filename="minutes-\d{4}-\d{2}-\d{2}-r1.pdf"', first.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="minutes-\d{4}-\d{2}-\d{2}-r1.pdf"', first.headers["Content-Disposition"]
+    )
     page = get_page(client, f"/meetings/{meeting}")
     assert text_of(page.select_one("[data-testid=sha256]")) == stored_hash
     reader = read_pdf(first.data)
     assert_house_style(reader, title_start="Minutes of the scrutiny meeting", draft=False)
     text = " ".join(pages_text(reader))
-    for expected in ("CR/DOC/IDVA", "CR/DOC/POLICE-ONLY", "IDVA safety plan", "Housing management move",
-                     "Police feedback", "Approved record", "Panel Chair", "Attendance", "Matters arising",
-                     "Next meeting", "Appropriate, with observations"):
+    for expected in (
+        "CR/DOC/IDVA",
+        "CR/DOC/POLICE-ONLY",
+        "IDVA safety plan",
+        "Housing management move",
+        "Police feedback",
+        "Approved record",
+        "Panel Chair",
+        "Attendance",
+        "Matters arising",
+        "Next meeting",
+        "Appropriate, with observations",
+    ):
         assert expected in text, expected
 
 
@@ -166,8 +179,9 @@ def test_action_summary_figures_chart_and_grouping(client, app, agencies, meetin
     add_action(meeting, agencies["IDVA"], due_in_days=-5, description="Overdue IDVA work")
     add_action(meeting, agencies["IDVA"], due_in_days=-2, description="Less overdue IDVA work")
     response = download(client, "/reports/actions.pdf")
-    assert re.fullmatch(r'attachment; filename="action-summary-\d{4}-\d{2}-\d{2}.pdf"',
-                        response.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="action-summary-\d{4}-\d{2}-\d{2}.pdf"', response.headers["Content-Disposition"]
+    )
     reader = read_pdf(response.data)
     assert_house_style(reader, title_start="Action summary", draft=False)
     text = " ".join(pages_text(reader))
@@ -211,8 +225,7 @@ def test_a_summary_over_the_row_limit_asks_to_narrow_the_filters(client, app, me
     assert "Narrow the filters" in text_of(parse(response).select_one(".govuk-error-summary"))
 
 
-def test_user_text_never_becomes_markup_or_a_fetch(client, app, agencies, chair, make_meeting, add_review,
-                                                   monkeypatch):
+def test_user_text_never_becomes_markup_or_a_fetch(client, app, agencies, chair, make_meeting, add_review, monkeypatch):
     fetched = []
     real_fetch = fetcher_module.StaticOnlyFetcher.fetch
 
@@ -222,20 +235,50 @@ def test_user_text_never_becomes_markup_or_a_fetch(client, app, agencies, chair,
 
     monkeypatch.setattr(fetcher_module.StaticOnlyFetcher, "fetch", recording_fetch)
     meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["IDVA"]])
-    client.post("/meetings/{}/attendance".format(meeting_id), data={
-        "agency_id": agencies["IDVA"].id, "person_name": INJECTIONS[:120], "status": "present", "role": "member",
-        "deputy_for": INJECTIONS[:120]})
+    client.post(
+        f"/meetings/{meeting_id}/attendance",
+        data={
+            "agency_id": agencies["IDVA"].id,
+            "person_name": INJECTIONS[:120],
+            "status": "present",
+            "role": "member",
+            "deputy_for": INJECTIONS[:120],
+        },
+    )
     review_id = add_review(meeting_id, "CR/INJECT")
-    client.post(f"/meetings/{meeting_id}/reviews/{review_id}", data={
-        "summary": INJECTIONS, "findings": INJECTIONS, "feedback_to_officer": INJECTIONS, "dash_score": "15",
-        "risk_overridden": "y", "risk_level": "high", "risk_override_reason": INJECTIONS, "scrutiny_grade": "3"})
+    client.post(
+        f"/meetings/{meeting_id}/reviews/{review_id}",
+        data={
+            "summary": INJECTIONS,
+            "findings": INJECTIONS,
+            "feedback_to_officer": INJECTIONS,
+            "dash_score": "15",
+            "risk_overridden": "y",
+            "risk_level": "high",
+            "risk_override_reason": INJECTIONS,
+            "scrutiny_grade": "3",
+        },
+    )
     client.post(f"/meetings/{meeting_id}/notes", data={"general_notes": INJECTIONS, "any_other_business": INJECTIONS})
-    client.post(f"/meetings/{meeting_id}/actions/new?review={review_id}", data={
-        "description": INJECTIONS, "owning_agency_id": agencies["IDVA"].id, "owner_id": "",
-        "due_date": ["1", "1", "2099"]})
-    client.post(f"/meetings/{meeting_id}/edit", data={
-        "date": ["1", "1", "2099"], "time": "10:00", "location": INJECTIONS[:200], "chair_id": chair.id,
-        "invited_agency_ids": [agencies["IDVA"].id]})
+    client.post(
+        f"/meetings/{meeting_id}/actions/new?review={review_id}",
+        data={
+            "description": INJECTIONS,
+            "owning_agency_id": agencies["IDVA"].id,
+            "owner_id": "",
+            "due_date": ["1", "1", "2099"],
+        },
+    )
+    client.post(
+        f"/meetings/{meeting_id}/edit",
+        data={
+            "date": ["1", "1", "2099"],
+            "time": "10:00",
+            "location": INJECTIONS[:200],
+            "chair_id": chair.id,
+            "invited_agency_ids": [agencies["IDVA"].id],
+        },
+    )
     client.post(f"/meetings/{meeting_id}/approve")
     for url in (f"/reports/minutes/{meeting_id}.pdf", "/reports/actions.pdf"):
         response = download(client, url)
@@ -253,9 +296,14 @@ def test_user_text_never_becomes_markup_or_a_fetch(client, app, agencies, chair,
 
 def test_the_fetcher_refuses_everything_but_static_files():
     fetcher = fetcher_module.StaticOnlyFetcher()
-    for url in ("file:///etc/passwd", "http://169.254.169.254/", "https://example.org/x.css",
-                fetcher_module.BASE_URL + "../../config.py", fetcher_module.BASE_URL + "app.js",
-                "data:text/css,body{}"):
+    for url in (
+        "file:///etc/passwd",
+        "http://169.254.169.254/",
+        "https://example.org/x.css",
+        fetcher_module.BASE_URL + "../../config.py",
+        fetcher_module.BASE_URL + "app.js",
+        "data:text/css,body{}",
+    ):
         with pytest.raises(fetcher_module.RefusedFetch):
             fetcher.fetch(url)
     assert len(fetcher.refused) == 6
@@ -268,7 +316,6 @@ def test_reports_page_shows_the_overdue_chart(client, meeting, agencies, add_act
     chart = page.select_one("svg[role=img]")
     assert "IDVA agency: 1 overdue" in text_of(chart.find("desc"))
     assert [text_of(row) for row in page.select("[data-testid=minutes-table] tbody tr")]
-
 
 
 def test_stored_minutes_cannot_be_changed_or_deleted(client, app, meeting):

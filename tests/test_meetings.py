@@ -1,6 +1,6 @@
 """Scheduling, the meeting page, attendance, approval and reopening."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -23,8 +23,12 @@ def chair(login_as, agencies):
 
 def schedule_form(agencies, *, day: date, chair_id, time="10:00", weeks="1", **overrides):
     data = {
-        "date": [str(day.day), str(day.month), str(day.year)], "time": time, "location": "Room 4, Civic Centre",
-        "chair_id": str(chair_id), "invited_agency_ids": [str(a.id) for a in agencies.values()], "weeks": weeks,
+        "date": [str(day.day), str(day.month), str(day.year)],
+        "time": time,
+        "location": "Room 4, Civic Centre",
+        "chair_id": str(chair_id),
+        "invited_agency_ids": [str(a.id) for a in agencies.values()],
+        "weeks": weeks,
     }
     data.update(overrides)
     return data
@@ -48,7 +52,7 @@ def test_schedule_one_meeting_stores_utc_and_shows_london_time(client, app, chai
     response = client.post("/meetings/new", data=schedule_form(agencies, day=date(2027, 7, 6), chair_id=chair.id))
     assert response.status_code == 302
     [meeting] = meetings_in_db(app)
-    assert meeting.starts_at == datetime(2027, 7, 6, 9, 0, tzinfo=timezone.utc)  # 10:00 BST
+    assert meeting.starts_at == datetime(2027, 7, 6, 9, 0, tzinfo=UTC)  # 10:00 BST
     page = get_page(client, response.headers["Location"])
     assert "6 July 2027 at 10:00" in text_of(page.h1)
     assert "meeting_scheduled" in audit_actions(app)
@@ -56,18 +60,21 @@ def test_schedule_one_meeting_stores_utc_and_shows_london_time(client, app, chai
 
 def test_weekly_series_keeps_local_time_across_the_clock_change(client, app, chair, agencies):
     # British Summer Time ends on Sunday 31 October 2027.
-    response = client.post("/meetings/new", data=schedule_form(agencies, day=date(2027, 10, 19), weeks="3",
-                                                                chair_id=chair.id))
+    response = client.post(
+        "/meetings/new", data=schedule_form(agencies, day=date(2027, 10, 19), weeks="3", chair_id=chair.id)
+    )
     assert response.status_code == 302
     with app.app_context():
         meetings = list(db.session.scalars(select(Meeting).order_by(Meeting.starts_at)))
-        assert all(m.location == "Room 4, Civic Centre" and m.chair_id == chair.id and len(m.invited_agencies) == 3
-                   for m in meetings)
+        assert all(
+            m.location == "Room 4, Civic Centre" and m.chair_id == chair.id and len(m.invited_agencies) == 3
+            for m in meetings
+        )
         starts = [m.starts_at for m in meetings]
     assert starts == [
-        datetime(2027, 10, 19, 9, 0, tzinfo=timezone.utc),
-        datetime(2027, 10, 26, 9, 0, tzinfo=timezone.utc),
-        datetime(2027, 11, 2, 10, 0, tzinfo=timezone.utc),
+        datetime(2027, 10, 19, 9, 0, tzinfo=UTC),
+        datetime(2027, 10, 26, 9, 0, tzinfo=UTC),
+        datetime(2027, 11, 2, 10, 0, tzinfo=UTC),
     ]
 
 
@@ -134,8 +141,9 @@ def test_meetings_list_queries_do_not_grow_with_meetings(client, chair, make_mee
     assert page.select_one(".govuk-pagination")
 
 
-def test_meeting_page_queries_do_not_grow_with_reviews(client, app, chair, agencies, make_meeting, add_review,
-                                                       add_action, query_counter):
+def test_meeting_page_queries_do_not_grow_with_reviews(
+    client, app, chair, agencies, make_meeting, add_review, add_action, query_counter
+):
     earlier = make_meeting(-7, chair=chair)
     meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()), attended_by=[agencies["IDVA"]])
     add_action(earlier, agencies["IDVA"])
@@ -158,11 +166,25 @@ def test_meeting_page_queries_do_not_grow_with_reviews(client, app, chair, agenc
 def test_attendance_apologies_and_unrepresented_agencies(client, app, chair, agencies, make_meeting, make_user):
     meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()))
     idva_officer = make_user("partner", agencies["IDVA"], name="IDVA Officer")
-    client.post(f"/meetings/{meeting_id}/attendance", data={
-        "agency_id": agencies["IDVA"].id, "user_id": idva_officer.id, "status": "present", "role": "member",
-        "deputy_for": "IDVA service manager"})
-    client.post(f"/meetings/{meeting_id}/attendance", data={
-        "agency_id": agencies["HOU"].id, "person_name": "Housing officer", "status": "apologies", "role": "member"})
+    client.post(
+        f"/meetings/{meeting_id}/attendance",
+        data={
+            "agency_id": agencies["IDVA"].id,
+            "user_id": idva_officer.id,
+            "status": "present",
+            "role": "member",
+            "deputy_for": "IDVA service manager",
+        },
+    )
+    client.post(
+        f"/meetings/{meeting_id}/attendance",
+        data={
+            "agency_id": agencies["HOU"].id,
+            "person_name": "Housing officer",
+            "status": "apologies",
+            "role": "member",
+        },
+    )
     page = get_page(client, f"/meetings/{meeting_id}")
     rows = [[text_of(td) for td in tr.select("td")] for tr in page.select("[data-testid=attendance-table] tbody tr")]
     assert rows == [
@@ -196,7 +218,9 @@ def test_bad_attendance_input(client, app, chair, agencies, make_meeting, make_u
 def test_statement_read_is_recorded(client, app, chair, make_meeting):
     meeting_id = make_meeting(0, chair=chair)
     page = get_page(client, f"/meetings/{meeting_id}")
-    assert "The information discussed at this meeting is confidential" in text_of(page.select_one("#statement + .govuk-inset-text"))
+    assert "The information discussed at this meeting is confidential" in text_of(
+        page.select_one("#statement + .govuk-inset-text")
+    )
     client.post(f"/meetings/{meeting_id}/statement")
     page = get_page(client, f"/meetings/{meeting_id}")
     assert "Read at the start of the meeting" in text_of(page.select_one("[data-testid=statement-read]"))
@@ -205,8 +229,9 @@ def test_statement_read_is_recorded(client, app, chair, make_meeting):
     assert "confidentiality_statement_read" in audit_actions(app)
 
 
-def test_approval_locks_the_minutes_but_not_the_actions(client, app, chair, agencies, make_meeting, add_review,
-                                                        add_action):
+def test_approval_locks_the_minutes_but_not_the_actions(
+    client, app, chair, agencies, make_meeting, add_review, add_action
+):
     earlier = make_meeting(-7, chair=chair)
     open_action = add_action(earlier, agencies["IDVA"])
     meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["IDVA"]])
@@ -220,7 +245,11 @@ def test_approval_locks_the_minutes_but_not_the_actions(client, app, chair, agen
         ("post", f"/meetings/{meeting_id}/reviews", {"reference": "CR/2"}),
         ("post", f"/meetings/{meeting_id}/reviews/{review_id}", {"summary": "changed"}),
         ("post", f"/meetings/{meeting_id}/reviews/{review_id}/remove", {}),
-        ("post", f"/meetings/{meeting_id}/attendance", {"agency_id": agencies["POL"].id, "person_name": "X", "status": "present"}),
+        (
+            "post",
+            f"/meetings/{meeting_id}/attendance",
+            {"agency_id": agencies["POL"].id, "person_name": "X", "status": "present"},
+        ),
         ("post", f"/meetings/{meeting_id}/notes", {"general_notes": "changed"}),
         ("get", f"/meetings/{meeting_id}/edit", None),
         ("post", f"/meetings/{meeting_id}/actions/new", {"description": "x"}),
@@ -238,9 +267,14 @@ def test_approval_locks_the_minutes_but_not_the_actions(client, app, chair, agen
     # The actions stay live: a matter arising can still be updated from the approved meeting.
     with app.app_context():
         version = db.session.get(Action, open_action).version
-    response = client.post(f"/meetings/{meeting_id}/matters-arising/{open_action}", data={
-        f"a{open_action}-note": "Referral made", f"a{open_action}-status": "in_progress",
-        f"a{open_action}-version": version})
+    response = client.post(
+        f"/meetings/{meeting_id}/matters-arising/{open_action}",
+        data={
+            f"a{open_action}-note": "Referral made",
+            f"a{open_action}-status": "in_progress",
+            f"a{open_action}-version": version,
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Action, open_action).status == "in_progress"
@@ -265,7 +299,10 @@ def test_reopening_needs_a_reason_bumps_the_revision_and_is_audited(client, app,
 
 def test_cancelling_needs_a_reason_and_locks(client, app, chair, make_meeting):
     meeting_id = make_meeting(3, chair=chair)
-    assert error_messages(parse(client.post(f"/meetings/{meeting_id}/cancel", data={"reason": ""})))["reason"] == "Enter the reason"
+    assert (
+        error_messages(parse(client.post(f"/meetings/{meeting_id}/cancel", data={"reason": ""})))["reason"]
+        == "Enter the reason"
+    )
     client.post(f"/meetings/{meeting_id}/cancel", data={"reason": "Bank holiday"})
     with app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
@@ -279,8 +316,10 @@ def test_edit_meeting_moves_it(client, app, chair, agencies, make_meeting):
     page = get_page(client, f"/meetings/{meeting_id}/edit")
     assert page.select_one("input#time")["value"] == "10:00"
     day = london_today() + timedelta(days=4)
-    response = client.post(f"/meetings/{meeting_id}/edit", data=schedule_form(
-        {"IDVA": agencies["IDVA"]}, day=day, time="14:30", chair_id=chair.id))
+    response = client.post(
+        f"/meetings/{meeting_id}/edit",
+        data=schedule_form({"IDVA": agencies["IDVA"]}, day=day, time="14:30", chair_id=chair.id),
+    )
     assert response.status_code == 302
     with app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
@@ -304,8 +343,9 @@ def test_matters_arising_overdue_first_with_latest_update(client, app, chair, ag
     assert "Waiting for a reply" in text_of(items[1])
 
 
-def test_matter_arising_update_with_a_stale_version_changes_nothing(client, app, chair, agencies, make_meeting,
-                                                                     add_action):
+def test_matter_arising_update_with_a_stale_version_changes_nothing(
+    client, app, chair, agencies, make_meeting, add_action
+):
     earlier = make_meeting(-14, chair=chair)
     action_id = add_action(earlier, agencies["IDVA"])
     meeting_id = make_meeting(0, chair=chair)
@@ -314,8 +354,10 @@ def test_matter_arising_update_with_a_stale_version_changes_nothing(client, app,
         action = db.session.get(Action, action_id)
         action.description = "Changed by someone else"
         db.session.commit()
-    response = client.post(f"/meetings/{meeting_id}/matters-arising/{action_id}", data={
-        f"a{action_id}-note": "My update", f"a{action_id}-status": "completed", f"a{action_id}-version": version})
+    response = client.post(
+        f"/meetings/{meeting_id}/matters-arising/{action_id}",
+        data={f"a{action_id}-note": "My update", f"a{action_id}-status": "completed", f"a{action_id}-version": version},
+    )
     page = get_page(client, response.headers["Location"])
     banner = banners(page)
     assert "changed by someone else" in banner and "My update" in banner
@@ -328,8 +370,14 @@ def test_matter_arising_completion_records_the_outcome(client, app, chair, agenc
     earlier = make_meeting(-14, chair=chair)
     action_id = add_action(earlier, agencies["IDVA"])
     meeting_id = make_meeting(0, chair=chair)
-    client.post(f"/meetings/{meeting_id}/matters-arising/{action_id}", data={
-        f"a{action_id}-note": "Safety plan in place", f"a{action_id}-status": "completed", f"a{action_id}-version": 1})
+    client.post(
+        f"/meetings/{meeting_id}/matters-arising/{action_id}",
+        data={
+            f"a{action_id}-note": "Safety plan in place",
+            f"a{action_id}-status": "completed",
+            f"a{action_id}-version": 1,
+        },
+    )
     with app.app_context():
         action = db.session.get(Action, action_id)
         assert (action.status, action.completion_note) == ("completed", "Safety plan in place")
@@ -344,8 +392,10 @@ def test_matter_arising_needs_a_note(client, app, chair, agencies, make_meeting,
     earlier = make_meeting(-14, chair=chair)
     action_id = add_action(earlier, agencies["IDVA"])
     meeting_id = make_meeting(0, chair=chair)
-    response = client.post(f"/meetings/{meeting_id}/matters-arising/{action_id}", data={
-        f"a{action_id}-note": "", f"a{action_id}-status": "completed", f"a{action_id}-version": 1})
+    response = client.post(
+        f"/meetings/{meeting_id}/matters-arising/{action_id}",
+        data={f"a{action_id}-note": "", f"a{action_id}-status": "completed", f"a{action_id}-version": 1},
+    )
     page = get_page(client, response.headers["Location"])
     assert "Enter an update" in banners(page)
     with app.app_context():

@@ -61,8 +61,12 @@ def test_upgrade_downgrade_upgrade_with_data(scratch_database_uri):
     with app.app_context():
         upgrade()
         with db.engine.begin() as connection:
-            connection.execute(sa.text(
-                "INSERT INTO agencies (name, code, active, created_at) VALUES ('Police', 'POL', true, CURRENT_TIMESTAMP)"))
+            connection.execute(
+                sa.text(
+                    "INSERT INTO agencies (name, code, active, created_at)"
+                    " VALUES ('Police', 'POL', true, CURRENT_TIMESTAMP)"
+                )
+            )
         while True:
             with db.engine.connect() as connection:
                 current = MigrationContext.configure(connection).get_current_revision()
@@ -81,7 +85,11 @@ def test_upgrade_downgrade_upgrade_with_data(scratch_database_uri):
         assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
         upgrade()
         with db.engine.begin() as connection:
-            connection.execute(sa.text(
-                "INSERT INTO agencies (name, code, active, created_at) VALUES ('Police', 'POL', true, CURRENT_TIMESTAMP)"))
+            connection.execute(
+                sa.text(
+                    "INSERT INTO agencies (name, code, active, created_at)"
+                    " VALUES ('Police', 'POL', true, CURRENT_TIMESTAMP)"
+                )
+            )
             assert _agency_codes(connection) == ["POL"]
         db.engine.dispose()

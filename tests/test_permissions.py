@@ -115,8 +115,12 @@ def world(app, make_agency, make_user):
         "partner_b": make_user("partner", agency_b),
     }
     sample_user = make_user("partner", agency_b)
-    args = {"user_id": sample_user.id, "agency_id": agency_b.id, "filename": "app.css",
-            "token": give_calendar_token(app, sample_user.id)}
+    args = {
+        "user_id": sample_user.id,
+        "agency_id": agency_b.id,
+        "filename": "app.css",
+        "token": give_calendar_token(app, sample_user.id),
+    }
     args.update(make_meeting_world(app, agency_a, agency_b, users["chair"]))
 
     def renew():
@@ -150,8 +154,9 @@ def add_row_and_review(app, meeting_id, agency_ref):
     add_row_and_review.counter = getattr(add_row_and_review, "counter", itertools.count(2))
     with app.app_context():
         meeting, agency = db.session.get(Meeting, meeting_id), db.session.get(Agency, agency_ref.id)
-        row = operations.add_attendance(meeting, agency=agency, user=None, person_name="Officer A",
-                                        status="present", role="member", deputy_for="")
+        row = operations.add_attendance(
+            meeting, agency=agency, user=None, person_name="Officer A", status="present", role="member", deputy_for=""
+        )
         review = operations.add_case_review(meeting, f"REF/{next(add_row_and_review.counter)}").review
         review.agencies = [agency]
         db.session.commit()
@@ -171,14 +176,31 @@ def make_meeting_world(app, agency_a, agency_b, chair_ref):
     with app.app_context():
         a, b = db.session.get(Agency, agency_a.id), db.session.get(Agency, agency_b.id)
         chair = db.session.get(User, chair_ref.id)
-        earlier, = operations.schedule_meetings(first_day=(utcnow() - timedelta(days=14)).date(),
-                                                start=utcnow().time().replace(microsecond=0), weeks=1,
-                                                location="Room 1", chair=chair, invited=[a, b])
-        action = operations.raise_action(earlier, review=None, description="Earlier action", agency=a, owner=None,
-                                         due_date=date.today() + timedelta(days=3), by=chair)
-        meeting, = operations.schedule_meetings(first_day=(utcnow() + timedelta(days=1)).date(),
-                                                start=utcnow().time().replace(microsecond=0), weeks=1,
-                                                location="Room 2", chair=chair, invited=[a, b])
+        (earlier,) = operations.schedule_meetings(
+            first_day=(utcnow() - timedelta(days=14)).date(),
+            start=utcnow().time().replace(microsecond=0),
+            weeks=1,
+            location="Room 1",
+            chair=chair,
+            invited=[a, b],
+        )
+        action = operations.raise_action(
+            earlier,
+            review=None,
+            description="Earlier action",
+            agency=a,
+            owner=None,
+            due_date=date.today() + timedelta(days=3),
+            by=chair,
+        )
+        (meeting,) = operations.schedule_meetings(
+            first_day=(utcnow() + timedelta(days=1)).date(),
+            start=utcnow().time().replace(microsecond=0),
+            weeks=1,
+            location="Room 2",
+            chair=chair,
+            invited=[a, b],
+        )
         theme = LearningTheme(name="Sample theme")
         db.session.add(theme)
         db.session.commit()

@@ -29,8 +29,9 @@ def actions(app, agencies, people, make_meeting, add_review, add_action):
     meeting_id = make_meeting(-30, chair=people["chair"])
     review_id = add_review(meeting_id, "CR/SECRET/REF")
     ids = {
-        "owned_due_soon": add_action(meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=2,
-                                     description="Private case narrative here"),
+        "owned_due_soon": add_action(
+            meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=2, description="Private case narrative here"
+        ),
         "unowned_overdue": add_action(meeting_id, agencies["IDVA"], due_in_days=-3),
         "long_overdue": add_action(meeting_id, agencies["HOU"], due_in_days=-10),
         "far_off": add_action(meeting_id, agencies["IDVA"], due_in_days=20),

@@ -124,15 +124,25 @@ def test_production_refuses_weak_secret_key_and_sqlite():
 
 
 def test_production_session_cookie_is_host_prefixed_secure_httponly_lax(database_uri, make_user):
-    app = create_app("production", {
-        "SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": database_uri, "ALLOW_SQLITE_IN_PRODUCTION": True,
-        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
+    app = create_app(
+        "production",
+        {
+            "SECRET_KEY": "k" * 48,
+            "SQLALCHEMY_DATABASE_URI": database_uri,
+            "ALLOW_SQLITE_IN_PRODUCTION": True,
+            "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        },
+    )
     user = make_user("chair")
     client = app.test_client()
     token = parse(client.get("/sign-in", base_url="https://localhost")).select_one("input[name=csrf_token]")["value"]
     # Over HTTPS Flask-WTF also checks the Referer is this site.
-    response = client.post("/sign-in", base_url="https://localhost", headers={"Referer": "https://localhost/sign-in"},
-                           data={"email": user.email, "password": user.password, "csrf_token": token})
+    response = client.post(
+        "/sign-in",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/sign-in"},
+        data={"email": user.email, "password": user.password, "csrf_token": token},
+    )
     assert response.status_code == 302
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=")

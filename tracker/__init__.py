@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flask import Flask, g, has_request_context
 from flask_login import current_user
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_for

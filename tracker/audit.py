@@ -36,8 +36,10 @@ def record(action: str, obj=None, detail: str = "", *, user=None, even_if_refuse
     db.session.add(event)
     if even_if_refused and has_request_context():
         g.setdefault("audit_events_to_keep", []).append(
-            {column: getattr(event, column) for column in ("user_id", "ip_address", "action", "object_type",
-                                                           "object_id", "detail")}
+            {
+                column: getattr(event, column)
+                for column in ("user_id", "ip_address", "action", "object_type", "object_id", "detail")
+            }
         )
     return event
 

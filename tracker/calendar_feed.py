@@ -42,18 +42,24 @@ def revoke_token(user: User) -> None:
 
 
 def _upcoming_meetings(user: User) -> list[Meeting]:
-    query = select(Meeting).where(Meeting.starts_at >= utcnow() - timedelta(days=1),
-                                  Meeting.status != MeetingStatus.CANCELLED).order_by(Meeting.starts_at)
+    query = (
+        select(Meeting)
+        .where(Meeting.starts_at >= utcnow() - timedelta(days=1), Meeting.status != MeetingStatus.CANCELLED)
+        .order_by(Meeting.starts_at)
+    )
     if not sees_every_agency(user):
         query = query.where(or_(meeting_scope(user), Meeting.invited_agencies.any(Agency.id == user.agency_id)))
     return list(db.session.scalars(query))
 
 
 def _open_actions(user: User) -> list[Action]:
-    return list(db.session.scalars(
-        select(Action).where(Action.owning_agency_id == user.agency_id, Action.status.in_(OPEN_STATUSES))
-        .order_by(Action.due_date)
-    ))
+    return list(
+        db.session.scalars(
+            select(Action)
+            .where(Action.owning_agency_id == user.agency_id, Action.status.in_(OPEN_STATUSES))
+            .order_by(Action.due_date)
+        )
+    )
 
 
 def feed_for(user: User, service_name: str, host: str) -> bytes:

@@ -19,13 +19,21 @@ def register(app) -> None:
 @click.command("create-admin")
 @click.option("--email", prompt="Email address", help="The administrator's email address.")
 @click.option("--name", "display_name", prompt="Full name", help="The administrator's full name.")
-@click.option("--agency-code", default="POL", show_default=True,
-              help="Short code of the administrator's agency; created if it does not exist.")
-@click.option("--agency-name", default="Police", show_default=True,
-              help="Name for the agency if it has to be created.")
-@click.option("--password", envvar="TRACKER_ADMIN_PASSWORD", prompt=True, hide_input=True,
-              confirmation_prompt=True,
-              help="Prompted for if not given; for scripts, set TRACKER_ADMIN_PASSWORD instead of this flag.")
+@click.option(
+    "--agency-code",
+    default="POL",
+    show_default=True,
+    help="Short code of the administrator's agency; created if it does not exist.",
+)
+@click.option("--agency-name", default="Police", show_default=True, help="Name for the agency if it has to be created.")
+@click.option(
+    "--password",
+    envvar="TRACKER_ADMIN_PASSWORD",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for if not given; for scripts, set TRACKER_ADMIN_PASSWORD instead of this flag.",
+)
 @with_appcontext
 def create_admin(email, display_name, agency_code, agency_name, password):
     """Create an administrator account (or fail if the email address is taken)."""
@@ -43,7 +51,11 @@ def create_admin(email, display_name, agency_code, agency_name, password):
     if agency is None:
         agency = operations.create_agency(name=agency_name, code=agency_code)
     user = operations.create_user(
-        email=email, display_name=display_name, role=Role.ADMIN.value, agency=agency, is_spoc=False,
+        email=email,
+        display_name=display_name,
+        role=Role.ADMIN.value,
+        agency=agency,
+        is_spoc=False,
         temporary_password=password,
     )
     # Chosen by the administrator at the prompt, so it is not a temporary password.
@@ -70,10 +82,20 @@ def seed_demo_command():
 
 
 @click.command("send-reminders")
-@click.option("--days", "due_within_days", type=click.IntRange(0, 60), default=None,
-              help="Remind about actions due within this many days (default REMINDER_DUE_WITHIN_DAYS, 3).")
-@click.option("--grace", "grace_days", type=click.IntRange(0, 365), default=None,
-              help="Escalate actions overdue by more than this many days (default ESCALATION_GRACE_DAYS, 7).")
+@click.option(
+    "--days",
+    "due_within_days",
+    type=click.IntRange(0, 60),
+    default=None,
+    help="Remind about actions due within this many days (default REMINDER_DUE_WITHIN_DAYS, 3).",
+)
+@click.option(
+    "--grace",
+    "grace_days",
+    type=click.IntRange(0, 365),
+    default=None,
+    help="Escalate actions overdue by more than this many days (default ESCALATION_GRACE_DAYS, 7).",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
 @with_appcontext
 def send_reminders_command(due_within_days, grace_days, dry_run):
@@ -89,7 +111,9 @@ def send_reminders_command(due_within_days, grace_days, dry_run):
         today=london_today(),
         due_within_days=config["REMINDER_DUE_WITHIN_DAYS"] if due_within_days is None else due_within_days,
         grace_days=config["ESCALATION_GRACE_DAYS"] if grace_days is None else grace_days,
-        service_url=config["SERVICE_URL"].rstrip("/"), dry_run=dry_run, echo=click.echo,
+        service_url=config["SERVICE_URL"].rstrip("/"),
+        dry_run=dry_run,
+        echo=click.echo,
     )
     verb = "would be sent" if dry_run else "sent"
     click.echo(f"{len(result.sent)} e-mails {verb}; {len(result.skipped)} already sent today.")

@@ -73,13 +73,28 @@ FINDINGS = [
     "Not enough information to reach a conclusion; the officer's statement is outstanding.",
 ]
 ACTION_TEXTS = {
-    "POL": ["Feed back the panel's observations to the attending officer", "Review bail conditions with the officer in the case"],
+    "POL": [
+        "Feed back the panel's observations to the attending officer",
+        "Review bail conditions with the officer in the case",
+    ],
     "KSC": ["Consider a referral to the perpetrator programme", "Add the address to the community safety watch list"],
     "SDAS": ["Offer outreach support and a safety plan", "Invite the victim to the recovery group"],
-    "IDVA": ["Make contact within 48 hours and complete a safety plan", "Update the risk assessment after the court hearing"],
-    "MASH": ["Complete a strategy discussion for the children in the household", "Share the outcome with the school's safeguarding lead"],
-    "NHS": ["Flag the record for routine enquiry at the next appointment", "Share the safeguarding concern with the GP practice"],
-    "HOU": ["Assess for a management move on safety grounds", "Fit additional security to the property (sanctuary scheme)"],
+    "IDVA": [
+        "Make contact within 48 hours and complete a safety plan",
+        "Update the risk assessment after the court hearing",
+    ],
+    "MASH": [
+        "Complete a strategy discussion for the children in the household",
+        "Share the outcome with the school's safeguarding lead",
+    ],
+    "NHS": [
+        "Flag the record for routine enquiry at the next appointment",
+        "Share the safeguarding concern with the GP practice",
+    ],
+    "HOU": [
+        "Assess for a management move on safety grounds",
+        "Fit additional security to the property (sanctuary scheme)",
+    ],
     "PROB": ["Check licence conditions and report any breach", "Share the risk information with the offender manager"],
 }
 
@@ -96,7 +111,11 @@ def seed_demo() -> bool:
     users = {}
     for email, name, role, code, spoc in DEMO_USERS:
         user = admin_operations.create_user(
-            email=email, display_name=name, role=role.value, agency=agencies[code], is_spoc=spoc,
+            email=email,
+            display_name=name,
+            role=role.value,
+            agency=agencies[code],
+            is_spoc=spoc,
             temporary_password=DEMO_PASSWORD,
         )
         user.must_change_password = False  # demo accounts sign straight in
@@ -114,8 +133,12 @@ def _seed_meetings(agencies: dict[str, Agency], users: dict[str, User], themes: 
     this_tuesday = today - timedelta(days=(today.weekday() - 1) % 7)
     first_day = this_tuesday - timedelta(weeks=10)
     meetings = meeting_operations.schedule_meetings(
-        first_day=first_day, start=time(10, 0), weeks=12, location="Committee Room 2, Civic Centre (or Teams)",
-        chair=chair, invited=list(agencies.values()),
+        first_day=first_day,
+        start=time(10, 0),
+        weeks=12,
+        location="Committee Room 2, Civic Centre (or Teams)",
+        chair=chair,
+        invited=list(agencies.values()),
     )
     case_numbers = [f"DA/{today.year}/{n:05d}" for n in rng.sample(range(10000, 99999), 44)]
     reviewed: list[str] = []
@@ -124,17 +147,19 @@ def _seed_meetings(agencies: dict[str, Agency], users: dict[str, User], themes: 
         for code, agency in agencies.items():
             status = "apologies" if rng.random() < 0.12 and code not in ("POL", "IDVA", "HOU") else "present"
             meeting_operations.add_attendance(
-                meeting, agency=agency, user=users["chair@example.org"] if code == "POL" else None,
-                person_name="" if code == "POL" else f"{code} representative", status=status,
-                role="chair" if code == "POL" else "member", deputy_for="",
+                meeting,
+                agency=agency,
+                user=users["chair@example.org"] if code == "POL" else None,
+                person_name="" if code == "POL" else f"{code} representative",
+                status=status,
+                role="chair" if code == "POL" else "member",
+                deputy_for="",
             )
         meeting_operations.record_statement_read(meeting, chair)
         for slot in range(4):
             # About one case in four comes back within the year: a repeat.
-            if reviewed and rng.random() < 0.25:
-                reference = rng.choice(reviewed)
-            else:
-                reference = case_numbers.pop()
+            repeat = reviewed and rng.random() < 0.25
+            reference = rng.choice(reviewed) if repeat else case_numbers.pop()
             added = meeting_operations.add_case_review(meeting, reference)
             if not added.created:
                 continue
@@ -143,17 +168,27 @@ def _seed_meetings(agencies: dict[str, Agency], users: dict[str, User], themes: 
             grade = (index + slot) % 4 + 1
             dash = rng.randint(4, 20)
             meeting_operations.update_case_review(
-                added.review, dash_score=dash, risk_overridden=False, risk_level=None, risk_override_reason="",
+                added.review,
+                dash_score=dash,
+                risk_overridden=False,
+                risk_level=None,
+                risk_override_reason="",
                 flags=[column for column, _ in rng.sample(RISK_FLAGS, rng.randint(0, 2))],
-                agencies=sorted(involved, key=lambda a: a.name), summary=rng.choice(SUMMARIES),
-                findings=FINDINGS[grade - 1], scrutiny_grade=grade, themes=rng.sample(themes, rng.randint(1, 2)),
-                feedback_to_officer="Thank you for a thorough account." if grade == 1 else "Please see the panel's observations.",
+                agencies=sorted(involved, key=lambda a: a.name),
+                summary=rng.choice(SUMMARIES),
+                findings=FINDINGS[grade - 1],
+                scrutiny_grade=grade,
+                themes=rng.sample(themes, rng.randint(1, 2)),
+                feedback_to_officer="Thank you for a thorough account."
+                if grade == 1
+                else "Please see the panel's observations.",
             )
             for code in {rng.choice(["IDVA", "HOU"]), rng.choice(partner_codes)}:
                 _seed_action(rng, meeting, added.review, agencies[code], users, chair, today)
         if index < 10:
-            meeting_operations.save_minutes_text(meeting, general_notes="Apologies noted. Terms of reference reviewed.",
-                                                 any_other_business="None.")
+            meeting_operations.save_minutes_text(
+                meeting, general_notes="Apologies noted. Terms of reference reviewed.", any_other_business="None."
+            )
             meeting_operations.approve_minutes(meeting, chair)
     # This week's meeting is under way; next week's is scheduled.
     meetings[10].status = MeetingStatus.IN_PROGRESS
@@ -163,8 +198,12 @@ def _seed_action(rng, meeting, review, agency, users, chair, today) -> None:
     meeting_day = meeting.starts_at.astimezone(LONDON).date()
     owner = next((u for u in users.values() if u.agency_id == agency.id and u.role == Role.PARTNER), None)
     action = meeting_operations.raise_action(
-        meeting, review=review, description=rng.choice(ACTION_TEXTS[agency.code]), agency=agency,
-        owner=owner if rng.random() < 0.6 else None, due_date=max(meeting_day + timedelta(days=rng.choice([7, 14, 21, 28])), today - timedelta(days=40)),
+        meeting,
+        review=review,
+        description=rng.choice(ACTION_TEXTS[agency.code]),
+        agency=agency,
+        owner=owner if rng.random() < 0.6 else None,
+        due_date=max(meeting_day + timedelta(days=rng.choice([7, 14, 21, 28])), today - timedelta(days=40)),
         by=chair,
     )
     action.created_at = meeting.starts_at  # raised in the meeting, not when the demo was loaded
@@ -172,24 +211,50 @@ def _seed_action(rng, meeting, review, agency, users, chair, today) -> None:
     roll = rng.random()
     author = owner or chair
     if age_days > 21 and roll < 0.6:
-        _progress(action, author, "Contact made and support offered.", ActionStatus.IN_PROGRESS, meeting_day + timedelta(days=3))
-        _progress(action, author, "Completed: safety plan agreed and shared.", ActionStatus.COMPLETED, meeting_day + timedelta(days=10))
+        _progress(
+            action,
+            author,
+            "Contact made and support offered.",
+            ActionStatus.IN_PROGRESS,
+            meeting_day + timedelta(days=3),
+        )
+        _progress(
+            action,
+            author,
+            "Completed: safety plan agreed and shared.",
+            ActionStatus.COMPLETED,
+            meeting_day + timedelta(days=10),
+        )
         action.completion_note = "Completed: safety plan agreed and shared."
         action.closed_at = _at(meeting_day + timedelta(days=10))
     elif roll < 0.8 and age_days > 0:
-        _progress(action, author, "Tried to make contact twice; will try again this week.", ActionStatus.IN_PROGRESS,
-                  meeting_day + timedelta(days=2))
+        _progress(
+            action,
+            author,
+            "Tried to make contact twice; will try again this week.",
+            ActionStatus.IN_PROGRESS,
+            meeting_day + timedelta(days=2),
+        )
     elif roll < 0.85 and age_days > 7:
         old_due = action.due_date
         action.due_date = old_due + timedelta(days=14)
-        db.session.add(ActionUpdate(action=action, author=chair, note="Waiting for the court date.",
-                                    due_from=old_due, due_to=action.due_date, due_change_reason="Court hearing adjourned",
-                                    at=_at(meeting_day + timedelta(days=5))))
+        db.session.add(
+            ActionUpdate(
+                action=action,
+                author=chair,
+                note="Waiting for the court date.",
+                due_from=old_due,
+                due_to=action.due_date,
+                due_change_reason="Court hearing adjourned",
+                at=_at(meeting_day + timedelta(days=5)),
+            )
+        )
 
 
 def _progress(action, author, note, status, day) -> None:
-    db.session.add(ActionUpdate(action=action, author=author, note=note, status_from=action.status, status_to=status,
-                                at=_at(day)))
+    db.session.add(
+        ActionUpdate(action=action, author=author, note=note, status_from=action.status, status_to=status, at=_at(day))
+    )
     action.status = status
 
 

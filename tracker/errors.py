@@ -12,11 +12,18 @@ log = logging.getLogger(__name__)
 PAGES = {
     400: ("There is a problem with your request", "Go back, reload the page and try again."),
     403: ("You do not have permission to see this page", "If you think you should, ask your administrator."),
-    404: ("Page not found", "If you typed the web address, check it is correct. If you followed a link, the page may have been removed or you may not have access to it."),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If you followed a link, the page may have been removed"
+        " or you may not have access to it.",
+    ),
     405: ("That action is not possible here", "Go back and use the buttons on the page."),
     413: ("What you sent is too large", "Send less at a time, or shorten the text, and try again."),
     429: ("Too many requests", "Wait a few minutes and try again."),
-    500: ("Sorry, there is a problem with the service", "Try again later. If it keeps happening, contact your administrator and give them the reference below."),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. If it keeps happening, contact your administrator and give them the reference below.",
+    ),
 }
 
 

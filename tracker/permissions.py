@@ -13,7 +13,6 @@ from functools import wraps
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
-
 from sqlalchemy import and_, or_, select, true
 
 from tracker.models import Action, Attendance, AttendanceStatus, CaseReview, Meeting, Role, User
@@ -35,8 +34,13 @@ class Capability(enum.StrEnum):
     READ_REPORTS = "read_reports"  # partners: their agency's summary and redacted minutes only
 
 
-_EVERY_USER = {Capability.SIGNED_IN, Capability.READ_MEETINGS, Capability.READ_CASES, Capability.READ_ACTIONS,
-               Capability.READ_REPORTS}
+_EVERY_USER = {
+    Capability.SIGNED_IN,
+    Capability.READ_MEETINGS,
+    Capability.READ_CASES,
+    Capability.READ_ACTIONS,
+    Capability.READ_REPORTS,
+}
 _CHAIR = _EVERY_USER | {Capability.RECORD_MEETINGS, Capability.APPROVE_MINUTES, Capability.UPDATE_ACTIONS}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -95,6 +99,7 @@ def undeclared_endpoints(app) -> list[str]:
 
 
 # Agency scope -----------------------------------------------------------------------------
+
 
 def sees_every_agency(user: User) -> bool:
     """Admins, chairs and managers read across agencies; partners see their own agency only."""

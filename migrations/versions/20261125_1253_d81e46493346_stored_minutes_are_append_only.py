@@ -5,12 +5,12 @@ Revises: 7701a076e24e
 Create Date: 2026-11-25 12:53:02.366582
 
 """
+
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
-revision = 'd81e46493346'
-down_revision = '7701a076e24e'
+revision = "d81e46493346"
+down_revision = "7701a076e24e"
 branch_labels = None
 depends_on = None
 

@@ -23,12 +23,14 @@ def demo_with_repeat(app):
         seed_demo()
         db.session.commit()
         recent = db.session.scalar(
-            select(Case.reference).join(CaseReview).join(Meeting)
-            .where(Meeting.status == "approved").order_by(Meeting.starts_at.desc()).limit(1)
+            select(Case.reference)
+            .join(CaseReview)
+            .join(Meeting)
+            .where(Meeting.status == "approved")
+            .order_by(Meeting.starts_at.desc())
+            .limit(1)
         )
     return {"repeat_reference": recent}
-
-
 
 
 def fill_date(page, prefix, day):
@@ -58,7 +60,9 @@ def raise_action(page, link_name, *, description, agency, due):
     page.get_by_role("button", name="Raise action").click()
 
 
-def test_chair_records_a_meeting_and_a_partner_sees_their_part(live_server, page, demo_with_repeat, check_accessibility):
+def test_chair_records_a_meeting_and_a_partner_sees_their_part(
+    live_server, page, demo_with_repeat, check_accessibility
+):
     meeting_day = london_today() + timedelta(days=1)
     due = london_today() + timedelta(days=14)
 
@@ -101,12 +105,27 @@ def test_chair_records_a_meeting_and_a_partner_sees_their_part(live_server, page
     record_review(page, dash=8, grade_label="3 – Inappropriate or inconsistent with policy", agency=HOUSING)
 
     # Three actions for two agencies.
-    raise_action(page, "Raise an action for case CR/E2E/0001", description="Complete a safety plan within 48 hours",
-                 agency=IDVA, due=due)
-    raise_action(page, "Raise an action for case CR/E2E/0001", description="Attend the court hearing with the victim",
-                 agency=IDVA, due=due)
-    raise_action(page, f"Raise an action for case {demo_with_repeat['repeat_reference']}",
-                 description="Assess for a management move", agency=HOUSING, due=due)
+    raise_action(
+        page,
+        "Raise an action for case CR/E2E/0001",
+        description="Complete a safety plan within 48 hours",
+        agency=IDVA,
+        due=due,
+    )
+    raise_action(
+        page,
+        "Raise an action for case CR/E2E/0001",
+        description="Attend the court hearing with the victim",
+        agency=IDVA,
+        due=due,
+    )
+    raise_action(
+        page,
+        f"Raise an action for case {demo_with_repeat['repeat_reference']}",
+        description="Assess for a management move",
+        agency=HOUSING,
+        due=due,
+    )
     page.goto(meeting_url)
     reviews = page.locator("[data-testid=case-review]")
     assert reviews.count() == 2

@@ -8,11 +8,31 @@ from tests.e2e.conftest import sign_in
 @pytest.mark.parametrize(
     "email, heading_caption, nav",
     [
-        ("admin@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases", "Reports", "Users", "Agencies", "Settings", "Audit log"]),
-        ("chair@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases", "Reports"]),
-        ("manager@example.org", "Police – Protecting Vulnerable People unit", ["Home", "Meetings", "Actions", "Cases", "Reports"]),
-        ("idva@example.org", "Independent Domestic Violence Advisor (IDVA) service", ["Home", "Meetings", "Actions", "Cases", "Reports"]),
-        ("housing@example.org", "Housing – council housing options", ["Home", "Meetings", "Actions", "Cases", "Reports"]),
+        (
+            "admin@example.org",
+            "Police – Protecting Vulnerable People unit",
+            ["Home", "Meetings", "Actions", "Cases", "Reports", "Users", "Agencies", "Settings", "Audit log"],
+        ),
+        (
+            "chair@example.org",
+            "Police – Protecting Vulnerable People unit",
+            ["Home", "Meetings", "Actions", "Cases", "Reports"],
+        ),
+        (
+            "manager@example.org",
+            "Police – Protecting Vulnerable People unit",
+            ["Home", "Meetings", "Actions", "Cases", "Reports"],
+        ),
+        (
+            "idva@example.org",
+            "Independent Domestic Violence Advisor (IDVA) service",
+            ["Home", "Meetings", "Actions", "Cases", "Reports"],
+        ),
+        (
+            "housing@example.org",
+            "Housing – council housing options",
+            ["Home", "Meetings", "Actions", "Cases", "Reports"],
+        ),
     ],
 )
 def test_demo_user_signs_in_and_out(live_server, page, demo, check_accessibility, email, heading_caption, nav):

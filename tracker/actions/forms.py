@@ -15,9 +15,16 @@ class ActionProgressForm(FlaskForm):
     """A progress note, optionally moving the status. Completing needs an outcome; cancelling a reason."""
 
     note = TextAreaField(
-        "Update", description="What has happened since the last update. When completing, the outcome; when cancelling, the reason.",
-        widget=GovTextArea(), filters=[strip],
-        validators=[DataRequired(message="Enter an update"), Length(max=2000, message="Update must be 2000 characters or fewer")],
+        "Update",
+        description=(
+            "What has happened since the last update. When completing, the outcome; when cancelling, the reason."
+        ),
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter an update"),
+            Length(max=2000, message="Update must be 2000 characters or fewer"),
+        ],
     )
     status = SelectField("Status", widget=GovSelect(), validate_choice=False, default=KEEP_STATUS)
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
@@ -41,12 +48,17 @@ class ActionProgressForm(FlaskForm):
 
 
 class DueDateForm(FlaskForm):
-    due_date = GovDateField("New due date", description="For example, 27 11 2026",
-                            validators=[DateRequired("Enter the new due date")])
+    due_date = GovDateField(
+        "New due date", description="For example, 27 11 2026", validators=[DateRequired("Enter the new due date")]
+    )
     reason = TextAreaField(
-        "Reason for the new date", widget=GovTextArea(), filters=[strip],
-        validators=[DataRequired(message="Enter the reason for changing the due date"),
-                    Length(max=500, message="Reason must be 500 characters or fewer")],
+        "Reason for the new date",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter the reason for changing the due date"),
+            Length(max=500, message="Reason must be 500 characters or fewer"),
+        ],
     )
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
     submit = SubmitField("Change due date", widget=GovSubmitInput())
@@ -68,7 +80,8 @@ class OwnerForm(FlaskForm):
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.owner_id.choices = [SelectChoice("", "No named owner – the agency's SPOC follows it up")] + [
-            SelectChoice(member.id, member.display_name) for member in members]
+            SelectChoice(member.id, member.display_name) for member in members
+        ]
         self._member_ids = {member.id for member in members}
 
     def validate_owner_id(self, field):

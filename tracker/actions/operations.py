@@ -20,15 +20,21 @@ class ActionClosed(Exception):
     """Completed and cancelled actions take no further changes."""
 
 
-def record_progress(action: Action, *, by: User, note: str, new_status: ActionStatus | None,
-                    seen_version: int) -> ActionUpdate:
+def record_progress(
+    action: Action, *, by: User, note: str, new_status: ActionStatus | None, seen_version: int
+) -> ActionUpdate:
     """Add a progress note and optionally move the status. The note is the outcome when completing
     and the reason when cancelling. Refuses if the action changed since ``seen_version``."""
     _check_version(action, seen_version)
     old_status = action.status
     changing = new_status is not None and new_status != old_status
-    update = ActionUpdate(action=action, author=by, note=note,
-                          status_from=old_status if changing else None, status_to=new_status if changing else None)
+    update = ActionUpdate(
+        action=action,
+        author=by,
+        note=note,
+        status_from=old_status if changing else None,
+        status_to=new_status if changing else None,
+    )
     db.session.add(update)
     if changing:
         action.status = new_status
@@ -62,8 +68,9 @@ def _flush_or_conflict() -> None:
 def change_due_date(action: Action, *, by: User, new_due: date, reason: str, seen_version: int) -> ActionUpdate:
     """Move the due date; the old date, the new one and the reason stay in the trail."""
     _check_version(action, seen_version)
-    update = ActionUpdate(action=action, author=by, note="", due_from=action.due_date, due_to=new_due,
-                          due_change_reason=reason)
+    update = ActionUpdate(
+        action=action, author=by, note="", due_from=action.due_date, due_to=new_due, due_change_reason=reason
+    )
     db.session.add(update)
     old_due, action.due_date = action.due_date, new_due
     _flush_or_conflict()
@@ -80,6 +87,7 @@ def assign_owner(action: Action, *, by: User, owner: User | None, seen_version: 
     db.session.add(update)
     action.owner = owner
     _flush_or_conflict()
-    audit.record("action_owner_changed", action,
-                 detail=f"user {previous.id if previous else '-'}->{owner.id if owner else '-'}")
+    audit.record(
+        "action_owner_changed", action, detail=f"user {previous.id if previous else '-'}->{owner.id if owner else '-'}"
+    )
     return update

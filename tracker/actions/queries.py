@@ -26,7 +26,9 @@ from tracker.timeutil import london_today, utcnow
 
 DUE_SOON_DAYS = 7
 STILL_OPEN = "still_open"
-STATUS_CHOICES = [(STILL_OPEN, "Open or in progress")] + [(s.value, s.label) for s in ActionStatus] + [("", "Any status")]
+STATUS_CHOICES = (
+    [(STILL_OPEN, "Open or in progress")] + [(s.value, s.label) for s in ActionStatus] + [("", "Any status")]
+)
 SORTS = {
     "due": "Due date, earliest first",
     "-due": "Due date, latest first",
@@ -104,10 +106,16 @@ class ActionFilters:
     def as_args(self) -> dict:
         """The query string that reproduces these filters (for pagination and the CSV link)."""
         args = {
-            "agency": self.agency_id or "", "status": self.status, "overdue": "1" if self.overdue else "",
+            "agency": self.agency_id or "",
+            "status": self.status,
+            "overdue": "1" if self.overdue else "",
             "due_from": self.due_from.isoformat() if self.due_from else "",
-            "due_to": self.due_to.isoformat() if self.due_to else "", "meeting": self.meeting_id or "",
-            "case": self.case_reference, "owner": self.owner_id or "", "q": self.text, "sort": self.sort,
+            "due_to": self.due_to.isoformat() if self.due_to else "",
+            "meeting": self.meeting_id or "",
+            "case": self.case_reference,
+            "owner": self.owner_id or "",
+            "q": self.text,
+            "sort": self.sort,
         }
         return {key: value for key, value in args.items() if value not in ("", None)}
 
@@ -116,8 +124,11 @@ class ActionFilters:
 
     def describe(self) -> str:
         """A short, factual summary for the audit log (no free text a user typed beyond the case filter)."""
-        parts = [f"{field.name}={getattr(self, field.name)}" for field in fields(self)
-                 if getattr(self, field.name) not in (None, "", False) and field.name != "text"]
+        parts = [
+            f"{field.name}={getattr(self, field.name)}"
+            for field in fields(self)
+            if getattr(self, field.name) not in (None, "", False) and field.name != "text"
+        ]
         if self.text:
             parts.append("text=yes")
         return " ".join(parts)[:400]
@@ -143,9 +154,13 @@ def _filtered(user, filters: ActionFilters):
     if filters.owner_id is not None:
         query = query.where(Action.owner_id == filters.owner_id)
     if filters.case_reference:
-        query = query.where(Action.case_review_id.in_(
-            select(CaseReview.id).join(Case, CaseReview.case_id == Case.id)
-            .where(Case.reference.like(f"%{filters.case_reference.upper()}%"))))
+        query = query.where(
+            Action.case_review_id.in_(
+                select(CaseReview.id)
+                .join(Case, CaseReview.case_id == Case.id)
+                .where(Case.reference.like(f"%{filters.case_reference.upper()}%"))
+            )
+        )
     if filters.text:
         query = query.where(func.lower(Action.description).like(f"%{filters.text.lower()}%"))
     order = {
@@ -154,9 +169,16 @@ def _filtered(user, filters: ActionFilters):
         "raised": (Action.id.desc(),),
         "agency": (Agency.name.asc(), Action.due_date.asc(), Action.id.asc()),
     }[filters.sort]
-    return (query.join(Agency, Action.owning_agency_id == Agency.id).order_by(*order)
-            .options(joinedload(Action.owning_agency), joinedload(Action.owner), joinedload(Action.meeting),
-                     joinedload(Action.case_review).joinedload(CaseReview.case)))
+    return (
+        query.join(Agency, Action.owning_agency_id == Agency.id)
+        .order_by(*order)
+        .options(
+            joinedload(Action.owning_agency),
+            joinedload(Action.owner),
+            joinedload(Action.meeting),
+            joinedload(Action.case_review).joinedload(CaseReview.case),
+        )
+    )
 
 
 def actions_page(user, filters: ActionFilters, page: int, per_page: int):
@@ -171,17 +193,25 @@ def actions_for_export(user, filters: ActionFilters):
 def action_for(user, action_id: int) -> Action | None:
     return db.session.scalar(
         select(Action)
-        .options(joinedload(Action.owning_agency), joinedload(Action.owner), joinedload(Action.meeting),
-                 joinedload(Action.case_review).joinedload(CaseReview.case))
+        .options(
+            joinedload(Action.owning_agency),
+            joinedload(Action.owner),
+            joinedload(Action.meeting),
+            joinedload(Action.case_review).joinedload(CaseReview.case),
+        )
         .where(Action.id == action_id, action_scope(user))
     )
 
 
 def trail(action: Action) -> list[ActionUpdate]:
-    return list(db.session.scalars(
-        select(ActionUpdate).options(joinedload(ActionUpdate.author))
-        .where(ActionUpdate.action_id == action.id).order_by(ActionUpdate.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(ActionUpdate)
+            .options(joinedload(ActionUpdate.author))
+            .where(ActionUpdate.action_id == action.id)
+            .order_by(ActionUpdate.id.desc())
+        )
+    )
 
 
 def may_see_meeting(user, meeting_id: int) -> bool:
@@ -191,12 +221,17 @@ def may_see_meeting(user, meeting_id: int) -> bool:
 def may_see_review(user, review_id: int | None) -> bool:
     if review_id is None:
         return False
-    return db.session.scalar(select(CaseReview.id).where(CaseReview.id == review_id, case_review_scope(user))) is not None
+    return (
+        db.session.scalar(select(CaseReview.id).where(CaseReview.id == review_id, case_review_scope(user))) is not None
+    )
 
 
 def agency_members(agency_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.agency_id == agency_id, User.active.is_(True)).order_by(User.display_name)))
+    return list(
+        db.session.scalars(
+            select(User).where(User.agency_id == agency_id, User.active.is_(True)).order_by(User.display_name)
+        )
+    )
 
 
 def owners_for_filter(user) -> list[User]:
@@ -214,6 +249,7 @@ def visible_agencies(user) -> list[Agency]:
 
 
 # Home pages -------------------------------------------------------------------------------
+
 
 @dataclass
 class AgencyWorkload:
@@ -259,24 +295,38 @@ def partner_home(user, limit: int = 25) -> PartnerHome:
     due_soon = Action.due_date <= soon
     in_progress = Action.status == ActionStatus.IN_PROGRESS
     counts_row = db.session.execute(
-        select(func.count(Action.id), func.count(Action.id).filter(overdue),
-               func.count(Action.id).filter(~overdue, due_soon),
-               func.count(Action.id).filter(~due_soon, in_progress)).where(*mine)
+        select(
+            func.count(Action.id),
+            func.count(Action.id).filter(overdue),
+            func.count(Action.id).filter(~overdue, due_soon),
+            func.count(Action.id).filter(~due_soon, in_progress),
+        ).where(*mine)
     ).one()
-    counts = dict(zip(("open", "overdue", "due_soon", "in_progress"), counts_row))
+    counts = dict(zip(("open", "overdue", "due_soon", "in_progress"), counts_row, strict=True))
     bucket = case((overdue, 0), (due_soon, 1), (in_progress, 2), else_=3)
-    actions = list(db.session.scalars(
-        select(Action).where(*mine)
-        .options(joinedload(Action.owning_agency), joinedload(Action.owner),
-                 joinedload(Action.case_review).joinedload(CaseReview.case))
-        .order_by(bucket, Action.due_date, Action.id).limit(limit)
-    ))
+    actions = list(
+        db.session.scalars(
+            select(Action)
+            .where(*mine)
+            .options(
+                joinedload(Action.owning_agency),
+                joinedload(Action.owner),
+                joinedload(Action.case_review).joinedload(CaseReview.case),
+            )
+            .order_by(bucket, Action.due_date, Action.id)
+            .limit(limit)
+        )
+    )
     return PartnerHome(counts, actions, max(0, counts["open"] - len(actions)))
 
 
 def next_meetings(user, limit: int = 3) -> list[Meeting]:
-    query = (select(Meeting).where(Meeting.starts_at >= utcnow(), Meeting.status != MeetingStatus.CANCELLED)
-             .order_by(Meeting.starts_at).limit(limit))
+    query = (
+        select(Meeting)
+        .where(Meeting.starts_at >= utcnow(), Meeting.status != MeetingStatus.CANCELLED)
+        .order_by(Meeting.starts_at)
+        .limit(limit)
+    )
     if not sees_every_agency(user):
         query = query.where(or_(meeting_scope(user), Meeting.invited_agencies.any(Agency.id == user.agency_id)))
     return list(db.session.scalars(query))

@@ -15,8 +15,18 @@ from tracker.models import ActionStatus
 from tracker.permissions import Capability, may_assign_owner, may_cancel_action, may_update_action, requires
 from tracker.timeutil import format_date, london_today
 
-CSV_COLUMNS = ["Action", "Description", "Agency", "Named owner", "Due date", "Status", "Overdue", "Meeting",
-               "Case reference", "Raised"]
+CSV_COLUMNS = [
+    "Action",
+    "Description",
+    "Agency",
+    "Named owner",
+    "Due date",
+    "Status",
+    "Overdue",
+    "Meeting",
+    "Case reference",
+    "Raised",
+]
 
 
 def _filters_or_404():
@@ -36,9 +46,14 @@ def actions():
     page_number = max(1, request.args.get("page", 1, type=int) or 1)
     page = queries.actions_page(current_user, filters, page_number, current_app.config["ACTIONS_PER_PAGE"])
     return render_template(
-        "actions/list.html", page=page, filters=filters, today=london_today(),
-        agencies=queries.visible_agencies(current_user), owners=queries.owners_for_filter(current_user),
-        statuses=queries.STATUS_CHOICES, sorts=queries.SORTS,
+        "actions/list.html",
+        page=page,
+        filters=filters,
+        today=london_today(),
+        agencies=queries.visible_agencies(current_user),
+        owners=queries.owners_for_filter(current_user),
+        statuses=queries.STATUS_CHOICES,
+        sorts=queries.SORTS,
     )
 
 
@@ -50,12 +65,21 @@ def _neutralise(value) -> str:
 
 def _csv_row(action) -> list[str]:
     review = action.case_review
-    return [_neutralise(cell) for cell in (
-        action.reference, action.description, action.owning_agency.name,
-        action.owner.display_name if action.owner else "", action.due_date.isoformat(), action.status.label,
-        "Yes" if action.is_overdue else "No", action.meeting.starts_at.date().isoformat(),
-        review.case.reference if review else "", action.created_at.date().isoformat(),
-    )]
+    return [
+        _neutralise(cell)
+        for cell in (
+            action.reference,
+            action.description,
+            action.owning_agency.name,
+            action.owner.display_name if action.owner else "",
+            action.due_date.isoformat(),
+            action.status.label,
+            "Yes" if action.is_overdue else "No",
+            action.meeting.starts_at.date().isoformat(),
+            review.case.reference if review else "",
+            action.created_at.date().isoformat(),
+        )
+    ]
 
 
 @bp.route("/actions/export.csv")
@@ -70,8 +94,9 @@ def export():
     for action in queries.actions_for_export(current_user, filters):
         writer.writerow(_csv_row(action))
     filename = f"actions-{london_today().isoformat()}.csv"
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 def _action_or_404(action_id: int):
@@ -84,11 +109,17 @@ def _action_or_404(action_id: int):
 def _forms_for(action, **overrides):
     user = current_user
     forms = {
-        "progress": ActionProgressForm(formdata=None, action=action, may_cancel=may_cancel_action(user),
-                                       version=action.version, prefix="progress"),
+        "progress": ActionProgressForm(
+            formdata=None, action=action, may_cancel=may_cancel_action(user), version=action.version, prefix="progress"
+        ),
         "due": DueDateForm(formdata=None, today=london_today(), version=action.version, prefix="due"),
-        "owner": OwnerForm(formdata=None, members=queries.agency_members(action.owning_agency_id),
-                           version=action.version, owner_id=action.owner_id, prefix="owner"),
+        "owner": OwnerForm(
+            formdata=None,
+            members=queries.agency_members(action.owning_agency_id),
+            version=action.version,
+            owner_id=action.owner_id,
+            prefix="owner",
+        ),
     }
     forms.update(overrides)
     return forms
@@ -99,11 +130,17 @@ def _render_action(action, status=200, conflict=False, **form_overrides):
     may_update = may_update_action(user, action) and not action.status.is_closed
     forms = _forms_for(action, **form_overrides)
     return render_template(
-        "actions/action.html", action=action, form=next((f for f in forms.values() if f.errors), None), trail=queries.trail(action), today=london_today(),
-        forms=forms, may_update=may_update,
+        "actions/action.html",
+        action=action,
+        form=next((f for f in forms.values() if f.errors), None),
+        trail=queries.trail(action),
+        today=london_today(),
+        forms=forms,
+        may_update=may_update,
         may_assign=may_update and may_assign_owner(user, action),
         may_see_meeting=queries.may_see_meeting(user, action.meeting_id),
-        may_see_review=queries.may_see_review(user, action.case_review_id), conflict=conflict,
+        may_see_review=queries.may_see_review(user, action.case_review_id),
+        conflict=conflict,
     ), status
 
 
@@ -149,14 +186,25 @@ def progress(action_id: int):
         if new_status == ActionStatus.CANCELLED and not may_cancel_action(current_user):
             abort(403)
         try:
-            operations.record_progress(action, by=current_user._get_current_object(), note=form.note.data,
-                                       new_status=new_status, seen_version=form.version.data)
+            operations.record_progress(
+                action,
+                by=current_user._get_current_object(),
+                note=form.note.data,
+                new_status=new_status,
+                seen_version=form.version.data,
+            )
         except operations.ActionChangedElsewhere:
             return _conflict(action, progress=form)
         except operations.ActionClosed:
             return _closed(action)
-        flash({ActionStatus.COMPLETED: "Action completed.", ActionStatus.CANCELLED: "Action cancelled.",
-               ActionStatus.IN_PROGRESS: "Action started."}.get(new_status, "Update saved."), "success")
+        flash(
+            {
+                ActionStatus.COMPLETED: "Action completed.",
+                ActionStatus.CANCELLED: "Action cancelled.",
+                ActionStatus.IN_PROGRESS: "Action started.",
+            }.get(new_status, "Update saved."),
+            "success",
+        )
         return redirect(url_for("actions.action", action_id=action.id))
     if form.status.data == ActionStatus.CANCELLED.value and not may_cancel_action(current_user):
         abort(403)
@@ -180,8 +228,13 @@ def due_date(action_id: int):
     form = DueDateForm(today=london_today(), prefix="due")
     if form.validate_on_submit():
         try:
-            operations.change_due_date(action, by=current_user._get_current_object(), new_due=form.due_date.data,
-                                       reason=form.reason.data, seen_version=form.version.data)
+            operations.change_due_date(
+                action,
+                by=current_user._get_current_object(),
+                new_due=form.due_date.data,
+                reason=form.reason.data,
+                seen_version=form.version.data,
+            )
         except operations.ActionChangedElsewhere:
             return _conflict(action, due=form)
         except operations.ActionClosed:
@@ -204,8 +257,9 @@ def owner(action_id: int):
 
         new_owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
         try:
-            operations.assign_owner(action, by=current_user._get_current_object(), owner=new_owner,
-                                    seen_version=form.version.data)
+            operations.assign_owner(
+                action, by=current_user._get_current_object(), owner=new_owner, seen_version=form.version.data
+            )
         except operations.ActionChangedElsewhere:
             return _conflict(action, owner=form)
         except operations.ActionClosed:

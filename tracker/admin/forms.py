@@ -32,13 +32,20 @@ class UserDetailsForm(FlaskForm):
         "Email address",
         widget=GovTextInput(),
         filters=[strip],
-        validators=[InputRequired(message="Enter an email address"), Length(max=254, message="Email address must be 254 characters or fewer"), _email_validator],
+        validators=[
+            InputRequired(message="Enter an email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            _email_validator,
+        ],
     )
     display_name = StringField(
         "Full name",
         widget=GovTextInput(),
         filters=[strip],
-        validators=[InputRequired(message="Enter the user's full name"), Length(max=120, message="Full name must be 120 characters or fewer")],
+        validators=[
+            InputRequired(message="Enter the user's full name"),
+            Length(max=120, message="Full name must be 120 characters or fewer"),
+        ],
     )
     role = RadioField(
         "Role",
@@ -82,7 +89,9 @@ class UserDetailsForm(FlaskForm):
 class NewUserForm(UserDetailsForm):
     temporary_password = PasswordField(
         "Temporary password",
-        description="Give it to the user by a secure route. They must choose their own password when they first sign in.",
+        description=(
+            "Give it to the user by a secure route. They must choose their own password when they first sign in."
+        ),
         widget=GovPasswordInput(),
         validators=[InputRequired(message="Enter a temporary password")],
     )
@@ -108,7 +117,10 @@ class AgencyForm(FlaskForm):
         "Agency name",
         widget=GovTextInput(),
         filters=[strip],
-        validators=[InputRequired(message="Enter the agency's name"), Length(max=120, message="Agency name must be 120 characters or fewer")],
+        validators=[
+            InputRequired(message="Enter the agency's name"),
+            Length(max=120, message="Agency name must be 120 characters or fewer"),
+        ],
     )
     code = StringField(
         "Short code",
@@ -131,17 +143,25 @@ class SettingsForm(FlaskForm):
     confidentiality_statement = TextAreaField(
         "Confidentiality statement",
         description="Shown at the top of every meeting page. The chair records that it was read out.",
-        widget=GovTextArea(), filters=[strip],
-        validators=[InputRequired(message="Enter the confidentiality statement"),
-                    Length(max=2000, message="Confidentiality statement must be 2000 characters or fewer")],
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            InputRequired(message="Enter the confidentiality statement"),
+            Length(max=2000, message="Confidentiality statement must be 2000 characters or fewer"),
+        ],
     )
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 
 
 class ThemeForm(FlaskForm):
     name = StringField(
-        "New learning theme", description="For example, Coercive control not identified.", widget=GovTextInput(),
+        "New learning theme",
+        description="For example, Coercive control not identified.",
+        widget=GovTextInput(),
         filters=[strip],
-        validators=[InputRequired(message="Enter the learning theme"), Length(max=80, message="Learning theme must be 80 characters or fewer")],
+        validators=[
+            InputRequired(message="Enter the learning theme"),
+            Length(max=80, message="Learning theme must be 80 characters or fewer"),
+        ],
     )
     submit = SubmitField("Add learning theme", widget=GovSubmitInput())

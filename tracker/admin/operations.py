@@ -8,8 +8,9 @@ from tracker.extensions import db
 from tracker.models import Agency, LearningTheme, Role, ServiceSetting, User
 
 
-def create_user(*, email: str, display_name: str, role: str, agency: Agency, is_spoc: bool,
-                temporary_password: str) -> User:
+def create_user(
+    *, email: str, display_name: str, role: str, agency: Agency, is_spoc: bool, temporary_password: str
+) -> User:
     user = User(
         email=email.strip().lower(),
         display_name=display_name.strip(),

@@ -106,9 +106,7 @@ def agency_clash(name: str, code: str, *, except_agency_id: int | None = None) -
 
 
 def audit_page(page: int, per_page: int, action: str = ""):
-    query = (
-        select(AuditEvent).options(joinedload(AuditEvent.user)).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    )
+    query = select(AuditEvent).options(joinedload(AuditEvent.user)).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if action:
         query = query.where(AuditEvent.action == action)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)

@@ -37,6 +37,7 @@ def _agency_choices_for(user=None):
 
 # Users ------------------------------------------------------------------------------------
 
+
 @bp.route("/users")
 @requires(Capability.MANAGE_USERS)
 def users():
@@ -54,10 +55,11 @@ def _check_user_form(form, *, except_user_id=None) -> bool:
         form.email.errors.append("A user with this email address already exists")
         ok = False
     password_field = getattr(form, "temporary_password", None)
-    if password_field is not None:
-        if problem := passwords.password_problem(password_field.data, email=form.email.data, name=form.display_name.data):
-            password_field.errors.append(problem)
-            ok = False
+    if password_field is not None and (
+        problem := passwords.password_problem(password_field.data, email=form.email.data, name=form.display_name.data)
+    ):
+        password_field.errors.append(problem)
+        ok = False
     return ok
 
 
@@ -109,7 +111,9 @@ def user_password(user_id: int):
     user = _user_or_404(user_id)
     form = forms.TemporaryPasswordForm()
     if form.validate_on_submit():
-        if problem := passwords.password_problem(form.temporary_password.data, email=user.email, name=user.display_name):
+        if problem := passwords.password_problem(
+            form.temporary_password.data, email=user.email, name=user.display_name
+        ):
             form.temporary_password.errors.append(problem)
         else:
             operations.set_temporary_password(user, form.temporary_password.data)
@@ -140,6 +144,7 @@ def reactivate_user(user_id: int):
 
 
 # Agencies ---------------------------------------------------------------------------------
+
 
 def _check_agency_form(form, *, except_agency_id=None) -> bool:
     clash = queries.agency_clash(form.name.data, form.code.data, except_agency_id=except_agency_id)
@@ -199,6 +204,7 @@ def reactivate_agency(agency_id: int):
 
 # Audit log --------------------------------------------------------------------------------
 
+
 @bp.route("/audit")
 @requires(Capability.READ_AUDIT_LOG)
 def audit_log():
@@ -212,6 +218,7 @@ def audit_log():
 
 
 # Settings and learning themes -------------------------------------------------------------
+
 
 @bp.route("/settings", methods=["GET", "POST"])
 @requires(Capability.MANAGE_SETTINGS)

@@ -19,10 +19,27 @@ MAX_LENGTH = 128
 
 # Words a guesser would try first against this particular service.
 SERVICE_WORDS = {
-    "scrutiny", "tracker", "domestic", "abuse", "police", "idva", "marac", "safeguarding",
-    "password", "passw0rd", "welcome", "letmein", "admin", "chair", "partner", "manager",
-    "agency", "meeting", "demo",
+    "scrutiny",
+    "tracker",
+    "domestic",
+    "abuse",
+    "police",
+    "idva",
+    "marac",
+    "safeguarding",
+    "password",
+    "passw0rd",
+    "welcome",
+    "letmein",
+    "admin",
+    "chair",
+    "partner",
+    "manager",
+    "agency",
+    "meeting",
+    "demo",
 }
+
 
 @lru_cache(maxsize=4)
 def _hasher_with(parameters: tuple) -> tuple[PasswordHasher, str]:
@@ -73,9 +90,7 @@ def _is_made_of(text: str, words: set[str]) -> bool:
     reachable = [True] + [False] * len(text)
     for end in range(1, len(text) + 1):
         reachable[end] = any(
-            reachable[end - len(word)] and text.endswith(word, 0, end)
-            for word in words
-            if len(word) <= end
+            reachable[end - len(word)] and text.endswith(word, 0, end) for word in words if len(word) <= end
         )
     return reachable[len(text)]
 

@@ -76,6 +76,5 @@ def calendar():
             calendar_feed.regenerate_token(user)
             flash("Your new calendar link is ready. Any old link has stopped working.", "success")
         return redirect(url_for("auth.calendar"))
-    feed_url = (url_for("main.calendar_feed", token=user.calendar_token, _external=True)
-                if user.calendar_token else None)
+    feed_url = url_for("main.calendar_feed", token=user.calendar_token, _external=True) if user.calendar_token else None
     return render_template("auth/calendar.html", form=form, feed_url=feed_url)

@@ -19,8 +19,11 @@ def _visible_case_ids(user):
 def search(user, text: str, page: int, per_page: int):
     """Cases whose reference contains ``text`` (any case), most recently reviewed first."""
     last_review = (
-        select(CaseReview.case_id, func.max(Meeting.starts_at).label("last_reviewed"),
-               func.count(CaseReview.id).label("reviews"))
+        select(
+            CaseReview.case_id,
+            func.max(Meeting.starts_at).label("last_reviewed"),
+            func.count(CaseReview.id).label("reviews"),
+        )
         .join(Meeting, CaseReview.meeting_id == Meeting.id)
         .where(case_review_scope(user))
         .group_by(CaseReview.case_id)
@@ -35,10 +38,11 @@ def search(user, text: str, page: int, per_page: int):
         query = query.where(Case.reference.like(f"%{text.upper()}%"))
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
     ids = [case.id for case in result.items]
-    stats = {
-        row.case_id: row
-        for row in db.session.execute(select(last_review).where(last_review.c.case_id.in_(ids)))
-    } if ids else {}
+    stats = (
+        {row.case_id: row for row in db.session.execute(select(last_review).where(last_review.c.case_id.in_(ids)))}
+        if ids
+        else {}
+    )
     return result, stats
 
 
@@ -53,14 +57,18 @@ def case_page(user, case_id: int) -> CasePage | None:
     case = db.session.scalar(select(Case).where(Case.id == case_id, Case.id.in_(_visible_case_ids(user))))
     if case is None:
         return None
-    reviews = list(db.session.scalars(
-        select(CaseReview).join(Meeting, CaseReview.meeting_id == Meeting.id)
-        .options(joinedload(CaseReview.meeting), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
-        .where(CaseReview.case_id == case.id, case_review_scope(user))
-        .order_by(Meeting.starts_at.desc())
-    ))
+    reviews = list(
+        db.session.scalars(
+            select(CaseReview)
+            .join(Meeting, CaseReview.meeting_id == Meeting.id)
+            .options(joinedload(CaseReview.meeting), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
+            .where(CaseReview.case_id == case.id, case_review_scope(user))
+            .order_by(Meeting.starts_at.desc())
+        )
+    )
     actions = db.session.scalars(
-        select(Action).options(joinedload(Action.owning_agency), joinedload(Action.owner))
+        select(Action)
+        .options(joinedload(Action.owning_agency), joinedload(Action.owner))
         .where(Action.case_review_id.in_([review.id for review in reviews]), action_scope(user))
         .order_by(Action.id)
     )

@@ -11,8 +11,9 @@ from tracker.timeutil import london_today
 @requires(Capability.READ_CASES)
 def cases():
     text = " ".join((request.args.get("reference") or "").split())[:40]
-    page, stats = queries.search(current_user, text, max(1, request.args.get("page", 1, type=int) or 1),
-                          current_app.config["CASES_PER_PAGE"])
+    page, stats = queries.search(
+        current_user, text, max(1, request.args.get("page", 1, type=int) or 1), current_app.config["CASES_PER_PAGE"]
+    )
     if text:
         audit.record("case_search", detail=f"reference contains {text}")
     return render_template("cases/search.html", page=page, stats=stats, text=text)

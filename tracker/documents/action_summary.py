@@ -31,8 +31,12 @@ class TooManyRows(Exception):
         self.count, self.limit = count, limit
 
 
-STATUS_CHOICES = [("", "Any status"), ("open", "Open or in progress"), ("completed", "Completed"),
-                  ("cancelled", "Cancelled")]
+STATUS_CHOICES = [
+    ("", "Any status"),
+    ("open", "Open or in progress"),
+    ("completed", "Completed"),
+    ("cancelled", "Cancelled"),
+]
 
 
 def _date(raw, label):
@@ -70,8 +74,11 @@ class SummaryFilters:
         if status not in {value for value, _ in STATUS_CHOICES}:
             raise BadFilters("Choose a status from the list")
         filters = cls(
-            agency_id=agency_id, status=status, overdue_only=args.get("overdue") in ("1", "y", "on"),
-            due_from=_date(args.get("due_from"), "Due from"), due_to=_date(args.get("due_to"), "Due by"),
+            agency_id=agency_id,
+            status=status,
+            overdue_only=args.get("overdue") in ("1", "y", "on"),
+            due_from=_date(args.get("due_from"), "Due from"),
+            due_to=_date(args.get("due_to"), "Due by"),
             meetings_from=_date(args.get("meetings_from"), "Meetings from"),
             meetings_to=_date(args.get("meetings_to"), "Meetings to"),
         )
@@ -90,8 +97,10 @@ class SummaryFilters:
         if self.due_from or self.due_to:
             parts.append(f"due {format_date(self.due_from) or 'any time'} to {format_date(self.due_to) or 'any time'}")
         if self.meetings_from or self.meetings_to:
-            parts.append(f"raised at meetings {format_date(self.meetings_from) or 'any time'} to "
-                         f"{format_date(self.meetings_to) or 'any time'}")
+            parts.append(
+                f"raised at meetings {format_date(self.meetings_from) or 'any time'} to "
+                f"{format_date(self.meetings_to) or 'any time'}"
+            )
         return parts or ["all actions"]
 
 
@@ -113,8 +122,9 @@ def _query(user, filters: SummaryFilters):
     if filters.meetings_from:
         query = query.where(Meeting.starts_at >= datetime.combine(filters.meetings_from, datetime.min.time(), LONDON))
     if filters.meetings_to:
-        query = query.where(Meeting.starts_at < datetime.combine(filters.meetings_to + timedelta(days=1),
-                                                                 datetime.min.time(), LONDON))
+        query = query.where(
+            Meeting.starts_at < datetime.combine(filters.meetings_to + timedelta(days=1), datetime.min.time(), LONDON)
+        )
     return query
 
 
@@ -144,9 +154,12 @@ def summary_data(user, filters: SummaryFilters) -> list[AgencyFigures]:
         raise TooManyRows(count, limit)
     today = london_today()
     actions = db.session.scalars(
-        _query(user, filters)
-        .options(joinedload(Action.owning_agency), joinedload(Action.owner),
-                 joinedload(Action.meeting), joinedload(Action.case_review).joinedload(CaseReview.case))
+        _query(user, filters).options(
+            joinedload(Action.owning_agency),
+            joinedload(Action.owner),
+            joinedload(Action.meeting),
+            joinedload(Action.case_review).joinedload(CaseReview.case),
+        )
     ).unique()
     by_agency: dict[int, AgencyFigures] = {}
     for action in actions:
@@ -175,24 +188,43 @@ class ChartBar:
     width: float
 
 
-def overdue_chart(counts: list[tuple[Agency, int]], width: float = 480, bar_height: float = 16, gap: float = 6,
-                  label_width: float = 80) -> dict:
+def overdue_chart(
+    counts: list[tuple[Agency, int]],
+    width: float = 480,
+    bar_height: float = 16,
+    gap: float = 6,
+    label_width: float = 80,
+) -> dict:
     """Geometry for the horizontal bar chart of overdue actions by agency (drawn as SVG in a template)."""
     most = max((overdue for _, overdue in counts), default=0) or 1
     plot = width - label_width - 40
-    bars = [ChartBar(agency.code, overdue, gap + i * (bar_height + gap), plot * overdue / most)
-            for i, (agency, overdue) in enumerate(counts)]
-    return {"bars": bars, "width": width, "height": gap + len(bars) * (bar_height + gap) + 4,
-            "bar_height": bar_height, "label_width": label_width,
-            "description": "; ".join(f"{agency.name}: {overdue} overdue" for agency, overdue in counts) or "No actions"}
+    bars = [
+        ChartBar(agency.code, overdue, gap + i * (bar_height + gap), plot * overdue / most)
+        for i, (agency, overdue) in enumerate(counts)
+    ]
+    return {
+        "bars": bars,
+        "width": width,
+        "height": gap + len(bars) * (bar_height + gap) + 4,
+        "bar_height": bar_height,
+        "label_width": label_width,
+        "description": "; ".join(f"{agency.name}: {overdue} overdue" for agency, overdue in counts) or "No actions",
+    }
 
 
 def render_summary(user, filters: SummaryFilters, *, produced_for: str) -> RenderedPdf:
     figures = summary_data(user, filters)
     return render_pdf(
-        "pdf/action_summary.html", title=f"Action summary, {format_date(london_today())}",
-        subject="Summary of actions from the domestic abuse response scrutiny meetings", figures=figures,
-        chart=overdue_chart([(f.agency, f.overdue) for f in figures]), filters=filters, today=london_today(), draft=False,
-        document_id=new_document_id("ACT"), revision=None, produced_for=produced_for,
+        "pdf/action_summary.html",
+        title=f"Action summary, {format_date(london_today())}",
+        subject="Summary of actions from the domestic abuse response scrutiny meetings",
+        figures=figures,
+        chart=overdue_chart([(f.agency, f.overdue) for f in figures]),
+        filters=filters,
+        today=london_today(),
+        draft=False,
+        document_id=new_document_id("ACT"),
+        revision=None,
+        produced_for=produced_for,
         service_name=current_app.config["SERVICE_NAME"],
     )

@@ -39,7 +39,7 @@ class StaticOnlyFetcher(URLFetcher):
     def _static_path(url: str) -> Path | None:
         if not url.startswith(BASE_URL):
             return None
-        relative = url[len(BASE_URL):].split("?", 1)[0].split("#", 1)[0]
+        relative = url[len(BASE_URL) :].split("?", 1)[0].split("#", 1)[0]
         path = (STATIC_ROOT / relative).resolve()
         if STATIC_ROOT not in path.parents or not path.is_file() or path.suffix not in MIME_TYPES:
             return None

@@ -27,20 +27,35 @@ def render_minutes(meeting: Meeting, viewer: User, *, document_id: str, produced
     redacted_for = viewer.agency if viewer.role == Role.PARTNER else None
     title = _title(meeting) + (f" (redacted for {redacted_for.code})" if redacted_for else "")
     return render_pdf(
-        "pdf/minutes.html", title=title, subject="Minutes, domestic abuse response scrutiny meeting",
-        meeting=meeting, page=page, statement=confidentiality_statement(), redacted_for=redacted_for,
-        draft=meeting.status != MeetingStatus.APPROVED, document_id=document_id,
-        revision=meeting.minutes_revision, produced_for=produced_for,
+        "pdf/minutes.html",
+        title=title,
+        subject="Minutes, domestic abuse response scrutiny meeting",
+        meeting=meeting,
+        page=page,
+        statement=confidentiality_statement(),
+        redacted_for=redacted_for,
+        draft=meeting.status != MeetingStatus.APPROVED,
+        document_id=document_id,
+        revision=meeting.minutes_revision,
+        produced_for=produced_for,
         service_name=current_app.config["SERVICE_NAME"],
     )
 
 
 def store_approved_minutes(meeting: Meeting, approved_by: User) -> MinutesDocument:
     """Render the approved revision once and keep its exact bytes and hash."""
-    document = MinutesDocument(meeting=meeting, revision=meeting.minutes_revision, approved_by=approved_by,
-                               approved_at=meeting.approved_at, pdf=b"", sha256="", size_bytes=0)
-    rendered = render_minutes(meeting, approved_by, document_id=f"MIN-{meeting.id:05d}-R{meeting.minutes_revision}",
-                              produced_for=None)
+    document = MinutesDocument(
+        meeting=meeting,
+        revision=meeting.minutes_revision,
+        approved_by=approved_by,
+        approved_at=meeting.approved_at,
+        pdf=b"",
+        sha256="",
+        size_bytes=0,
+    )
+    rendered = render_minutes(
+        meeting, approved_by, document_id=f"MIN-{meeting.id:05d}-R{meeting.minutes_revision}", produced_for=None
+    )
     document.pdf = rendered.pdf
     document.sha256 = hashlib.sha256(rendered.pdf).hexdigest()
     document.size_bytes = len(rendered.pdf)
@@ -56,16 +71,23 @@ def _on_minutes_approved(sender, meeting: Meeting, approved_by: User, **_extra) 
 
 
 def stored_revisions(meeting: Meeting) -> list[MinutesDocument]:
-    return list(db.session.scalars(
-        select(MinutesDocument).where(MinutesDocument.meeting_id == meeting.id)
-        .order_by(MinutesDocument.revision.desc())))
+    return list(
+        db.session.scalars(
+            select(MinutesDocument)
+            .where(MinutesDocument.meeting_id == meeting.id)
+            .order_by(MinutesDocument.revision.desc())
+        )
+    )
 
 
 def stored_revision(meeting: Meeting, revision: int | None) -> MinutesDocument | None:
     """The stored PDF of ``revision`` (the latest approved one if None), bytes included."""
     query = select(MinutesDocument).where(MinutesDocument.meeting_id == meeting.id)
-    query = query.where(MinutesDocument.revision == revision) if revision else query.order_by(
-        MinutesDocument.revision.desc()).limit(1)
+    query = (
+        query.where(MinutesDocument.revision == revision)
+        if revision
+        else query.order_by(MinutesDocument.revision.desc()).limit(1)
+    )
     from sqlalchemy.orm import undefer
 
     return db.session.scalar(query.options(undefer(MinutesDocument.pdf)))

@@ -49,8 +49,9 @@ def calendar_feed(token: str):
 
     audit.record("calendar_feed_read", user, user=user)
     body = feeds.feed_for(user, current_app.config["SERVICE_NAME"], request.host.split(":")[0])
-    return Response(body, mimetype="text/calendar",
-                    headers={"Content-Disposition": 'attachment; filename="scrutiny-tracker.ics"'})
+    return Response(
+        body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="scrutiny-tracker.ics"'}
+    )
 
 
 @bp.route("/healthz")

@@ -44,17 +44,27 @@ def _choices(pairs):
 class MeetingDetailsForm(FlaskForm):
     date = GovDateField("Date", validators=[DateRequired("Enter the date of the meeting")])
     time = StringField(
-        "Start time", description="24-hour clock, UK time. For example, 10:00.", widget=GovTextInput(),
-        filters=[strip], validators=[InputRequired(message="Enter the start time"), _time_of_day],
+        "Start time",
+        description="24-hour clock, UK time. For example, 10:00.",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[InputRequired(message="Enter the start time"), _time_of_day],
     )
     location = StringField(
-        "Location or call link", widget=GovTextInput(), filters=[strip],
-        validators=[DataRequired(message="Enter where the meeting is held"),
-                    Length(max=200, message="Location must be 200 characters or fewer")],
+        "Location or call link",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter where the meeting is held"),
+            Length(max=200, message="Location must be 200 characters or fewer"),
+        ],
     )
     chair_id = SelectField("Chair", coerce=optional_int, widget=GovSelect(), validate_choice=False)
     invited_agency_ids = SelectMultipleField(
-        "Invited agencies", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False,
+        "Invited agencies",
+        coerce=optional_int,
+        widget=GovCheckboxesInput(),
+        validate_choice=False,
     )
 
     def __init__(self, *args, chairs=(), agencies=(), **kwargs):
@@ -79,12 +89,15 @@ class MeetingDetailsForm(FlaskForm):
 
 class NewMeetingForm(MeetingDetailsForm):
     weeks = WholeNumberField(
-        "How many weekly meetings?", not_a_number=f"Enter a number of weeks from 1 to {MAX_SERIES_WEEKS}",
+        "How many weekly meetings?",
+        not_a_number=f"Enter a number of weeks from 1 to {MAX_SERIES_WEEKS}",
         description="1 for a single meeting. More creates a weekly series at the same time, place and chair.",
-        widget=GovTextInput(), default=1,
-        validators=[InputRequired(message="Enter how many weekly meetings to create"),
-                    NumberRange(min=1, max=MAX_SERIES_WEEKS,
-                                message=f"Enter a number of weeks from 1 to {MAX_SERIES_WEEKS}")],
+        widget=GovTextInput(),
+        default=1,
+        validators=[
+            InputRequired(message="Enter how many weekly meetings to create"),
+            NumberRange(min=1, max=MAX_SERIES_WEEKS, message=f"Enter a number of weeks from 1 to {MAX_SERIES_WEEKS}"),
+        ],
     )
     submit = SubmitField("Schedule", widget=GovSubmitInput())
 
@@ -95,42 +108,76 @@ class EditMeetingForm(MeetingDetailsForm):
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(
-        "Reason", widget=GovTextArea(), filters=[strip],
-        validators=[DataRequired(message="Enter the reason"), Length(max=500, message="Reason must be 500 characters or fewer")],
+        "Reason",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter the reason"),
+            Length(max=500, message="Reason must be 500 characters or fewer"),
+        ],
     )
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
 class MinutesTextForm(FlaskForm):
-    general_notes = TextAreaField("General notes", widget=GovTextArea(), filters=[strip],
-                                  validators=[Length(max=LONG_TEXT, message=f"General notes must be {LONG_TEXT} characters or fewer")])
-    any_other_business = TextAreaField("Any other business", widget=GovTextArea(), filters=[strip],
-                                       validators=[Length(max=LONG_TEXT, message=f"Any other business must be {LONG_TEXT} characters or fewer")])
+    general_notes = TextAreaField(
+        "General notes",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"General notes must be {LONG_TEXT} characters or fewer")],
+    )
+    any_other_business = TextAreaField(
+        "Any other business",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"Any other business must be {LONG_TEXT} characters or fewer")],
+    )
     submit = SubmitField("Save notes", widget=GovSubmitInput())
 
 
 class AttendanceForm(FlaskForm):
     agency_id = SelectField("Agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
-    user_id = SelectField("Person (if they have an account)", coerce=optional_int, widget=GovSelect(),
-                          validate_choice=False)
-    person_name = StringField("Or their name", description="For people without an account.", widget=GovTextInput(),
-                              filters=[strip], validators=[Length(max=120, message="Name must be 120 characters or fewer")])
-    status = RadioField("Attendance", choices=_choices((s.value, s.label) for s in AttendanceStatus),
-                        widget=GovRadioInput(), validate_choice=False,
-                        validators=[InputRequired(message="Select present, apologies or absent")])
-    role = RadioField("Role in the meeting", choices=_choices((r.value, r.label) for r in MeetingRole),
-                      widget=GovRadioInput(), default=MeetingRole.MEMBER.value, validate_choice=False)
-    deputy_for = StringField("Deputising for", description="Leave blank if they are not standing in for someone.",
-                             widget=GovTextInput(), filters=[strip],
-                             validators=[Length(max=120, message="Deputising for must be 120 characters or fewer")])
+    user_id = SelectField(
+        "Person (if they have an account)", coerce=optional_int, widget=GovSelect(), validate_choice=False
+    )
+    person_name = StringField(
+        "Or their name",
+        description="For people without an account.",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Length(max=120, message="Name must be 120 characters or fewer")],
+    )
+    status = RadioField(
+        "Attendance",
+        choices=_choices((s.value, s.label) for s in AttendanceStatus),
+        widget=GovRadioInput(),
+        validate_choice=False,
+        validators=[InputRequired(message="Select present, apologies or absent")],
+    )
+    role = RadioField(
+        "Role in the meeting",
+        choices=_choices((r.value, r.label) for r in MeetingRole),
+        widget=GovRadioInput(),
+        default=MeetingRole.MEMBER.value,
+        validate_choice=False,
+    )
+    deputy_for = StringField(
+        "Deputising for",
+        description="Leave blank if they are not standing in for someone.",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Length(max=120, message="Deputising for must be 120 characters or fewer")],
+    )
     submit = SubmitField("Add to attendance", widget=GovSubmitInput())
 
     def __init__(self, *args, agencies=(), users=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.agency_id.choices = [SelectChoice("", "Select an agency")] + [
-            SelectChoice(agency.id, agency.name) for agency in agencies]
+            SelectChoice(agency.id, agency.name) for agency in agencies
+        ]
         self.user_id.choices = [SelectChoice("", "No account – type their name below")] + [
-            SelectChoice(user.id, f"{user.display_name} ({user.agency.code})") for user in users]
+            SelectChoice(user.id, f"{user.display_name} ({user.agency.code})") for user in users
+        ]
         self._agency_ids = {agency.id for agency in agencies}
         self._user_agency = {user.id: user.agency_id for user in users}
 
@@ -171,7 +218,8 @@ class AddCaseForm(FlaskForm):
     reference = StringField(
         "Case reference",
         description="The crime or incident number. Never a person's name.",
-        widget=GovTextInput(), filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        widget=GovTextInput(),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[DataRequired(message="Enter the case reference"), _case_reference],
     )
     submit = SubmitField("Add case to the agenda", widget=GovSubmitInput())
@@ -179,29 +227,58 @@ class AddCaseForm(FlaskForm):
 
 class CaseReviewForm(FlaskForm):
     dash_score = WholeNumberField(
-        "DASH risk score", not_a_number="DASH score must be a whole number from 0 to 24", description="Number of ticks on the DASH risk checklist, from 0 to 24. Leave blank if not known.",
-        widget=GovTextInput(), validators=[Optional(), NumberRange(min=0, max=24, message="DASH score must be a whole number from 0 to 24")],
+        "DASH risk score",
+        not_a_number="DASH score must be a whole number from 0 to 24",
+        description="Number of ticks on the DASH risk checklist, from 0 to 24. Leave blank if not known.",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=24, message="DASH score must be a whole number from 0 to 24")],
     )
     risk_overridden = BooleanField("Set the risk level by professional judgement", widget=GovCheckboxInput())
-    risk_level = RadioField("Risk level by professional judgement",
-                            choices=_choices((r.value, r.label) for r in RiskLevel), widget=GovRadioInput(),
-                            validate_choice=False)
-    risk_override_reason = TextAreaField("Reason for the professional judgement", widget=GovTextArea(), filters=[strip],
-                                         validators=[Length(max=500, message="Reason must be 500 characters or fewer")])
-    flags = SelectMultipleField("Risk factors", choices=_choices(RISK_FLAGS), widget=GovCheckboxesInput(),
-                                validate_choice=False)
-    agency_ids = SelectMultipleField("Agencies involved", coerce=optional_int, widget=GovCheckboxesInput(),
-                                     validate_choice=False)
-    summary = TextAreaField("Summary", widget=GovTextArea(), filters=[strip],
-                            validators=[Length(max=LONG_TEXT, message=f"Summary must be {LONG_TEXT} characters or fewer")])
-    findings = TextAreaField("Findings and discussion", widget=GovTextArea(), filters=[strip],
-                             validators=[Length(max=LONG_TEXT, message=f"Findings must be {LONG_TEXT} characters or fewer")])
-    scrutiny_grade = RadioField("Scrutiny grade", choices=_choices((str(k), f"{k} – {v}") for k, v in SCRUTINY_GRADES.items()),
-                                widget=GovRadioInput(), validate_choice=False)
-    theme_ids = SelectMultipleField("Learning themes", coerce=optional_int, widget=GovCheckboxesInput(),
-                                    validate_choice=False)
-    feedback_to_officer = TextAreaField("Feedback to the officer", widget=GovTextArea(), filters=[strip],
-                                        validators=[Length(max=LONG_TEXT, message=f"Feedback must be {LONG_TEXT} characters or fewer")])
+    risk_level = RadioField(
+        "Risk level by professional judgement",
+        choices=_choices((r.value, r.label) for r in RiskLevel),
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    risk_override_reason = TextAreaField(
+        "Reason for the professional judgement",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=500, message="Reason must be 500 characters or fewer")],
+    )
+    flags = SelectMultipleField(
+        "Risk factors", choices=_choices(RISK_FLAGS), widget=GovCheckboxesInput(), validate_choice=False
+    )
+    agency_ids = SelectMultipleField(
+        "Agencies involved", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
+    )
+    summary = TextAreaField(
+        "Summary",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"Summary must be {LONG_TEXT} characters or fewer")],
+    )
+    findings = TextAreaField(
+        "Findings and discussion",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"Findings must be {LONG_TEXT} characters or fewer")],
+    )
+    scrutiny_grade = RadioField(
+        "Scrutiny grade",
+        choices=_choices((str(k), f"{k} – {v}") for k, v in SCRUTINY_GRADES.items()),
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    theme_ids = SelectMultipleField(
+        "Learning themes", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
+    )
+    feedback_to_officer = TextAreaField(
+        "Feedback to the officer",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"Feedback must be {LONG_TEXT} characters or fewer")],
+    )
     submit = SubmitField("Save case review", widget=GovSubmitInput())
 
     def __init__(self, *args, agencies=(), themes=(), **kwargs):
@@ -212,9 +289,8 @@ class CaseReviewForm(FlaskForm):
         self._theme_ids = {t.id for t in themes}
 
     def validate_risk_level(self, field):
-        if self.risk_overridden.data:
-            if field.data not in {r.value for r in RiskLevel}:
-                raise ValidationError("Select the risk level you have judged")
+        if self.risk_overridden.data and field.data not in {r.value for r in RiskLevel}:
+            raise ValidationError("Select the risk level you have judged")
 
     def validate_risk_override_reason(self, field):
         if self.risk_overridden.data and not field.data:
@@ -239,22 +315,35 @@ class CaseReviewForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     description = TextAreaField(
-        "What needs to happen", widget=GovTextArea(), filters=[strip],
-        validators=[DataRequired(message="Describe the action"), Length(max=2000, message="Description must be 2000 characters or fewer")],
+        "What needs to happen",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            DataRequired(message="Describe the action"),
+            Length(max=2000, message="Description must be 2000 characters or fewer"),
+        ],
     )
     owning_agency_id = SelectField("Owning agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
-    owner_id = SelectField("Named owner (optional)", coerce=optional_int, widget=GovSelect(), validate_choice=False,
-                           description="Must belong to the owning agency.")
-    due_date = GovDateField("Due date", description="For example, 27 11 2026",
-                            validators=[DateRequired("Enter the due date")])
+    owner_id = SelectField(
+        "Named owner (optional)",
+        coerce=optional_int,
+        widget=GovSelect(),
+        validate_choice=False,
+        description="Must belong to the owning agency.",
+    )
+    due_date = GovDateField(
+        "Due date", description="For example, 27 11 2026", validators=[DateRequired("Enter the due date")]
+    )
     submit = SubmitField("Raise action", widget=GovSubmitInput())
 
     def __init__(self, *args, agencies=(), owners=(), today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.owning_agency_id.choices = [SelectChoice("", "Select an agency")] + [
-            SelectChoice(a.id, a.name) for a in agencies]
+            SelectChoice(a.id, a.name) for a in agencies
+        ]
         self.owner_id.choices = [SelectChoice("", "No named owner – the agency's SPOC follows it up")] + [
-            SelectChoice(u.id, f"{u.display_name} ({u.agency.code})") for u in owners]
+            SelectChoice(u.id, f"{u.display_name} ({u.agency.code})") for u in owners
+        ]
         self._agency_ids = {a.id for a in agencies}
         self._owner_agency = {u.id: u.agency_id for u in owners}
         self._today = today

@@ -7,13 +7,14 @@ to change locked (approved or cancelled) minutes by raising MinutesLocked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from tracker import audit, signals
 from tracker.extensions import db
 from tracker.models import (
+    RISK_FLAGS,
     Action,
     ActionStatus,
     Agency,
@@ -25,7 +26,6 @@ from tracker.models import (
     Meeting,
     MeetingRole,
     MeetingStatus,
-    RISK_FLAGS,
     RiskLevel,
     User,
 )
@@ -47,7 +47,7 @@ def ensure_editable(meeting: Meeting) -> None:
 
 def london_to_utc(day: date, start: time) -> datetime:
     """10:00 on a London calendar day, whatever the clocks are doing, as an aware UTC datetime."""
-    return datetime.combine(day, start, tzinfo=LONDON).astimezone(timezone.utc)
+    return datetime.combine(day, start, tzinfo=LONDON).astimezone(UTC)
 
 
 def _series_starts(first_day: date, start: time, weeks: int) -> list[datetime]:
@@ -56,23 +56,34 @@ def _series_starts(first_day: date, start: time, weeks: int) -> list[datetime]:
 
 # Meetings ---------------------------------------------------------------------------------
 
-def schedule_meetings(*, first_day: date, start: time, weeks: int, location: str, chair: User,
-                      invited: list[Agency]) -> list[Meeting]:
+
+def schedule_meetings(
+    *, first_day: date, start: time, weeks: int, location: str, chair: User, invited: list[Agency]
+) -> list[Meeting]:
     meetings = []
     for starts_at in _series_starts(first_day, start, weeks):
-        meeting = Meeting(starts_at=starts_at, location=location, chair=chair, invited_agencies=list(invited),
-                          status=MeetingStatus.SCHEDULED)
+        meeting = Meeting(
+            starts_at=starts_at,
+            location=location,
+            chair=chair,
+            invited_agencies=list(invited),
+            status=MeetingStatus.SCHEDULED,
+        )
         db.session.add(meeting)
         meetings.append(meeting)
     db.session.flush()
     for meeting in meetings:
-        audit.record("meeting_scheduled", meeting,
-                     detail=f"{meeting.starts_at.isoformat()} series of {weeks}" if weeks > 1 else meeting.starts_at.isoformat())
+        audit.record(
+            "meeting_scheduled",
+            meeting,
+            detail=f"{meeting.starts_at.isoformat()} series of {weeks}" if weeks > 1 else meeting.starts_at.isoformat(),
+        )
     return meetings
 
 
-def update_meeting(meeting: Meeting, *, day: date, start: time, location: str, chair: User,
-                   invited: list[Agency]) -> None:
+def update_meeting(
+    meeting: Meeting, *, day: date, start: time, location: str, chair: User, invited: list[Agency]
+) -> None:
     ensure_editable(meeting)
     starts_at = london_to_utc(day, start)
     moved = starts_at != meeting.starts_at
@@ -140,11 +151,20 @@ def reopen_minutes(meeting: Meeting, reason: str) -> None:
 
 # Attendance -------------------------------------------------------------------------------
 
-def add_attendance(meeting: Meeting, *, agency: Agency, user: User | None, person_name: str,
-                   status: str, role: str, deputy_for: str) -> Attendance:
+
+def add_attendance(
+    meeting: Meeting, *, agency: Agency, user: User | None, person_name: str, status: str, role: str, deputy_for: str
+) -> Attendance:
     ensure_editable(meeting)
-    row = Attendance(meeting=meeting, agency=agency, user=user, person_name="" if user else person_name,
-                     status=AttendanceStatus(status), role=MeetingRole(role), deputy_for=deputy_for)
+    row = Attendance(
+        meeting=meeting,
+        agency=agency,
+        user=user,
+        person_name="" if user else person_name,
+        status=AttendanceStatus(status),
+        role=MeetingRole(role),
+        deputy_for=deputy_for,
+    )
     db.session.add(row)
     db.session.flush()
     audit.record("attendance_added", meeting, detail=f"attendance {row.id} {agency.code} {status}")
@@ -159,6 +179,7 @@ def remove_attendance(meeting: Meeting, row: Attendance) -> None:
 
 
 # Case reviews -----------------------------------------------------------------------------
+
 
 def normalise_reference(reference: str) -> str:
     return " ".join(reference.split()).upper()
@@ -180,8 +201,9 @@ def add_case_review(meeting: Meeting, reference: str) -> AddedReview:
         db.session.add(case)
         db.session.flush()
         audit.record("case_created", case)
-    existing = db.session.scalar(select(CaseReview).where(CaseReview.meeting_id == meeting.id,
-                                                          CaseReview.case_id == case.id))
+    existing = db.session.scalar(
+        select(CaseReview).where(CaseReview.meeting_id == meeting.id, CaseReview.case_id == case.id)
+    )
     if existing is not None:
         return AddedReview(existing, created=False)
     last_position = max((review.position for review in meeting.reviews), default=0)
@@ -193,10 +215,21 @@ def add_case_review(meeting: Meeting, reference: str) -> AddedReview:
     return AddedReview(review, created=True)
 
 
-def update_case_review(review: CaseReview, *, dash_score: int | None, risk_overridden: bool, risk_level: str | None,
-                       risk_override_reason: str, flags: list[str], agencies: list[Agency], summary: str,
-                       findings: str, scrutiny_grade: int | None, themes: list[LearningTheme],
-                       feedback_to_officer: str) -> None:
+def update_case_review(
+    review: CaseReview,
+    *,
+    dash_score: int | None,
+    risk_overridden: bool,
+    risk_level: str | None,
+    risk_override_reason: str,
+    flags: list[str],
+    agencies: list[Agency],
+    summary: str,
+    findings: str,
+    scrutiny_grade: int | None,
+    themes: list[LearningTheme],
+    feedback_to_officer: str,
+) -> None:
     ensure_editable(review.meeting)
     review.dash_score = dash_score
     review.risk_overridden = risk_overridden
@@ -291,13 +324,31 @@ def refresh_repeat_flags(case_ids) -> None:
 
 # Actions ----------------------------------------------------------------------------------
 
-def raise_action(meeting: Meeting, *, review: CaseReview | None, description: str, agency: Agency,
-                 owner: User | None, due_date: date, by: User) -> Action:
+
+def raise_action(
+    meeting: Meeting,
+    *,
+    review: CaseReview | None,
+    description: str,
+    agency: Agency,
+    owner: User | None,
+    due_date: date,
+    by: User,
+) -> Action:
     ensure_editable(meeting)
-    action = Action(meeting=meeting, case_review=review, description=description, owning_agency=agency,
-                    owner=owner, due_date=due_date, status=ActionStatus.OPEN, created_by=by)
+    action = Action(
+        meeting=meeting,
+        case_review=review,
+        description=description,
+        owning_agency=agency,
+        owner=owner,
+        due_date=due_date,
+        status=ActionStatus.OPEN,
+        created_by=by,
+    )
     db.session.add(action)
     db.session.flush()
-    audit.record("action_raised", action, detail=f"meeting {meeting.id} agency {agency.code} due {due_date.isoformat()}")
+    audit.record(
+        "action_raised", action, detail=f"meeting {meeting.id} agency {agency.code} due {due_date.isoformat()}"
+    )
     return action
-

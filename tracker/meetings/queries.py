@@ -57,8 +57,11 @@ class MeetingFilters:
         return cls(status=status, date_from=dates["from"], date_to=dates["to"]), ignored
 
     def as_args(self) -> dict:
-        return {"status": self.status, "from": self.date_from.isoformat() if self.date_from else "",
-                "to": self.date_to.isoformat() if self.date_to else ""}
+        return {
+            "status": self.status,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+        }
 
 
 def _london_midnight(day: date) -> datetime:
@@ -73,8 +76,11 @@ def meetings_page(user: User, filters: MeetingFilters, page: int, per_page: int)
         select(Meeting)
         .options(joinedload(Meeting.chair))
         .where(meeting_scope(user))
-        .order_by(case((upcoming, 0), else_=1), case((upcoming, Meeting.starts_at), else_=None).asc(),
-                  Meeting.starts_at.desc())
+        .order_by(
+            case((upcoming, 0), else_=1),
+            case((upcoming, Meeting.starts_at), else_=None).asc(),
+            Meeting.starts_at.desc(),
+        )
     )
     if filters.status:
         query = query.where(Meeting.status == MeetingStatus(filters.status))
@@ -89,7 +95,8 @@ def review_counts(meeting_ids: list[int]) -> dict[int, int]:
     if not meeting_ids:
         return {}
     rows = db.session.execute(
-        select(CaseReview.meeting_id, func.count(CaseReview.id)).where(CaseReview.meeting_id.in_(meeting_ids))
+        select(CaseReview.meeting_id, func.count(CaseReview.id))
+        .where(CaseReview.meeting_id.in_(meeting_ids))
         .group_by(CaseReview.meeting_id)
     )
     return dict(rows.all())
@@ -148,14 +155,20 @@ def _latest_updates(action_ids: list[int]) -> dict[int, ActionUpdate]:
 def matters_arising(user: User, meeting: Meeting) -> list[MatterArising]:
     """Every action still open from earlier meetings: overdue first, then by due date."""
     today = london_today()
-    actions = list(db.session.scalars(
-        select(Action)
-        .join(Meeting, Action.meeting_id == Meeting.id)
-        .options(joinedload(Action.owning_agency), joinedload(Action.owner),
-                 joinedload(Action.meeting), joinedload(Action.case_review).joinedload(CaseReview.case))
-        .where(Action.status.in_(OPEN_STATUSES), Meeting.starts_at < meeting.starts_at, action_scope(user))
-        .order_by(case((Action.due_date < today, 0), else_=1), Action.due_date, Action.id)
-    ).unique())
+    actions = list(
+        db.session.scalars(
+            select(Action)
+            .join(Meeting, Action.meeting_id == Meeting.id)
+            .options(
+                joinedload(Action.owning_agency),
+                joinedload(Action.owner),
+                joinedload(Action.meeting),
+                joinedload(Action.case_review).joinedload(CaseReview.case),
+            )
+            .where(Action.status.in_(OPEN_STATUSES), Meeting.starts_at < meeting.starts_at, action_scope(user))
+            .order_by(case((Action.due_date < today, 0), else_=1), Action.due_date, Action.id)
+        ).unique()
+    )
     latest = _latest_updates([action.id for action in actions])
     return [MatterArising(action, latest.get(action.id)) for action in actions]
 
@@ -163,9 +176,14 @@ def matters_arising(user: User, meeting: Meeting) -> list[MatterArising]:
 def matter_arising_for(user: User, meeting: Meeting, action_id: int) -> Action | None:
     """One action that is a matter arising at ``meeting`` (open, from an earlier meeting, in scope)."""
     return db.session.scalar(
-        select(Action).join(Meeting, Action.meeting_id == Meeting.id)
-        .where(Action.id == action_id, Action.status.in_(OPEN_STATUSES), Meeting.starts_at < meeting.starts_at,
-               action_scope(user))
+        select(Action)
+        .join(Meeting, Action.meeting_id == Meeting.id)
+        .where(
+            Action.id == action_id,
+            Action.status.in_(OPEN_STATUSES),
+            Meeting.starts_at < meeting.starts_at,
+            action_scope(user),
+        )
     )
 
 
@@ -173,27 +191,36 @@ def _neighbour(user: User, meeting: Meeting, later: bool) -> Meeting | None:
     condition = Meeting.starts_at > meeting.starts_at if later else Meeting.starts_at < meeting.starts_at
     order = Meeting.starts_at.asc() if later else Meeting.starts_at.desc()
     return db.session.scalar(
-        select(Meeting).where(condition, Meeting.status != MeetingStatus.CANCELLED, meeting_scope(user))
-        .order_by(order).limit(1)
+        select(Meeting)
+        .where(condition, Meeting.status != MeetingStatus.CANCELLED, meeting_scope(user))
+        .order_by(order)
+        .limit(1)
     )
 
 
 def meeting_page(user: User, meeting: Meeting) -> MeetingPage:
-    reviews = list(db.session.scalars(
-        select(CaseReview)
-        .options(joinedload(CaseReview.case), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
-        .where(CaseReview.meeting_id == meeting.id, case_review_scope(user))
-        .order_by(CaseReview.position)
-    ))
-    all_actions = list(db.session.scalars(
-        select(Action)
-        .options(joinedload(Action.owning_agency), joinedload(Action.owner))
-        .where(Action.meeting_id == meeting.id)
-        .order_by(Action.id)
-    ))
+    reviews = list(
+        db.session.scalars(
+            select(CaseReview)
+            .options(joinedload(CaseReview.case), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
+            .where(CaseReview.meeting_id == meeting.id, case_review_scope(user))
+            .order_by(CaseReview.position)
+        )
+    )
+    all_actions = list(
+        db.session.scalars(
+            select(Action)
+            .options(joinedload(Action.owning_agency), joinedload(Action.owner))
+            .where(Action.meeting_id == meeting.id)
+            .order_by(Action.id)
+        )
+    )
     visible_review_ids = {review.id for review in reviews}
-    may_see = (lambda action: True) if user.role != Role.PARTNER else (
-        lambda action: action.owning_agency_id == user.agency_id)
+    may_see = (
+        (lambda action: True)
+        if user.role != Role.PARTNER
+        else (lambda action: action.owning_agency_id == user.agency_id)
+    )
     actions_by_review: dict[int, list[Action]] = defaultdict(list)
     meeting_actions, hidden = [], 0
     for action in all_actions:
@@ -204,27 +231,44 @@ def meeting_page(user: User, meeting: Meeting) -> MeetingPage:
         elif action.case_review_id in visible_review_ids:
             actions_by_review[action.case_review_id].append(action)
 
-    attendance = list(db.session.scalars(
-        select(Attendance).options(joinedload(Attendance.agency), joinedload(Attendance.user))
-        .where(Attendance.meeting_id == meeting.id).order_by(Attendance.id)
-    ))
+    attendance = list(
+        db.session.scalars(
+            select(Attendance)
+            .options(joinedload(Attendance.agency), joinedload(Attendance.user))
+            .where(Attendance.meeting_id == meeting.id)
+            .order_by(Attendance.id)
+        )
+    )
     represented = {row.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
     unrepresented = [agency for agency in meeting.invited_agencies if agency.id not in represented]
 
     previous_meeting = _neighbour(user, meeting, later=False)
     to_regrade = []
     if previous_meeting is not None:
-        to_regrade = list(db.session.scalars(
-            select(CaseReview).options(joinedload(CaseReview.case))
-            .where(CaseReview.meeting_id == previous_meeting.id, CaseReview.scrutiny_grade == 4,
-                   case_review_scope(user))
-            .order_by(CaseReview.position)
-        ))
+        to_regrade = list(
+            db.session.scalars(
+                select(CaseReview)
+                .options(joinedload(CaseReview.case))
+                .where(
+                    CaseReview.meeting_id == previous_meeting.id,
+                    CaseReview.scrutiny_grade == 4,
+                    case_review_scope(user),
+                )
+                .order_by(CaseReview.position)
+            )
+        )
     return MeetingPage(
-        meeting=meeting, reviews=reviews, actions_by_review=dict(actions_by_review),
-        meeting_actions=meeting_actions, hidden_actions=hidden, attendance=attendance,
-        unrepresented=unrepresented, matters_arising=matters_arising(user, meeting), to_regrade=to_regrade,
-        previous_meeting=previous_meeting, next_meeting=_neighbour(user, meeting, later=True),
+        meeting=meeting,
+        reviews=reviews,
+        actions_by_review=dict(actions_by_review),
+        meeting_actions=meeting_actions,
+        hidden_actions=hidden,
+        attendance=attendance,
+        unrepresented=unrepresented,
+        matters_arising=matters_arising(user, meeting),
+        to_regrade=to_regrade,
+        previous_meeting=previous_meeting,
+        next_meeting=_neighbour(user, meeting, later=True),
     )
 
 
@@ -234,11 +278,13 @@ class CaseHistory:
     open_actions: list[Action]
 
 
-def case_history(user: User, case_id: int, *, before: datetime | None = None,
-                 exclude_review_id: int | None = None) -> CaseHistory:
+def case_history(
+    user: User, case_id: int, *, before: datetime | None = None, exclude_review_id: int | None = None
+) -> CaseHistory:
     """Earlier reviews of a case the user may see, and its open actions, for the review page."""
     query = (
-        select(CaseReview).join(Meeting, CaseReview.meeting_id == Meeting.id)
+        select(CaseReview)
+        .join(Meeting, CaseReview.meeting_id == Meeting.id)
         .options(joinedload(CaseReview.meeting))
         .where(CaseReview.case_id == case_id, case_review_scope(user), Meeting.status != MeetingStatus.CANCELLED)
         .order_by(Meeting.starts_at.desc())
@@ -248,21 +294,29 @@ def case_history(user: User, case_id: int, *, before: datetime | None = None,
     if exclude_review_id is not None:
         query = query.where(CaseReview.id != exclude_review_id)
     reviews = list(db.session.scalars(query))
-    open_actions = list(db.session.scalars(
-        select(Action).join(CaseReview, Action.case_review_id == CaseReview.id)
-        .options(joinedload(Action.owning_agency), joinedload(Action.owner))
-        .where(CaseReview.case_id == case_id, Action.status.in_(OPEN_STATUSES), action_scope(user))
-        .order_by(Action.due_date)
-    ))
+    open_actions = list(
+        db.session.scalars(
+            select(Action)
+            .join(CaseReview, Action.case_review_id == CaseReview.id)
+            .options(joinedload(Action.owning_agency), joinedload(Action.owner))
+            .where(CaseReview.case_id == case_id, Action.status.in_(OPEN_STATUSES), action_scope(user))
+            .order_by(Action.due_date)
+        )
+    )
     return CaseHistory(reviews, open_actions)
 
 
 # Choices for the forms ----------------------------------------------------------------------
 
+
 def chairs() -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_([Role.CHAIR, Role.ADMIN])).order_by(User.display_name)
-    ))
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.role.in_([Role.CHAIR, Role.ADMIN]))
+            .order_by(User.display_name)
+        )
+    )
 
 
 def active_agencies() -> list[Agency]:
@@ -274,8 +328,9 @@ def active_users() -> list[User]:
 
 
 def active_themes() -> list[LearningTheme]:
-    return list(db.session.scalars(select(LearningTheme).where(LearningTheme.active.is_(True))
-                                   .order_by(LearningTheme.name)))
+    return list(
+        db.session.scalars(select(LearningTheme).where(LearningTheme.active.is_(True)).order_by(LearningTheme.name))
+    )
 
 
 def agencies_by_ids(ids) -> list[Agency]:

@@ -57,6 +57,7 @@ def _to_meeting(meeting, anchor: str = ""):
 
 # List and scheduling ----------------------------------------------------------------------
 
+
 @bp.route("/meetings")
 @requires(Capability.READ_MEETINGS)
 def meetings():
@@ -65,8 +66,9 @@ def meetings():
         flash(f"Some filters were not understood and have been ignored: {', '.join(ignored)}.", "info")
     page = queries.meetings_page(current_user, filters, _page_number(), current_app.config["MEETINGS_PER_PAGE"])
     counts = queries.review_counts([meeting.id for meeting in page.items])
-    return render_template("meetings/list.html", page=page, filters=filters, counts=counts,
-                           statuses=list(MeetingStatus))
+    return render_template(
+        "meetings/list.html", page=page, filters=filters, counts=counts, statuses=list(MeetingStatus)
+    )
 
 
 def _details_form(form_class, **kwargs):
@@ -88,8 +90,11 @@ def new_meeting():
         form.time.data = "10:00"
     if form.validate_on_submit():
         created = operations.schedule_meetings(
-            first_day=form.date.data, start=_start_time(form), weeks=form.weeks.data,
-            location=form.location.data, chair=queries.user_by_id(form.chair_id.data),
+            first_day=form.date.data,
+            start=_start_time(form),
+            weeks=form.weeks.data,
+            location=form.location.data,
+            chair=queries.user_by_id(form.chair_id.data),
             invited=queries.agencies_by_ids(form.invited_agency_ids.data),
         )
         if len(created) == 1:
@@ -108,18 +113,30 @@ def meeting(meeting_id: int):
     audit.record("meeting_viewed", meeting)
     may_record = can(current_user, Capability.RECORD_MEETINGS)
     progress_forms = {}
-    if may_record and not meeting.status == MeetingStatus.CANCELLED:
+    if may_record and meeting.status != MeetingStatus.CANCELLED:
         for item in page.matters_arising:
             progress_forms[item.action.id] = ActionProgressForm(
-                formdata=None, action=item.action, may_cancel=may_cancel_action(current_user),
-                version=item.action.version, prefix=f"a{item.action.id}")
+                formdata=None,
+                action=item.action,
+                may_cancel=may_cancel_action(current_user),
+                version=item.action.version,
+                prefix=f"a{item.action.id}",
+            )
     return render_template(
-        "meetings/meeting.html", page=page, meeting=meeting, may_record=may_record,
-        may_approve=can(current_user, Capability.APPROVE_MINUTES), statement=confidentiality_statement(),
-        add_case_form=forms.AddCaseForm(formdata=None), notes_form=forms.MinutesTextForm(formdata=None, obj=meeting),
-        confirm_form=forms.ReasonForm(formdata=None), progress_forms=progress_forms,
-        agenda=operations.agenda_token(meeting) if may_record else "", grades=SCRUTINY_GRADES,
-        today=london_today(), revisions=minutes_documents.stored_revisions(meeting),
+        "meetings/meeting.html",
+        page=page,
+        meeting=meeting,
+        may_record=may_record,
+        may_approve=can(current_user, Capability.APPROVE_MINUTES),
+        statement=confidentiality_statement(),
+        add_case_form=forms.AddCaseForm(formdata=None),
+        notes_form=forms.MinutesTextForm(formdata=None, obj=meeting),
+        confirm_form=forms.ReasonForm(formdata=None),
+        progress_forms=progress_forms,
+        agenda=operations.agenda_token(meeting) if may_record else "",
+        grades=SCRUTINY_GRADES,
+        today=london_today(),
+        revisions=minutes_documents.stored_revisions(meeting),
     )
 
 
@@ -136,8 +153,12 @@ def edit_meeting(meeting_id: int):
         form.invited_agency_ids.data = [agency.id for agency in meeting.invited_agencies]
     if form.validate_on_submit():
         operations.update_meeting(
-            meeting, day=form.date.data, start=_start_time(form), location=form.location.data,
-            chair=queries.user_by_id(form.chair_id.data), invited=queries.agencies_by_ids(form.invited_agency_ids.data),
+            meeting,
+            day=form.date.data,
+            start=_start_time(form),
+            location=form.location.data,
+            chair=queries.user_by_id(form.chair_id.data),
+            invited=queries.agencies_by_ids(form.invited_agency_ids.data),
         )
         flash("Meeting details saved.", "success")
         return _to_meeting(meeting)
@@ -155,8 +176,14 @@ def cancel_meeting(meeting_id: int):
         operations.cancel_meeting(meeting, form.reason.data)
         flash("Meeting cancelled.", "success")
         return _to_meeting(meeting)
-    return render_template("meetings/reason.html", form=form, meeting=meeting, title="Cancel this meeting",
-                           button="Cancel meeting", warning="Cancelling cannot be undone. Its agenda stays on record.")
+    return render_template(
+        "meetings/reason.html",
+        form=form,
+        meeting=meeting,
+        title="Cancel this meeting",
+        button="Cancel meeting",
+        warning="Cancelling cannot be undone. Its agenda stays on record.",
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/statement", methods=["POST"])
@@ -178,14 +205,16 @@ def save_notes(meeting_id: int):
         return refusal
     form = forms.MinutesTextForm()
     if form.validate_on_submit():
-        operations.save_minutes_text(meeting, general_notes=form.general_notes.data,
-                                     any_other_business=form.any_other_business.data)
+        operations.save_minutes_text(
+            meeting, general_notes=form.general_notes.data, any_other_business=form.any_other_business.data
+        )
         flash("Notes saved.", "success")
         return _to_meeting(meeting, "notes")
     return render_template("meetings/notes.html", form=form, meeting=meeting)
 
 
 # Attendance -------------------------------------------------------------------------------
+
 
 def _attendance_form(**kwargs):
     return forms.AttendanceForm(agencies=queries.active_agencies(), users=queries.active_users(), **kwargs)
@@ -200,15 +229,20 @@ def attendance(meeting_id: int):
     form = _attendance_form()
     if form.validate_on_submit():
         operations.add_attendance(
-            meeting, agency=queries.agency_by_id(form.agency_id.data), user=queries.user_by_id(form.user_id.data),
-            person_name=form.person_name.data, status=form.status.data, role=form.role.data or "member",
+            meeting,
+            agency=queries.agency_by_id(form.agency_id.data),
+            user=queries.user_by_id(form.user_id.data),
+            person_name=form.person_name.data,
+            status=form.status.data,
+            role=form.role.data or "member",
             deputy_for=form.deputy_for.data,
         )
         flash("Attendance recorded.", "success")
         return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
     page = queries.meeting_page(current_user, meeting)
-    return render_template("meetings/attendance.html", form=form, meeting=meeting, page=page,
-                           confirm_form=forms.ReasonForm(formdata=None))
+    return render_template(
+        "meetings/attendance.html", form=form, meeting=meeting, page=page, confirm_form=forms.ReasonForm(formdata=None)
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/attendance/<int:row_id>/remove", methods=["POST"])
@@ -226,6 +260,7 @@ def remove_attendance(meeting_id: int, row_id: int):
 
 
 # Case reviews -----------------------------------------------------------------------------
+
 
 @bp.route("/meetings/<int:meeting_id>/reviews", methods=["POST"])
 @requires(Capability.RECORD_MEETINGS)
@@ -268,19 +303,26 @@ def review(meeting_id: int, review_id: int):
         form.risk_level.data = review.risk_level.value if review.risk_level and review.risk_overridden else None
     if may_edit and form.validate_on_submit():
         operations.update_case_review(
-            review, dash_score=form.dash_score.data, risk_overridden=form.risk_overridden.data,
-            risk_level=form.risk_level.data, risk_override_reason=form.risk_override_reason.data,
-            flags=form.flags.data or [], agencies=queries.agencies_by_ids(form.agency_ids.data),
-            summary=form.summary.data, findings=form.findings.data,
+            review,
+            dash_score=form.dash_score.data,
+            risk_overridden=form.risk_overridden.data,
+            risk_level=form.risk_level.data,
+            risk_override_reason=form.risk_override_reason.data,
+            flags=form.flags.data or [],
+            agencies=queries.agencies_by_ids(form.agency_ids.data),
+            summary=form.summary.data,
+            findings=form.findings.data,
             scrutiny_grade=int(form.scrutiny_grade.data) if form.scrutiny_grade.data else None,
-            themes=queries.themes_by_ids(form.theme_ids.data), feedback_to_officer=form.feedback_to_officer.data,
+            themes=queries.themes_by_ids(form.theme_ids.data),
+            feedback_to_officer=form.feedback_to_officer.data,
         )
         flash(f"Case review {review.case.reference} saved.", "success")
         return _to_meeting(meeting, f"review-{review.id}")
     history = queries.case_history(current_user, review.case_id, before=meeting.starts_at, exclude_review_id=review.id)
     audit.record("case_review_viewed", review, detail=f"case {review.case_id}")
-    return render_template("meetings/review.html", form=form, meeting=meeting, review=review, history=history,
-                           may_edit=may_edit)
+    return render_template(
+        "meetings/review.html", form=form, meeting=meeting, review=review, history=history, may_edit=may_edit
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/reviews/<int:review_id>/remove", methods=["POST"])
@@ -294,8 +336,11 @@ def remove_review(meeting_id: int, review_id: int):
     try:
         operations.remove_case_review(review)
     except operations.ReviewHasActions:
-        flash(f"Case {reference} has actions, so it cannot be removed from the agenda. "
-              "Cancel or complete its actions instead.", "error")
+        flash(
+            f"Case {reference} has actions, so it cannot be removed from the agenda. "
+            "Cancel or complete its actions instead.",
+            "error",
+        )
         return _to_meeting(meeting, f"review-{review_id}")
     flash(f"Case {reference} removed from the agenda.", "success")
     return _to_meeting(meeting, "agenda")
@@ -313,12 +358,15 @@ def move_review(meeting_id: int):
             raise operations.StaleAgenda()
         operations.move_case_review(meeting, int(form.review_id.data), form.direction.data, form.agenda.data)
     except operations.StaleAgenda:
-        flash("The agenda changed since you opened this page, so nothing was moved. Check the order and try again.",
-              "error")
+        flash(
+            "The agenda changed since you opened this page, so nothing was moved. Check the order and try again.",
+            "error",
+        )
     return _to_meeting(meeting, "agenda")
 
 
 # Actions ----------------------------------------------------------------------------------
+
 
 @bp.route("/meetings/<int:meeting_id>/actions/new", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
@@ -332,9 +380,13 @@ def new_action(meeting_id: int):
     form = forms.ActionForm(agencies=queries.active_agencies(), owners=queries.active_users(), today=london_today())
     if form.validate_on_submit():
         action = operations.raise_action(
-            meeting, review=review, description=form.description.data,
-            agency=queries.agency_by_id(form.owning_agency_id.data), owner=queries.user_by_id(form.owner_id.data),
-            due_date=form.due_date.data, by=current_user._get_current_object(),
+            meeting,
+            review=review,
+            description=form.description.data,
+            agency=queries.agency_by_id(form.owning_agency_id.data),
+            owner=queries.user_by_id(form.owner_id.data),
+            due_date=form.due_date.data,
+            by=current_user._get_current_object(),
         )
         flash(f"Action {action.reference} raised for {action.owning_agency.name}.", "success")
         return _to_meeting(meeting, f"review-{review.id}" if review else "meeting-actions")
@@ -352,11 +404,19 @@ def update_matter_arising(meeting_id: int, action_id: int):
     if form.validate_on_submit():
         new_status = ActionStatus(form.status.data) if form.status.data != KEEP_STATUS else None
         try:
-            action_operations.record_progress(action, by=current_user._get_current_object(), note=form.note.data,
-                                              new_status=new_status, seen_version=form.version.data)
+            action_operations.record_progress(
+                action,
+                by=current_user._get_current_object(),
+                note=form.note.data,
+                new_status=new_status,
+                seen_version=form.version.data,
+            )
         except action_operations.ActionChangedElsewhere:
-            flash(f"Action {action.reference} was changed by someone else while you were typing, so your update "
-                  f"was not saved. Your text: “{form.note.data}”. Check the latest update and try again.", "error")
+            flash(
+                f"Action {action.reference} was changed by someone else while you were typing, so your update "
+                f"was not saved. Your text: “{form.note.data}”. Check the latest update and try again.",
+                "error",
+            )
         except action_operations.ActionClosed:
             flash(f"Action {action.reference} is already closed.", "error")
         else:
@@ -368,6 +428,7 @@ def update_matter_arising(meeting_id: int, action_id: int):
 
 
 # Approval ---------------------------------------------------------------------------------
+
 
 @bp.route("/meetings/<int:meeting_id>/approve", methods=["POST"])
 @requires(Capability.APPROVE_MINUTES)
@@ -392,6 +453,11 @@ def reopen(meeting_id: int):
         operations.reopen_minutes(meeting, form.reason.data)
         flash(f"Minutes reopened as revision {meeting.minutes_revision}.", "success")
         return _to_meeting(meeting)
-    return render_template("meetings/reason.html", form=form, meeting=meeting, title="Reopen the minutes",
-                           button="Reopen minutes",
-                           warning="Reopening starts a new revision of the minutes. The approved revision stays on record.")
+    return render_template(
+        "meetings/reason.html",
+        form=form,
+        meeting=meeting,
+        title="Reopen the minutes",
+        button="Reopen minutes",
+        warning="Reopening starts a new revision of the minutes. The approved revision stays on record.",
+    )

@@ -3,15 +3,36 @@
 from tracker.models.action import OPEN_STATUSES, Action, ActionStatus, ActionUpdate
 from tracker.models.agency import Agency
 from tracker.models.audit import AuditEvent
-from tracker.models.document import MinutesDocument
 from tracker.models.case import RISK_FLAGS, SCRUTINY_GRADES, Case, CaseReview, LearningTheme, RiskLevel
+from tracker.models.document import MinutesDocument
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
 from tracker.models.setting import ServiceSetting
 from tracker.models.user import LoginFailure, Role, User, UserSession
 
 __all__ = [
-    "OPEN_STATUSES", "RISK_FLAGS", "SCRUTINY_GRADES", "Action", "ActionStatus", "ActionUpdate", "Agency",
-    "Attendance", "AttendanceStatus", "AuditEvent", "Case", "CaseReview", "LearningTheme", "LoginFailure",
-    "Meeting", "MeetingRole", "MeetingStatus", "MinutesDocument", "ReminderSent", "RiskLevel", "Role", "ServiceSetting", "User", "UserSession",
+    "OPEN_STATUSES",
+    "RISK_FLAGS",
+    "SCRUTINY_GRADES",
+    "Action",
+    "ActionStatus",
+    "ActionUpdate",
+    "Agency",
+    "Attendance",
+    "AttendanceStatus",
+    "AuditEvent",
+    "Case",
+    "CaseReview",
+    "LearningTheme",
+    "LoginFailure",
+    "Meeting",
+    "MeetingRole",
+    "MeetingStatus",
+    "MinutesDocument",
+    "ReminderSent",
+    "RiskLevel",
+    "Role",
+    "ServiceSetting",
+    "User",
+    "UserSession",
 ]

@@ -23,8 +23,9 @@ class ActionStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"open": "Open", "in_progress": "In progress", "completed": "Completed",
-                "cancelled": "Cancelled"}[self.value]
+        return {"open": "Open", "in_progress": "In progress", "completed": "Completed", "cancelled": "Cancelled"}[
+            self.value
+        ]
 
     @property
     def is_closed(self) -> bool:
@@ -47,8 +48,9 @@ class Action(db.Model):
     owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_date: Mapped[date] = mapped_column(index=True)
-    status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus, "action_status"), default=ActionStatus.OPEN,
-                                                 index=True)
+    status: Mapped[ActionStatus] = mapped_column(
+        enum_type(ActionStatus, "action_status"), default=ActionStatus.OPEN, index=True
+    )
     completion_note: Mapped[str] = mapped_column(Text, default="")
     cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

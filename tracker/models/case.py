@@ -97,8 +97,9 @@ class CaseReview(db.Model):
     __table_args__ = (
         UniqueConstraint("meeting_id", "case_id", name="uq_case_reviews_meeting_case"),
         CheckConstraint("dash_score IS NULL OR (dash_score >= 0 AND dash_score <= 24)", name="dash_score_range"),
-        CheckConstraint("scrutiny_grade IS NULL OR (scrutiny_grade >= 1 AND scrutiny_grade <= 4)",
-                        name="scrutiny_grade_range"),
+        CheckConstraint(
+            "scrutiny_grade IS NULL OR (scrutiny_grade >= 1 AND scrutiny_grade <= 4)", name="scrutiny_grade_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,8 +26,12 @@ class MeetingStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"scheduled": "Scheduled", "in_progress": "In progress", "approved": "Approved",
-                "cancelled": "Cancelled"}[self.value]
+        return {
+            "scheduled": "Scheduled",
+            "in_progress": "In progress",
+            "approved": "Approved",
+            "cancelled": "Cancelled",
+        }[self.value]
 
 
 class AttendanceStatus(enum.StrEnum):
@@ -87,10 +91,10 @@ class Meeting(db.Model):
     chair: Mapped[User | None] = relationship(foreign_keys=[chair_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     statement_read_by: Mapped[User | None] = relationship(foreign_keys=[statement_read_by_id])
-    invited_agencies: Mapped[list[Agency]] = relationship(secondary=meeting_invited_agencies,
-                                                          order_by=Agency.name)
-    attendance: Mapped[list[Attendance]] = relationship(back_populates="meeting", cascade="all, delete-orphan",
-                                                        order_by="Attendance.id")
+    invited_agencies: Mapped[list[Agency]] = relationship(secondary=meeting_invited_agencies, order_by=Agency.name)
+    attendance: Mapped[list[Attendance]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="Attendance.id"
+    )
     reviews: Mapped[list[CaseReview]] = relationship(back_populates="meeting", order_by="CaseReview.position")
     actions: Mapped[list[Action]] = relationship(back_populates="meeting", order_by="Action.id")
 
@@ -110,9 +114,7 @@ class Attendance(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     person_name: Mapped[str] = mapped_column(String(120), default="")
-    status: Mapped[AttendanceStatus] = mapped_column(
-        enum_type(AttendanceStatus, "attendance_status")
-    )
+    status: Mapped[AttendanceStatus] = mapped_column(enum_type(AttendanceStatus, "attendance_status"))
     deputy_for: Mapped[str] = mapped_column(String(120), default="")
     role: Mapped[MeetingRole] = mapped_column(
         enum_type(MeetingRole, "meeting_role"),

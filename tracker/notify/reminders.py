@@ -37,7 +37,8 @@ class Reminder:
 
 def _spocs_by_agency() -> dict[int, list[User]]:
     spocs = db.session.scalars(
-        select(User).where(User.is_spoc.is_(True), User.active.is_(True), User.role == Role.PARTNER))
+        select(User).where(User.is_spoc.is_(True), User.active.is_(True), User.role == Role.PARTNER)
+    )
     by_agency: dict[int, list[User]] = defaultdict(list)
     for user in spocs:
         by_agency[user.agency_id].append(user)
@@ -47,13 +48,18 @@ def _spocs_by_agency() -> dict[int, list[User]]:
 def plan(today: date, due_within_days: int, grace_days: int) -> tuple[list[Reminder], list[Action]]:
     """Who gets what today, before checking what has already been sent; and the actions nobody
     can be reminded about (no active named owner, and the agency has no SPOC)."""
-    actions = list(db.session.scalars(
-        select(Action)
-        .options(joinedload(Action.owner), joinedload(Action.owning_agency),
-                 joinedload(Action.meeting).joinedload(Meeting.chair))
-        .where(Action.status.in_(OPEN_STATUSES), Action.due_date <= today + timedelta(days=due_within_days))
-        .order_by(Action.due_date, Action.id)
-    ))
+    actions = list(
+        db.session.scalars(
+            select(Action)
+            .options(
+                joinedload(Action.owner),
+                joinedload(Action.owning_agency),
+                joinedload(Action.meeting).joinedload(Meeting.chair),
+            )
+            .where(Action.status.in_(OPEN_STATUSES), Action.due_date <= today + timedelta(days=due_within_days))
+            .order_by(Action.due_date, Action.id)
+        )
+    )
     spocs = _spocs_by_agency()
     reminders: dict[tuple[int, str], Reminder] = {}
     unreachable: list[Action] = []
@@ -64,14 +70,20 @@ def plan(today: date, due_within_days: int, grace_days: int) -> tuple[list[Remin
             reminder.actions.append(action)
 
     for action in actions:
-        followers = [action.owner] if action.owner is not None and action.owner.active else spocs.get(action.owning_agency_id, [])
+        followers = (
+            [action.owner]
+            if action.owner is not None and action.owner.active
+            else spocs.get(action.owning_agency_id, [])
+        )
         if not followers:
             unreachable.append(action)
         for user in followers:
             add(user, DIGEST, action)
         if action.due_date < today - timedelta(days=grace_days):
             chair = action.meeting.chair
-            for user in spocs.get(action.owning_agency_id, []) + ([chair] if chair is not None and chair.active else []):
+            for user in spocs.get(action.owning_agency_id, []) + (
+                [chair] if chair is not None and chair.active else []
+            ):
                 add(user, ESCALATION, action)
     return sorted(reminders.values(), key=lambda r: (r.kind, r.user.email)), unreachable
 
@@ -92,8 +104,10 @@ def compose(reminder: Reminder, today: date, service_url: str) -> tuple[str, str
 
     if reminder.kind == ESCALATION:
         subject = f"Escalation: {len(reminder.actions)} action{'s' if len(reminder.actions) != 1 else ''} overdue"
-        intro = ("These actions are overdue by more than the grace period. As the agency's single point of contact "
-                 "or the chair who raised them, please make sure they are followed up.")
+        intro = (
+            "These actions are overdue by more than the grace period. As the agency's single point of contact "
+            "or the chair who raised them, please make sure they are followed up."
+        )
     else:
         subject = f"Actions to follow up: {len(overdue)} overdue, {len(due_soon)} due soon"
         intro = "These actions you follow up are overdue or due soon."
@@ -102,9 +116,12 @@ def compose(reminder: Reminder, today: date, service_url: str) -> tuple[str, str
         parts += [f"Overdue ({len(overdue)}):"] + [line(a) for a in overdue] + [""]
     if due_soon:
         parts += [f"Due soon ({len(due_soon)}):"] + [line(a) for a in due_soon] + [""]
-    parts += ["Sign in to record progress, change a due date with a reason, or complete an action.",
-              "", "This message contains no case details. Do not reply to it.",
-              f"{service_url}/actions"]
+    parts += [
+        "Sign in to record progress, change a due date with a reason, or complete an action.",
+        "",
+        "This message contains no case details. Do not reply to it.",
+        f"{service_url}/actions",
+    ]
     return subject, "\n".join(parts)
 
 
@@ -115,8 +132,9 @@ class RunResult:
     unreachable: list[Action]  # no named owner and no SPOC: nobody to remind
 
 
-def send_reminders(*, today: date, due_within_days: int, grace_days: int, service_url: str,
-                   dry_run: bool = False, echo=print) -> RunResult:
+def send_reminders(
+    *, today: date, due_within_days: int, grace_days: int, service_url: str, dry_run: bool = False, echo=print
+) -> RunResult:
     reminders, unreachable = plan(today, due_within_days, grace_days)
     for action in unreachable:
         echo(f"No one to remind about {action.reference}: no named owner, and {action.owning_agency.code} has no SPOC")
@@ -134,10 +152,17 @@ def send_reminders(*, today: date, due_within_days: int, grace_days: int, servic
                 sent.append(reminder)
                 continue
             mailer.send(build_message(reminder.user.email, subject, body))
-            db.session.add(ReminderSent(user_id=reminder.user.id, kind=reminder.kind, sent_on=today,
-                                        action_ids=",".join(str(a.id) for a in reminder.actions)))
-            audit.record(f"reminder_{reminder.kind}_sent", reminder.user,
-                         detail=f"{len(reminder.actions)} actions", user=None)
+            db.session.add(
+                ReminderSent(
+                    user_id=reminder.user.id,
+                    kind=reminder.kind,
+                    sent_on=today,
+                    action_ids=",".join(str(a.id) for a in reminder.actions),
+                )
+            )
+            audit.record(
+                f"reminder_{reminder.kind}_sent", reminder.user, detail=f"{len(reminder.actions)} actions", user=None
+            )
             db.session.commit()  # logged as it goes: a failure later never causes a resend of this one
             echo(f"Sent {reminder.kind} to {reminder.user.email}: {subject}")
             sent.append(reminder)

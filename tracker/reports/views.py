@@ -19,14 +19,20 @@ from tracker.timeutil import LONDON, london_today
 
 
 def _pdf_response(body: bytes, filename: str) -> Response:
-    return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 def _recent_meetings(limit: int = 12) -> list[Meeting]:
-    return list(db.session.scalars(
-        select(Meeting).where(meeting_scope(current_user), Meeting.status != MeetingStatus.CANCELLED)
-        .order_by(Meeting.starts_at.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(meeting_scope(current_user), Meeting.status != MeetingStatus.CANCELLED)
+            .order_by(Meeting.starts_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _page(error: str | None = None, status: int = 200):
@@ -35,8 +41,12 @@ def _page(error: str | None = None, status: int = 200):
         workload = [row for row in workload if row.agency.id == current_user.agency_id]
     chart = action_summary.overdue_chart([(row.agency, row.overdue) for row in workload])
     return render_template(
-        "reports/index.html", meetings=_recent_meetings(), chart=chart, error=error,
-        agencies=action_queries.visible_agencies(current_user), statuses=action_summary.STATUS_CHOICES,
+        "reports/index.html",
+        meetings=_recent_meetings(),
+        chart=chart,
+        error=error,
+        agencies=action_queries.visible_agencies(current_user),
+        statuses=action_summary.STATUS_CHOICES,
         args=request.args,
     ), status
 
@@ -57,8 +67,12 @@ def minutes_pdf(meeting_id: int):
     revision = request.args.get("revision", type=int)
     if current_user.role == Role.PARTNER:
         # Partners only ever get their agency's redacted version, rendered for them now.
-        rendered = minutes.render_minutes(meeting, current_user, document_id=minutes.on_demand_document_id(),
-                                          produced_for=f"{current_user.display_name}, {current_user.agency.name}")
+        rendered = minutes.render_minutes(
+            meeting,
+            current_user,
+            document_id=minutes.on_demand_document_id(),
+            produced_for=f"{current_user.display_name}, {current_user.agency.name}",
+        )
         state = "" if meeting.status == MeetingStatus.APPROVED else "-draft"
         filename = f"minutes-{day}-r{meeting.minutes_revision}{state}-redacted-{current_user.agency.code}.pdf"
         audit.record("minutes_pdf_downloaded", meeting, detail=f"redacted for {current_user.agency.code}")
@@ -69,8 +83,9 @@ def minutes_pdf(meeting_id: int):
             abort(404)
         audit.record("minutes_pdf_downloaded", meeting, detail=f"revision {stored.revision} sha256 {stored.sha256}")
         return _pdf_response(stored.pdf, f"minutes-{day}-r{stored.revision}.pdf")
-    rendered = minutes.render_minutes(meeting, current_user, document_id=minutes.on_demand_document_id(),
-                                      produced_for=current_user.display_name)
+    rendered = minutes.render_minutes(
+        meeting, current_user, document_id=minutes.on_demand_document_id(), produced_for=current_user.display_name
+    )
     audit.record("minutes_pdf_downloaded", meeting, detail=f"draft of revision {meeting.minutes_revision}")
     return _pdf_response(rendered.pdf, f"minutes-{day}-r{meeting.minutes_revision}-draft.pdf")
 
@@ -81,14 +96,17 @@ def action_summary_pdf():
     try:
         filters = action_summary.SummaryFilters.from_args(request.args, current_user)
         rendered = action_summary.render_summary(
-            current_user, filters, produced_for=f"{current_user.display_name}, {current_user.agency.name}")
+            current_user, filters, produced_for=f"{current_user.display_name}, {current_user.agency.name}"
+        )
     except action_summary.OutOfScope:
         abort(404)
     except action_summary.BadFilters as problem:
         return _page(error=str(problem), status=400)
     except action_summary.TooManyRows as too_many:
-        return _page(error=f"{too_many.count:,} actions match these filters, more than the {too_many.limit:,} "
-                           "a summary can hold. Narrow the filters (for example by agency or dates) and try again.",
-                     status=400)
+        return _page(
+            error=f"{too_many.count:,} actions match these filters, more than the {too_many.limit:,} "
+            "a summary can hold. Narrow the filters (for example by agency or dates) and try again.",
+            status=400,
+        )
     audit.record("action_summary_downloaded", detail=" ".join(filters.describe())[:400])
     return _pdf_response(rendered.pdf, f"action-summary-{london_today().isoformat()}.pdf")
