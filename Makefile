@@ -2,6 +2,7 @@
 #   make run    set up and serve the app on http://127.0.0.1:5000 with demo data (SQLite)
 #   make test   set up and run the whole test suite (SQLite; browser tests need Chromium)
 #   make test-postgres   the same suite against PostgreSQL on 127.0.0.1:5432
+#   make lint   ruff (lint and format check), mypy and the import contracts
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ PG_TEST_DB ?= tracker_test
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run test test-postgres test-e2e install vendor-govuk clean
+.PHONY: run test test-postgres test-e2e lint format install vendor-govuk clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,16 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 test: install $(AXE)
 	$(BIN)/pytest $(PYTEST_ARGS)
