@@ -348,7 +348,11 @@ def test_partner_sees_only_what_concerns_their_agency(client, app, agencies, mak
     body = text_of(page)
     assert "CR/UNRELATED" not in body and "Police action" not in body and "Police meeting action" not in body
     assert "IDVA action" in body
-    assert "2 actions belong to other agencies" in text_of(page.select_one("[data-testid=hidden-actions]"))
+    # Other agencies' actions are counted beside the actions they sit with: here one meeting-level
+    # police action. The police action on a case IDVA may not see is not even counted.
+    [hidden] = page.select("[data-testid=hidden-actions]")
+    assert text_of(hidden) == "1 action belongs to other agencies and is not shown."
+    assert hidden.find_previous("h2")["id"] == "meeting-actions"
     assert page.select("form[action$='/approve']") == [] and page.select("form[action$='/reviews']") == []
 
     assert client.get(f"/meetings/{scoped_world['meeting']}/reviews/{scoped_world['unrelated']}").status_code == 404

@@ -32,6 +32,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     _configure_templates(app)
     _init_extensions(app)
     _register_blueprints(app)
+    _connect_signals()
     _register_request_hooks(app)
 
     from tracker import cli, errors, security
@@ -74,6 +75,10 @@ def _configure_templates(app: Flask) -> None:
 
     app.jinja_env.filters["date"] = timeutil.format_date
     app.jinja_env.filters["datetime"] = timeutil.format_datetime
+    from tracker.permissions import template_globals
+
+    # Templates ask the policy by name (can_see_feedback(current_user), ...); they never compare roles.
+    app.jinja_env.globals.update(template_globals())
 
 
 def _init_extensions(app: Flask) -> None:
@@ -133,6 +138,17 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(reports_bp)
+
+
+def _connect_signals() -> None:
+    """Subscribers are connected here, explicitly, rather than by importing a module for its side effect.
+
+    blinker keeps one connection per receiver, so creating several apps (as the tests do) is harmless.
+    """
+    from tracker import signals
+    from tracker.documents import minutes
+
+    signals.minutes_approved.connect(minutes.on_minutes_approved)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -98,17 +98,61 @@ def undeclared_endpoints(app) -> list[str]:
     )
 
 
-# Agency scope -----------------------------------------------------------------------------
+# Who reads what ---------------------------------------------------------------------------
+# Every decision that depends on a user's role is made here, by name. Views, queries, documents
+# and templates (these predicates are Jinja globals) ask; they never compare roles themselves.
+# tests/test_code_rules.py fails on a role comparison anywhere else.
+
+# Roles that read across every agency; everyone else (partners) sees their own agency only.
+_CROSS_AGENCY_READERS = frozenset({Role.ADMIN, Role.CHAIR, Role.MANAGER})
+# Police-internal feedback to the officer: chairs and managers, never partners (screen, PDF, CSV, e-mail).
+_FEEDBACK_READERS = frozenset({Role.ADMIN, Role.CHAIR, Role.MANAGER})
 
 
 def sees_every_agency(user: User) -> bool:
     """Admins, chairs and managers read across agencies; partners see their own agency only."""
-    return user.role in {Role.ADMIN, Role.CHAIR, Role.MANAGER}
+    return user.role in _CROSS_AGENCY_READERS
+
+
+def sees_own_agency_only(user: User) -> bool:
+    """The reader gets their agency's part of everything (a partner agency officer)."""
+    return not sees_every_agency(user)
+
+
+def can_see_feedback(user: User | None) -> bool:
+    """Feedback to the officer is police-internal: chairs and managers only."""
+    return user is not None and getattr(user, "role", None) in _FEEDBACK_READERS
+
+
+def redaction_for(user: User):
+    """The agency whose redacted copy ``user`` gets (of a meeting, its minutes, a report), or None for
+    the full record."""
+    return user.agency if sees_own_agency_only(user) else None
 
 
 def visible_agency_ids(user: User) -> set[int] | None:
     """The agencies whose data ``user`` may see; None means every agency."""
     return None if sees_every_agency(user) else {user.agency_id}
+
+
+def may_see_agency(user: User, agency_id: int) -> bool:
+    return sees_every_agency(user) or agency_id == user.agency_id
+
+
+def may_chair_condition():
+    """SQL condition on User: those who may chair a meeting (they approve its minutes)."""
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if Capability.APPROVE_MINUTES in capabilities]
+    return User.role.in_(roles)
+
+
+def may_be_spoc(role: Role | str | None) -> bool:
+    """Only a partner agency officer can be their agency's single point of contact."""
+    return role == Role.PARTNER  # a StrEnum: equal to its value as submitted in a form
+
+
+def spoc_condition():
+    """SQL condition on User: the active single points of contact, to whom escalations go."""
+    return and_(User.is_spoc.is_(True), User.active.is_(True), User.role == Role.PARTNER)
 
 
 def meeting_scope(user: User):
@@ -148,19 +192,36 @@ def action_scope(user: User):
     return Action.owning_agency_id == user.agency_id
 
 
+def can_see_action(user: User, action: Action) -> bool:
+    """The same rule as action_scope, for an action already loaded."""
+    return sees_every_agency(user) or action.owning_agency_id == user.agency_id
+
+
 def may_update_action(user: User, action: Action) -> bool:
     return can(user, Capability.UPDATE_ACTIONS) and (
-        user.role in {Role.ADMIN, Role.CHAIR} or action.owning_agency_id == user.agency_id
+        can(user, Capability.RECORD_MEETINGS) or action.owning_agency_id == user.agency_id
     )
 
 
 def may_assign_owner(user: User, action: Action) -> bool:
     """Chairs, or the owning agency's single point of contact."""
-    return user.role in {Role.ADMIN, Role.CHAIR} or (
-        user.role == Role.PARTNER and user.is_spoc and action.owning_agency_id == user.agency_id
+    return can(user, Capability.RECORD_MEETINGS) or (
+        user.is_spoc and can(user, Capability.UPDATE_ACTIONS) and action.owning_agency_id == user.agency_id
     )
 
 
 def may_cancel_action(user: User) -> bool:
     """Only chairs (and admins) cancel actions."""
-    return user.role in {Role.ADMIN, Role.CHAIR}
+    return can(user, Capability.RECORD_MEETINGS)
+
+
+def template_globals() -> dict:
+    """The predicates templates may ask (registered as Jinja globals by the app factory)."""
+    return {
+        "sees_own_agency_only": sees_own_agency_only,
+        "sees_every_agency": sees_every_agency,
+        "can_see_feedback": can_see_feedback,
+        "may_update_action": may_update_action,
+        "may_assign_owner": may_assign_owner,
+        "may_cancel_action": may_cancel_action,
+    }

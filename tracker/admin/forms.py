@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from tracker.forms import optional_int, strip
 from tracker.models import Role
+from tracker.permissions import may_be_spoc
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
@@ -82,7 +83,7 @@ class UserDetailsForm(FlaskForm):
             raise ValidationError("Select the user's agency from the list")
 
     def validate_is_spoc(self, field):
-        if field.data and self.role.data != Role.PARTNER.value:
+        if field.data and not may_be_spoc(self.role.data):
             raise ValidationError("Only partner agency officers can be a single point of contact")
 
 

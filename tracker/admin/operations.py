@@ -6,6 +6,7 @@ from tracker import audit
 from tracker.auth import passwords, sessions, throttle
 from tracker.extensions import db
 from tracker.models import Agency, LearningTheme, Role, ServiceSetting, User
+from tracker.permissions import may_be_spoc
 
 
 def create_user(
@@ -16,7 +17,7 @@ def create_user(
         display_name=display_name.strip(),
         role=Role(role),
         agency=agency,
-        is_spoc=is_spoc and Role(role) == Role.PARTNER,
+        is_spoc=is_spoc and may_be_spoc(role),
         active=True,
         password_hash=passwords.hash_password(temporary_password),
         must_change_password=True,
@@ -35,7 +36,7 @@ def update_user(user: User, *, email: str, display_name: str, role: str, agency:
         "display_name": display_name.strip(),
         "role": new_role,
         "agency_id": agency.id,
-        "is_spoc": is_spoc and new_role == Role.PARTNER,
+        "is_spoc": is_spoc and may_be_spoc(new_role),
     }
     changed = [field for field, value in new_values.items() if getattr(user, field) != value]
     if not changed:

@@ -6,12 +6,13 @@ import hashlib
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
-from tracker import audit, signals
+from tracker import audit
 from tracker.documents.render import RenderedPdf, new_document_id, render_pdf
 from tracker.extensions import db
 from tracker.meetings import queries as meeting_queries
-from tracker.models import Meeting, MeetingStatus, MinutesDocument, Role, User
+from tracker.models import Meeting, MeetingStatus, MinutesDocument, User
 from tracker.settings import confidentiality_statement
 from tracker.timeutil import format_date
 
@@ -23,15 +24,15 @@ def _title(meeting: Meeting) -> str:
 def render_minutes(meeting: Meeting, viewer: User, *, document_id: str, produced_for: str | None) -> RenderedPdf:
     """Render the minutes as ``viewer`` may see them: everything for chairs, managers and admins;
     for a partner, only their agency's cases and actions (the redacted version)."""
-    page = meeting_queries.meeting_page(viewer, meeting)
-    redacted_for = viewer.agency if viewer.role == Role.PARTNER else None
+    record = meeting_queries.meeting_record(viewer, meeting)
+    redacted_for = record.redacted_for
     title = _title(meeting) + (f" (redacted for {redacted_for.code})" if redacted_for else "")
     return render_pdf(
         "pdf/minutes.html",
         title=title,
         subject="Minutes, domestic abuse response scrutiny meeting",
         meeting=meeting,
-        page=page,
+        record=record,
         statement=confidentiality_statement(),
         redacted_for=redacted_for,
         draft=meeting.status != MeetingStatus.APPROVED,
@@ -65,19 +66,9 @@ def store_approved_minutes(meeting: Meeting, approved_by: User) -> MinutesDocume
     return document
 
 
-@signals.minutes_approved.connect
-def _on_minutes_approved(sender, meeting: Meeting, approved_by: User, **_extra) -> None:
+def on_minutes_approved(sender, meeting: Meeting, approved_by: User, **_extra) -> None:
+    """Subscriber to tracker.signals.minutes_approved (connected in create_app)."""
     store_approved_minutes(meeting, approved_by)
-
-
-def stored_revisions(meeting: Meeting) -> list[MinutesDocument]:
-    return list(
-        db.session.scalars(
-            select(MinutesDocument)
-            .where(MinutesDocument.meeting_id == meeting.id)
-            .order_by(MinutesDocument.revision.desc())
-        )
-    )
 
 
 def stored_revision(meeting: Meeting, revision: int | None) -> MinutesDocument | None:
@@ -88,8 +79,6 @@ def stored_revision(meeting: Meeting, revision: int | None) -> MinutesDocument |
         if revision
         else query.order_by(MinutesDocument.revision.desc()).limit(1)
     )
-    from sqlalchemy.orm import undefer
-
     return db.session.scalar(query.options(undefer(MinutesDocument.pdf)))
 
 

@@ -2,7 +2,7 @@ from flask import render_template
 from flask_login import current_user
 
 from tracker.main import bp
-from tracker.permissions import Capability, public, requires
+from tracker.permissions import Capability, public, requires, sees_own_agency_only
 
 
 @bp.route("/")
@@ -10,12 +10,11 @@ from tracker.permissions import Capability, public, requires
 def home():
     """Partners see their agency's actions; everyone else the workload by agency and the next meetings."""
     from tracker.actions import queries as action_queries
-    from tracker.models import Role
     from tracker.timeutil import london_today
 
     user = current_user
     context = {"user": user, "today": london_today(), "next_meetings": action_queries.next_meetings(user)}
-    if user.role == Role.PARTNER:
+    if sees_own_agency_only(user):
         context["mine"] = action_queries.partner_home(user)
     else:
         context["workload"] = action_queries.workload_by_agency()

@@ -17,15 +17,22 @@ from tracker.models import (
     Agency,
     Attendance,
     AttendanceStatus,
-    Case,
     CaseReview,
     LearningTheme,
     Meeting,
     MeetingStatus,
-    Role,
+    MinutesDocument,
     User,
 )
-from tracker.permissions import action_scope, case_review_scope, meeting_scope
+from tracker.permissions import (
+    action_scope,
+    can_see_action,
+    can_see_feedback,
+    case_review_scope,
+    may_chair_condition,
+    meeting_scope,
+    redaction_for,
+)
 from tracker.timeutil import LONDON, london_today, utcnow
 
 
@@ -126,18 +133,34 @@ class MatterArising:
 
 
 @dataclass
-class MeetingPage:
+class MeetingRecord:
+    """What one reader sees of a meeting: the full record, or a partner agency's redacted copy.
+
+    Built by meeting_record() alone; the meeting page, the minutes PDF and the redacted PDF all use it.
+    """
+
     meeting: Meeting
+    redacted_for: Agency | None  # None: the full record
     reviews: list[CaseReview]
     actions_by_review: dict[int, list[Action]]
     meeting_actions: list[Action]
-    hidden_actions: int  # actions of other agencies, for partners (shown as a count)
+    # Other agencies' actions, shown only as a count beside the actions they sit with (redacted copies).
+    hidden_by_review: dict[int, int]
+    hidden_meeting_actions: int
     attendance: list[Attendance]
     unrepresented: list[Agency]
     matters_arising: list[MatterArising]
     to_regrade: list[CaseReview] = field(default_factory=list)
     previous_meeting: Meeting | None = None
     next_meeting: Meeting | None = None
+    # The next meeting's time and place are not sensitive: a redacted copy names it even when the
+    # reader's agency has not attended it yet (next_meeting is then None: no link to a page they cannot see).
+    next_meeting_when: Meeting | None = None
+    show_feedback: bool = False
+
+    @property
+    def hidden_actions(self) -> int:
+        return self.hidden_meeting_actions + sum(self.hidden_by_review.values())
 
 
 def _latest_updates(action_ids: list[int]) -> dict[int, ActionUpdate]:
@@ -198,38 +221,40 @@ def _neighbour(user: User, meeting: Meeting, later: bool) -> Meeting | None:
     )
 
 
-def meeting_page(user: User, meeting: Meeting) -> MeetingPage:
+def meeting_record(reader: User, meeting: Meeting) -> MeetingRecord:
+    """The one place that decides what ``reader`` sees of ``meeting`` (see MeetingRecord)."""
     reviews = list(
         db.session.scalars(
             select(CaseReview)
             .options(joinedload(CaseReview.case), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
-            .where(CaseReview.meeting_id == meeting.id, case_review_scope(user))
+            .where(CaseReview.meeting_id == meeting.id, case_review_scope(reader))
             .order_by(CaseReview.position)
         )
     )
-    all_actions = list(
-        db.session.scalars(
-            select(Action)
-            .options(joinedload(Action.owning_agency), joinedload(Action.owner))
-            .where(Action.meeting_id == meeting.id)
-            .order_by(Action.id)
-        )
+    all_actions = db.session.scalars(
+        select(Action)
+        .options(joinedload(Action.owning_agency), joinedload(Action.owner))
+        .where(Action.meeting_id == meeting.id)
+        .order_by(Action.id)
     )
     visible_review_ids = {review.id for review in reviews}
-    may_see = (
-        (lambda action: True)
-        if user.role != Role.PARTNER
-        else (lambda action: action.owning_agency_id == user.agency_id)
-    )
     actions_by_review: dict[int, list[Action]] = defaultdict(list)
-    meeting_actions, hidden = [], 0
+    hidden_by_review: dict[int, int] = defaultdict(int)
+    meeting_actions: list[Action] = []
+    hidden_meeting_actions = 0
     for action in all_actions:
-        if not may_see(action):
-            hidden += 1
-        elif action.case_review_id is None:
+        on_review = action.case_review_id
+        if on_review is not None and on_review not in visible_review_ids:
+            continue  # a review the reader may not see: not even a count
+        if not can_see_action(reader, action):
+            if on_review is None:
+                hidden_meeting_actions += 1
+            else:
+                hidden_by_review[on_review] += 1
+        elif on_review is None:
             meeting_actions.append(action)
-        elif action.case_review_id in visible_review_ids:
-            actions_by_review[action.case_review_id].append(action)
+        else:
+            actions_by_review[on_review].append(action)
 
     attendance = list(
         db.session.scalars(
@@ -242,7 +267,7 @@ def meeting_page(user: User, meeting: Meeting) -> MeetingPage:
     represented = {row.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
     unrepresented = [agency for agency in meeting.invited_agencies if agency.id not in represented]
 
-    previous_meeting = _neighbour(user, meeting, later=False)
+    previous_meeting = _neighbour(reader, meeting, later=False)
     to_regrade = []
     if previous_meeting is not None:
         to_regrade = list(
@@ -252,23 +277,49 @@ def meeting_page(user: User, meeting: Meeting) -> MeetingPage:
                 .where(
                     CaseReview.meeting_id == previous_meeting.id,
                     CaseReview.scrutiny_grade == 4,
-                    case_review_scope(user),
+                    case_review_scope(reader),
                 )
                 .order_by(CaseReview.position)
             )
         )
-    return MeetingPage(
+    next_meeting = _neighbour(reader, meeting, later=True)
+    return MeetingRecord(
         meeting=meeting,
+        redacted_for=redaction_for(reader),
         reviews=reviews,
         actions_by_review=dict(actions_by_review),
         meeting_actions=meeting_actions,
-        hidden_actions=hidden,
+        hidden_by_review=dict(hidden_by_review),
+        hidden_meeting_actions=hidden_meeting_actions,
         attendance=attendance,
         unrepresented=unrepresented,
-        matters_arising=matters_arising(user, meeting),
+        matters_arising=matters_arising(reader, meeting),
         to_regrade=to_regrade,
         previous_meeting=previous_meeting,
-        next_meeting=_neighbour(user, meeting, later=True),
+        next_meeting=next_meeting,
+        next_meeting_when=next_meeting or _next_scheduled(meeting),
+        show_feedback=can_see_feedback(reader),
+    )
+
+
+def _next_scheduled(meeting: Meeting) -> Meeting | None:
+    """The next meeting that is going ahead, whoever may open it (its time and place only)."""
+    return db.session.scalar(
+        select(Meeting)
+        .where(Meeting.starts_at > meeting.starts_at, Meeting.status != MeetingStatus.CANCELLED)
+        .order_by(Meeting.starts_at.asc())
+        .limit(1)
+    )
+
+
+def stored_minutes(meeting: Meeting) -> list[MinutesDocument]:
+    """The approved revisions stored for this meeting, newest first (without their bytes)."""
+    return list(
+        db.session.scalars(
+            select(MinutesDocument)
+            .where(MinutesDocument.meeting_id == meeting.id)
+            .order_by(MinutesDocument.revision.desc())
+        )
     )
 
 
@@ -311,11 +362,7 @@ def case_history(
 
 def chairs() -> list[User]:
     return list(
-        db.session.scalars(
-            select(User)
-            .where(User.active.is_(True), User.role.in_([Role.CHAIR, Role.ADMIN]))
-            .order_by(User.display_name)
-        )
+        db.session.scalars(select(User).where(User.active.is_(True), may_chair_condition()).order_by(User.display_name))
     )
 
 
@@ -353,7 +400,3 @@ def agency_by_id(agency_id: int | None) -> Agency | None:
 
 def attendance_row(meeting: Meeting, row_id: int) -> Attendance | None:
     return db.session.scalar(select(Attendance).where(Attendance.id == row_id, Attendance.meeting_id == meeting.id))
-
-
-def case_by_reference(reference: str) -> Case | None:
-    return db.session.scalar(select(Case).where(Case.reference == reference))

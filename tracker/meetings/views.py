@@ -14,7 +14,6 @@ from flask_login import current_user
 from tracker import audit
 from tracker.actions import operations as action_operations
 from tracker.actions.forms import KEEP_STATUS, ActionProgressForm
-from tracker.documents import minutes as minutes_documents
 from tracker.meetings import bp, forms, operations, queries
 from tracker.models import SCRUTINY_GRADES, ActionStatus, MeetingStatus
 from tracker.permissions import Capability, can, may_cancel_action, requires
@@ -109,12 +108,12 @@ def new_meeting():
 @requires(Capability.READ_MEETINGS)
 def meeting(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
-    page = queries.meeting_page(current_user, meeting)
+    record = queries.meeting_record(current_user, meeting)
     audit.record("meeting_viewed", meeting)
     may_record = can(current_user, Capability.RECORD_MEETINGS)
     progress_forms = {}
     if may_record and meeting.status != MeetingStatus.CANCELLED:
-        for item in page.matters_arising:
+        for item in record.matters_arising:
             progress_forms[item.action.id] = ActionProgressForm(
                 formdata=None,
                 action=item.action,
@@ -124,7 +123,7 @@ def meeting(meeting_id: int):
             )
     return render_template(
         "meetings/meeting.html",
-        page=page,
+        record=record,
         meeting=meeting,
         may_record=may_record,
         may_approve=can(current_user, Capability.APPROVE_MINUTES),
@@ -136,7 +135,7 @@ def meeting(meeting_id: int):
         agenda=operations.agenda_token(meeting) if may_record else "",
         grades=SCRUTINY_GRADES,
         today=london_today(),
-        revisions=minutes_documents.stored_revisions(meeting),
+        revisions=queries.stored_minutes(meeting),
     )
 
 
@@ -239,9 +238,13 @@ def attendance(meeting_id: int):
         )
         flash("Attendance recorded.", "success")
         return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
-    page = queries.meeting_page(current_user, meeting)
+    record = queries.meeting_record(current_user, meeting)
     return render_template(
-        "meetings/attendance.html", form=form, meeting=meeting, page=page, confirm_form=forms.ReasonForm(formdata=None)
+        "meetings/attendance.html",
+        form=form,
+        meeting=meeting,
+        record=record,
+        confirm_form=forms.ReasonForm(formdata=None),
     )
 
 

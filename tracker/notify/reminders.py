@@ -21,8 +21,9 @@ from sqlalchemy.orm import joinedload
 
 from tracker import audit
 from tracker.extensions import db
-from tracker.models import OPEN_STATUSES, Action, Meeting, ReminderSent, Role, User
+from tracker.models import OPEN_STATUSES, Action, Meeting, ReminderSent, User
 from tracker.notify.mail import Mailer, build_message
+from tracker.permissions import spoc_condition
 from tracker.timeutil import format_date
 
 DIGEST, ESCALATION = "digest", "escalation"
@@ -36,9 +37,7 @@ class Reminder:
 
 
 def _spocs_by_agency() -> dict[int, list[User]]:
-    spocs = db.session.scalars(
-        select(User).where(User.is_spoc.is_(True), User.active.is_(True), User.role == Role.PARTNER)
-    )
+    spocs = db.session.scalars(select(User).where(spoc_condition()))
     by_agency: dict[int, list[User]] = defaultdict(list)
     for user in spocs:
         by_agency[user.agency_id].append(user)

@@ -12,8 +12,8 @@ from tracker.actions import queries as action_queries
 from tracker.documents import action_summary, minutes
 from tracker.extensions import db
 from tracker.meetings import queries as meeting_queries
-from tracker.models import Meeting, MeetingStatus, Role
-from tracker.permissions import Capability, meeting_scope, requires
+from tracker.models import Meeting, MeetingStatus
+from tracker.permissions import Capability, may_see_agency, meeting_scope, requires, sees_own_agency_only
 from tracker.reports import bp
 from tracker.timeutil import LONDON, london_today
 
@@ -37,8 +37,7 @@ def _recent_meetings(limit: int = 12) -> list[Meeting]:
 
 def _page(error: str | None = None, status: int = 200):
     workload = action_queries.workload_by_agency()
-    if current_user.role == Role.PARTNER:
-        workload = [row for row in workload if row.agency.id == current_user.agency_id]
+    workload = [row for row in workload if may_see_agency(current_user, row.agency.id)]
     chart = action_summary.overdue_chart([(row.agency, row.overdue) for row in workload])
     return render_template(
         "reports/index.html",
@@ -65,7 +64,7 @@ def minutes_pdf(meeting_id: int):
         abort(404)
     day = meeting.starts_at.astimezone(LONDON).date().isoformat()
     revision = request.args.get("revision", type=int)
-    if current_user.role == Role.PARTNER:
+    if sees_own_agency_only(current_user):
         # Partners only ever get their agency's redacted version, rendered for them now.
         rendered = minutes.render_minutes(
             meeting,

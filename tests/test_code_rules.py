@@ -1,0 +1,120 @@
+"""Rules of the house that a reviewer should not have to remember.
+
+One rule, one home: who may see what is decided in tracker/permissions.py. Anywhere else,
+code and templates ask a named predicate (``can_see_feedback(user)``, ``sees_own_agency_only(user)``)
+and never compare a user's role themselves.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY_HOME = ROOT / "tracker" / "permissions.py"
+# Files that may mention roles in a comparison, and why. Nothing here decides access.
+ROLE_COMPARISONS_ALLOWED = {
+    ROOT / "tracker" / "admin" / "queries.py": "the admin user list filters by a role the admin chose",
+}
+
+
+def _is_role_expression(node: ast.AST) -> bool:
+    """``x.role``, ``Role.PARTNER`` or ``Role(...)``."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "role" or (isinstance(node.value, ast.Name) and node.value.id == "Role")
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Role"
+
+
+def role_comparisons_in_python(source: str) -> list[int]:
+    """Line numbers comparing roles: ``==``/``!=``/``in`` with a role on either side, or ``x.role.in_(...)``."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare) and any(_is_role_expression(n) for n in [node.left, *node.comparators]):
+            lines.append(node.lineno)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"in_", "not_in"}
+            and _is_role_expression(node.func.value)
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+TEMPLATE_ROLE_COMPARISON = re.compile(
+    # The reader's role (``current_user.role``, ``user.role``), or any comparison with a role's name.
+    r"""\b(current_user|user)\.role\b(\.value)?\s*(==|!=|\bin\b|\bnot\s+in\b)"""
+    r"""|(==|!=)\s*["'](admin|chair|partner|manager)["']"""
+)
+
+
+def role_comparisons_in_template(source: str) -> list[int]:
+    return [number for number, line in enumerate(source.splitlines(), 1) if TEMPLATE_ROLE_COMPARISON.search(line)]
+
+
+def python_files():
+    return sorted(path for path in (ROOT / "tracker").rglob("*.py") if "static" not in path.parts)
+
+
+def template_files():
+    return sorted((ROOT / "templates").rglob("*.html"))
+
+
+def test_no_role_comparison_outside_permissions():
+    offences = []
+    for path in python_files():
+        if path == POLICY_HOME or path in ROLE_COMPARISONS_ALLOWED or "models" in path.parts:
+            continue
+        offences += [f"{path.relative_to(ROOT)}:{line}" for line in role_comparisons_in_python(path.read_text())]
+    for path in template_files():
+        offences += [f"{path.relative_to(ROOT)}:{line}" for line in role_comparisons_in_template(path.read_text())]
+    assert offences == [], "Ask a predicate in tracker/permissions.py instead of comparing roles: " + ", ".join(
+        offences
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "if user.role == Role.PARTNER: pass",
+        "ok = current_user.role != 'partner'",
+        "ok = user.role in {Role.ADMIN, Role.CHAIR}",
+        "query = select(User).where(User.role.in_([Role.CHAIR]))",
+        "ok = Role(role) == Role.PARTNER",
+    ],
+)
+def test_the_rule_catches_python_role_comparisons(source):
+    assert role_comparisons_in_python(source) == [1]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{% if current_user.role == "partner" %}',
+        "{% if user.role in ('manager', 'admin') %}",
+        '{% if current_user.role.value != "chair" %}',
+        "{% if kind == 'partner' %}",
+    ],
+)
+def test_the_rule_catches_template_role_comparisons(source):
+    assert role_comparisons_in_template(source) == [1]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ current_user.role.label }}",
+        "{{ row.role.label }}",
+        "{% if sees_own_agency_only(current_user) %}",
+        "{% if filters.role == value %}selected{% endif %}",  # a search filter, not an access decision
+    ],
+)
+def test_the_rule_lets_templates_show_a_role(source):
+    assert role_comparisons_in_template(source) == []
+
+
+def test_the_allowed_list_names_only_files_that_exist():
+    assert all(path.exists() for path in ROLE_COMPARISONS_ALLOWED)
