@@ -32,9 +32,7 @@ def role_comparisons_in_python(source: str) -> list[int]:
     """Line numbers comparing roles: ``==``/``!=``/``in`` with a role on either side, or ``x.role.in_(...)``."""
     lines = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Compare) and any(_is_role_expression(n) for n in [node.left, *node.comparators]):
-            lines.append(node.lineno)
-        elif (
+        if (isinstance(node, ast.Compare) and any(_is_role_expression(n) for n in [node.left, *node.comparators])) or (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in {"in_", "not_in"}

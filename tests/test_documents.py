@@ -150,7 +150,9 @@ def test_partner_gets_only_the_redacted_minutes(client, app, agencies, meeting, 
         assert "Housing management move" not in text
         # The housing action is counted with the case it belongs to; the police-only case is not
         # shown at all, so neither is a count of its actions.
-        assert re.search(r"IDVA safety plan IDVA .{0,60} Open 1 action belongs to other agencies and is not shown", text)
+        assert re.search(
+            r"IDVA safety plan IDVA .{0,60} Open 1 action belongs to other agencies and is not shown", text
+        )
         assert text.count("belongs to other agencies") == 1 and "actions belong to other agencies" not in text
         assert "Produced for" in text
 

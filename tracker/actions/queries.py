@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from tracker.actions.filters import STILL_OPEN, ActionFilter
 from tracker.extensions import db
 from tracker.models import (
     OPEN_STATUSES,
@@ -22,153 +23,59 @@ from tracker.models import (
     User,
 )
 from tracker.permissions import action_scope, case_review_scope, meeting_scope, sees_every_agency
-from tracker.timeutil import london_today, utcnow
+from tracker.timeutil import LONDON, london_today, utcnow
 
 DUE_SOON_DAYS = 7
-STILL_OPEN = "still_open"
-STATUS_CHOICES = (
-    [(STILL_OPEN, "Open or in progress")] + [(s.value, s.label) for s in ActionStatus] + [("", "Any status")]
-)
-SORTS = {
-    "due": "Due date, earliest first",
-    "-due": "Due date, latest first",
-    "raised": "Newest first",
-    "agency": "Agency",
-}
 
 
-class OutOfScope(Exception):
-    """A filter names something the user may not see (answered with 404)."""
+def _london_midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
 
 
-def _iso_date(raw: str | None):
-    raw = (raw or "").strip()
-    return date.fromisoformat(raw) if raw else None
-
-
-@dataclass(frozen=True)
-class ActionFilters:
-    agency_id: int | None = None
-    status: str = STILL_OPEN
-    overdue: bool = False
-    due_from: date | None = None
-    due_to: date | None = None
-    meeting_id: int | None = None
-    case_reference: str = ""
-    owner_id: int | None = None
-    text: str = ""
-    sort: str = "due"
-
-    @classmethod
-    def from_args(cls, args, user) -> tuple[ActionFilters, list[str]]:
-        """Read the filters; nonsense is dropped with a message, an agency outside scope is OutOfScope."""
-        ignored: list[str] = []
-        values: dict = {}
-        raw_agency = args.get("agency") or ""
-        if raw_agency:
-            if not raw_agency.isdigit():
-                ignored.append("agency")
-            else:
-                agency_id = int(raw_agency)
-                if not sees_every_agency(user) and agency_id != user.agency_id:
-                    raise OutOfScope()
-                values["agency_id"] = agency_id
-        status = args.get("status", STILL_OPEN)
-        if status not in {value for value, _ in STATUS_CHOICES}:
-            ignored.append("status")
-        else:
-            values["status"] = status
-        values["overdue"] = args.get("overdue") in ("1", "on", "true", "y")
-        for name, key in (("due_from", "due_from"), ("due_to", "due_to")):
-            try:
-                values[name] = _iso_date(args.get(key))
-            except ValueError:
-                ignored.append(key.replace("_", " "))
-        if values.get("due_from") and values.get("due_to") and values["due_from"] > values["due_to"]:
-            ignored.append("due date range (the start is after the end)")
-            values["due_from"] = values["due_to"] = None
-        for name, key in (("meeting_id", "meeting"), ("owner_id", "owner")):
-            raw = args.get(key) or ""
-            if raw:
-                if raw.isdigit():
-                    values[name] = int(raw)
-                else:
-                    ignored.append(key)
-        values["case_reference"] = " ".join((args.get("case") or "").split())[:40]
-        values["text"] = " ".join((args.get("q") or "").split())[:100]
-        sort = args.get("sort") or "due"
-        if sort not in SORTS:
-            ignored.append("sort")
-            sort = "due"
-        values["sort"] = sort
-        return cls(**values), ignored
-
-    def as_args(self) -> dict:
-        """The query string that reproduces these filters (for pagination and the CSV link)."""
-        args = {
-            "agency": self.agency_id or "",
-            "status": self.status,
-            "overdue": "1" if self.overdue else "",
-            "due_from": self.due_from.isoformat() if self.due_from else "",
-            "due_to": self.due_to.isoformat() if self.due_to else "",
-            "meeting": self.meeting_id or "",
-            "case": self.case_reference,
-            "owner": self.owner_id or "",
-            "q": self.text,
-            "sort": self.sort,
-        }
-        return {key: value for key, value in args.items() if value not in ("", None)}
-
-    def for_agency(self, agency_id: int) -> ActionFilters:
-        return replace(self, agency_id=agency_id)
-
-    def describe(self) -> str:
-        """A short, factual summary for the audit log (no free text a user typed beyond the case filter)."""
-        parts = [
-            f"{field.name}={getattr(self, field.name)}"
-            for field in fields(self)
-            if getattr(self, field.name) not in (None, "", False) and field.name != "text"
-        ]
-        if self.text:
-            parts.append("text=yes")
-        return " ".join(parts)[:400]
-
-
-def _filtered(user, filters: ActionFilters):
+def filtered_actions(user: User, f: ActionFilter):
+    """The actions ``f`` selects that ``user`` may see, in the filter's order: the one query behind the
+    actions list, its CSV and the action summary PDF."""
     today = london_today()
     query = select(Action).where(action_scope(user))
-    if filters.agency_id is not None:
-        query = query.where(Action.owning_agency_id == filters.agency_id)
-    if filters.status == STILL_OPEN:
+    if f.agency_id is not None:
+        query = query.where(Action.owning_agency_id == f.agency_id)
+    if f.status == STILL_OPEN:
         query = query.where(Action.status.in_(OPEN_STATUSES))
-    elif filters.status:
-        query = query.where(Action.status == ActionStatus(filters.status))
-    if filters.overdue:
+    elif f.status:
+        query = query.where(Action.status == ActionStatus(f.status))
+    if f.overdue:
         query = query.where(Action.status.in_(OPEN_STATUSES), Action.due_date < today)
-    if filters.due_from:
-        query = query.where(Action.due_date >= filters.due_from)
-    if filters.due_to:
-        query = query.where(Action.due_date <= filters.due_to)
-    if filters.meeting_id is not None:
-        query = query.where(Action.meeting_id == filters.meeting_id)
-    if filters.owner_id is not None:
-        query = query.where(Action.owner_id == filters.owner_id)
-    if filters.case_reference:
+    if f.due_from:
+        query = query.where(Action.due_date >= f.due_from)
+    if f.due_to:
+        query = query.where(Action.due_date <= f.due_to)
+    if f.meetings_from or f.meetings_to:
+        raised_at = select(Meeting.id)
+        if f.meetings_from:
+            raised_at = raised_at.where(Meeting.starts_at >= _london_midnight(f.meetings_from))
+        if f.meetings_to:
+            raised_at = raised_at.where(Meeting.starts_at < _london_midnight(f.meetings_to + timedelta(days=1)))
+        query = query.where(Action.meeting_id.in_(raised_at))
+    if f.meeting_id is not None:
+        query = query.where(Action.meeting_id == f.meeting_id)
+    if f.owner_id is not None:
+        query = query.where(Action.owner_id == f.owner_id)
+    if f.case_reference:
         query = query.where(
             Action.case_review_id.in_(
                 select(CaseReview.id)
                 .join(Case, CaseReview.case_id == Case.id)
-                .where(Case.reference.like(f"%{filters.case_reference.upper()}%"))
+                .where(Case.reference.like(f"%{f.case_reference.upper()}%"))
             )
         )
-    if filters.text:
-        query = query.where(func.lower(Action.description).like(f"%{filters.text.lower()}%"))
+    if f.text:
+        query = query.where(func.lower(Action.description).like(f"%{f.text.lower()}%"))
     order = {
         "due": (Action.due_date.asc(), Action.id.asc()),
         "-due": (Action.due_date.desc(), Action.id.desc()),
         "raised": (Action.id.desc(),),
         "agency": (Agency.name.asc(), Action.due_date.asc(), Action.id.asc()),
-    }[filters.sort]
+    }[f.sort]
     return (
         query.join(Agency, Action.owning_agency_id == Agency.id)
         .order_by(*order)
@@ -181,13 +88,17 @@ def _filtered(user, filters: ActionFilters):
     )
 
 
-def actions_page(user, filters: ActionFilters, page: int, per_page: int):
-    return db.paginate(_filtered(user, filters), page=page, per_page=per_page, error_out=False, count=True)
+def actions_page(user: User, f: ActionFilter, page: int, per_page: int):
+    return db.paginate(filtered_actions(user, f), page=page, per_page=per_page, error_out=False, count=True)
 
 
-def actions_for_export(user, filters: ActionFilters):
+def actions_for_export(user: User, f: ActionFilter):
     """Every matching action, streamed in batches so a large export does not load them all at once."""
-    return db.session.scalars(_filtered(user, filters).execution_options(yield_per=500))
+    return db.session.scalars(filtered_actions(user, f).execution_options(yield_per=500))
+
+
+def count_filtered(user: User, f: ActionFilter) -> int:
+    return db.session.scalar(select(func.count()).select_from(filtered_actions(user, f).order_by(None).subquery()))
 
 
 def action_for(user, action_id: int) -> Action | None:

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from tracker import audit
 from tracker.actions import bp, operations, queries
+from tracker.actions.filters import SORTS, STATUS_CHOICES, ActionFilter, OutOfScope, Problem
 from tracker.actions.forms import KEEP_STATUS, ActionProgressForm, DueDateForm, OwnerForm
 from tracker.models import ActionStatus
 from tracker.permissions import Capability, may_assign_owner, may_cancel_action, may_update_action, requires
@@ -29,20 +30,20 @@ CSV_COLUMNS = [
 ]
 
 
-def _filters_or_404():
+def _filter_or_404() -> tuple[ActionFilter, list[Problem]]:
     try:
-        filters, ignored = queries.ActionFilters.from_args(request.args, current_user)
-    except queries.OutOfScope:
+        return ActionFilter.parse(request.args, current_user)
+    except OutOfScope:
         abort(404)
-    return filters, ignored
 
 
 @bp.route("/actions")
 @requires(Capability.READ_ACTIONS)
 def actions():
-    filters, ignored = _filters_or_404()
-    if ignored:
-        flash(f"Some filters were not understood and have been ignored: {', '.join(ignored)}.", "info")
+    filters, problems = _filter_or_404()
+    if problems:
+        # The service's own messages, never the text that was typed.
+        flash("Some filters were ignored. " + " ".join(f"{problem.message}." for problem in problems), "info")
     page_number = max(1, request.args.get("page", 1, type=int) or 1)
     page = queries.actions_page(current_user, filters, page_number, current_app.config["ACTIONS_PER_PAGE"])
     return render_template(
@@ -52,8 +53,8 @@ def actions():
         today=london_today(),
         agencies=queries.visible_agencies(current_user),
         owners=queries.owners_for_filter(current_user),
-        statuses=queries.STATUS_CHOICES,
-        sorts=queries.SORTS,
+        statuses=STATUS_CHOICES,
+        sorts=SORTS,
     )
 
 
@@ -85,8 +86,8 @@ def _csv_row(action) -> list[str]:
 @bp.route("/actions/export.csv")
 @requires(Capability.READ_ACTIONS)
 def export():
-    filters, _ignored = _filters_or_404()
-    audit.record("actions_exported", detail=filters.describe())
+    filters, _problems = _filter_or_404()  # the list page's links carry only the filters it could use
+    audit.record("actions_exported", detail=filters.for_audit())
     # Written out in full before the request's transaction ends (a streamed body would outlive it).
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tracker import audit
 from tracker.actions import queries as action_queries
+from tracker.actions.filters import STATUS_CHOICES, ActionFilter, OutOfScope, Problem
 from tracker.documents import action_summary, minutes
 from tracker.extensions import db
 from tracker.meetings import queries as meeting_queries
@@ -35,7 +36,7 @@ def _recent_meetings(limit: int = 12) -> list[Meeting]:
     )
 
 
-def _page(error: str | None = None, status: int = 200):
+def _page(errors: list[Problem] | None = None, status: int = 200):
     workload = action_queries.workload_by_agency()
     workload = [row for row in workload if may_see_agency(current_user, row.agency.id)]
     chart = action_summary.overdue_chart([(row.agency, row.overdue) for row in workload])
@@ -43,9 +44,9 @@ def _page(error: str | None = None, status: int = 200):
         "reports/index.html",
         meetings=_recent_meetings(),
         chart=chart,
-        error=error,
+        errors=errors or [],
         agencies=action_queries.visible_agencies(current_user),
-        statuses=action_summary.STATUS_CHOICES,
+        statuses=STATUS_CHOICES,
         args=request.args,
     ), status
 
@@ -93,19 +94,21 @@ def minutes_pdf(meeting_id: int):
 @requires(Capability.READ_REPORTS)
 def action_summary_pdf():
     try:
-        filters = action_summary.SummaryFilters.from_args(request.args, current_user)
+        filters, problems = ActionFilter.parse(request.args, current_user)
+    except OutOfScope:
+        abort(404)
+    if problems:
+        # A document for a board paper must not quietly leave out a filter: say what is wrong instead.
+        return _page(errors=problems, status=400)
+    try:
         rendered = action_summary.render_summary(
             current_user, filters, produced_for=f"{current_user.display_name}, {current_user.agency.name}"
         )
-    except action_summary.OutOfScope:
-        abort(404)
-    except action_summary.BadFilters as problem:
-        return _page(error=str(problem), status=400)
     except action_summary.TooManyRows as too_many:
-        return _page(
-            error=f"{too_many.count:,} actions match these filters, more than the {too_many.limit:,} "
-            "a summary can hold. Narrow the filters (for example by agency or dates) and try again.",
-            status=400,
+        message = (
+            f"{too_many.count:,} actions match these filters, more than the {too_many.limit:,} "
+            "a summary can hold. Narrow the filters (for example by agency or dates) and try again."
         )
-    audit.record("action_summary_downloaded", detail=" ".join(filters.describe())[:400])
+        return _page(errors=[Problem("agency", message)], status=400)
+    audit.record("action_summary_downloaded", detail=filters.for_audit())
     return _pdf_response(rendered.pdf, f"action-summary-{london_today().isoformat()}.pdf")

@@ -1,0 +1,177 @@
+"""The one action filter: parsed and checked from a query string here, and nowhere else.
+
+The actions list, its CSV and the action summary PDF all take an ActionFilter and hand it to
+tracker.actions.queries.filtered_actions(), so for the same query string they list the same actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+from tracker.models import ActionStatus, User
+from tracker.permissions import may_see_agency, sees_own_agency_only
+from tracker.timeutil import format_date
+
+STILL_OPEN = "still_open"
+STATUS_CHOICES = [
+    (STILL_OPEN, "Open or in progress"),
+    *((status.value, status.label) for status in ActionStatus),
+    ("", "Any status"),
+]
+SORTS = {
+    "due": "Due date, earliest first",
+    "-due": "Due date, latest first",
+    "raised": "Newest first",
+    "agency": "Agency",
+}
+# Dates outside this range are typing mistakes, and would overflow date arithmetic.
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
+MAX_ID = 2**31 - 1  # the largest value an integer column holds
+
+
+class OutOfScope(Exception):
+    """The filter names an agency the user may not see (answered with 404, like a missing page)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A filter that could not be used: the query-string key and a message for people."""
+
+    key: str
+    message: str
+
+
+def _parse_id(raw: str) -> int | None:
+    """Only plain ASCII digits within the column's range ('²' is a digit to str.isdigit())."""
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+        return int(raw)
+    return None
+
+
+def _parse_date(raw: str) -> date | None:
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if EARLIEST <= value <= LATEST else None
+
+
+@dataclass(frozen=True)
+class ActionFilter:
+    agency_id: int | None = None
+    status: str = STILL_OPEN
+    overdue: bool = False
+    due_from: date | None = None
+    due_to: date | None = None
+    meetings_from: date | None = None
+    meetings_to: date | None = None
+    meeting_id: int | None = None
+    case_reference: str = ""
+    owner_id: int | None = None
+    text: str = ""
+    sort: str = "due"
+
+    @classmethod
+    def parse(cls, args, user: User) -> tuple[ActionFilter, list[Problem]]:
+        """Read the filters from a query string. What cannot be used is left out and reported as a
+        Problem; an agency outside the user's scope raises OutOfScope. A partner's filter is always
+        their own agency's."""
+        problems: list[Problem] = []
+        values: dict = {}
+
+        def text(key: str) -> str:
+            return " ".join(str(args.get(key) or "").split())
+
+        for name, key, label in (("agency_id", "agency", "agency"), ("meeting_id", "meeting", "meeting"),
+                                 ("owner_id", "owner", "named owner")):  # fmt: skip
+            if raw := text(key):
+                if (value := _parse_id(raw)) is None:
+                    problems.append(Problem(key, f"Choose the {label} from the list"))
+                else:
+                    values[name] = value
+        if values.get("agency_id") is not None and not may_see_agency(user, values["agency_id"]):
+            raise OutOfScope()
+        if sees_own_agency_only(user):
+            values["agency_id"] = user.agency_id
+
+        status = text("status") if "status" in args else STILL_OPEN
+        if status in dict(STATUS_CHOICES):
+            values["status"] = status
+        else:
+            problems.append(Problem("status", "Choose a status from the list"))
+        values["overdue"] = text("overdue") in ("1", "on", "true", "y")
+
+        for name, label in (("due_from", "Due from"), ("due_to", "Due by"),
+                            ("meetings_from", "Raised at meetings from"),
+                            ("meetings_to", "Raised at meetings up to")):  # fmt: skip
+            if raw := text(name):
+                if (value := _parse_date(raw)) is None:
+                    problems.append(Problem(name, f"{label} must be a real date between 1900 and 2100"))
+                else:
+                    values[name] = value
+        for start, end, label in (("due_from", "due_to", "due date"), ("meetings_from", "meetings_to", "meeting date")):
+            if values.get(start) and values.get(end) and values[start] > values[end]:
+                problems.append(Problem(start, f"The {label} range is the wrong way round: the start is after the end"))
+                values[start] = values[end] = None
+
+        values["case_reference"] = text("case")[:40]
+        values["text"] = text("q")[:100]
+        sort = text("sort") or "due"
+        if sort in SORTS:
+            values["sort"] = sort
+        else:
+            problems.append(Problem("sort", "Choose a sort order from the list"))
+        return cls(**values), problems
+
+    def as_args(self) -> dict:
+        """The query string that reproduces this filter (pagination, the CSV and PDF links)."""
+        args = {
+            "agency": self.agency_id or "",
+            "status": self.status,
+            "overdue": "1" if self.overdue else "",
+            "due_from": self.due_from.isoformat() if self.due_from else "",
+            "due_to": self.due_to.isoformat() if self.due_to else "",
+            "meetings_from": self.meetings_from.isoformat() if self.meetings_from else "",
+            "meetings_to": self.meetings_to.isoformat() if self.meetings_to else "",
+            "meeting": self.meeting_id or "",
+            "case": self.case_reference,
+            "owner": self.owner_id or "",
+            "q": self.text,
+            "sort": self.sort,
+        }
+        # An empty status means "any status", which must survive the round trip.
+        return {key: value for key, value in args.items() if value not in ("", None) or key == "status"}
+
+    def for_audit(self) -> str:
+        """A short, factual summary for the audit log (no words the user typed beyond the case filter)."""
+        parts = [
+            f"{field.name}={getattr(self, field.name)}"
+            for field in fields(self)
+            if getattr(self, field.name) not in (None, "", False) and field.name != "text"
+        ]
+        if self.text:
+            parts.append("text=yes")
+        return " ".join(parts)[:400]
+
+    def for_people(self) -> list[str]:
+        """What the filter selects, in words (printed at the top of the summary PDF)."""
+        parts = [dict(STATUS_CHOICES)[self.status].lower() if self.status else "any status"]
+        if self.overdue:
+            parts.append("overdue only")
+        if self.due_from or self.due_to:
+            parts.append(f"due {format_date(self.due_from) or 'any time'} to {format_date(self.due_to) or 'any time'}")
+        if self.meetings_from or self.meetings_to:
+            parts.append(
+                f"raised at meetings {format_date(self.meetings_from) or 'any time'} to "
+                f"{format_date(self.meetings_to) or 'any time'}"
+            )
+        if self.meeting_id:
+            parts.append("one meeting")
+        if self.case_reference:
+            parts.append(f"case reference containing {self.case_reference}")
+        if self.owner_id:
+            parts.append("one named owner")
+        if self.text:
+            parts.append("matching words in the description")
+        return parts
