@@ -60,7 +60,7 @@ POLICY = {
     "meetings.attendance": allowed(RECORDERS),
     "meetings.remove_attendance": allowed(RECORDERS),
     "meetings.add_review": allowed(RECORDERS),
-    "meetings.review": {"GET": IN_SCOPE_OF_A, "POST": allowed(RECORDERS, not_found={"partner_b"})},
+    "reviews.review": {"GET": IN_SCOPE_OF_A, "POST": allowed(RECORDERS, not_found={"partner_b"})},
     "meetings.remove_review": allowed(RECORDERS),
     "meetings.move_review": allowed(RECORDERS),
     "meetings.new_action": allowed(RECORDERS),

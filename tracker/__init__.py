@@ -130,11 +130,13 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.main import bp as main_bp
     from tracker.meetings import bp as meetings_bp
     from tracker.reports import bp as reports_bp
+    from tracker.reviews import bp as reviews_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(reviews_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(reports_bp)

@@ -25,6 +25,8 @@ from tracker.models import (
     Role,
     User,
 )
+from tracker.permissions import sees_own_agency_only
+from tracker.reviews import operations as review_operations
 from tracker.timeutil import LONDON, london_today, utcnow
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -167,7 +169,7 @@ def _seed_meetings(agencies: dict[str, Agency], users: dict[str, User], themes: 
             involved = {agencies["POL"], agencies[rng.choice(["IDVA", "HOU"])], agencies[rng.choice(partner_codes)]}
             grade = (index + slot) % 4 + 1
             dash = rng.randint(4, 20)
-            meeting_operations.update_case_review(
+            review_operations.update_case_review(
                 added.review,
                 dash_score=dash,
                 risk_overridden=False,
@@ -196,7 +198,7 @@ def _seed_meetings(agencies: dict[str, Agency], users: dict[str, User], themes: 
 
 def _seed_action(rng, meeting, review, agency, users, chair, today) -> None:
     meeting_day = meeting.starts_at.astimezone(LONDON).date()
-    owner = next((u for u in users.values() if u.agency_id == agency.id and u.role == Role.PARTNER), None)
+    owner = next((u for u in users.values() if u.agency_id == agency.id and sees_own_agency_only(u)), None)
     action = meeting_operations.raise_action(
         meeting,
         review=review,

@@ -6,7 +6,14 @@ from datetime import date
 
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from wtforms import DateField, IntegerField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
+
+LONG_TEXT = 5000  # the longest free text a form takes (summaries, findings, notes)
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def strip(value):

@@ -1,4 +1,4 @@
-"""Writes for meetings, attendance, case reviews and raising actions.
+"""Writes for meetings, attendance, the agenda (which cases, in which order) and raising actions.
 
 Operations build objects, flush and audit; they never commit (the request does). Each refuses
 to change locked (approved or cancelled) minutes by raising MinutesLocked.
@@ -12,21 +12,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from tracker import audit, signals
+from tracker.cases.operations import case_for_reference, refresh_repeat_flags
 from tracker.extensions import db
 from tracker.models import (
-    RISK_FLAGS,
     Action,
     ActionStatus,
     Agency,
     Attendance,
     AttendanceStatus,
-    Case,
     CaseReview,
-    LearningTheme,
     Meeting,
     MeetingRole,
     MeetingStatus,
-    RiskLevel,
     User,
 )
 from tracker.timeutil import LONDON, utcnow
@@ -105,14 +102,6 @@ def cancel_meeting(meeting: Meeting, reason: str) -> None:
     audit.record("meeting_cancelled", meeting, detail=reason[:200])
 
 
-def start_meeting(meeting: Meeting, user: User) -> None:
-    ensure_editable(meeting)
-    if meeting.status == MeetingStatus.SCHEDULED:
-        meeting.status = MeetingStatus.IN_PROGRESS
-        db.session.flush()
-        audit.record("meeting_started", meeting)
-
-
 def record_statement_read(meeting: Meeting, user: User) -> None:
     ensure_editable(meeting)
     if meeting.statement_read_at is None:
@@ -178,11 +167,7 @@ def remove_attendance(meeting: Meeting, row: Attendance) -> None:
     db.session.flush()
 
 
-# Case reviews -----------------------------------------------------------------------------
-
-
-def normalise_reference(reference: str) -> str:
-    return " ".join(reference.split()).upper()
+# The agenda: which cases, in which order -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -194,13 +179,7 @@ class AddedReview:
 def add_case_review(meeting: Meeting, reference: str) -> AddedReview:
     """Put a case on the agenda. A reference typed again links to the existing case."""
     ensure_editable(meeting)
-    reference = normalise_reference(reference)
-    case = db.session.scalar(select(Case).where(Case.reference == reference))
-    if case is None:
-        case = Case(reference=reference)
-        db.session.add(case)
-        db.session.flush()
-        audit.record("case_created", case)
+    case = case_for_reference(reference)
     existing = db.session.scalar(
         select(CaseReview).where(CaseReview.meeting_id == meeting.id, CaseReview.case_id == case.id)
     )
@@ -213,40 +192,6 @@ def add_case_review(meeting: Meeting, reference: str) -> AddedReview:
     refresh_repeat_flags([case.id])
     audit.record("case_review_added", review, detail=f"meeting {meeting.id} case {case.id}")
     return AddedReview(review, created=True)
-
-
-def update_case_review(
-    review: CaseReview,
-    *,
-    dash_score: int | None,
-    risk_overridden: bool,
-    risk_level: str | None,
-    risk_override_reason: str,
-    flags: list[str],
-    agencies: list[Agency],
-    summary: str,
-    findings: str,
-    scrutiny_grade: int | None,
-    themes: list[LearningTheme],
-    feedback_to_officer: str,
-) -> None:
-    ensure_editable(review.meeting)
-    review.dash_score = dash_score
-    review.risk_overridden = risk_overridden
-    if risk_overridden:
-        review.risk_level = RiskLevel(risk_level)
-        review.risk_override_reason = risk_override_reason
-    else:
-        review.risk_level = RiskLevel.from_dash_score(dash_score) if dash_score is not None else None
-        review.risk_override_reason = ""
-    for column, _label in RISK_FLAGS:
-        setattr(review, column, column in flags)
-    review.agencies = list(agencies)
-    review.summary, review.findings, review.feedback_to_officer = summary, findings, feedback_to_officer
-    review.scrutiny_grade = scrutiny_grade
-    review.themes = list(themes)
-    db.session.flush()
-    audit.record("case_review_updated", review, detail=f"grade={scrutiny_grade} risk={review.risk_level}")
 
 
 class ReviewHasActions(Exception):
@@ -289,37 +234,6 @@ def move_case_review(meeting: Meeting, review_id: int, direction: str, seen_agen
         review.position = position
     db.session.flush()
     audit.record("agenda_reordered", meeting, detail=agenda_token(meeting))
-
-
-def _twelve_months_before(moment: datetime) -> datetime:
-    local = moment.astimezone(LONDON)
-    try:
-        earlier = local.replace(year=local.year - 1)
-    except ValueError:  # 29 February
-        earlier = local.replace(year=local.year - 1, day=28)
-    return earlier
-
-
-def refresh_repeat_flags(case_ids) -> None:
-    """Flag each review of these cases that follows an earlier review within 12 months
-    (SafeLives' definition of a repeat). Cancelled meetings do not count."""
-    case_ids = set(case_ids)
-    if not case_ids:
-        return
-    rows = db.session.execute(
-        select(CaseReview, Meeting.starts_at, Meeting.status)
-        .join(Meeting, CaseReview.meeting_id == Meeting.id)
-        .where(CaseReview.case_id.in_(case_ids))
-        .order_by(CaseReview.case_id, Meeting.starts_at)
-    ).all()
-    previous_by_case: dict[int, datetime] = {}
-    for review, starts_at, status in rows:
-        if status == MeetingStatus.CANCELLED:
-            review.is_repeat = False
-            continue
-        previous = previous_by_case.get(review.case_id)
-        review.is_repeat = previous is not None and previous >= _twelve_months_before(starts_at)
-        previous_by_case[review.case_id] = starts_at
 
 
 # Actions ----------------------------------------------------------------------------------

@@ -15,44 +15,11 @@ from tracker import audit
 from tracker.actions import operations as action_operations
 from tracker.actions.forms import KEEP_STATUS, ActionProgressForm
 from tracker.meetings import bp, forms, operations, queries
+from tracker.meetings.pages import meeting_or_404, page_number, refuse_if_locked, review_or_404, to_meeting
 from tracker.models import SCRUTINY_GRADES, ActionStatus, MeetingStatus
 from tracker.permissions import Capability, can, may_cancel_action, requires
 from tracker.settings import confidentiality_statement
 from tracker.timeutil import LONDON, london_today
-
-LOCKED_MESSAGE = "These minutes are approved, so they cannot be changed. Reopen the minutes first (a reason is needed)."
-CANCELLED_MESSAGE = "This meeting is cancelled, so it cannot be changed."
-
-
-def _page_number() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
-
-
-def _meeting_or_404(meeting_id: int):
-    meeting = queries.meeting_for(current_user, meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
-def _review_or_404(meeting, review_id: int):
-    review = queries.review_for(current_user, meeting, review_id)
-    if review is None:
-        abort(404)
-    return review
-
-
-def _refuse_if_locked(meeting):
-    """Redirect back to the meeting with a clear message if its minutes cannot be edited."""
-    if meeting.is_locked:
-        flash(CANCELLED_MESSAGE if meeting.status == MeetingStatus.CANCELLED else LOCKED_MESSAGE, "error")
-        return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
-    return None
-
-
-def _to_meeting(meeting, anchor: str = ""):
-    return redirect(url_for("meetings.meeting", meeting_id=meeting.id) + (f"#{anchor}" if anchor else ""))
-
 
 # List and scheduling ----------------------------------------------------------------------
 
@@ -63,7 +30,7 @@ def meetings():
     filters, ignored = queries.MeetingFilters.from_args(request.args)
     if ignored:
         flash(f"Some filters were not understood and have been ignored: {', '.join(ignored)}.", "info")
-    page = queries.meetings_page(current_user, filters, _page_number(), current_app.config["MEETINGS_PER_PAGE"])
+    page = queries.meetings_page(current_user, filters, page_number(), current_app.config["MEETINGS_PER_PAGE"])
     counts = queries.review_counts([meeting.id for meeting in page.items])
     return render_template(
         "meetings/list.html", page=page, filters=filters, counts=counts, statuses=list(MeetingStatus)
@@ -98,7 +65,7 @@ def new_meeting():
         )
         if len(created) == 1:
             flash("Meeting scheduled.", "success")
-            return _to_meeting(created[0])
+            return to_meeting(created[0])
         flash(f"{len(created)} weekly meetings scheduled.", "success")
         return redirect(url_for("meetings.meetings"))
     return render_template("meetings/new.html", form=form)
@@ -107,7 +74,7 @@ def new_meeting():
 @bp.route("/meetings/<int:meeting_id>")
 @requires(Capability.READ_MEETINGS)
 def meeting(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     record = queries.meeting_record(current_user, meeting)
     audit.record("meeting_viewed", meeting)
     may_record = can(current_user, Capability.RECORD_MEETINGS)
@@ -142,8 +109,8 @@ def meeting(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def edit_meeting(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     form = _details_form(forms.EditMeetingForm, obj=meeting)
     if request.method == "GET":
@@ -160,21 +127,21 @@ def edit_meeting(meeting_id: int):
             invited=queries.agencies_by_ids(form.invited_agency_ids.data),
         )
         flash("Meeting details saved.", "success")
-        return _to_meeting(meeting)
+        return to_meeting(meeting)
     return render_template("meetings/edit.html", form=form, meeting=meeting)
 
 
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def cancel_meeting(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     form = forms.ReasonForm()
     if form.validate_on_submit():
         operations.cancel_meeting(meeting, form.reason.data)
         flash("Meeting cancelled.", "success")
-        return _to_meeting(meeting)
+        return to_meeting(meeting)
     return render_template(
         "meetings/reason.html",
         form=form,
@@ -188,19 +155,19 @@ def cancel_meeting(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/statement", methods=["POST"])
 @requires(Capability.RECORD_MEETINGS)
 def statement_read(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     operations.record_statement_read(meeting, current_user._get_current_object())
     flash("Recorded that the confidentiality statement was read.", "success")
-    return _to_meeting(meeting, "statement")
+    return to_meeting(meeting, "statement")
 
 
 @bp.route("/meetings/<int:meeting_id>/notes", methods=["POST"])
 @requires(Capability.RECORD_MEETINGS)
 def save_notes(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     form = forms.MinutesTextForm()
     if form.validate_on_submit():
@@ -208,7 +175,7 @@ def save_notes(meeting_id: int):
             meeting, general_notes=form.general_notes.data, any_other_business=form.any_other_business.data
         )
         flash("Notes saved.", "success")
-        return _to_meeting(meeting, "notes")
+        return to_meeting(meeting, "notes")
     return render_template("meetings/notes.html", form=form, meeting=meeting)
 
 
@@ -222,8 +189,8 @@ def _attendance_form(**kwargs):
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def attendance(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     form = _attendance_form()
     if form.validate_on_submit():
@@ -251,8 +218,8 @@ def attendance(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/attendance/<int:row_id>/remove", methods=["POST"])
 @requires(Capability.RECORD_MEETINGS)
 def remove_attendance(meeting_id: int, row_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     row = queries.attendance_row(meeting, row_id)
     if row is None:
@@ -268,8 +235,8 @@ def remove_attendance(meeting_id: int, row_id: int):
 @bp.route("/meetings/<int:meeting_id>/reviews", methods=["POST"])
 @requires(Capability.RECORD_MEETINGS)
 def add_review(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     form = forms.AddCaseForm()
     if form.validate_on_submit():
@@ -278,62 +245,16 @@ def add_review(meeting_id: int):
             flash(f"Case {added.review.case.reference} added to the agenda.", "success")
         else:
             flash(f"Case {added.review.case.reference} is already on this agenda.", "info")
-        return redirect(url_for("meetings.review", meeting_id=meeting.id, review_id=added.review.id))
+        return redirect(url_for("reviews.review", meeting_id=meeting.id, review_id=added.review.id))
     return render_template("meetings/add_case.html", form=form, meeting=meeting)
-
-
-def _review_form(**kwargs):
-    return forms.CaseReviewForm(agencies=queries.active_agencies(), themes=queries.active_themes(), **kwargs)
-
-
-@bp.route("/meetings/<int:meeting_id>/reviews/<int:review_id>", methods=["GET", "POST"])
-@requires(Capability.READ_MEETINGS)
-def review(meeting_id: int, review_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    review = _review_or_404(meeting, review_id)
-    may_edit = can(current_user, Capability.RECORD_MEETINGS) and not meeting.is_locked
-    if request.method == "POST":
-        if not can(current_user, Capability.RECORD_MEETINGS):
-            abort(403)
-        if refusal := _refuse_if_locked(meeting):
-            return refusal
-    form = _review_form(obj=review)
-    if request.method == "GET":
-        form.flags.data = [column for column, _ in forms.RISK_FLAGS if getattr(review, column)]
-        form.agency_ids.data = [agency.id for agency in review.agencies]
-        form.theme_ids.data = [theme.id for theme in review.themes]
-        form.scrutiny_grade.data = str(review.scrutiny_grade) if review.scrutiny_grade else None
-        form.risk_level.data = review.risk_level.value if review.risk_level and review.risk_overridden else None
-    if may_edit and form.validate_on_submit():
-        operations.update_case_review(
-            review,
-            dash_score=form.dash_score.data,
-            risk_overridden=form.risk_overridden.data,
-            risk_level=form.risk_level.data,
-            risk_override_reason=form.risk_override_reason.data,
-            flags=form.flags.data or [],
-            agencies=queries.agencies_by_ids(form.agency_ids.data),
-            summary=form.summary.data,
-            findings=form.findings.data,
-            scrutiny_grade=int(form.scrutiny_grade.data) if form.scrutiny_grade.data else None,
-            themes=queries.themes_by_ids(form.theme_ids.data),
-            feedback_to_officer=form.feedback_to_officer.data,
-        )
-        flash(f"Case review {review.case.reference} saved.", "success")
-        return _to_meeting(meeting, f"review-{review.id}")
-    history = queries.case_history(current_user, review.case_id, before=meeting.starts_at, exclude_review_id=review.id)
-    audit.record("case_review_viewed", review, detail=f"case {review.case_id}")
-    return render_template(
-        "meetings/review.html", form=form, meeting=meeting, review=review, history=history, may_edit=may_edit
-    )
 
 
 @bp.route("/meetings/<int:meeting_id>/reviews/<int:review_id>/remove", methods=["POST"])
 @requires(Capability.RECORD_MEETINGS)
 def remove_review(meeting_id: int, review_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    review = _review_or_404(meeting, review_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    review = review_or_404(meeting, review_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     reference = review.case.reference
     try:
@@ -344,16 +265,16 @@ def remove_review(meeting_id: int, review_id: int):
             "Cancel or complete its actions instead.",
             "error",
         )
-        return _to_meeting(meeting, f"review-{review_id}")
+        return to_meeting(meeting, f"review-{review_id}")
     flash(f"Case {reference} removed from the agenda.", "success")
-    return _to_meeting(meeting, "agenda")
+    return to_meeting(meeting, "agenda")
 
 
 @bp.route("/meetings/<int:meeting_id>/reviews/move", methods=["POST"])
 @requires(Capability.RECORD_MEETINGS)
 def move_review(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     form = forms.MoveReviewForm()
     try:
@@ -365,7 +286,7 @@ def move_review(meeting_id: int):
             "The agenda changed since you opened this page, so nothing was moved. Check the order and try again.",
             "error",
         )
-    return _to_meeting(meeting, "agenda")
+    return to_meeting(meeting, "agenda")
 
 
 # Actions ----------------------------------------------------------------------------------
@@ -374,12 +295,12 @@ def move_review(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/actions/new", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def new_action(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     review = None
     if review_id := request.args.get("review", type=int):
-        review = _review_or_404(meeting, review_id)
+        review = review_or_404(meeting, review_id)
     form = forms.ActionForm(agencies=queries.active_agencies(), owners=queries.active_users(), today=london_today())
     if form.validate_on_submit():
         action = operations.raise_action(
@@ -392,14 +313,14 @@ def new_action(meeting_id: int):
             by=current_user._get_current_object(),
         )
         flash(f"Action {action.reference} raised for {action.owning_agency.name}.", "success")
-        return _to_meeting(meeting, f"review-{review.id}" if review else "meeting-actions")
+        return to_meeting(meeting, f"review-{review.id}" if review else "meeting-actions")
     return render_template("meetings/action_new.html", form=form, meeting=meeting, review=review)
 
 
 @bp.route("/meetings/<int:meeting_id>/matters-arising/<int:action_id>", methods=["POST"])
 @requires(Capability.RECORD_MEETINGS)
 def update_matter_arising(meeting_id: int, action_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     action = queries.matter_arising_for(current_user, meeting, action_id)
     if action is None:
         abort(404)
@@ -424,10 +345,10 @@ def update_matter_arising(meeting_id: int, action_id: int):
             flash(f"Action {action.reference} is already closed.", "error")
         else:
             flash(f"Update saved for action {action.reference}.", "success")
-        return _to_meeting(meeting, "matters-arising")
+        return to_meeting(meeting, "matters-arising")
     errors = "; ".join(message for messages in form.errors.values() for message in messages)
     flash(f"Action {action.reference} was not updated: {errors}.", "error")
-    return _to_meeting(meeting, "matters-arising")
+    return to_meeting(meeting, "matters-arising")
 
 
 # Approval ---------------------------------------------------------------------------------
@@ -436,26 +357,26 @@ def update_matter_arising(meeting_id: int, action_id: int):
 @bp.route("/meetings/<int:meeting_id>/approve", methods=["POST"])
 @requires(Capability.APPROVE_MINUTES)
 def approve(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if refusal := _refuse_if_locked(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
         return refusal
     operations.approve_minutes(meeting, current_user._get_current_object())
     flash(f"Minutes approved (revision {meeting.minutes_revision}). They are now locked.", "success")
-    return _to_meeting(meeting)
+    return to_meeting(meeting)
 
 
 @bp.route("/meetings/<int:meeting_id>/reopen", methods=["GET", "POST"])
 @requires(Capability.APPROVE_MINUTES)
 def reopen(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if meeting.status != MeetingStatus.APPROVED:
         flash("Only approved minutes can be reopened.", "error")
-        return _to_meeting(meeting)
+        return to_meeting(meeting)
     form = forms.ReasonForm()
     if form.validate_on_submit():
         operations.reopen_minutes(meeting, form.reason.data)
         flash(f"Minutes reopened as revision {meeting.minutes_revision}.", "success")
-        return _to_meeting(meeting)
+        return to_meeting(meeting)
     return render_template(
         "meetings/reason.html",
         form=form,

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, RadioField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from tracker.forms import LONG_TEXT, WholeNumberField, choices, optional_int, strip
+from tracker.models import RISK_FLAGS, SCRUTINY_GRADES, RiskLevel
+
+
+class CaseReviewForm(FlaskForm):
+    dash_score = WholeNumberField(
+        "DASH risk score",
+        not_a_number="DASH score must be a whole number from 0 to 24",
+        description="Number of ticks on the DASH risk checklist, from 0 to 24. Leave blank if not known.",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=24, message="DASH score must be a whole number from 0 to 24")],
+    )
+    risk_overridden = BooleanField("Set the risk level by professional judgement", widget=GovCheckboxInput())
+    risk_level = RadioField(
+        "Risk level by professional judgement",
+        choices=choices((r.value, r.label) for r in RiskLevel),
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    risk_override_reason = TextAreaField(
+        "Reason for the professional judgement",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=500, message="Reason must be 500 characters or fewer")],
+    )
+    flags = SelectMultipleField(
+        "Risk factors", choices=choices(RISK_FLAGS), widget=GovCheckboxesInput(), validate_choice=False
+    )
+    agency_ids = SelectMultipleField(
+        "Agencies involved", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
+    )
+    summary = TextAreaField(
+        "Summary",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"Summary must be {LONG_TEXT} characters or fewer")],
+    )
+    findings = TextAreaField(
+        "Findings and discussion",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"Findings must be {LONG_TEXT} characters or fewer")],
+    )
+    scrutiny_grade = RadioField(
+        "Scrutiny grade",
+        choices=choices((str(k), f"{k} – {v}") for k, v in SCRUTINY_GRADES.items()),
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    theme_ids = SelectMultipleField(
+        "Learning themes", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
+    )
+    feedback_to_officer = TextAreaField(
+        "Feedback to the officer",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"Feedback must be {LONG_TEXT} characters or fewer")],
+    )
+    submit = SubmitField("Save case review", widget=GovSubmitInput())
+
+    def __init__(self, *args, agencies=(), themes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency_ids.choices = [SelectChoice(a.id, a.name) for a in agencies]
+        self.theme_ids.choices = [SelectChoice(t.id, t.name) for t in themes]
+        self._agency_ids = {a.id for a in agencies}
+        self._theme_ids = {t.id for t in themes}
+
+    def validate_risk_level(self, field):
+        if self.risk_overridden.data and field.data not in {r.value for r in RiskLevel}:
+            raise ValidationError("Select the risk level you have judged")
+
+    def validate_risk_override_reason(self, field):
+        if self.risk_overridden.data and not field.data:
+            raise ValidationError("Enter the reason for setting the risk level by professional judgement")
+
+    def validate_flags(self, field):
+        if any(flag not in {name for name, _ in RISK_FLAGS} for flag in field.data or []):
+            raise ValidationError("Select risk factors from the list")
+
+    def validate_agency_ids(self, field):
+        if any(agency_id not in self._agency_ids for agency_id in field.data or []):
+            raise ValidationError("Select agencies from the list")
+
+    def validate_scrutiny_grade(self, field):
+        if field.data not in (None, "") and field.data not in {str(k) for k in SCRUTINY_GRADES}:
+            raise ValidationError("Select a scrutiny grade from 1 to 4")
+
+    def validate_theme_ids(self, field):
+        if any(theme_id not in self._theme_ids for theme_id in field.data or []):
+            raise ValidationError("Select learning themes from the list")

@@ -1,0 +1,42 @@
+"""Writes for case reviews. Operations build objects, flush and audit; they never commit."""
+
+from __future__ import annotations
+
+from tracker import audit
+from tracker.extensions import db
+from tracker.meetings.operations import ensure_editable
+from tracker.models import RISK_FLAGS, Agency, CaseReview, LearningTheme, RiskLevel
+
+
+def update_case_review(
+    review: CaseReview,
+    *,
+    dash_score: int | None,
+    risk_overridden: bool,
+    risk_level: str | None,
+    risk_override_reason: str,
+    flags: list[str],
+    agencies: list[Agency],
+    summary: str,
+    findings: str,
+    scrutiny_grade: int | None,
+    themes: list[LearningTheme],
+    feedback_to_officer: str,
+) -> None:
+    ensure_editable(review.meeting)
+    review.dash_score = dash_score
+    review.risk_overridden = risk_overridden
+    if risk_overridden:
+        review.risk_level = RiskLevel(risk_level)
+        review.risk_override_reason = risk_override_reason
+    else:
+        review.risk_level = RiskLevel.from_dash_score(dash_score) if dash_score is not None else None
+        review.risk_override_reason = ""
+    for column, _label in RISK_FLAGS:
+        setattr(review, column, column in flags)
+    review.agencies = list(agencies)
+    review.summary, review.findings, review.feedback_to_officer = summary, findings, feedback_to_officer
+    review.scrutiny_grade = scrutiny_grade
+    review.themes = list(themes)
+    db.session.flush()
+    audit.record("case_review_updated", review, detail=f"grade={scrutiny_grade} risk={review.risk_level}")
