@@ -268,14 +268,15 @@ def test_approval_locks_the_minutes_but_not_the_actions(
     with app.app_context():
         version = db.session.get(Action, open_action).version
     response = client.post(
-        f"/meetings/{meeting_id}/matters-arising/{open_action}",
+        f"/actions/{open_action}/progress",
         data={
             f"a{open_action}-note": "Referral made",
             f"a{open_action}-status": "in_progress",
             f"a{open_action}-version": version,
+            "next": f"/meetings/{meeting_id}",
         },
     )
-    assert response.status_code == 302
+    assert response.headers["Location"] == f"/meetings/{meeting_id}?updated={open_action}#action-{open_action}"
     with app.app_context():
         assert db.session.get(Action, open_action).status == "in_progress"
 
@@ -355,12 +356,24 @@ def test_matter_arising_update_with_a_stale_version_changes_nothing(
         action.description = "Changed by someone else"
         db.session.commit()
     response = client.post(
-        f"/meetings/{meeting_id}/matters-arising/{action_id}",
-        data={f"a{action_id}-note": "My update", f"a{action_id}-status": "completed", f"a{action_id}-version": version},
+        f"/actions/{action_id}/progress",
+        data={
+            f"a{action_id}-note": "My update <b>bold</b>",
+            f"a{action_id}-status": "completed",
+            f"a{action_id}-version": version,
+            "next": f"/meetings/{meeting_id}",
+        },
     )
-    page = get_page(client, response.headers["Location"])
-    banner = banners(page)
-    assert "changed by someone else" in banner and "My update" in banner
+    # The conflict page: what the action is now, and the user's own text kept in the form (escaped),
+    # never copied into a flash message in the session cookie.
+    assert response.status_code == 409
+    page = parse(response)
+    assert "Changed by someone else" in text_of(page)
+    assert page.select_one("[data-testid=conflict]")
+    assert page.select_one(f"textarea[name=a{action_id}-note]").text == "My update <b>bold</b>"
+    assert page.select_one("b") is None or "bold" not in text_of(page.select_one("b"))
+    with client.session_transaction() as session:
+        assert "My update" not in str(session.get("_flashes", []))
     with app.app_context():
         assert db.session.get(Action, action_id).status == "open"
         assert db.session.scalar(select(func.count(ActionUpdate.id))) == 0
@@ -370,14 +383,16 @@ def test_matter_arising_completion_records_the_outcome(client, app, chair, agenc
     earlier = make_meeting(-14, chair=chair)
     action_id = add_action(earlier, agencies["IDVA"])
     meeting_id = make_meeting(0, chair=chair)
-    client.post(
-        f"/meetings/{meeting_id}/matters-arising/{action_id}",
+    response = client.post(
+        f"/actions/{action_id}/progress",
         data={
             f"a{action_id}-note": "Safety plan in place",
             f"a{action_id}-status": "completed",
             f"a{action_id}-version": 1,
+            "next": f"/meetings/{meeting_id}",
         },
     )
+    assert f"A-{action_id:05d}: Action completed." in banners(get_page(client, response.headers["Location"]))
     with app.app_context():
         action = db.session.get(Action, action_id)
         assert (action.status, action.completion_note) == ("completed", "Safety plan in place")
@@ -393,11 +408,16 @@ def test_matter_arising_needs_a_note(client, app, chair, agencies, make_meeting,
     action_id = add_action(earlier, agencies["IDVA"])
     meeting_id = make_meeting(0, chair=chair)
     response = client.post(
-        f"/meetings/{meeting_id}/matters-arising/{action_id}",
-        data={f"a{action_id}-note": "", f"a{action_id}-status": "completed", f"a{action_id}-version": 1},
+        f"/actions/{action_id}/progress",
+        data={
+            f"a{action_id}-note": "",
+            f"a{action_id}-status": "completed",
+            f"a{action_id}-version": 1,
+            "next": f"/meetings/{meeting_id}",
+        },
     )
-    page = get_page(client, response.headers["Location"])
-    assert "Enter an update" in banners(page)
+    # A field-level message on the action page, not a banner built from the form's errors.
+    assert error_messages(parse(response))[f"a{action_id}-note"] == "Enter the outcome to complete the action"
     with app.app_context():
         assert db.session.get(Action, action_id).status == "open"
 
@@ -415,3 +435,36 @@ def test_meeting_view_is_audited(client, app, chair, make_meeting):
     meeting_id = make_meeting(0, chair=chair)
     get_page(client, f"/meetings/{meeting_id}")
     assert "meeting_viewed" in audit_actions(app)
+
+
+@pytest.mark.parametrize("next_path", ["//evil.example/x", "https://evil.example/", "/\\evil", "/meetings/1?x=1"])
+def test_matter_arising_update_never_follows_an_unsafe_return_address(
+    client, app, chair, agencies, make_meeting, add_action, next_path
+):
+    earlier = make_meeting(-14, chair=chair)
+    action_id = add_action(earlier, agencies["IDVA"])
+    response = client.post(
+        f"/actions/{action_id}/progress",
+        data={f"a{action_id}-note": "Called", f"a{action_id}-version": 1, "next": next_path},
+    )
+    assert response.headers["Location"] == f"/actions/{action_id}"
+
+
+def test_matter_arising_update_is_marked_on_its_row(client, app, chair, agencies, make_meeting, add_action):
+    earlier = make_meeting(-14, chair=chair)
+    action_id = add_action(earlier, agencies["IDVA"])
+    other = add_action(earlier, agencies["HOU"])
+    meeting_id = make_meeting(0, chair=chair)
+    page = get_page(client, f"/meetings/{meeting_id}")
+    form = page.select_one(f"#action-{action_id} form")
+    assert form["action"] == f"/actions/{action_id}/progress"
+    response = client.post(
+        form["action"],
+        data={f"a{action_id}-note": "Called the victim", f"a{action_id}-version": 1, "next": f"/meetings/{meeting_id}"},
+    )
+    page = get_page(client, response.headers["Location"])
+    assert [
+        row.find_parent(attrs={"data-testid": "matter-arising"})["id"] for row in page.select("[data-testid=row-saved]")
+    ] == [f"action-{action_id}"]
+    assert "Called the victim" in text_of(page.select_one(f"#action-{action_id}"))
+    assert page.select_one(f"#action-{other} [data-testid=row-saved]") is None

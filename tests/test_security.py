@@ -1,6 +1,7 @@
 """Headers, CSRF, request size, error pages, cookie flags and unsafe production settings."""
 
 import pytest
+import sqlalchemy as sa
 
 from config import UnsafeConfiguration
 from tests.conftest import get_page, make_test_app, parse, text_of
@@ -155,3 +156,41 @@ def test_production_session_cookie_is_host_prefixed_secure_httponly_lax(database
 def test_unknown_environment_name_is_refused():
     with pytest.raises(UnsafeConfiguration):
         create_app("staging")
+
+
+def test_a_failed_commit_shows_the_error_page_and_no_success_banner(client, app, login_as, monkeypatch):
+    """The save fails at the very end (the commit): nothing is kept, the full error page is shown
+    with its headers, and the next page carries no "saved" banner."""
+    from tracker.extensions import db as tracker_db
+    from tracker.models import AuditEvent, Meeting
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    login_as("chair")
+
+    def failing_commit(*_args, **_kwargs):
+        raise RuntimeError("database went away")
+
+    page = parse(client.get("/meetings/new"))
+    chair_id = page.select_one("[name=chair_id] option[selected], [name=chair_id]:checked")["value"]
+    invited = [box["value"] for box in page.select("input[name=invited_agency_ids][checked]")]
+    form = {"date": ["1", "12", "2030"], "time": "10:00", "weeks": "1", "location": "Room 1", "chair_id": chair_id,
+            "invited_agency_ids": invited}  # fmt: skip
+    # The same form without the failure does schedule a meeting (so the failure is what stops it).
+    assert client.post("/meetings/new", data=form).status_code == 302
+    client.get("/meetings")  # shows, and so clears, the "scheduled" banner
+    with app.app_context():
+        meetings_before = tracker_db.session.scalar(sa.select(sa.func.count(Meeting.id)))
+        events_before = tracker_db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    monkeypatch.setattr(tracker_db.session, "commit", failing_commit)
+    response = client.post("/meetings/new", data=form)
+    monkeypatch.undo()
+    assert response.status_code == 500
+    assert text_of(parse(response).h1) == "Sorry, there is a problem with the service"
+    assert parse(response).select(".govuk-notification-banner") == []
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response.headers["Cache-Control"] == "no-store"
+    following = parse(client.get("/meetings"))
+    assert following.select(".govuk-notification-banner--success") == []
+    with app.app_context():
+        assert tracker_db.session.scalar(sa.select(sa.func.count(Meeting.id))) == meetings_before
+        assert tracker_db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == events_before

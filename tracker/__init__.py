@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_request_context, session
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -162,7 +162,14 @@ def _register_request_hooks(app: Flask) -> None:
         an error response rolls everything back, keeping only the audit events of refusals.
         """
         if response.status_code < 400:
-            db.session.commit()
+            try:
+                db.session.commit()
+            except Exception:
+                # Nothing was saved: roll back, and drop any "saved" message this request queued, so
+                # the error page is not followed by a success banner. The error handler takes over.
+                db.session.rollback()
+                session.pop("_flashes", None)
+                raise
         else:
             db.session.rollback()
             audit.keep_refusal_events()

@@ -3,9 +3,11 @@
 import logging
 import secrets
 
-from flask import render_template
+from flask import render_template, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from tracker.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -50,4 +52,7 @@ def register(app) -> None:
     def server_error(error):
         reference = secrets.token_hex(4).upper()
         log.exception("Unhandled error, reference %s", reference, exc_info=error)
+        # The failed transaction must not be reused to render the page (or be committed after it).
+        db.session.rollback()
+        session.pop("_flashes", None)
         return render_error(500, reference)

@@ -14,8 +14,14 @@ from tracker.actions.filters import SORTS, STATUS_CHOICES, ActionFilter, OutOfSc
 from tracker.actions.forms import KEEP_STATUS, ActionProgressForm, DueDateForm, OwnerForm
 from tracker.models import ActionStatus
 from tracker.permissions import Capability, may_assign_owner, may_cancel_action, may_update_action, requires
+from tracker.redirects import is_safe_local_path
 from tracker.timeutil import format_date, london_today
 
+PROGRESS_MESSAGES = {
+    ActionStatus.COMPLETED: "Action completed.",
+    ActionStatus.CANCELLED: "Action cancelled.",
+    ActionStatus.IN_PROGRESS: "Action started.",
+}
 CSV_COLUMNS = [
     "Action",
     "Description",
@@ -177,11 +183,29 @@ def _closed(action):
     return redirect(url_for("actions.action", action_id=action.id))
 
 
+def _progress_prefix(action) -> str:
+    """The action page's form is prefixed "progress"; each matters-arising row on a meeting page is
+    prefixed with its action, so the fields' ids stay unique on that page."""
+    row_prefix = f"a{action.id}"
+    return row_prefix if f"{row_prefix}-version" in request.form else "progress"
+
+
+def _after_progress(action, message: str):
+    """Back to the page the update came from (a meeting's matters arising, the row marked), or the action."""
+    came_from = request.form.get("next")
+    if came_from and is_safe_local_path(came_from) and "?" not in came_from and "#" not in came_from:
+        flash(f"{action.reference}: {message}", "success")
+        return redirect(f"{came_from}?updated={action.id}#action-{action.id}")
+    flash(message, "success")
+    return redirect(url_for("actions.action", action_id=action.id))
+
+
 @bp.route("/actions/<int:action_id>/progress", methods=["POST"])
 @requires(Capability.UPDATE_ACTIONS)
 def progress(action_id: int):
+    """The one way progress is recorded: from the action page and from a meeting's matters arising."""
     action = _writable_or_404(action_id)
-    form = ActionProgressForm(action=action, may_cancel=True, prefix="progress")
+    form = ActionProgressForm(action=action, may_cancel=True, prefix=_progress_prefix(action))
     if form.validate_on_submit():
         new_status = ActionStatus(form.status.data) if form.status.data != KEEP_STATUS else None
         if new_status == ActionStatus.CANCELLED and not may_cancel_action(current_user):
@@ -198,15 +222,7 @@ def progress(action_id: int):
             return _conflict(action, progress=form)
         except operations.ActionClosed:
             return _closed(action)
-        flash(
-            {
-                ActionStatus.COMPLETED: "Action completed.",
-                ActionStatus.CANCELLED: "Action cancelled.",
-                ActionStatus.IN_PROGRESS: "Action started.",
-            }.get(new_status, "Update saved."),
-            "success",
-        )
-        return redirect(url_for("actions.action", action_id=action.id))
+        return _after_progress(action, PROGRESS_MESSAGES.get(new_status, "Update saved."))
     if form.status.data == ActionStatus.CANCELLED.value and not may_cancel_action(current_user):
         abort(403)
     _explain_missing_note(form)

@@ -196,20 +196,6 @@ def matters_arising(user: User, meeting: Meeting) -> list[MatterArising]:
     return [MatterArising(action, latest.get(action.id)) for action in actions]
 
 
-def matter_arising_for(user: User, meeting: Meeting, action_id: int) -> Action | None:
-    """One action that is a matter arising at ``meeting`` (open, from an earlier meeting, in scope)."""
-    return db.session.scalar(
-        select(Action)
-        .join(Meeting, Action.meeting_id == Meeting.id)
-        .where(
-            Action.id == action_id,
-            Action.status.in_(OPEN_STATUSES),
-            Meeting.starts_at < meeting.starts_at,
-            action_scope(user),
-        )
-    )
-
-
 def _neighbour(user: User, meeting: Meeting, later: bool) -> Meeting | None:
     condition = Meeting.starts_at > meeting.starts_at if later else Meeting.starts_at < meeting.starts_at
     order = Meeting.starts_at.asc() if later else Meeting.starts_at.desc()

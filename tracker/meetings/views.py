@@ -12,11 +12,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from tracker import audit
-from tracker.actions import operations as action_operations
-from tracker.actions.forms import KEEP_STATUS, ActionProgressForm
+from tracker.actions.forms import ActionProgressForm
 from tracker.meetings import bp, forms, operations, queries
 from tracker.meetings.pages import meeting_or_404, page_number, refuse_if_locked, review_or_404, to_meeting
-from tracker.models import SCRUTINY_GRADES, ActionStatus, MeetingStatus
+from tracker.models import SCRUTINY_GRADES, MeetingStatus
 from tracker.permissions import Capability, can, may_cancel_action, requires
 from tracker.settings import confidentiality_statement
 from tracker.timeutil import LONDON, london_today
@@ -103,6 +102,7 @@ def meeting(meeting_id: int):
         grades=SCRUTINY_GRADES,
         today=london_today(),
         revisions=queries.stored_minutes(meeting),
+        just_updated=request.args.get("updated", type=int),
     )
 
 
@@ -315,40 +315,6 @@ def new_action(meeting_id: int):
         flash(f"Action {action.reference} raised for {action.owning_agency.name}.", "success")
         return to_meeting(meeting, f"review-{review.id}" if review else "meeting-actions")
     return render_template("meetings/action_new.html", form=form, meeting=meeting, review=review)
-
-
-@bp.route("/meetings/<int:meeting_id>/matters-arising/<int:action_id>", methods=["POST"])
-@requires(Capability.RECORD_MEETINGS)
-def update_matter_arising(meeting_id: int, action_id: int):
-    meeting = meeting_or_404(meeting_id)
-    action = queries.matter_arising_for(current_user, meeting, action_id)
-    if action is None:
-        abort(404)
-    form = ActionProgressForm(action=action, may_cancel=may_cancel_action(current_user), prefix=f"a{action.id}")
-    if form.validate_on_submit():
-        new_status = ActionStatus(form.status.data) if form.status.data != KEEP_STATUS else None
-        try:
-            action_operations.record_progress(
-                action,
-                by=current_user._get_current_object(),
-                note=form.note.data,
-                new_status=new_status,
-                seen_version=form.version.data,
-            )
-        except action_operations.ActionChangedElsewhere:
-            flash(
-                f"Action {action.reference} was changed by someone else while you were typing, so your update "
-                f"was not saved. Your text: “{form.note.data}”. Check the latest update and try again.",
-                "error",
-            )
-        except action_operations.ActionClosed:
-            flash(f"Action {action.reference} is already closed.", "error")
-        else:
-            flash(f"Update saved for action {action.reference}.", "success")
-        return to_meeting(meeting, "matters-arising")
-    errors = "; ".join(message for messages in form.errors.values() for message in messages)
-    flash(f"Action {action.reference} was not updated: {errors}.", "error")
-    return to_meeting(meeting, "matters-arising")
 
 
 # Approval ---------------------------------------------------------------------------------
