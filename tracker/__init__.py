@@ -42,7 +42,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     cli.register(app)
 
     if trusted := app.config.get("TRUSTED_PROXY_COUNT"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)  # type: ignore[method-assign]
 
     from tracker.permissions import undeclared_endpoints
 

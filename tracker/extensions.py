@@ -1,5 +1,7 @@
 """Extension singletons, initialised in create_app()."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +24,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. Type checkers cannot see through db.Model (built at run time from Base),
+# so they are shown Base itself; at run time it is db.Model, with Flask-SQLAlchemy's helpers.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

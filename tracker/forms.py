@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
+from flask import abort
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from wtforms import DateField, IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
+T = TypeVar("T")
 LONG_TEXT = 5000  # the longest free text a form takes (summaries, findings, notes)
 
 
@@ -89,3 +92,11 @@ class WholeNumberField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(self.not_a_number) from None
+
+
+def chosen(value: T | None) -> T:
+    """A value a validated form guarantees (a chosen agency, a required date). If it has gone
+    missing since validation (say, a record removed in between), the request is refused, not guessed."""
+    if value is None:
+        abort(400)
+    return value

@@ -11,10 +11,11 @@ from __future__ import annotations
 import enum
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, or_, select, true
 
+from tracker.extensions import login_manager
 from tracker.models import Action, Attendance, AttendanceStatus, CaseReview, Meeting, Role, User
 from tracker.models.case import case_review_agencies
 
@@ -76,14 +77,14 @@ def requires(capability: Capability, *, while_password_change_pending: bool = Fa
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()
+                return login_manager.unauthorized()
             if current_user.must_change_password and not while_password_change_pending:
                 return redirect(url_for("auth.change_password", next=request.full_path.rstrip("?")))
             if not can(current_user, capability):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.permission = capability
+        wrapped.permission = capability  # type: ignore[attr-defined]  # read by undeclared_endpoints()
         return wrapped
 
     return decorator

@@ -19,4 +19,4 @@ def is_safe_local_path(target: str | None) -> bool:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    return target if is_safe_local_path(target) else default
+    return target if target is not None and is_safe_local_path(target) else default

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
 from tracker.models import ActionStatus, User
+from tracker.params import date_param, id_param
 from tracker.permissions import may_see_agency, sees_own_agency_only
 from tracker.timeutil import format_date
 
@@ -25,9 +27,6 @@ SORTS = {
     "raised": "Newest first",
     "agency": "Agency",
 }
-# Dates outside this range are typing mistakes, and would overflow date arithmetic.
-EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
-MAX_ID = 2**31 - 1  # the largest value an integer column holds
 
 
 class OutOfScope(Exception):
@@ -40,21 +39,6 @@ class Problem:
 
     key: str
     message: str
-
-
-def _parse_id(raw: str) -> int | None:
-    """Only plain ASCII digits within the column's range ('²' is a digit to str.isdigit())."""
-    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
-        return int(raw)
-    return None
-
-
-def _parse_date(raw: str) -> date | None:
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        return None
-    return value if EARLIEST <= value <= LATEST else None
 
 
 @dataclass(frozen=True)
@@ -78,7 +62,7 @@ class ActionFilter:
         Problem; an agency outside the user's scope raises OutOfScope. A partner's filter is always
         their own agency's."""
         problems: list[Problem] = []
-        values: dict = {}
+        values: dict[str, Any] = {}
 
         def text(key: str) -> str:
             return " ".join(str(args.get(key) or "").split())
@@ -86,7 +70,7 @@ class ActionFilter:
         for name, key, label in (("agency_id", "agency", "agency"), ("meeting_id", "meeting", "meeting"),
                                  ("owner_id", "owner", "named owner")):  # fmt: skip
             if raw := text(key):
-                if (value := _parse_id(raw)) is None:
+                if (value := id_param(raw)) is None:
                     problems.append(Problem(key, f"Choose the {label} from the list"))
                 else:
                     values[name] = value
@@ -106,10 +90,10 @@ class ActionFilter:
                             ("meetings_from", "Raised at meetings from"),
                             ("meetings_to", "Raised at meetings up to")):  # fmt: skip
             if raw := text(name):
-                if (value := _parse_date(raw)) is None:
+                if (day := date_param(raw)) is None:
                     problems.append(Problem(name, f"{label} must be a real date between 1900 and 2100"))
                 else:
-                    values[name] = value
+                    values[name] = day
         for start, end, label in (("due_from", "due_to", "due date"), ("meetings_from", "meetings_to", "meeting date")):
             if values.get(start) and values.get(end) and values[start] > values[end]:
                 problems.append(Problem(start, f"The {label} range is the wrong way round: the start is after the end"))

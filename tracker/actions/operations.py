@@ -36,7 +36,7 @@ def record_progress(
         status_to=new_status if changing else None,
     )
     db.session.add(update)
-    if changing:
+    if new_status is not None and changing:
         action.status = new_status
         if new_status == ActionStatus.COMPLETED:
             action.completion_note, action.closed_at = note, utcnow()

@@ -98,7 +98,8 @@ def actions_for_export(user: User, f: ActionFilter):
 
 
 def count_filtered(user: User, f: ActionFilter) -> int:
-    return db.session.scalar(select(func.count()).select_from(filtered_actions(user, f).order_by(None).subquery()))
+    query = select(func.count()).select_from(filtered_actions(user, f).order_by(None).subquery())
+    return db.session.scalar(query) or 0
 
 
 def action_for(user, action_id: int) -> Action | None:

@@ -12,7 +12,9 @@ from tracker import audit
 from tracker.actions import bp, operations, queries
 from tracker.actions.filters import SORTS, STATUS_CHOICES, ActionFilter, OutOfScope, Problem
 from tracker.actions.forms import KEEP_STATUS, ActionProgressForm, DueDateForm, OwnerForm
+from tracker.forms import chosen
 from tracker.models import ActionStatus
+from tracker.params import page_param
 from tracker.permissions import Capability, may_assign_owner, may_cancel_action, may_update_action, requires
 from tracker.redirects import is_safe_local_path
 from tracker.timeutil import format_date, london_today
@@ -50,7 +52,7 @@ def actions():
     if problems:
         # The service's own messages, never the text that was typed.
         flash("Some filters were ignored. " + " ".join(f"{problem.message}." for problem in problems), "info")
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page_number = page_param(request.args.get("page"))
     page = queries.actions_page(current_user, filters, page_number, current_app.config["ACTIONS_PER_PAGE"])
     return render_template(
         "actions/list.html",
@@ -222,7 +224,8 @@ def progress(action_id: int):
             return _conflict(action, progress=form)
         except operations.ActionClosed:
             return _closed(action)
-        return _after_progress(action, PROGRESS_MESSAGES.get(new_status, "Update saved."))
+        message = PROGRESS_MESSAGES.get(new_status, "Update saved.") if new_status else "Update saved."
+        return _after_progress(action, message)
     if form.status.data == ActionStatus.CANCELLED.value and not may_cancel_action(current_user):
         abort(403)
     _explain_missing_note(form)
@@ -248,7 +251,7 @@ def due_date(action_id: int):
             operations.change_due_date(
                 action,
                 by=current_user._get_current_object(),
-                new_due=form.due_date.data,
+                new_due=chosen(form.due_date.data),
                 reason=form.reason.data,
                 seen_version=form.version.data,
             )

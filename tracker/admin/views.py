@@ -5,12 +5,10 @@ from flask_login import current_user
 
 from tracker.admin import bp, forms, operations, queries
 from tracker.auth import passwords
+from tracker.forms import chosen
+from tracker.params import page_param
 from tracker.permissions import Capability, requires
 from tracker.settings import CONFIDENTIALITY_STATEMENT_KEY, confidentiality_statement
-
-
-def _page_number() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
 
 
 def _user_or_404(user_id: int):
@@ -44,7 +42,7 @@ def users():
     filters, ignored = queries.UserFilters.from_args(request.args)
     if ignored:
         flash(f"Some filters were not understood and have been ignored: {', '.join(ignored)}.", "info")
-    page = queries.users_page(filters, _page_number(), current_app.config["USERS_PER_PAGE"])
+    page = queries.users_page(filters, page_param(request.args.get("page")), current_app.config["USERS_PER_PAGE"])
     return render_template("admin/users.html", page=page, filters=filters, agencies=queries.all_agencies())
 
 
@@ -72,7 +70,7 @@ def new_user():
             email=form.email.data,
             display_name=form.display_name.data,
             role=form.role.data,
-            agency=queries.agency_by_id(form.agency_id.data),
+            agency=chosen(queries.agency_by_id(form.agency_id.data)),
             is_spoc=form.is_spoc.data,
             temporary_password=form.temporary_password.data,
         )
@@ -97,7 +95,7 @@ def user(user_id: int):
                 email=form.email.data,
                 display_name=form.display_name.data,
                 role=form.role.data,
-                agency=queries.agency_by_id(form.agency_id.data),
+                agency=chosen(queries.agency_by_id(form.agency_id.data)),
                 is_spoc=form.is_spoc.data,
             )
             flash("Changes saved." if changed else "Nothing was changed.", "success")
@@ -213,7 +211,7 @@ def audit_log():
     if action and action not in actions:
         flash("That kind of event was not understood and has been ignored.", "info")
         action = ""
-    page = queries.audit_page(_page_number(), current_app.config["AUDIT_EVENTS_PER_PAGE"], action)
+    page = queries.audit_page(page_param(request.args.get("page")), current_app.config["AUDIT_EVENTS_PER_PAGE"], action)
     return render_template("admin/audit.html", page=page, actions=actions, action=action)
 
 

@@ -95,4 +95,4 @@ def end_all_sessions(user: User, reason: str) -> int:
         .values(ended_at=utcnow(), end_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0  # a CursorResult for an UPDATE

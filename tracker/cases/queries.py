@@ -74,5 +74,6 @@ def case_page(user, case_id: int) -> CasePage | None:
     )
     by_review: dict[int, list[Action]] = {}
     for action in actions:
-        by_review.setdefault(action.case_review_id, []).append(action)
+        if action.case_review_id is not None:
+            by_review.setdefault(action.case_review_id, []).append(action)
     return CasePage(case, reviews, by_review)

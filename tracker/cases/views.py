@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from tracker import audit
 from tracker.cases import bp, queries
+from tracker.params import page_param
 from tracker.permissions import Capability, requires
 from tracker.timeutil import london_today
 
@@ -12,7 +13,7 @@ from tracker.timeutil import london_today
 def cases():
     text = " ".join((request.args.get("reference") or "").split())[:40]
     page, stats = queries.search(
-        current_user, text, max(1, request.args.get("page", 1, type=int) or 1), current_app.config["CASES_PER_PAGE"]
+        current_user, text, page_param(request.args.get("page")), current_app.config["CASES_PER_PAGE"]
     )
     if text:
         audit.record("case_search", detail=f"reference contains {text}")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
 from tracker.meetings import queries
@@ -11,10 +11,6 @@ from tracker.models import MeetingStatus
 
 LOCKED_MESSAGE = "These minutes are approved, so they cannot be changed. Reopen the minutes first (a reason is needed)."
 CANCELLED_MESSAGE = "This meeting is cancelled, so it cannot be changed."
-
-
-def page_number() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
 
 
 def meeting_or_404(meeting_id: int):

@@ -24,6 +24,7 @@ from tracker.models import (
     MinutesDocument,
     User,
 )
+from tracker.params import date_param
 from tracker.permissions import (
     action_scope,
     can_see_action,
@@ -49,15 +50,12 @@ class MeetingFilters:
         if status and status not in {s.value for s in MeetingStatus}:
             ignored.append("status")
             status = ""
-        dates = {}
+        dates: dict[str, date | None] = {}
         for name in ("from", "to"):
             raw = (args.get(name) or "").strip()
-            dates[name] = None
-            if raw:
-                try:
-                    dates[name] = date.fromisoformat(raw)
-                except ValueError:
-                    ignored.append(f"{name} date")
+            dates[name] = date_param(raw) if raw else None
+            if raw and dates[name] is None:
+                ignored.append(f"{name} date")
         if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
             ignored.append("date range (the start is after the end)")
             dates = {"from": None, "to": None}

@@ -13,9 +13,11 @@ from flask_login import current_user
 
 from tracker import audit
 from tracker.actions.forms import ActionProgressForm
+from tracker.forms import chosen
 from tracker.meetings import bp, forms, operations, queries
-from tracker.meetings.pages import meeting_or_404, page_number, refuse_if_locked, review_or_404, to_meeting
+from tracker.meetings.pages import meeting_or_404, refuse_if_locked, review_or_404, to_meeting
 from tracker.models import SCRUTINY_GRADES, MeetingStatus
+from tracker.params import id_param, page_param
 from tracker.permissions import Capability, can, may_cancel_action, requires
 from tracker.settings import confidentiality_statement
 from tracker.timeutil import LONDON, london_today
@@ -29,7 +31,9 @@ def meetings():
     filters, ignored = queries.MeetingFilters.from_args(request.args)
     if ignored:
         flash(f"Some filters were not understood and have been ignored: {', '.join(ignored)}.", "info")
-    page = queries.meetings_page(current_user, filters, page_number(), current_app.config["MEETINGS_PER_PAGE"])
+    page = queries.meetings_page(
+        current_user, filters, page_param(request.args.get("page")), current_app.config["MEETINGS_PER_PAGE"]
+    )
     counts = queries.review_counts([meeting.id for meeting in page.items])
     return render_template(
         "meetings/list.html", page=page, filters=filters, counts=counts, statuses=list(MeetingStatus)
@@ -59,7 +63,7 @@ def new_meeting():
             start=_start_time(form),
             weeks=form.weeks.data,
             location=form.location.data,
-            chair=queries.user_by_id(form.chair_id.data),
+            chair=chosen(queries.user_by_id(form.chair_id.data)),
             invited=queries.agencies_by_ids(form.invited_agency_ids.data),
         )
         if len(created) == 1:
@@ -102,7 +106,7 @@ def meeting(meeting_id: int):
         grades=SCRUTINY_GRADES,
         today=london_today(),
         revisions=queries.stored_minutes(meeting),
-        just_updated=request.args.get("updated", type=int),
+        just_updated=id_param(request.args.get("updated", "")),
     )
 
 
@@ -123,7 +127,7 @@ def edit_meeting(meeting_id: int):
             day=form.date.data,
             start=_start_time(form),
             location=form.location.data,
-            chair=queries.user_by_id(form.chair_id.data),
+            chair=chosen(queries.user_by_id(form.chair_id.data)),
             invited=queries.agencies_by_ids(form.invited_agency_ids.data),
         )
         flash("Meeting details saved.", "success")
@@ -196,7 +200,7 @@ def attendance(meeting_id: int):
     if form.validate_on_submit():
         operations.add_attendance(
             meeting,
-            agency=queries.agency_by_id(form.agency_id.data),
+            agency=chosen(queries.agency_by_id(form.agency_id.data)),
             user=queries.user_by_id(form.user_id.data),
             person_name=form.person_name.data,
             status=form.status.data,
@@ -299,7 +303,7 @@ def new_action(meeting_id: int):
     if refusal := refuse_if_locked(meeting):
         return refusal
     review = None
-    if review_id := request.args.get("review", type=int):
+    if review_id := id_param(request.args.get("review", "")):
         review = review_or_404(meeting, review_id)
     form = forms.ActionForm(agencies=queries.active_agencies(), owners=queries.active_users(), today=london_today())
     if form.validate_on_submit():
@@ -307,9 +311,9 @@ def new_action(meeting_id: int):
             meeting,
             review=review,
             description=form.description.data,
-            agency=queries.agency_by_id(form.owning_agency_id.data),
+            agency=chosen(queries.agency_by_id(form.owning_agency_id.data)),
             owner=queries.user_by_id(form.owner_id.data),
-            due_date=form.due_date.data,
+            due_date=chosen(form.due_date.data),
             by=current_user._get_current_object(),
         )
         flash(f"Action {action.reference} raised for {action.owning_agency.name}.", "success")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.models.agency import Agency
 from tracker.models.case import CaseReview
 from tracker.models.meeting import Meeting
@@ -35,7 +35,7 @@ class ActionStatus(enum.StrEnum):
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 
 
-class Action(db.Model):
+class Action(Model):
     """Something a meeting decided an agency will do by a date."""
 
     __tablename__ = "actions"
@@ -79,7 +79,7 @@ class Action(db.Model):
         return f"A-{self.id:05d}"
 
 
-class ActionUpdate(db.Model):
+class ActionUpdate(Model):
     """Append-only trail of an action: notes, status changes and due-date changes with reasons."""
 
     __tablename__ = "action_updates"

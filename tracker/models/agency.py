@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from tracker.models.user import User
 
 
-class Agency(db.Model):
+class Agency(Model):
     """A partner agency (police teams are agencies too)."""
 
     __tablename__ = "agencies"

@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.models.user import User
 from tracker.timeutil import UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only record of who did or saw what.
 
     The database refuses UPDATE and DELETE on this table (triggers in the first migration).

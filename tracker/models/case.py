@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model, db
 from tracker.models.agency import Agency
 from tracker.models.meeting import Meeting
 from tracker.models.types import enum_type
@@ -53,7 +53,7 @@ RISK_FLAGS = [
 ]
 
 
-class Case(db.Model):
+class Case(Model):
     """A case under a pseudonymous reference (a crime or incident number, never a name)."""
 
     __tablename__ = "cases"
@@ -65,7 +65,7 @@ class Case(db.Model):
     reviews: Mapped[list[CaseReview]] = relationship(back_populates="case")
 
 
-class LearningTheme(db.Model):
+class LearningTheme(Model):
     """A managed list of learning themes that reviews are tagged with."""
 
     __tablename__ = "learning_themes"
@@ -90,7 +90,7 @@ case_review_themes = Table(
 )
 
 
-class CaseReview(db.Model):
+class CaseReview(Model):
     """One case on one meeting's agenda."""
 
     __tablename__ = "case_reviews"
@@ -137,4 +137,4 @@ class CaseReview(db.Model):
 
     @property
     def grade_label(self) -> str:
-        return SCRUTINY_GRADES.get(self.scrutiny_grade, "Not graded")
+        return SCRUTINY_GRADES.get(self.scrutiny_grade, "Not graded") if self.scrutiny_grade else "Not graded"

@@ -5,13 +5,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.models.meeting import Meeting
 from tracker.models.user import User
 from tracker.timeutil import UTCDateTime, utcnow
 
 
-class MinutesDocument(db.Model):
+class MinutesDocument(Model):
     """The approved minutes of one revision: rendered once on approval, served as these exact bytes.
 
     Never changed or deleted: reopening and approving again adds the next revision.

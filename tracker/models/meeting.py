@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model, db
 from tracker.models.agency import Agency
 from tracker.models.types import enum_type
 from tracker.models.user import User
@@ -62,7 +62,7 @@ meeting_invited_agencies = Table(
 )
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     """One weekly scrutiny meeting. Approved minutes are locked until reopened with a reason."""
 
     __tablename__ = "meetings"
@@ -104,7 +104,7 @@ class Meeting(db.Model):
         return self.status in (MeetingStatus.APPROVED, MeetingStatus.CANCELLED)
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """Who came (or sent apologies) for an agency. A person is a user or a typed name."""
 
     __tablename__ = "attendance"

@@ -5,11 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.timeutil import UTCDateTime, utcnow
 
 
-class ReminderSent(db.Model):
+class ReminderSent(Model):
     """One e-mail sent by the reminder run: at most one of each kind per person per day."""
 
     __tablename__ = "reminders_sent"

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.timeutil import UTCDateTime, utcnow
 
 
-class ServiceSetting(db.Model):
+class ServiceSetting(Model):
     """Text an administrator can change without a release, e.g. the confidentiality statement."""
 
     __tablename__ = "service_settings"

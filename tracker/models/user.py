@@ -7,7 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.models.agency import Agency
 from tracker.models.types import enum_type
 from tracker.timeutil import UTCDateTime, utcnow
@@ -29,7 +29,7 @@ class Role(enum.StrEnum):
         }[self]
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who signs in. Never deleted: deactivated, so history keeps its authors."""
 
     __tablename__ = "users"
@@ -60,7 +60,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One row per sign-in. The cookie holds a random token; only its SHA-256 is stored."""
 
     __tablename__ = "user_sessions"
@@ -78,7 +78,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """A failed sign-in, kept for the throttling window (shared by every worker)."""
 
     __tablename__ = "login_failures"

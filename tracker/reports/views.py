@@ -14,6 +14,7 @@ from tracker.documents import action_summary, minutes
 from tracker.extensions import db
 from tracker.meetings import queries as meeting_queries
 from tracker.models import Meeting, MeetingStatus
+from tracker.params import id_param
 from tracker.permissions import Capability, may_see_agency, meeting_scope, requires, sees_own_agency_only
 from tracker.reports import bp
 from tracker.timeutil import LONDON, london_today
@@ -64,7 +65,7 @@ def minutes_pdf(meeting_id: int):
     if meeting is None or meeting.status == MeetingStatus.CANCELLED:
         abort(404)
     day = meeting.starts_at.astimezone(LONDON).date().isoformat()
-    revision = request.args.get("revision", type=int)
+    revision = id_param(request.args.get("revision", ""))
     if sees_own_agency_only(current_user):
         # Partners only ever get their agency's redacted version, rendered for them now.
         rendered = minutes.render_minutes(

@@ -27,7 +27,7 @@ def update_case_review(
     review.dash_score = dash_score
     review.risk_overridden = risk_overridden
     if risk_overridden:
-        review.risk_level = RiskLevel(risk_level)
+        review.risk_level = RiskLevel(risk_level or "")  # the form requires a level with an override
         review.risk_override_reason = risk_override_reason
     else:
         review.risk_level = RiskLevel.from_dash_score(dash_score) if dash_score is not None else None
