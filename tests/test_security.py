@@ -194,3 +194,21 @@ def test_a_failed_commit_shows_the_error_page_and_no_success_banner(client, app,
     with app.app_context():
         assert tracker_db.session.scalar(sa.select(sa.func.count(Meeting.id))) == meetings_before
         assert tracker_db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == events_before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/meetings?to=9999-12-31",
+        "/meetings?from=0001-01-01",
+        "/meetings?page=99999999999999999999",
+        "/actions?page=99999999999999999999",
+        "/actions?page=%C2%B2",
+        "/cases?page=-3",
+        "/admin/users?page=1e9",
+        "/reports/minutes/1.pdf?revision=99999999999999999999",
+    ],
+)
+def test_out_of_range_query_values_answer_a_page_not_an_error(client, login_as, url):
+    login_as("admin")
+    assert client.get(url).status_code in (200, 404)
