@@ -349,10 +349,12 @@ def test_partner_sees_only_what_concerns_their_agency(client, app, agencies, mak
     assert "CR/UNRELATED" not in body and "Police action" not in body and "Police meeting action" not in body
     assert "IDVA action" in body
     # Other agencies' actions are counted beside the actions they sit with: here one meeting-level
-    # police action. The police action on a case IDVA may not see is not even counted.
+    # police action. The police action on a case IDVA may not see is counted once, after the cases.
     [hidden] = page.select("[data-testid=hidden-actions]")
     assert text_of(hidden) == "1 action belongs to other agencies and is not shown."
     assert hidden.find_previous("h2")["id"] == "meeting-actions"
+    elsewhere = page.select_one("[data-testid=hidden-actions-other-cases]")
+    assert text_of(elsewhere) == "1 action on cases your agency is not involved in is not shown."
     assert page.select("form[action$='/approve']") == [] and page.select("form[action$='/reviews']") == []
 
     assert client.get(f"/meetings/{scoped_world['meeting']}/reviews/{scoped_world['unrelated']}").status_code == 404

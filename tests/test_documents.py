@@ -154,6 +154,7 @@ def test_partner_gets_only_the_redacted_minutes(client, app, agencies, meeting, 
             r"IDVA safety plan IDVA .{0,60} Open 1 action belongs to other agencies and is not shown", text
         )
         assert text.count("belongs to other agencies") == 1 and "actions belong to other agencies" not in text
+        assert "1 action on cases your agency is not involved in is not shown" in text
         assert "Produced for" in text
 
     outsider = make_user("partner", agencies["HOU"])

@@ -147,7 +147,8 @@ def test_chair_records_a_meeting_and_a_partner_sees_their_part(
     assert partner_reviews.count() == 1
     assert "CR/E2E/0001" in partner_reviews.nth(0).inner_text()
     assert "Assess for a management move" not in page.locator("main").inner_text()
-    assert "1 action belongs to other agencies" in page.locator("[data-testid=hidden-actions]").inner_text()
+    hidden = page.locator("[data-testid=hidden-actions-other-cases]").inner_text()
+    assert "1 action on cases your agency is not involved in" in hidden
     check_accessibility(page, "journey-partner-meeting")
     page.get_by_role("link", name="Cases").first.click()
     page.get_by_label("Case reference").fill("CR/E2E")

@@ -145,6 +145,7 @@ class MeetingRecord:
     # Other agencies' actions, shown only as a count beside the actions they sit with (redacted copies).
     hidden_by_review: dict[int, int]
     hidden_meeting_actions: int
+    hidden_on_other_reviews: int  # on cases the reader does not see: one count, after the cases
     attendance: list[Attendance]
     unrepresented: list[Agency]
     matters_arising: list[MatterArising]
@@ -158,7 +159,7 @@ class MeetingRecord:
 
     @property
     def hidden_actions(self) -> int:
-        return self.hidden_meeting_actions + sum(self.hidden_by_review.values())
+        return self.hidden_meeting_actions + sum(self.hidden_by_review.values()) + self.hidden_on_other_reviews
 
 
 def _latest_updates(action_ids: list[int]) -> dict[int, ActionUpdate]:
@@ -225,12 +226,12 @@ def meeting_record(reader: User, meeting: Meeting) -> MeetingRecord:
     actions_by_review: dict[int, list[Action]] = defaultdict(list)
     hidden_by_review: dict[int, int] = defaultdict(int)
     meeting_actions: list[Action] = []
-    hidden_meeting_actions = 0
+    hidden_meeting_actions = hidden_on_other_reviews = 0
     for action in all_actions:
         on_review = action.case_review_id
         if on_review is not None and on_review not in visible_review_ids:
-            continue  # a review the reader may not see: not even a count
-        if not can_see_action(reader, action):
+            hidden_on_other_reviews += 1  # a case the reader does not see: counted, never described
+        elif not can_see_action(reader, action):
             if on_review is None:
                 hidden_meeting_actions += 1
             else:
@@ -275,6 +276,7 @@ def meeting_record(reader: User, meeting: Meeting) -> MeetingRecord:
         meeting_actions=meeting_actions,
         hidden_by_review=dict(hidden_by_review),
         hidden_meeting_actions=hidden_meeting_actions,
+        hidden_on_other_reviews=hidden_on_other_reviews,
         attendance=attendance,
         unrepresented=unrepresented,
         matters_arising=matters_arising(reader, meeting),
