@@ -3,7 +3,16 @@
 from tracker.models.action import OPEN_STATUSES, Action, ActionStatus, ActionUpdate
 from tracker.models.agency import Agency
 from tracker.models.audit import AuditEvent
-from tracker.models.case import RISK_FLAGS, SCRUTINY_GRADES, Case, CaseReview, LearningTheme, RiskLevel
+from tracker.models.case import (
+    RISK_FLAGS,
+    SCRUTINY_GRADES,
+    AgencyReturn,
+    Case,
+    CaseReview,
+    LearningTheme,
+    ReviewProgress,
+    RiskLevel,
+)
 from tracker.models.document import MinutesDocument
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
@@ -18,6 +27,7 @@ __all__ = [
     "ActionStatus",
     "ActionUpdate",
     "Agency",
+    "AgencyReturn",
     "Attendance",
     "AttendanceStatus",
     "AuditEvent",
@@ -30,6 +40,7 @@ __all__ = [
     "MeetingStatus",
     "MinutesDocument",
     "ReminderSent",
+    "ReviewProgress",
     "RiskLevel",
     "Role",
     "ServiceSetting",

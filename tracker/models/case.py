@@ -15,6 +15,7 @@ from tracker.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from tracker.models.action import Action
+    from tracker.models.user import User
 
 
 class RiskLevel(enum.StrEnum):
@@ -138,3 +139,64 @@ class CaseReview(Model):
     @property
     def grade_label(self) -> str:
         return SCRUTINY_GRADES.get(self.scrutiny_grade, "Not graded") if self.scrutiny_grade else "Not graded"
+
+    @property
+    def missing(self) -> list[str]:
+        """What a complete review still needs: a risk level, a scrutiny grade and findings."""
+        needs = []
+        if self.risk_level is None:
+            needs.append("risk level")
+        if self.scrutiny_grade is None:
+            needs.append("scrutiny grade")
+        if not self.findings.strip():
+            needs.append("findings")
+        return needs
+
+    @property
+    def progress(self) -> ReviewProgress:
+        if not self.missing:
+            return ReviewProgress.COMPLETE
+        started = (
+            self.dash_score is not None
+            or self.risk_level is not None
+            or self.scrutiny_grade is not None
+            or self.summary.strip()
+            or self.findings.strip()
+        )
+        return ReviewProgress.IN_PROGRESS if started else ReviewProgress.NOT_STARTED
+
+
+class ReviewProgress(enum.StrEnum):
+    """Where the recording of a case review has got to (derived, never stored)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+
+    @property
+    def label(self) -> str:
+        return {"not_started": "Not started", "in_progress": "In progress", "complete": "Complete"}[self.value]
+
+
+class AgencyReturn(Model):
+    """What one partner agency holds on one agenda case, returned before the meeting.
+
+    Part of that agency's own need-to-know scope: a partner sees only its agency's returns.
+    """
+
+    __tablename__ = "agency_returns"
+    __table_args__ = (UniqueConstraint("case_review_id", "agency_id", name="uq_agency_returns_review_agency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_review_id: Mapped[int] = mapped_column(ForeignKey("case_reviews.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    no_information_held: Mapped[bool] = mapped_column(default=False)
+    contact_made: Mapped[bool] = mapped_column(default=False)
+    information: Mapped[str] = mapped_column(Text, default="")
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    case_review: Mapped[CaseReview] = relationship()
+    agency: Mapped[Agency] = relationship()
+    submitted_by: Mapped[User | None] = relationship()

@@ -79,6 +79,9 @@ class Meeting(Model):
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     statement_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     statement_read_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Published agenda: each involved partner agency then sees its agenda cases and returns its information.
+    agenda_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agenda_published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     general_notes: Mapped[str] = mapped_column(Text, default="")
     any_other_business: Mapped[str] = mapped_column(Text, default="")
     # Revision of the minutes: 1 until the first reopening, then bumped by each reopening.
@@ -91,6 +94,7 @@ class Meeting(Model):
     chair: Mapped[User | None] = relationship(foreign_keys=[chair_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     statement_read_by: Mapped[User | None] = relationship(foreign_keys=[statement_read_by_id])
+    agenda_published_by: Mapped[User | None] = relationship(foreign_keys=[agenda_published_by_id])
     invited_agencies: Mapped[list[Agency]] = relationship(secondary=meeting_invited_agencies, order_by=Agency.name)
     attendance: Mapped[list[Attendance]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="Attendance.id"
