@@ -116,3 +116,46 @@ def test_the_rule_lets_templates_show_a_role(source):
 
 def test_the_allowed_list_names_only_files_that_exist():
     assert all(path.exists() for path in ROLE_COMPARISONS_ALLOWED)
+
+
+# Flash messages live in the signed session cookie and are shown on the next page: they are the
+# service's own fixed words, never what someone typed (a note, a name, a case reference).
+USER_TEXT = {"data", "note", "reason", "display_name", "name", "person_name", "email", "description", "findings",
+             "summary", "information", "case", "text"}  # fmt: skip
+
+
+def user_text_in_flashes(source: str) -> list[int]:
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "flash"):
+            continue
+        if not node.args:
+            continue
+        for inner in ast.walk(node.args[0]):
+            if (isinstance(inner, ast.Attribute) and inner.attr in USER_TEXT) or (
+                isinstance(inner, ast.Name) and inner.id in {"form", "reference"}
+            ):
+                lines.append(node.lineno)
+                break
+    return lines
+
+
+def test_flash_messages_never_carry_user_text():
+    offences = []
+    for path in python_files():
+        offences += [f"{path.relative_to(ROOT)}:{line}" for line in user_text_in_flashes(path.read_text())]
+    assert offences == [], "Flash the service's own words, not user text: " + ", ".join(offences)
+
+
+@pytest.mark.parametrize(
+    ("source", "caught"),
+    [
+        ('flash(f"Your text: {form.note.data}", "error")', True),
+        ('flash(f"User {user.display_name} created.", "success")', True),
+        ('flash(f"Case {review.case.reference} added.")', True),
+        ('flash(f"Action {action.reference} raised.", "success")', False),
+        ('flash("Saved.", "success")', False),
+    ],
+)
+def test_the_flash_rule_catches_user_text(source, caught):
+    assert bool(user_text_in_flashes(source)) is caught

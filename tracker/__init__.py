@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import config_for
 from tracker import audit
 from tracker.extensions import csrf, db, login_manager, migrate
+from tracker.notify import outbox
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -169,8 +170,11 @@ def _register_request_hooks(app: Flask) -> None:
                 # the error page is not followed by a success banner. The error handler takes over.
                 db.session.rollback()
                 session.pop("_flashes", None)
+                outbox.discard()
                 raise
+            outbox.send_queued()
         else:
+            outbox.discard()
             db.session.rollback()
             audit.keep_refusal_events()
             db.session.commit()

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import and_, or_, select, true
 
 from tracker.extensions import login_manager
-from tracker.models import Action, Attendance, AttendanceStatus, CaseReview, Meeting, Role, User
+from tracker.models import Action, AgencyReturn, Attendance, AttendanceStatus, CaseReview, Meeting, Role, User
 from tracker.models.case import case_review_agencies
 
 
@@ -159,14 +159,21 @@ def spoc_condition():
 def meeting_scope(user: User):
     """SQL condition on Meeting: the meetings ``user`` may see.
 
-    Partners see the meetings their agency attended (someone from it was present).
+    Partners see the meetings their agency attended (someone from it was present), and meetings
+    whose published agenda has a case their agency is involved in (to return its information).
     """
     if sees_every_agency(user):
         return true()
     attended = select(Attendance.meeting_id).where(
         Attendance.agency_id == user.agency_id, Attendance.status == AttendanceStatus.PRESENT
     )
-    return Meeting.id.in_(attended)
+    on_published_agenda = (
+        select(CaseReview.meeting_id)
+        .join(case_review_agencies, case_review_agencies.c.case_review_id == CaseReview.id)
+        .join(Meeting, Meeting.id == CaseReview.meeting_id)
+        .where(case_review_agencies.c.agency_id == user.agency_id, Meeting.agenda_published_at.is_not(None))
+    )
+    return or_(Meeting.id.in_(attended), Meeting.id.in_(on_published_agenda))
 
 
 def case_review_scope(user: User):
@@ -216,6 +223,25 @@ def may_cancel_action(user: User) -> bool:
     return can(user, Capability.RECORD_MEETINGS)
 
 
+def may_return_information(user: User, review: CaseReview) -> bool:
+    """A partner agency involved in a case on a published agenda returns what it holds, until the
+    minutes are locked. (Chairs read the returns; they do not write them.)"""
+    return (
+        can(user, Capability.UPDATE_ACTIONS)
+        and sees_own_agency_only(user)
+        and review.meeting.agenda_published_at is not None
+        and not review.meeting.is_locked
+        and any(agency.id == user.agency_id for agency in review.agencies)
+    )
+
+
+def returns_scope(user: User):
+    """SQL condition on AgencyReturn: a partner sees only its own agency's returns."""
+    if sees_every_agency(user):
+        return true()
+    return AgencyReturn.agency_id == user.agency_id
+
+
 def template_globals() -> dict:
     """The predicates templates may ask (registered as Jinja globals by the app factory)."""
     return {
@@ -225,4 +251,5 @@ def template_globals() -> dict:
         "may_update_action": may_update_action,
         "may_assign_owner": may_assign_owner,
         "may_cancel_action": may_cancel_action,
+        "may_return_information": may_return_information,
     }

@@ -259,7 +259,7 @@ def due_date(action_id: int):
             return _conflict(action, due=form)
         except operations.ActionClosed:
             return _closed(action)
-        flash(f"Due date changed to {format_date(form.due_date.data)}.", "success")
+        flash(f"Due date changed to {format_date(action.due_date)}.", "success")
         return redirect(url_for("actions.action", action_id=action.id))
     return _render_action(action, due=form)
 

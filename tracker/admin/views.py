@@ -74,7 +74,7 @@ def new_user():
             is_spoc=form.is_spoc.data,
             temporary_password=form.temporary_password.data,
         )
-        flash(f"User {user.display_name} created. They must choose a new password when they first sign in.", "success")
+        flash("User created. They must choose a new password when they first sign in.", "success")
         return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_new.html", form=form)
 
@@ -115,7 +115,7 @@ def user_password(user_id: int):
             form.temporary_password.errors.append(problem)
         else:
             operations.set_temporary_password(user, form.temporary_password.data)
-            flash(f"Temporary password set for {user.display_name}. They have been signed out everywhere.", "success")
+            flash("Temporary password set. The user has been signed out everywhere.", "success")
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_password.html", user=user, form=form)
 
@@ -128,7 +128,7 @@ def deactivate_user(user_id: int):
         flash("You cannot deactivate your own account. Ask another administrator.", "error")
     else:
         operations.set_user_active(user, False)
-        flash(f"{user.display_name} has been deactivated and signed out everywhere.", "success")
+        flash("User deactivated and signed out everywhere.", "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
 
@@ -137,7 +137,7 @@ def deactivate_user(user_id: int):
 def reactivate_user(user_id: int):
     user = _user_or_404(user_id)
     operations.set_user_active(user, True)
-    flash(f"{user.display_name} has been reactivated.", "success")
+    flash("User reactivated.", "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
 
@@ -164,8 +164,8 @@ def agencies():
 def new_agency():
     form = forms.AgencyForm()
     if form.validate_on_submit() and _check_agency_form(form):
-        agency = operations.create_agency(name=form.name.data, code=form.code.data)
-        flash(f"Agency {agency.name} created.", "success")
+        operations.create_agency(name=form.name.data, code=form.code.data)
+        flash("Agency created.", "success")
         return redirect(url_for("admin.agencies"))
     return render_template("admin/agency_form.html", form=form, agency=None)
 
@@ -187,7 +187,7 @@ def agency(agency_id: int):
 def deactivate_agency(agency_id: int):
     agency = _agency_or_404(agency_id)
     operations.set_agency_active(agency, False)
-    flash(f"{agency.name} has been deactivated. It can no longer be chosen for new users.", "success")
+    flash("Agency deactivated. It can no longer be chosen for new users.", "success")
     return redirect(url_for("admin.agencies"))
 
 
@@ -196,7 +196,7 @@ def deactivate_agency(agency_id: int):
 def reactivate_agency(agency_id: int):
     agency = _agency_or_404(agency_id)
     operations.set_agency_active(agency, True)
-    flash(f"{agency.name} has been reactivated.", "success")
+    flash("Agency reactivated.", "success")
     return redirect(url_for("admin.agencies"))
 
 

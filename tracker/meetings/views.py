@@ -246,9 +246,9 @@ def add_review(meeting_id: int):
     if form.validate_on_submit():
         added = operations.add_case_review(meeting, form.reference.data)
         if added.created:
-            flash(f"Case {added.review.case.reference} added to the agenda.", "success")
+            flash("Case added to the agenda.", "success")
         else:
-            flash(f"Case {added.review.case.reference} is already on this agenda.", "info")
+            flash("That case is already on this agenda.", "info")
         return redirect(url_for("reviews.review", meeting_id=meeting.id, review_id=added.review.id))
     return render_template("meetings/add_case.html", form=form, meeting=meeting)
 
@@ -260,17 +260,15 @@ def remove_review(meeting_id: int, review_id: int):
     review = review_or_404(meeting, review_id)
     if refusal := refuse_if_locked(meeting):
         return refusal
-    reference = review.case.reference
     try:
         operations.remove_case_review(review)
     except operations.ReviewHasActions:
         flash(
-            f"Case {reference} has actions, so it cannot be removed from the agenda. "
-            "Cancel or complete its actions instead.",
+            "This case has actions, so it cannot be removed from the agenda. Cancel or complete its actions instead.",
             "error",
         )
         return to_meeting(meeting, f"review-{review_id}")
-    flash(f"Case {reference} removed from the agenda.", "success")
+    flash("Case removed from the agenda.", "success")
     return to_meeting(meeting, "agenda")
 
 
@@ -316,7 +314,7 @@ def new_action(meeting_id: int):
             due_date=chosen(form.due_date.data),
             by=current_user._get_current_object(),
         )
-        flash(f"Action {action.reference} raised for {action.owning_agency.name}.", "success")
+        flash(f"Action {action.reference} raised.", "success")
         return to_meeting(meeting, f"review-{review.id}" if review else "meeting-actions")
     return render_template("meetings/action_new.html", form=form, meeting=meeting, review=review)
 

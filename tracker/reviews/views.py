@@ -51,7 +51,7 @@ def review(meeting_id: int, review_id: int):
             themes=meeting_queries.themes_by_ids(form.theme_ids.data),
             feedback_to_officer=form.feedback_to_officer.data,
         )
-        flash(f"Case review {review.case.reference} saved.", "success")
+        flash("Case review saved.", "success")
         return to_meeting(meeting, f"review-{review.id}")
     history = queries.case_history(current_user, review.case_id, before=meeting.starts_at, exclude_review_id=review.id)
     audit.record("case_review_viewed", review, detail=f"case {review.case_id}")
