@@ -40,14 +40,32 @@ def banners(page) -> str:
     return " ".join(text_of(banner) for banner in page.select(".govuk-notification-banner"))
 
 
-def test_adding_a_case_creates_it_and_opens_the_review(client, app, chair, make_meeting):
-    meeting_id = make_meeting(0, chair=chair)
-    response = client.post(f"/meetings/{meeting_id}/reviews", data={"reference": "  cr/2026/ 0042 "})
-    assert response.status_code == 302
+def add_to_agenda(client, meeting_id, *rows, publish=False):
+    """Post the agenda page's new-case rows: each row a reference or (reference, [agency ids])."""
+    data = {"publish" if publish else "save": "y"}
+    for index, row in enumerate(rows):
+        reference, agency_ids = (row, []) if isinstance(row, str) else row
+        data[f"rows-{index}-reference"] = reference
+        data[f"rows-{index}-agency_ids"] = [str(agency_id) for agency_id in agency_ids]
+    return client.post(f"/meetings/{meeting_id}/agenda", data=data)
+
+
+def review_link(client, meeting_id, reference):
+    page = get_page(client, f"/meetings/{meeting_id}/agenda")
+    return next(a["href"] for a in page.select("[data-testid=agenda-table] a") if text_of(a) == reference)
+
+
+def test_adding_cases_creates_them_with_their_agencies(client, app, chair, agencies, make_meeting):
+    meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()))
+    response = add_to_agenda(client, meeting_id, ("  cr/2026/ 0042 ", [agencies["IDVA"].id]), "CR/2026/0043")
+    assert response.headers["Location"] == f"/meetings/{meeting_id}/agenda"
+    assert reviews_of(app, meeting_id) == [("CR/2026/ 0042", 1, False), ("CR/2026/0043", 2, False)]
     page = get_page(client, response.headers["Location"])
+    rows = [[text_of(td) for td in tr.select("td")][1:3] for tr in page.select("[data-testid=agenda-table] tbody tr")]
+    assert rows == [["CR/2026/ 0042", "IDVA"], ["CR/2026/0043", "None yet"]]
+    page = get_page(client, review_link(client, meeting_id, "CR/2026/ 0042"))
     assert text_of(page.h1).startswith("Case CR/2026/ 0042")
     assert "This is the first review of this case" in text_of(page.select_one("[data-testid=case-history]"))
-    assert reviews_of(app, meeting_id) == [("CR/2026/ 0042", 1, False)]
 
 
 def test_an_existing_reference_links_to_the_case_and_shows_its_history(
@@ -57,8 +75,8 @@ def test_an_existing_reference_links_to_the_case_and_shows_its_history(
     earlier_review = add_review(earlier, "CR/7", agencies=[agencies["IDVA"]], grade=2)
     add_action(earlier, agencies["IDVA"], review_id=earlier_review, description="Refer to IDVA")
     meeting_id = make_meeting(0, chair=chair)
-    response = client.post(f"/meetings/{meeting_id}/reviews", data={"reference": "cr/7"})
-    page = get_page(client, response.headers["Location"])
+    add_to_agenda(client, meeting_id, "cr/7")
+    page = get_page(client, review_link(client, meeting_id, "CR/7"))
     history = text_of(page.select_one("[data-testid=case-history]"))
     assert "Repeat" in text_of(page.h1)
     assert "Appropriate, with observations" in history and "Refer to IDVA" in history
@@ -66,29 +84,32 @@ def test_an_existing_reference_links_to_the_case_and_shows_its_history(
     assert reviews_of(app, meeting_id) == [("CR/7", 1, True)]
 
 
-def test_a_double_submitted_add_makes_one_review(client, app, chair, make_meeting):
+def test_a_double_submitted_agenda_makes_one_review_per_case(client, app, chair, make_meeting):
     meeting_id = make_meeting(0, chair=chair)
-    first = client.post(f"/meetings/{meeting_id}/reviews", data={"reference": "CR/9"})
-    second = client.post(f"/meetings/{meeting_id}/reviews", data={"reference": "CR/9"})
+    first = add_to_agenda(client, meeting_id, "CR/9")
+    second = add_to_agenda(client, meeting_id, "CR/9")
     assert first.headers["Location"] == second.headers["Location"]
     assert count(app, CaseReview) == 1
-    assert "already on this agenda" in banners(get_page(client, second.headers["Location"]))
+    assert "1 of the cases was already on this agenda" in banners(get_page(client, second.headers["Location"]))
 
 
 @pytest.mark.parametrize(
-    "reference, message",
+    "row, message",
     [
-        ("", "Enter the case reference"),
-        ("   ", "Enter the case reference"),
+        (("", ["IDVA"]), "Enter the case reference, or untick its agencies"),
+        (("   ", ["IDVA"]), "Enter the case reference, or untick its agencies"),
         ("X" * 41, "Case reference must be 40 characters or fewer"),
         ("CR/1\nJane Smith", "Case reference must be on one line"),
+        (("CR/1", ["999999"]), "Select agencies from the list"),
     ],
 )
-def test_bad_case_references(client, app, chair, make_meeting, reference, message):
-    meeting_id = make_meeting(0, chair=chair)
-    response = client.post(f"/meetings/{meeting_id}/reviews", data={"reference": reference})
+def test_bad_case_references(client, app, chair, agencies, make_meeting, row, message):
+    meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()))
+    if not isinstance(row, str):
+        row = (row[0], [agencies[code].id if code in agencies else code for code in row[1]])
+    response = add_to_agenda(client, meeting_id, row)
     assert response.status_code == 200
-    assert error_messages(parse(response))["reference"] == message
+    assert message in error_messages(parse(response)).values()
     assert count(app, Case) == 0
 
 
@@ -99,7 +120,7 @@ def test_repeat_is_a_review_within_twelve_months(client, app, chair, make_meetin
     add_review(meeting_id, "CR/REPEAT")
     assert reviews_of(app, meeting_id) == [("CR/REPEAT", 1, repeat)]
     page = get_page(client, f"/meetings/{meeting_id}")
-    tags = text_of(page.select_one("[data-testid=case-review]"))
+    tags = text_of(page.select_one("[data-testid=case-review]").find_parent("li"))
     assert ("Repeat" in tags) is repeat
 
 
@@ -146,8 +167,13 @@ def test_recording_a_review_derives_risk_from_the_dash_score(client, app, chair,
         assert [a.code for a in review.agencies] == ["HOU", "IDVA"]
         assert [t.name for t in review.themes] == ["Coercive control not identified"]
     page = get_page(client, f"/meetings/{meeting_id}")
-    section = text_of(page.select_one("[data-testid=case-review]"))
-    assert "Medium risk" in section and "Grade 2" in section and "Coercive control not identified" in section
+    section = page.select_one("[data-testid=case-review]").find_parent("li")
+    text = text_of(section)
+    assert "Medium risk" in text and "Grade 2" in text and "Coercive control not identified" in text
+    assert "Completed" in text_of(section.select_one(".govuk-task-list__status"))
+    # The summary and the police-only feedback are on the chair's meeting page.
+    assert text_of(section.select_one("[data-testid=review-summary]")) == "Summary: Call to police after an assault"
+    assert "Well done" in text_of(section.select_one("[data-testid=review-feedback]"))
 
 
 def test_professional_judgement_overrides_the_dash_score_with_a_reason(client, app, chair, make_meeting, add_review):
@@ -209,7 +235,7 @@ def _agenda(page):
 def test_reorder_moves_a_case_and_refuses_a_stale_agenda(client, app, chair, make_meeting, add_review):
     meeting_id = make_meeting(0, chair=chair)
     first, second, third = (add_review(meeting_id, f"CR/{n}") for n in (1, 2, 3))
-    agenda = _agenda(get_page(client, f"/meetings/{meeting_id}"))
+    agenda = _agenda(get_page(client, f"/meetings/{meeting_id}/agenda"))
     assert agenda == f"{first},{second},{third}"
     client.post(f"/meetings/{meeting_id}/reviews/move", data={"review_id": third, "direction": "up", "agenda": agenda})
     assert [ref for ref, *_ in reviews_of(app, meeting_id)] == ["CR/1", "CR/3", "CR/2"]
@@ -230,9 +256,17 @@ def test_remove_a_review_before_approval_but_not_one_with_actions(
     plain = add_review(meeting_id, "CR/1")
     with_action = add_review(meeting_id, "CR/2")
     add_action(meeting_id, agencies["IDVA"], review_id=with_action)
-    client.post(f"/meetings/{meeting_id}/reviews/{plain}/remove")
+    # A confirmation page first: looking at it removes nothing.
+    confirm = get_page(client, f"/meetings/{meeting_id}/reviews/{plain}/remove")
+    assert text_of(confirm.h1) == "Take case CR/1 off the agenda?"
+    assert confirm.select_one("form button, form input[type=submit]")
+    assert len(reviews_of(app, meeting_id)) == 2
+    response = client.post(f"/meetings/{meeting_id}/reviews/{plain}/remove")
+    assert response.headers["Location"] == f"/meetings/{meeting_id}/agenda"
     response = client.post(f"/meetings/{meeting_id}/reviews/{with_action}/remove")
-    assert "has actions, so it cannot be removed" in banners(get_page(client, response.headers["Location"]))
+    assert "has actions, so it cannot be taken off the agenda" in banners(
+        get_page(client, response.headers["Location"])
+    )
     assert reviews_of(app, meeting_id) == [("CR/2", 1, False)]
 
 
@@ -268,10 +302,12 @@ def test_raise_actions_for_a_review_and_for_the_meeting(
             (review_id, agencies["IDVA"].id, officer.id, "open", chair.id),
             (None, agencies["HOU"].id, None, "open", chair.id),
         ]
+    assert response.headers["Location"] == f"/meetings/{meeting_id}/reviews/{review_id}"
+    review_page = get_page(client, response.headers["Location"])
+    assert "IDVA Officer" in text_of(review_page.select_one("[data-testid=actions-table]"))
     page = get_page(client, f"/meetings/{meeting_id}")
-    review_section = page.select_one("[data-testid=case-review]")
-    assert "IDVA Officer" in text_of(review_section.select_one("[data-testid=actions-table]"))
-    assert "Review housing policy" in text_of(page.select_one("#meeting-actions + [data-testid=actions-table]"))
+    assert "1 action." in text_of(page.select_one("[data-testid=case-review]").find_parent("li"))
+    assert "Review housing policy" in text_of(page.select_one("[data-testid=meeting-actions]"))
 
 
 @pytest.mark.parametrize(
@@ -343,19 +379,22 @@ def test_partner_sees_only_what_concerns_their_agency(client, app, agencies, mak
     ]
 
     page = get_page(client, f"/meetings/{scoped_world['meeting']}")
-    references = [text_of(s.h3) for s in page.select("[data-testid=case-review]")]
+    references = [text_of(s) for s in page.select("[data-testid=case-review]")]
     assert references == ["1. Case CR/INVOLVED", "2. Case CR/OWNS-ACTION"]
     body = text_of(page)
     assert "CR/UNRELATED" not in body and "Police action" not in body and "Police meeting action" not in body
-    assert "IDVA action" in body
+    owns = page.select("[data-testid=case-review]")[1].find_parent("li")
+    assert "1 action for your agency" in text_of(owns)
+    review_page = get_page(client, f"/meetings/{scoped_world['meeting']}/reviews/{scoped_world['owns_action']}")
+    assert "IDVA action" in text_of(review_page.select_one("[data-testid=actions-table]"))
     # Other agencies' actions are counted beside the actions they sit with: here one meeting-level
     # police action. The police action on a case IDVA may not see is counted once, after the cases.
     [hidden] = page.select("[data-testid=hidden-actions]")
     assert text_of(hidden) == "1 action belongs to other agencies and is not shown."
-    assert hidden.find_previous("h2")["id"] == "meeting-actions"
     elsewhere = page.select_one("[data-testid=hidden-actions-other-cases]")
     assert text_of(elsewhere) == "1 action on cases your agency is not involved in is not shown."
-    assert page.select("form[action$='/approve']") == [] and page.select("form[action$='/reviews']") == []
+    assert page.select("form[method=post]:not([action='/sign-out'])") == []
+    assert page.select("a[href$='/approve'], a[href$='/agenda'], a[href$='/attendance']") == []
 
     assert client.get(f"/meetings/{scoped_world['meeting']}/reviews/{scoped_world['unrelated']}").status_code == 404
     assert client.get(f"/meetings/{scoped_world['other_meeting']}").status_code == 404
@@ -408,7 +447,9 @@ def test_manager_reads_but_cannot_record(client, app, agencies, make_user, scope
     page = get_page(client, f"/meetings/{scoped_world['meeting']}")
     assert len(page.select("[data-testid=case-review]")) == 3
     assert page.select("form[method=post][action*='/meetings/']") == []
-    assert client.post(f"/meetings/{scoped_world['meeting']}/reviews", data={"reference": "X"}).status_code == 403
+    assert page.select("a[href$='/approve'], a[href$='/agenda'], a[href$='/attendance']") == []
+    agenda = f"/meetings/{scoped_world['meeting']}/agenda"
+    assert client.post(agenda, data={"rows-0-reference": "X", "save": "y"}).status_code == 403
     with app.app_context():
         assert db.session.get(Meeting, scoped_world["meeting"]).status == "scheduled"
 

@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.conftest import get_page, parse, sign_in, text_of
+from tests.conftest import approve_minutes, get_page, parse, sign_in, text_of
 from tracker.documents import fetcher as fetcher_module
 from tracker.extensions import db
 from tracker.models import AuditEvent, MinutesDocument
@@ -81,7 +81,7 @@ def download(client, url):
 
 
 def test_approval_stores_the_pdf_once_and_serves_the_same_bytes(client, app, meeting):
-    client.post(f"/meetings/{meeting}/approve")
+    assert approve_minutes(client, meeting).status_code == 302
     with app.app_context():
         stored = db.session.scalar(select(MinutesDocument))
         stored_hash, stored_bytes = stored.sha256, stored.pdf
@@ -116,14 +116,14 @@ def test_approval_stores_the_pdf_once_and_serves_the_same_bytes(client, app, mee
 
 
 def test_reopening_and_approving_again_keeps_both_revisions(client, app, meeting):
-    client.post(f"/meetings/{meeting}/approve")
+    assert approve_minutes(client, meeting).status_code == 302
     revision_1 = download(client, f"/reports/minutes/{meeting}.pdf").data
     client.post(f"/meetings/{meeting}/reopen", data={"reason": "Attendance corrected"})
     draft = download(client, f"/reports/minutes/{meeting}.pdf")
     assert draft.headers["Content-Disposition"].endswith('-r2-draft.pdf"')
     assert_house_style(read_pdf(draft.data), title_start="Minutes", draft=True)
     client.post(f"/meetings/{meeting}/notes", data={"general_notes": "Corrected attendance", "any_other_business": ""})
-    client.post(f"/meetings/{meeting}/approve")
+    assert approve_minutes(client, meeting).status_code == 302
     revision_2 = download(client, f"/reports/minutes/{meeting}.pdf")
     assert revision_2.headers["Content-Disposition"].endswith('-r2.pdf"')
     assert "Corrected attendance" in " ".join(pages_text(read_pdf(revision_2.data)))
@@ -134,7 +134,7 @@ def test_reopening_and_approving_again_keeps_both_revisions(client, app, meeting
 
 
 def test_partner_gets_only_the_redacted_minutes(client, app, agencies, meeting, make_user):
-    client.post(f"/meetings/{meeting}/approve")
+    assert approve_minutes(client, meeting).status_code == 302
     partner = make_user("partner", agencies["IDVA"])
     partner_client = app.test_client()
     sign_in(partner_client, partner.email, partner.password)
@@ -285,7 +285,7 @@ def test_user_text_never_becomes_markup_or_a_fetch(client, app, agencies, chair,
             "invited_agency_ids": [agencies["IDVA"].id],
         },
     )
-    client.post(f"/meetings/{meeting_id}/approve")
+    assert approve_minutes(client, meeting_id).status_code == 302
     for url in (f"/reports/minutes/{meeting_id}.pdf", "/reports/actions.pdf"):
         response = download(client, url)
         reader = read_pdf(response.data)
@@ -327,7 +327,7 @@ def test_reports_page_shows_the_overdue_chart(client, meeting, agencies, add_act
 def test_stored_minutes_cannot_be_changed_or_deleted(client, app, meeting):
     import sqlalchemy as sa
 
-    client.post(f"/meetings/{meeting}/approve")
+    assert approve_minutes(client, meeting).status_code == 302
     with app.app_context():
         with pytest.raises(sa.exc.DBAPIError):
             db.session.execute(sa.update(MinutesDocument).values(sha256="0" * 64))

@@ -80,6 +80,14 @@ def _configure_templates(app: Flask) -> None:
 
     # Templates ask the policy by name (can_see_feedback(current_user), ...); they never compare roles.
     app.jinja_env.globals.update(template_globals())
+    app.jinja_env.globals["task_status"] = task_status
+
+
+def task_status(text: str, colour: str = "") -> dict:
+    """The ``status`` of a GOV.UK task list item: a coloured tag for work to do, plain text when done."""
+    if colour:
+        return {"tag": {"text": text, "classes": f"govuk-tag--{colour}"}}
+    return {"text": text, "classes": "govuk-task-list__status--cannot-start-yet" if text == "Cannot start yet" else ""}
 
 
 def _init_extensions(app: Flask) -> None:

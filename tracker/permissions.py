@@ -151,6 +151,16 @@ def may_be_spoc(role: Role | str | None) -> bool:
     return role == Role.PARTNER  # a StrEnum: equal to its value as submitted in a form
 
 
+def agency_officer_condition():
+    """SQL condition on User: active partner agency officers (they return their agency's information)."""
+    return and_(User.active.is_(True), User.role == Role.PARTNER)
+
+
+def attendee_condition():
+    """SQL condition on User: people who take part in meetings (everyone but service administrators)."""
+    return User.role != Role.ADMIN
+
+
 def spoc_condition():
     """SQL condition on User: the active single points of contact, to whom escalations go."""
     return and_(User.is_spoc.is_(True), User.active.is_(True), User.role == Role.PARTNER)

@@ -91,3 +91,24 @@ def assign_owner(action: Action, *, by: User, owner: User | None, seen_version: 
         "action_owner_changed", action, detail=f"user {previous.id if previous else '-'}->{owner.id if owner else '-'}"
     )
     return update
+
+
+class NotCancelled(Exception):
+    """Only a cancelled action can be reopened."""
+
+
+def reopen_action(action: Action, *, by: User, reason: str, seen_version: int) -> ActionUpdate:
+    """Bring a cancelled action back (open, on its current due date); the reason stays in the trail."""
+    if action.version != seen_version:
+        raise ActionChangedElsewhere()
+    if action.status != ActionStatus.CANCELLED:
+        raise NotCancelled()
+    update = ActionUpdate(
+        action=action, author=by, note=reason, status_from=ActionStatus.CANCELLED, status_to=ActionStatus.OPEN
+    )
+    db.session.add(update)
+    action.status, action.closed_at = ActionStatus.OPEN, None
+    action.updated_at = utcnow()
+    _flush_or_conflict()
+    audit.record("action_reopened", action, detail="status cancelled->open")
+    return update

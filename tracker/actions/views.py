@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -195,9 +196,11 @@ def _progress_prefix(action) -> str:
 def _after_progress(action, message: str):
     """Back to the page the update came from (a meeting's matters arising, the row marked), or the action."""
     came_from = request.form.get("next")
-    if came_from and is_safe_local_path(came_from) and "?" not in came_from and "#" not in came_from:
+    if came_from and is_safe_local_path(came_from):
         flash(f"{action.reference}: {message}", "success")
-        return redirect(f"{came_from}?updated={action.id}#action-{action.id}")
+        parts = urlsplit(came_from)
+        query = [(key, value) for key, value in parse_qsl(parts.query) if key != "updated"] + [("updated", action.id)]
+        return redirect(urlunsplit(("", "", parts.path, urlencode(query), f"action-{action.id}")))
     flash(message, "success")
     return redirect(url_for("actions.action", action_id=action.id))
 

@@ -24,7 +24,7 @@ def _title(meeting: Meeting) -> str:
 def render_minutes(meeting: Meeting, viewer: User, *, document_id: str, produced_for: str | None) -> RenderedPdf:
     """Render the minutes as ``viewer`` may see them: everything for chairs, managers and admins;
     for a partner, only their agency's cases and actions (the redacted version)."""
-    record = meeting_queries.meeting_record(viewer, meeting)
+    record = meeting_queries.meeting_record(viewer, meeting, for_minutes=True)
     redacted_for = record.redacted_for
     title = _title(meeting) + (f" (redacted for {redacted_for.code})" if redacted_for else "")
     return render_pdf(

@@ -5,6 +5,7 @@ import re
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -12,6 +13,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     RadioField,
     SelectField,
@@ -24,7 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from tracker.forms import LONG_TEXT, DateRequired, GovDateField, WholeNumberField, choices, optional_int, strip
-from tracker.models import AttendanceStatus, MeetingRole
+from tracker.models import AttendanceStatus
 
 MAX_SERIES_WEEKS = 52
 
@@ -128,77 +133,6 @@ class MinutesTextForm(FlaskForm):
     submit = SubmitField("Save notes", widget=GovSubmitInput())
 
 
-class AttendanceForm(FlaskForm):
-    agency_id = SelectField("Agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
-    user_id = SelectField(
-        "Person (if they have an account)", coerce=optional_int, widget=GovSelect(), validate_choice=False
-    )
-    person_name = StringField(
-        "Or their name",
-        description="For people without an account.",
-        widget=GovTextInput(),
-        filters=[strip],
-        validators=[Length(max=120, message="Name must be 120 characters or fewer")],
-    )
-    status = RadioField(
-        "Attendance",
-        choices=choices((s.value, s.label) for s in AttendanceStatus),
-        widget=GovRadioInput(),
-        validate_choice=False,
-        validators=[InputRequired(message="Select present, apologies or absent")],
-    )
-    role = RadioField(
-        "Role in the meeting",
-        choices=choices((r.value, r.label) for r in MeetingRole),
-        widget=GovRadioInput(),
-        default=MeetingRole.MEMBER.value,
-        validate_choice=False,
-    )
-    deputy_for = StringField(
-        "Deputising for",
-        description="Leave blank if they are not standing in for someone.",
-        widget=GovTextInput(),
-        filters=[strip],
-        validators=[Length(max=120, message="Deputising for must be 120 characters or fewer")],
-    )
-    submit = SubmitField("Add to attendance", widget=GovSubmitInput())
-
-    def __init__(self, *args, agencies=(), users=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.agency_id.choices = [SelectChoice("", "Select an agency")] + [
-            SelectChoice(agency.id, agency.name) for agency in agencies
-        ]
-        self.user_id.choices = [SelectChoice("", "No account – type their name below")] + [
-            SelectChoice(user.id, f"{user.display_name} ({user.agency.code})") for user in users
-        ]
-        self._agency_ids = {agency.id for agency in agencies}
-        self._user_agency = {user.id: user.agency_id for user in users}
-
-    def validate_agency_id(self, field):
-        if field.data not in self._agency_ids:
-            raise ValidationError("Select an agency from the list")
-
-    def validate_user_id(self, field):
-        if field.data is None:
-            return
-        if field.data not in self._user_agency:
-            raise ValidationError("Select a person from the list")
-        if self.agency_id.data is not None and self._user_agency[field.data] != self.agency_id.data:
-            raise ValidationError("This person does not belong to the selected agency")
-
-    def validate_person_name(self, field):
-        if self.user_id.data is None and not field.data:
-            raise ValidationError("Select a person or type their name")
-
-    def validate_status(self, field):
-        if field.data not in {s.value for s in AttendanceStatus}:
-            raise ValidationError("Select present, apologies or absent")
-
-    def validate_role(self, field):
-        if field.data not in {r.value for r in MeetingRole}:
-            raise ValidationError("Select a role from the list")
-
-
 def _case_reference(form, field):
     value = field.data or ""
     if "\n" in value or "\r" in value:
@@ -275,3 +209,109 @@ class MoveReviewForm(FlaskForm):
     direction = HiddenField(validators=[InputRequired()])
     # The agenda as the chair saw it; a move on a stale agenda is refused.
     agenda = HiddenField(validators=[InputRequired()])
+
+
+AGENDA_ROWS = 5  # blank lines for new cases on the agenda page (save, and five more appear)
+
+
+class AgendaRowForm(Form):
+    """One new case for the agenda: its reference and the agencies involved (they will be asked for
+    their information once the agenda is published)."""
+
+    reference = StringField(
+        "Case reference",
+        widget=GovTextInput(),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[_case_reference],
+    )
+    agency_ids = SelectMultipleField(
+        "Agencies involved", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
+    )
+
+
+class AgendaForm(FlaskForm):
+    rows = FieldList(FormField(AgendaRowForm), min_entries=AGENDA_ROWS, max_entries=AGENDA_ROWS)
+    save = SubmitField("Save the agenda", widget=GovSubmitInput())
+    publish = SubmitField("Save and publish the agenda", widget=GovSubmitInput())
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._agency_ids = {agency.id for agency in agencies}
+        for row in self.rows:
+            row.form.agency_ids.choices = [SelectChoice(a.id, a.code) for a in agencies]
+
+    def validate_rows(self, field):
+        for row in field:
+            if row.form.agency_ids.data and not row.form.reference.data:
+                row.form.reference.errors.append("Enter the case reference, or untick its agencies")
+                raise ValidationError("")
+            if any(agency_id not in self._agency_ids for agency_id in row.form.agency_ids.data or []):
+                row.form.agency_ids.errors.append("Select agencies from the list")
+                raise ValidationError("")
+
+    def new_cases(self) -> list[tuple[str, list[int]]]:
+        return [
+            (row.form.reference.data, row.form.agency_ids.data or []) for row in self.rows if row.form.reference.data
+        ]
+
+
+ATTENDANCE_CHOICES = [(status.value, status.label) for status in AttendanceStatus]
+
+
+class AttendanceSheetForm(FlaskForm):
+    """The attendance form: one line per member of the invited agencies and per guest. Each line's
+    status is posted as ``status-u<user id>`` or ``status-r<attendance row id>`` (see entries())."""
+
+    statement_read = BooleanField(
+        "The confidentiality statement was read at the start of the meeting", widget=GovCheckboxInput()
+    )
+    guest_name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Length(max=120, message="Name must be 120 characters or fewer")],
+    )
+    guest_agency_id = SelectField("Agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
+    guest_deputy_for = StringField(
+        "Deputising for (optional)",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Length(max=120, message="Deputising for must be 120 characters or fewer")],
+    )
+    guest_status = RadioField(
+        "Attendance", choices=choices(ATTENDANCE_CHOICES), widget=GovRadioInput(), validate_choice=False,
+        default=AttendanceStatus.PRESENT.value,
+    )  # fmt: skip
+    save = SubmitField("Save attendance", widget=GovSubmitInput())
+    everyone_else_present = SubmitField("Save, marking everyone not yet recorded as present", widget=GovSubmitInput())
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.guest_agency_id.choices = [SelectChoice("", "Select an agency")] + [
+            SelectChoice(agency.id, agency.name) for agency in agencies
+        ]
+        self._agency_ids = {agency.id for agency in agencies}
+
+    def validate_guest_agency_id(self, field):
+        if self.guest_name.data and field.data not in self._agency_ids:
+            raise ValidationError("Select the guest's agency")
+
+    def validate_guest_status(self, field):
+        if self.guest_name.data and field.data not in {value for value, _ in ATTENDANCE_CHOICES}:
+            raise ValidationError("Select present, apologies or absent")
+
+    def statuses(self, formdata, key: str) -> str | None:
+        """The status posted for one line: a known value, "" for not recorded, or None if tampered with."""
+        value = str(formdata.get(key, "") or "")
+        return value if value in {"", *(v for v, _ in ATTENDANCE_CHOICES)} else None
+
+
+class ApprovalForm(FlaskForm):
+    accepted = SelectMultipleField("Gaps accepted", widget=GovCheckboxesInput(), validate_choice=False, choices=[])
+    submit = SubmitField("Approve the minutes", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation page's single button (with its CSRF token)."""
+
+    submit = SubmitField("Confirm", widget=GovSubmitInput())

@@ -26,6 +26,8 @@ from tracker.models import (
     MeetingStatus,
     User,
 )
+from tracker.notify import outbox
+from tracker.notify.agenda import agenda_message, agenda_recipients
 from tracker.timeutil import LONDON, utcnow
 
 
@@ -119,12 +121,30 @@ def save_minutes_text(meeting: Meeting, *, general_notes: str, any_other_busines
     audit.record("minutes_text_updated", meeting)
 
 
-def approve_minutes(meeting: Meeting, user: User) -> None:
+class GapsRemain(Exception):
+    """Approval refused: a blocking gap is still open, or a gap was not explicitly accepted."""
+
+    def __init__(self, blocking: list[str], unaccepted: list[str]):
+        super().__init__(f"blocking {blocking}, not accepted {unaccepted}")
+        self.blocking, self.unaccepted = blocking, unaccepted
+
+
+def approve_minutes(
+    meeting: Meeting, user: User, *, gaps: list | None = None, accepted: frozenset[str] = frozenset()
+) -> None:
+    """Approve and lock the minutes. ``gaps`` are the approval check's findings (see
+    meetings.queries.approval_gaps): blocking ones refuse approval; the rest must each be accepted."""
     ensure_editable(meeting)
+    gaps = gaps or []
+    blocking = [gap.key for gap in gaps if gap.blocking]
+    unaccepted = [gap.key for gap in gaps if not gap.blocking and gap.key not in accepted]
+    if blocking or unaccepted:
+        raise GapsRemain(blocking, unaccepted)
     meeting.status = MeetingStatus.APPROVED
     meeting.approved_at, meeting.approved_by = utcnow(), user
     db.session.flush()
-    audit.record("minutes_approved", meeting, detail=f"revision {meeting.minutes_revision}")
+    accepted_note = f"; gaps accepted: {', '.join(sorted(gap.key for gap in gaps))}" if gaps else ""
+    audit.record("minutes_approved", meeting, detail=f"revision {meeting.minutes_revision}{accepted_note}")
     signals.minutes_approved.send(meeting, meeting=meeting, approved_by=user)
 
 
@@ -160,6 +180,60 @@ def add_attendance(
     return row
 
 
+@dataclass(frozen=True)
+class AttendanceEntry:
+    """One line of the attendance form: a member of an invited agency (user) or a guest (row)."""
+
+    agency: Agency
+    status: str  # present | apologies | absent | "" (not recorded)
+    user: User | None = None
+    row: Attendance | None = None
+    person_name: str = ""  # a guest's name (members are users)
+    deputy_for: str = ""
+
+
+def record_attendance(meeting: Meeting, entries: list[AttendanceEntry], *, statement_read_by: User | None) -> int:
+    """Save the whole attendance form at once: add, change or clear each person's line. Returns
+    how many lines changed. Marks the confidentiality statement as read when asked."""
+    ensure_editable(meeting)
+    by_user: dict[int, Attendance] = {row.user_id: row for row in meeting.attendance if row.user_id is not None}
+    changed = 0
+    for entry in entries:
+        row = entry.row
+        if row is None and entry.user is not None:
+            row = by_user.get(entry.user.id)
+        if not entry.status:
+            if row is not None and entry.user is not None:  # a member's line cleared: not recorded
+                db.session.delete(row)
+                changed += 1
+            continue
+        status = AttendanceStatus(entry.status)
+        if row is None:
+            db.session.add(
+                Attendance(
+                    meeting=meeting,
+                    agency=entry.agency,
+                    user=entry.user,
+                    person_name=entry.person_name,
+                    deputy_for=entry.deputy_for,
+                    status=status,
+                )
+            )
+            changed += 1
+        elif row.status != status:
+            row.status = status
+            changed += 1
+    db.session.flush()
+    if changed:
+        audit.record("attendance_recorded", meeting, detail=f"{changed} lines changed")
+    if statement_read_by is not None:
+        record_statement_read(meeting, statement_read_by)
+    elif meeting.status == MeetingStatus.SCHEDULED and changed:
+        meeting.status = MeetingStatus.IN_PROGRESS
+        db.session.flush()
+    return changed
+
+
 def remove_attendance(meeting: Meeting, row: Attendance) -> None:
     ensure_editable(meeting)
     audit.record("attendance_removed", meeting, detail=f"attendance {row.id} {row.agency.code} {row.status}")
@@ -176,8 +250,9 @@ class AddedReview:
     created: bool  # False when the case was already on this agenda (e.g. a double submit)
 
 
-def add_case_review(meeting: Meeting, reference: str) -> AddedReview:
-    """Put a case on the agenda. A reference typed again links to the existing case."""
+def add_case_review(meeting: Meeting, reference: str, agencies: list[Agency] | None = None) -> AddedReview:
+    """Put a case on the agenda, with the agencies involved (who will be asked for information once
+    the agenda is published). A reference typed again links to the existing case."""
     ensure_editable(meeting)
     case = case_for_reference(reference)
     existing = db.session.scalar(
@@ -186,7 +261,7 @@ def add_case_review(meeting: Meeting, reference: str) -> AddedReview:
     if existing is not None:
         return AddedReview(existing, created=False)
     last_position = max((review.position for review in meeting.reviews), default=0)
-    review = CaseReview(meeting=meeting, case=case, position=last_position + 1)
+    review = CaseReview(meeting=meeting, case=case, position=last_position + 1, agencies=list(agencies or []))
     db.session.add(review)
     db.session.flush()
     refresh_repeat_flags([case.id])
@@ -211,6 +286,37 @@ def remove_case_review(review: CaseReview) -> None:
         remaining.position = position
     refresh_repeat_flags([case_id])
     db.session.flush()
+
+
+class NothingToPublish(Exception):
+    """An agenda with no cases on it is not published."""
+
+
+def publish_agenda(meeting: Meeting, by: User, service_url: str) -> int:
+    """Publish the agenda: every partner agency involved in a case on it can now see its cases and
+    return its information, and its officers are told by e-mail (case references only, never
+    personal details), once the request has committed. Publishing again tells them again (the
+    agenda may have changed). Returns how many people are told."""
+    ensure_editable(meeting)
+    if not meeting.reviews:
+        raise NothingToPublish()
+    first_time = meeting.agenda_published_at is None
+    meeting.agenda_published_at, meeting.agenda_published_by = utcnow(), by
+    db.session.flush()
+    references_by_agency: dict[int, list[str]] = {}
+    for review in sorted(meeting.reviews, key=lambda r: r.position):
+        for agency in review.agencies:
+            references_by_agency.setdefault(agency.id, []).append(review.case.reference)
+    told = 0
+    for user in agenda_recipients(list(references_by_agency)):
+        outbox.queue(agenda_message(user, meeting, references_by_agency[user.agency_id], service_url))
+        told += 1
+    audit.record(
+        "agenda_published" if first_time else "agenda_republished",
+        meeting,
+        detail=f"{len(meeting.reviews)} cases, {len(references_by_agency)} agencies, {told} people told",
+    )
+    return told
 
 
 def agenda_token(meeting: Meeting) -> str:

@@ -6,15 +6,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.models import (
     OPEN_STATUSES,
     Action,
+    ActionStatus,
     ActionUpdate,
     Agency,
+    AgencyReturn,
     Attendance,
     AttendanceStatus,
     CaseReview,
@@ -22,17 +24,21 @@ from tracker.models import (
     Meeting,
     MeetingStatus,
     MinutesDocument,
+    ReviewProgress,
     User,
 )
-from tracker.params import date_param
+from tracker.params import date_param, id_param
 from tracker.permissions import (
     action_scope,
+    attendee_condition,
     can_see_action,
     can_see_feedback,
     case_review_scope,
     may_chair_condition,
+    may_see_agency,
     meeting_scope,
     redaction_for,
+    returns_scope,
 )
 from tracker.timeutil import LONDON, london_today, utcnow
 
@@ -148,7 +154,10 @@ class MeetingRecord:
     hidden_on_other_reviews: int  # on cases the reader does not see: one count, after the cases
     attendance: list[Attendance]
     unrepresented: list[Agency]
-    matters_arising: list[MatterArising]
+    matters_counts: MattersCounts
+    # Pre-meeting information: review id -> agency id -> its return (a partner sees only its own).
+    returns: dict[int, dict[int, AgencyReturn]]
+    matters_arising: list[MatterArising] = field(default_factory=list)  # the full list: minutes only
     to_regrade: list[CaseReview] = field(default_factory=list)
     previous_meeting: Meeting | None = None
     next_meeting: Meeting | None = None
@@ -156,6 +165,22 @@ class MeetingRecord:
     # reader's agency has not attended it yet (next_meeting is then None: no link to a page they cannot see).
     next_meeting_when: Meeting | None = None
     show_feedback: bool = False
+
+    @property
+    def present(self) -> int:
+        return sum(1 for row in self.attendance if row.status == AttendanceStatus.PRESENT)
+
+    @property
+    def apologies(self) -> int:
+        return sum(1 for row in self.attendance if row.status == AttendanceStatus.APOLOGIES)
+
+    def actions_for(self, review: CaseReview) -> list[Action]:
+        return self.actions_by_review.get(review.id, [])
+
+    def missing_returns(self, review: CaseReview) -> list[Agency]:
+        """Involved agencies that have not returned their information (all of them, for the chair)."""
+        returned = self.returns.get(review.id, {})
+        return [agency for agency in review.agencies if agency.id not in returned]
 
     @property
     def hidden_actions(self) -> int:
@@ -174,23 +199,104 @@ def _latest_updates(action_ids: list[int]) -> dict[int, ActionUpdate]:
     return {update.action_id: update for update in updates}
 
 
-def matters_arising(user: User, meeting: Meeting) -> list[MatterArising]:
-    """Every action still open from earlier meetings: overdue first, then by due date."""
-    today = london_today()
-    actions = list(
-        db.session.scalars(
-            select(Action)
-            .join(Meeting, Action.meeting_id == Meeting.id)
-            .options(
-                joinedload(Action.owning_agency),
-                joinedload(Action.owner),
-                joinedload(Action.meeting),
-                joinedload(Action.case_review).joinedload(CaseReview.case),
-            )
-            .where(Action.status.in_(OPEN_STATUSES), Meeting.starts_at < meeting.starts_at, action_scope(user))
-            .order_by(case((Action.due_date < today, 0), else_=1), Action.due_date, Action.id)
-        ).unique()
+# Matters arising -------------------------------------------------------------------------
+# Open actions raised at earlier meetings that are overdue or fall due by the next meeting. The
+# rest (due later) are one click away in the actions list, so the page stays bounded however much
+# history there is.
+
+MATTER_STATUSES = {"": "Open or in progress", "open": "Open", "in_progress": "In progress"}
+
+
+@dataclass(frozen=True)
+class MattersFilter:
+    agency_id: int | None = None
+    overdue: bool = False
+    status: str = ""
+
+    @classmethod
+    def parse(cls, args, reader: User) -> MattersFilter:
+        """Filters that make no sense are dropped (this is a working list, not a document)."""
+        agency_id = id_param(str(args.get("agency") or ""))
+        if agency_id is not None and not may_see_agency(reader, agency_id):
+            agency_id = None
+        status = str(args.get("status") or "")
+        return cls(
+            agency_id=agency_id,
+            overdue=str(args.get("overdue") or "") in ("1", "on", "y"),
+            status=status if status in MATTER_STATUSES else "",
+        )
+
+    def as_args(self) -> dict:
+        args = {"agency": self.agency_id or "", "overdue": "1" if self.overdue else "", "status": self.status}
+        return {key: value for key, value in args.items() if value}
+
+
+@dataclass(frozen=True)
+class MattersCounts:
+    to_review: int  # overdue or due by the next meeting
+    overdue: int
+    later: int  # open, but due after the next meeting
+    due_by: date
+
+
+def matters_due_by(meeting: Meeting) -> date:
+    """Due by the next meeting that is going ahead, or within a week when none is scheduled."""
+    following = _next_scheduled(meeting)
+    anchor = following.starts_at if following is not None else meeting.starts_at + timedelta(days=7)
+    return anchor.astimezone(LONDON).date()
+
+
+def _open_from_earlier_meetings(reader: User, meeting: Meeting):
+    earlier = select(Meeting.id).where(Meeting.starts_at < meeting.starts_at)
+    return (Action.status.in_(OPEN_STATUSES), Action.meeting_id.in_(earlier), action_scope(reader))
+
+
+def matters_arising_counts(reader: User, meeting: Meeting) -> MattersCounts:
+    today, due_by = london_today(), matters_due_by(meeting)
+    to_review = or_(Action.due_date < today, Action.due_date <= due_by)
+    row = db.session.execute(
+        select(
+            func.count(Action.id).filter(to_review),
+            func.count(Action.id).filter(Action.due_date < today),
+            func.count(Action.id).filter(~to_review),
+        ).where(*_open_from_earlier_meetings(reader, meeting))
+    ).one()
+    return MattersCounts(to_review=row[0], overdue=row[1], later=row[2], due_by=due_by)
+
+
+def _matters_query(reader: User, meeting: Meeting, f: MattersFilter):
+    today, due_by = london_today(), matters_due_by(meeting)
+    query = (
+        select(Action)
+        .join(Agency, Action.owning_agency_id == Agency.id)
+        .options(
+            joinedload(Action.owning_agency),
+            joinedload(Action.owner),
+            joinedload(Action.meeting),
+            joinedload(Action.case_review).joinedload(CaseReview.case),
+        )
+        .where(*_open_from_earlier_meetings(reader, meeting), Action.due_date <= max(due_by, today))
+        .order_by(Agency.name, case((Action.due_date < today, 0), else_=1), Action.due_date, Action.id)
     )
+    if f.agency_id is not None:
+        query = query.where(Action.owning_agency_id == f.agency_id)
+    if f.overdue:
+        query = query.where(Action.due_date < today)
+    if f.status:
+        query = query.where(Action.status == ActionStatus(f.status))
+    return query
+
+
+def matters_arising_page(reader: User, meeting: Meeting, f: MattersFilter, page: int, per_page: int):
+    """One page of matters arising, grouped by agency (overdue first within each), with latest updates."""
+    pagination = db.paginate(_matters_query(reader, meeting, f), page=page, per_page=per_page, error_out=False)
+    latest = _latest_updates([action.id for action in pagination.items])
+    return pagination, [MatterArising(action, latest.get(action.id)) for action in pagination.items]
+
+
+def matters_arising(reader: User, meeting: Meeting) -> list[MatterArising]:
+    """Every matter arising at this meeting, for the minutes (bounded in the same way as the page)."""
+    actions = list(db.session.scalars(_matters_query(reader, meeting, MattersFilter())).unique())
     latest = _latest_updates([action.id for action in actions])
     return [MatterArising(action, latest.get(action.id)) for action in actions]
 
@@ -206,8 +312,11 @@ def _neighbour(user: User, meeting: Meeting, later: bool) -> Meeting | None:
     )
 
 
-def meeting_record(reader: User, meeting: Meeting) -> MeetingRecord:
-    """The one place that decides what ``reader`` sees of ``meeting`` (see MeetingRecord)."""
+def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False) -> MeetingRecord:
+    """The one place that decides what ``reader`` sees of ``meeting`` (see MeetingRecord).
+
+    The minutes list every matter arising; the meeting page only counts them (they have their own page).
+    """
     reviews = list(
         db.session.scalars(
             select(CaseReview)
@@ -279,13 +388,28 @@ def meeting_record(reader: User, meeting: Meeting) -> MeetingRecord:
         hidden_on_other_reviews=hidden_on_other_reviews,
         attendance=attendance,
         unrepresented=unrepresented,
-        matters_arising=matters_arising(reader, meeting),
+        matters_counts=matters_arising_counts(reader, meeting),
+        returns=_returns(reader, [review.id for review in reviews]),
+        matters_arising=matters_arising(reader, meeting) if for_minutes else [],
         to_regrade=to_regrade,
         previous_meeting=previous_meeting,
         next_meeting=next_meeting,
         next_meeting_when=next_meeting or _next_scheduled(meeting),
         show_feedback=can_see_feedback(reader),
     )
+
+
+def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, AgencyReturn]]:
+    if not review_ids:
+        return {}
+    by_review: dict[int, dict[int, AgencyReturn]] = defaultdict(dict)
+    for agency_return in db.session.scalars(
+        select(AgencyReturn)
+        .options(joinedload(AgencyReturn.submitted_by))
+        .where(AgencyReturn.case_review_id.in_(review_ids), returns_scope(reader))
+    ):
+        by_review[agency_return.case_review_id][agency_return.agency_id] = agency_return
+    return dict(by_review)
 
 
 def _next_scheduled(meeting: Meeting) -> Meeting | None:
@@ -350,5 +474,124 @@ def agency_by_id(agency_id: int | None) -> Agency | None:
     return db.session.get(Agency, agency_id) if agency_id is not None else None
 
 
+@dataclass(frozen=True)
+class AttendanceLine:
+    """One line of the attendance form: a member of an invited agency, or someone already recorded."""
+
+    agency: Agency
+    user: User | None
+    row: Attendance | None
+
+    @property
+    def field_name(self) -> str:
+        return f"status-u{self.user.id}" if self.user is not None else f"status-r{self.row.id if self.row else 0}"
+
+    @property
+    def name(self) -> str:
+        return self.user.display_name if self.user is not None else (self.row.name if self.row else "")
+
+    @property
+    def status(self) -> str:
+        return self.row.status.value if self.row is not None else ""
+
+
+@dataclass
+class AttendanceSheet:
+    lines: list[AttendanceLine]
+    unrepresented: list[Agency]
+
+    def by_agency(self) -> list[tuple[Agency, list[AttendanceLine]]]:
+        grouped: dict[int, tuple[Agency, list[AttendanceLine]]] = {}
+        for line in self.lines:
+            grouped.setdefault(line.agency.id, (line.agency, []))[1].append(line)
+        return sorted(grouped.values(), key=lambda pair: pair[0].name)
+
+
+def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
+    """Every active member of the invited agencies (prefilled with what is recorded), then anyone else
+    recorded: guests and people from agencies that were not invited."""
+    rows = list(
+        db.session.scalars(
+            select(Attendance)
+            .options(joinedload(Attendance.agency), joinedload(Attendance.user))
+            .where(Attendance.meeting_id == meeting.id)
+            .order_by(Attendance.id)
+        )
+    )
+    by_user = {row.user_id: row for row in rows if row.user_id is not None}
+    invited_ids = [agency.id for agency in meeting.invited_agencies]
+    members = (
+        list(
+            db.session.scalars(
+                select(User)
+                .options(joinedload(User.agency))
+                .where(User.agency_id.in_(invited_ids), User.active.is_(True), attendee_condition())
+                .order_by(User.display_name)
+            )
+        )
+        if invited_ids
+        else []
+    )
+    lines = [AttendanceLine(member.agency, member, by_user.pop(member.id, None)) for member in members]
+    others = [row for row in rows if row.user_id is None or row.user_id in by_user]  # guests, uninvited agencies
+    lines += [AttendanceLine(row.agency, row.user, row) for row in others]
+    represented = {line.agency.id for line in lines if line.row and line.row.status == AttendanceStatus.PRESENT}
+    return AttendanceSheet(lines, [agency for agency in meeting.invited_agencies if agency.id not in represented])
+
+
+def first_review(reader: User, meeting: Meeting) -> CaseReview | None:
+    return db.session.scalar(
+        select(CaseReview)
+        .where(CaseReview.meeting_id == meeting.id, case_review_scope(reader))
+        .order_by(CaseReview.position)
+        .limit(1)
+    )
+
+
 def attendance_row(meeting: Meeting, row_id: int) -> Attendance | None:
     return db.session.scalar(select(Attendance).where(Attendance.id == row_id, Attendance.meeting_id == meeting.id))
+
+
+# The approval check -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something incomplete in the minutes. Blocking gaps must be fixed; the rest accepted explicitly."""
+
+    key: str  # stable, for the accept checkboxes and the audit log
+    message: str
+    blocking: bool
+    href: str  # where to fix it (a path on this site)
+
+
+def approval_gaps(record: MeetingRecord) -> list[Gap]:
+    """What stands between these minutes and approval, checked again on the server when approving."""
+    meeting = record.meeting
+    base = f"/meetings/{meeting.id}"
+    gaps: list[Gap] = []
+    if record.present == 0:
+        gaps.append(Gap("attendance", "Attendance has not been taken: nobody is recorded as present", True,
+                        f"{base}/attendance"))  # fmt: skip
+    if meeting.statement_read_at is None:
+        gaps.append(Gap("statement", "The confidentiality statement is not recorded as read", False,
+                        f"{base}/attendance"))  # fmt: skip
+    for position, review in enumerate(record.reviews, start=1):
+        href = f"{base}/reviews/{review.id}"
+        reference = review.case.reference
+        if review.progress == ReviewProgress.NOT_STARTED:
+            gaps.append(Gap(f"review-{review.id}", f"Case {position}, {reference}: nothing has been recorded. "
+                            "Record the review or take the case off the agenda", True, href))  # fmt: skip
+        elif review.missing:
+            gaps.append(Gap(f"review-{review.id}", f"Case {position}, {reference}: no {_and_list(review.missing)}",
+                            False, href))  # fmt: skip
+    unowned = [action for action in record.meeting_actions if action.owning_agency_id is None]
+    unowned += [a for actions in record.actions_by_review.values() for a in actions if a.owning_agency_id is None]
+    for action in unowned:
+        gaps.append(Gap(f"action-{action.id}", f"Action {action.reference} has no owning agency", True,
+                        f"/actions/{action.id}"))  # fmt: skip
+    return gaps
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]

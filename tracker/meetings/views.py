@@ -12,13 +12,14 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from tracker import audit
+from tracker.actions import queries as action_queries
 from tracker.actions.forms import ActionProgressForm
 from tracker.forms import chosen
 from tracker.meetings import bp, forms, operations, queries
 from tracker.meetings.pages import meeting_or_404, refuse_if_locked, review_or_404, to_meeting
-from tracker.models import SCRUTINY_GRADES, MeetingStatus
+from tracker.models import MeetingStatus
 from tracker.params import id_param, page_param
-from tracker.permissions import Capability, can, may_cancel_action, requires
+from tracker.permissions import Capability, can, may_update_action, requires
 from tracker.settings import confidentiality_statement
 from tracker.timeutil import LONDON, london_today
 
@@ -67,8 +68,8 @@ def new_meeting():
             invited=queries.agencies_by_ids(form.invited_agency_ids.data),
         )
         if len(created) == 1:
-            flash("Meeting scheduled.", "success")
-            return to_meeting(created[0])
+            flash("Meeting scheduled. Now add the cases for its agenda.", "success")
+            return redirect(url_for("meetings.agenda", meeting_id=created[0].id))
         flash(f"{len(created)} weekly meetings scheduled.", "success")
         return redirect(url_for("meetings.meetings"))
     return render_template("meetings/new.html", form=form)
@@ -77,36 +78,63 @@ def new_meeting():
 @bp.route("/meetings/<int:meeting_id>")
 @requires(Capability.READ_MEETINGS)
 def meeting(meeting_id: int):
+    """The meeting as a task list: status and counts; the records live on their own pages."""
     meeting = meeting_or_404(meeting_id)
     record = queries.meeting_record(current_user, meeting)
     audit.record("meeting_viewed", meeting)
     may_record = can(current_user, Capability.RECORD_MEETINGS)
-    progress_forms = {}
-    if may_record and meeting.status != MeetingStatus.CANCELLED:
-        for item in record.matters_arising:
-            progress_forms[item.action.id] = ActionProgressForm(
-                formdata=None,
-                action=item.action,
-                may_cancel=may_cancel_action(current_user),
-                version=item.action.version,
-                prefix=f"a{item.action.id}",
-            )
     return render_template(
         "meetings/meeting.html",
         record=record,
         meeting=meeting,
         may_record=may_record,
+        editable=may_record and not meeting.is_locked,
         may_approve=can(current_user, Capability.APPROVE_MINUTES),
-        statement=confidentiality_statement(),
-        add_case_form=forms.AddCaseForm(formdata=None),
-        notes_form=forms.MinutesTextForm(formdata=None, obj=meeting),
-        confirm_form=forms.ReasonForm(formdata=None),
-        progress_forms=progress_forms,
-        agenda=operations.agenda_token(meeting) if may_record else "",
-        grades=SCRUTINY_GRADES,
+        gaps=queries.approval_gaps(record) if may_record else [],
         today=london_today(),
         revisions=queries.stored_minutes(meeting),
-        just_updated=id_param(request.args.get("updated", "")),
+    )
+
+
+# The agenda -------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda", methods=["GET", "POST"])
+@requires(Capability.RECORD_MEETINGS)
+def agenda(meeting_id: int):
+    """Cases on the agenda with the agencies involved; new ones added several at a time; publishing."""
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
+        return refusal
+    agencies = meeting.invited_agencies or queries.active_agencies()
+    form = forms.AgendaForm(agencies=agencies)
+    if form.validate_on_submit():
+        by_id = {agency.id: agency for agency in agencies}
+        added = [
+            operations.add_case_review(meeting, reference, [by_id[agency_id] for agency_id in agency_ids])
+            for reference, agency_ids in form.new_cases()
+        ]
+        if already := sum(1 for result in added if not result.created):
+            flash(f"{already} of the cases {'was' if already == 1 else 'were'} already on this agenda.", "info")
+        if form.publish.data:
+            try:
+                told = operations.publish_agenda(
+                    meeting, current_user._get_current_object(), current_app.config["SERVICE_URL"]
+                )
+            except operations.NothingToPublish:
+                flash("Add at least one case before publishing the agenda.", "error")
+                return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+            flash(f"Agenda published. {told} partner agency officers have been told by e-mail.", "success")
+            return to_meeting(meeting)
+        flash("Agenda saved.", "success")
+        return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+    return render_template(
+        "meetings/agenda.html",
+        form=form,
+        meeting=meeting,
+        reviews=sorted(meeting.reviews, key=lambda review: review.position),
+        agenda=operations.agenda_token(meeting),
+        move_form=forms.MoveReviewForm(formdata=None),
     )
 
 
@@ -167,59 +195,85 @@ def statement_read(meeting_id: int):
     return to_meeting(meeting, "statement")
 
 
-@bp.route("/meetings/<int:meeting_id>/notes", methods=["POST"])
+@bp.route("/meetings/<int:meeting_id>/notes", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def save_notes(meeting_id: int):
     meeting = meeting_or_404(meeting_id)
     if refusal := refuse_if_locked(meeting):
         return refusal
-    form = forms.MinutesTextForm()
+    form = forms.MinutesTextForm(obj=meeting)
     if form.validate_on_submit():
         operations.save_minutes_text(
             meeting, general_notes=form.general_notes.data, any_other_business=form.any_other_business.data
         )
         flash("Notes saved.", "success")
-        return to_meeting(meeting, "notes")
+        return to_meeting(meeting)
     return render_template("meetings/notes.html", form=form, meeting=meeting)
 
 
 # Attendance -------------------------------------------------------------------------------
 
 
-def _attendance_form(**kwargs):
-    return forms.AttendanceForm(agencies=queries.active_agencies(), users=queries.active_users(), **kwargs)
-
-
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def attendance(meeting_id: int):
+    """Everyone from the invited agencies on one form, plus guests; the confidentiality statement too."""
     meeting = meeting_or_404(meeting_id)
     if refusal := refuse_if_locked(meeting):
         return refusal
-    form = _attendance_form()
+    sheet = queries.attendance_sheet(meeting)
+    form = forms.AttendanceSheetForm(agencies=queries.active_agencies())
+    if request.method == "GET":
+        form.statement_read.data = meeting.statement_read_at is not None
     if form.validate_on_submit():
-        operations.add_attendance(
+        entries, tampered = _attendance_entries(form, sheet)
+        if tampered:
+            abort(400)
+        if form.guest_name.data:
+            entries.append(
+                operations.AttendanceEntry(
+                    agency=chosen(queries.agency_by_id(form.guest_agency_id.data)),
+                    status=form.guest_status.data,
+                    person_name=form.guest_name.data,
+                    deputy_for=form.guest_deputy_for.data,
+                )
+            )
+        operations.record_attendance(
             meeting,
-            agency=chosen(queries.agency_by_id(form.agency_id.data)),
-            user=queries.user_by_id(form.user_id.data),
-            person_name=form.person_name.data,
-            status=form.status.data,
-            role=form.role.data or "member",
-            deputy_for=form.deputy_for.data,
+            entries,
+            statement_read_by=current_user._get_current_object() if form.statement_read.data else None,
         )
-        flash("Attendance recorded.", "success")
-        return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
-    record = queries.meeting_record(current_user, meeting)
+        if form.guest_name.data:
+            flash("Attendance saved, with the guest added.", "success")
+            return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
+        flash("Attendance saved.", "success")
+        return to_meeting(meeting)
     return render_template(
-        "meetings/attendance.html",
+        "meetings/attendance_sheet.html",
         form=form,
         meeting=meeting,
-        record=record,
-        confirm_form=forms.ReasonForm(formdata=None),
+        sheet=sheet,
+        statement=confidentiality_statement(),
+        choices=forms.ATTENDANCE_CHOICES,
     )
 
 
-@bp.route("/meetings/<int:meeting_id>/attendance/<int:row_id>/remove", methods=["POST"])
+def _attendance_entries(form, sheet) -> tuple[list[operations.AttendanceEntry], bool]:
+    """Each line's posted status; "everyone else present" fills the lines left blank."""
+    entries, tampered = [], False
+    fill = forms.ATTENDANCE_CHOICES[0][0] if form.everyone_else_present.data else ""
+    for line in sheet.lines:
+        status = form.statuses(request.form, line.field_name)
+        if status is None:
+            tampered = True
+            continue
+        if not status and line.row is None:
+            status = fill
+        entries.append(operations.AttendanceEntry(agency=line.agency, status=status, user=line.user, row=line.row))
+    return entries, tampered
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance/<int:row_id>/remove", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def remove_attendance(meeting_id: int, row_id: int):
     meeting = meeting_or_404(meeting_id)
@@ -228,48 +282,95 @@ def remove_attendance(meeting_id: int, row_id: int):
     row = queries.attendance_row(meeting, row_id)
     if row is None:
         abort(404)
-    operations.remove_attendance(meeting, row)
-    flash("Removed from the attendance list.", "success")
-    return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
+        operations.remove_attendance(meeting, row)
+        flash("Removed from the attendance list.", "success")
+        return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
+    return render_template(
+        "meetings/confirm.html",
+        form=form,
+        meeting=meeting,
+        title=f"Remove {row.name} from the attendance list?",
+        body="They will no longer be recorded as present, sending apologies or absent at this meeting.",
+        button="Yes, remove them",
+        back=url_for("meetings.attendance", meeting_id=meeting.id),
+    )
+
+
+# Matters arising --------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/matters-arising")
+@requires(Capability.READ_MEETINGS)
+def matters_arising(meeting_id: int):
+    """Open actions from earlier meetings that are overdue or due by the next meeting, by agency."""
+    meeting = meeting_or_404(meeting_id)
+    matters_filter = queries.MattersFilter.parse(request.args, current_user)
+    pagination, items = queries.matters_arising_page(
+        current_user,
+        meeting,
+        matters_filter,
+        page_param(request.args.get("page")),
+        current_app.config["MATTERS_ARISING_PER_PAGE"],
+    )
+    counts = queries.matters_arising_counts(current_user, meeting)
+    audit.record("matters_arising_viewed", meeting)
+    may_update = meeting.status != MeetingStatus.CANCELLED
+    progress_forms = {
+        item.action.id: ActionProgressForm(
+            formdata=None, action=item.action, version=item.action.version, prefix=f"a{item.action.id}"
+        )
+        for item in items
+        if may_update and may_update_action(current_user, item.action)
+    }
+    return render_template(
+        "meetings/matters_arising.html",
+        meeting=meeting,
+        pagination=pagination,
+        items=items,
+        counts=counts,
+        matters_filter=matters_filter,
+        statuses=queries.MATTER_STATUSES,
+        agencies=action_queries.visible_agencies(current_user),
+        progress_forms=progress_forms,
+        just_updated=id_param(request.args.get("updated", "")),
+        first_review=queries.first_review(current_user, meeting),
+        today=london_today(),
+    )
 
 
 # Case reviews -----------------------------------------------------------------------------
 
 
-@bp.route("/meetings/<int:meeting_id>/reviews", methods=["POST"])
-@requires(Capability.RECORD_MEETINGS)
-def add_review(meeting_id: int):
-    meeting = meeting_or_404(meeting_id)
-    if refusal := refuse_if_locked(meeting):
-        return refusal
-    form = forms.AddCaseForm()
-    if form.validate_on_submit():
-        added = operations.add_case_review(meeting, form.reference.data)
-        if added.created:
-            flash("Case added to the agenda.", "success")
-        else:
-            flash("That case is already on this agenda.", "info")
-        return redirect(url_for("reviews.review", meeting_id=meeting.id, review_id=added.review.id))
-    return render_template("meetings/add_case.html", form=form, meeting=meeting)
-
-
-@bp.route("/meetings/<int:meeting_id>/reviews/<int:review_id>/remove", methods=["POST"])
+@bp.route("/meetings/<int:meeting_id>/reviews/<int:review_id>/remove", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def remove_review(meeting_id: int, review_id: int):
+    """Taking a case off the agenda: a confirmation page first."""
     meeting = meeting_or_404(meeting_id)
     review = review_or_404(meeting, review_id)
     if refusal := refuse_if_locked(meeting):
         return refusal
-    try:
-        operations.remove_case_review(review)
-    except operations.ReviewHasActions:
+    if review.actions:
         flash(
-            "This case has actions, so it cannot be removed from the agenda. Cancel or complete its actions instead.",
+            "This case has actions, so it cannot be taken off the agenda. Cancel or complete its actions instead.",
             "error",
         )
-        return to_meeting(meeting, f"review-{review_id}")
-    flash("Case removed from the agenda.", "success")
-    return to_meeting(meeting, "agenda")
+        return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
+        operations.remove_case_review(review)
+        flash("Case taken off the agenda.", "success")
+        return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+    return render_template(
+        "meetings/confirm.html",
+        form=form,
+        meeting=meeting,
+        title=f"Take case {review.case.reference} off the agenda?",
+        body="What has been recorded for it at this meeting will be deleted. Earlier reviews of the case stay.",
+        button="Yes, take it off the agenda",
+        back=url_for("meetings.agenda", meeting_id=meeting.id),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/reviews/move", methods=["POST"])
@@ -288,7 +389,7 @@ def move_review(meeting_id: int):
             "The agenda changed since you opened this page, so nothing was moved. Check the order and try again.",
             "error",
         )
-    return to_meeting(meeting, "agenda")
+    return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
 
 
 # Actions ----------------------------------------------------------------------------------
@@ -315,22 +416,47 @@ def new_action(meeting_id: int):
             by=current_user._get_current_object(),
         )
         flash(f"Action {action.reference} raised.", "success")
-        return to_meeting(meeting, f"review-{review.id}" if review else "meeting-actions")
+        if review is not None:
+            return redirect(url_for("reviews.review", meeting_id=meeting.id, review_id=review.id))
+        return to_meeting(meeting)
     return render_template("meetings/action_new.html", form=form, meeting=meeting, review=review)
 
 
 # Approval ---------------------------------------------------------------------------------
 
 
-@bp.route("/meetings/<int:meeting_id>/approve", methods=["POST"])
+@bp.route("/meetings/<int:meeting_id>/approve", methods=["GET", "POST"])
 @requires(Capability.APPROVE_MINUTES)
 def approve(meeting_id: int):
+    """The approval check: blocking gaps must be fixed, the rest accepted one by one, then approve."""
     meeting = meeting_or_404(meeting_id)
     if refusal := refuse_if_locked(meeting):
         return refusal
-    operations.approve_minutes(meeting, current_user._get_current_object())
-    flash(f"Minutes approved (revision {meeting.minutes_revision}). They are now locked.", "success")
-    return to_meeting(meeting)
+    record = queries.meeting_record(current_user, meeting)
+    gaps = queries.approval_gaps(record)
+    form = forms.ApprovalForm()
+    form.accepted.choices = [(gap.key, gap.message) for gap in gaps if not gap.blocking]
+    if form.validate_on_submit():
+        try:
+            operations.approve_minutes(
+                meeting, current_user._get_current_object(), gaps=gaps, accepted=frozenset(form.accepted.data or [])
+            )
+        except operations.GapsRemain as remaining:
+            if remaining.blocking:
+                form.accepted.errors.append("Fix the gaps marked as needing to be fixed before approving")
+            else:
+                form.accepted.errors.append("Tick each gap you accept, or fix it, before approving")
+        else:
+            flash(f"Minutes approved (revision {meeting.minutes_revision}). They are now locked.", "success")
+            return to_meeting(meeting)
+    return render_template(
+        "meetings/approve.html",
+        form=form,
+        meeting=meeting,
+        record=record,
+        blocking=[gap for gap in gaps if gap.blocking],
+        acceptable=[gap for gap in gaps if not gap.blocking],
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/reopen", methods=["GET", "POST"])

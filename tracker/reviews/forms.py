@@ -71,7 +71,30 @@ class CaseReviewForm(FlaskForm):
         filters=[strip],
         validators=[Length(max=LONG_TEXT, message=f"Feedback must be {LONG_TEXT} characters or fewer")],
     )
-    submit = SubmitField("Save case review", widget=GovSubmitInput())
+    save = SubmitField("Save the review", widget=GovSubmitInput())
+    save_and_next = SubmitField("Save and go to the next case", widget=GovSubmitInput())
+    save_and_action = SubmitField("Save and raise an action", widget=GovSubmitInput())
+    save_draft = SubmitField("Save as a draft", widget=GovSubmitInput())
+
+    @property
+    def is_draft(self) -> bool:
+        return bool(self.save_draft.data)
+
+    def check_complete(self) -> bool:
+        """A complete review has a risk level (from the DASH score or by judgement), a grade and findings.
+        A draft may be saved without them."""
+        complete = True
+        if self.dash_score.data is None and not self.risk_overridden.data:
+            self.dash_score.errors = [*self.dash_score.errors, "Enter the DASH score, or set the risk level by "
+                                      "professional judgement (or save the review as a draft)"]  # fmt: skip
+            complete = False
+        if not self.scrutiny_grade.data:
+            self.scrutiny_grade.errors = [*self.scrutiny_grade.errors, "Select a scrutiny grade (or save as a draft)"]
+            complete = False
+        if not self.findings.data:
+            self.findings.errors = [*self.findings.errors, "Enter the findings (or save the review as a draft)"]
+            complete = False
+        return complete
 
     def __init__(self, *args, agencies=(), themes=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,3 +126,22 @@ class CaseReviewForm(FlaskForm):
     def validate_theme_ids(self, field):
         if any(theme_id not in self._theme_ids for theme_id in field.data or []):
             raise ValidationError("Select learning themes from the list")
+
+
+class AgencyReturnForm(FlaskForm):
+    """A partner agency's information on one agenda case, before the meeting."""
+
+    no_information_held = BooleanField("Our agency holds no information on this case", widget=GovCheckboxInput())
+    contact_made = BooleanField("We have been in contact with the people involved", widget=GovCheckboxInput())
+    information = TextAreaField(
+        "What your agency holds and has done",
+        description="Involvement, risk information, what you have done and when. No more than the panel needs.",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"Information must be {LONG_TEXT} characters or fewer")],
+    )
+    submit = SubmitField("Send your agency's information", widget=GovSubmitInput())
+
+    def validate_information(self, field):
+        if not field.data and not self.no_information_held.data:
+            raise ValidationError("Enter what your agency holds, or tick that it holds no information")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from tracker import audit
 from tracker.extensions import db
 from tracker.meetings.operations import ensure_editable
-from tracker.models import RISK_FLAGS, Agency, CaseReview, LearningTheme, RiskLevel
+from tracker.models import RISK_FLAGS, Agency, AgencyReturn, CaseReview, LearningTheme, RiskLevel, User
+from tracker.timeutil import utcnow
 
 
 def update_case_review(
@@ -40,3 +43,29 @@ def update_case_review(
     review.themes = list(themes)
     db.session.flush()
     audit.record("case_review_updated", review, detail=f"grade={scrutiny_grade} risk={review.risk_level}")
+
+
+def save_agency_return(
+    review: CaseReview, *, agency: Agency, by: User, no_information_held: bool, contact_made: bool, information: str
+) -> AgencyReturn:
+    """Record (or correct) what ``agency`` holds on the case, before the meeting."""
+    ensure_editable(review.meeting)
+    agency_return = db.session.scalar(
+        select(AgencyReturn).where(AgencyReturn.case_review_id == review.id, AgencyReturn.agency_id == agency.id)
+    )
+    first = agency_return is None
+    if agency_return is None:
+        agency_return = AgencyReturn(case_review=review, agency=agency)
+        db.session.add(agency_return)
+    agency_return.no_information_held = no_information_held
+    agency_return.contact_made = contact_made
+    agency_return.information = "" if no_information_held else information
+    agency_return.submitted_by = by
+    agency_return.submitted_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "agency_return_submitted" if first else "agency_return_updated",
+        review,
+        detail=f"agency {agency.code} no_information={no_information_held} contact={contact_made}",
+    )
+    return agency_return

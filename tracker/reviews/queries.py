@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
-from tracker.models import OPEN_STATUSES, Action, CaseReview, Meeting, MeetingStatus, User
-from tracker.permissions import action_scope, case_review_scope
+from tracker.models import OPEN_STATUSES, Action, AgencyReturn, CaseReview, Meeting, MeetingStatus, User
+from tracker.permissions import action_scope, can_see_action, case_review_scope, returns_scope
 
 
 @dataclass
@@ -45,3 +45,48 @@ def case_history(
         )
     )
     return CaseHistory(reviews, open_actions)
+
+
+@dataclass
+class ReviewActions:
+    visible: list[Action]
+    hidden: int  # other agencies' actions on this case, for a partner: a count only
+
+
+def actions_on(reader: User, review: CaseReview) -> ReviewActions:
+    actions = list(
+        db.session.scalars(
+            select(Action)
+            .options(joinedload(Action.owning_agency), joinedload(Action.owner))
+            .where(Action.case_review_id == review.id)
+            .order_by(Action.id)
+        )
+    )
+    visible = [action for action in actions if can_see_action(reader, action)]
+    return ReviewActions(visible, len(actions) - len(visible))
+
+
+def returns_on(reader: User, review: CaseReview) -> dict[int, AgencyReturn]:
+    """The agencies' pre-meeting information on this case, by agency (a partner sees only its own)."""
+    return {
+        agency_return.agency_id: agency_return
+        for agency_return in db.session.scalars(
+            select(AgencyReturn)
+            .options(joinedload(AgencyReturn.submitted_by))
+            .where(AgencyReturn.case_review_id == review.id, returns_scope(reader))
+        )
+    }
+
+
+def next_review(reader: User, review: CaseReview) -> CaseReview | None:
+    """The next case on the agenda that the reader may see."""
+    return db.session.scalar(
+        select(CaseReview)
+        .where(
+            CaseReview.meeting_id == review.meeting_id,
+            CaseReview.position > review.position,
+            case_review_scope(reader),
+        )
+        .order_by(CaseReview.position)
+        .limit(1)
+    )
