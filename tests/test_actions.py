@@ -246,19 +246,54 @@ def test_bad_progress_gets_a_field_message(client, app, world, idva, status, mes
         assert db.session.scalar(select(func.count(ActionUpdate.id))) == 0
 
 
-def test_only_chairs_cancel_and_they_need_a_reason(client, app, world, agencies, idva, make_user):
-    assert (
-        progress(client, world["later"], version_of(app, world["later"]), "Not needed", "cancelled").status_code == 403
-    )
+def test_only_chairs_cancel_after_confirming_with_a_reason_and_can_reopen(
+    client, app, world, agencies, idva, make_user
+):
+    later = world["later"]
+    # A partner cannot cancel: not from the progress form, not from the cancel page.
+    response = progress(client, later, version_of(app, later), "Not needed", "cancelled")
+    assert error_messages(parse(response))["progress-status"] == "Select a status from the list"
+    assert client.get(f"/actions/{later}/cancel").status_code == 403
+    assert client.post(f"/actions/{later}/cancel", data={"reason": "x", "version": 1}).status_code == 403
+    assert get_page(client, f"/actions/{later}").select("[data-testid=cancel-link]") == []
+
     chair_client = app.test_client()
     chair = make_user("chair", agencies["POL"])
     sign_in(chair_client, chair.email, chair.password)
-    response = progress(chair_client, world["later"], version_of(app, world["later"]), "", "cancelled")
-    assert error_messages(parse(response))["progress-note"] == "Enter the reason for cancelling the action"
-    progress(chair_client, world["later"], version_of(app, world["later"]), "Duplicate of A-1", "cancelled")
+    page = get_page(chair_client, f"/actions/{later}")
+    confirm = get_page(chair_client, page.select_one("[data-testid=cancel-link]")["href"])
+    assert text_of(confirm.h1) == f"Cancel action {ref(world, 'later')}?"
     with app.app_context():
-        action = db.session.get(Action, world["later"])
+        assert db.session.get(Action, later).status == "open"  # looking at the page changes nothing
+    version = confirm.select_one("input[name=version]")["value"]
+    response = chair_client.post(f"/actions/{later}/cancel", data={"reason": "", "version": version})
+    assert error_messages(parse(response))["reason"] == "Enter the reason for cancelling the action"
+    chair_client.post(f"/actions/{later}/cancel", data={"reason": "Duplicate of A-1", "version": version})
+    with app.app_context():
+        action = db.session.get(Action, later)
         assert (action.status, action.cancellation_reason) == ("cancelled", "Duplicate of A-1")
+
+    # Not a dead end: a chair reopens it with a reason, and the trail keeps both.
+    page = get_page(chair_client, f"/actions/{later}")
+    reopen = get_page(chair_client, page.select_one("[data-testid=reopen-link]")["href"])
+    version = reopen.select_one("input[name=version]")["value"]
+    response = chair_client.post(f"/actions/{later}/reopen", data={"reason": "", "version": version})
+    assert error_messages(parse(response))["reason"] == "Enter the reason for reopening the action"
+    chair_client.post(f"/actions/{later}/reopen", data={"reason": "Not a duplicate after all", "version": version})
+    with app.app_context():
+        action = db.session.get(Action, later)
+        assert (action.status, action.closed_at) == ("open", None)
+        assert [(u.status_from, u.status_to, u.note) for u in action.updates] == [
+            ("open", "cancelled", "Duplicate of A-1"),
+            ("cancelled", "open", "Not a duplicate after all"),
+        ]
+    assert client.get(f"/actions/{later}/reopen").status_code == 403
+    assert "action_reopened" in [e.action for e in _all_events(app)]
+
+
+def _all_events(app):
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent)))
 
 
 def due_change(client, action_id, version, day, reason):

@@ -12,7 +12,8 @@ KEEP_STATUS = ""
 
 
 class ActionProgressForm(FlaskForm):
-    """A progress note, optionally moving the status. Completing needs an outcome; cancelling a reason."""
+    """A progress note, optionally moving the status. Completing needs an outcome. (Cancelling has its
+    own confirmation page: CancelActionForm.)"""
 
     note = TextAreaField(
         "Update",
@@ -30,15 +31,13 @@ class ActionProgressForm(FlaskForm):
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
     submit = SubmitField("Save update", widget=GovSubmitInput())
 
-    def __init__(self, *args, action=None, may_cancel=False, **kwargs):
+    def __init__(self, *args, action=None, **kwargs):
         super().__init__(*args, **kwargs)
         current = action.status if action is not None else ActionStatus.OPEN
         options = [SelectChoice(KEEP_STATUS, f"No change ({current.label.lower()})")]
         for status in (ActionStatus.IN_PROGRESS, ActionStatus.COMPLETED):
             if status != current:
                 options.append(SelectChoice(status.value, status.label))
-        if may_cancel:
-            options.append(SelectChoice(ActionStatus.CANCELLED.value, ActionStatus.CANCELLED.label))
         self.status.choices = options
         self._allowed = {choice.value for choice in options}
 
@@ -87,3 +86,35 @@ class OwnerForm(FlaskForm):
     def validate_owner_id(self, field):
         if field.data is not None and field.data not in self._member_ids:
             raise ValidationError("The named owner must belong to the owning agency")
+
+
+class CancelActionForm(FlaskForm):
+    """Cancelling an action (chairs only), after a confirmation page. The reason stays in the trail."""
+
+    reason = TextAreaField(
+        "Why is this action being cancelled?",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter the reason for cancelling the action"),
+            Length(max=500, message="Reason must be 500 characters or fewer"),
+        ],
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
+    submit = SubmitField("Cancel the action", widget=GovSubmitInput())
+
+
+class ReopenActionForm(FlaskForm):
+    """Bringing a cancelled action back (chairs only), with a reason."""
+
+    reason = TextAreaField(
+        "Why is this action being reopened?",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter the reason for reopening the action"),
+            Length(max=500, message="Reason must be 500 characters or fewer"),
+        ],
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
+    submit = SubmitField("Reopen the action", widget=GovSubmitInput())

@@ -12,7 +12,14 @@ from flask_login import current_user
 from tracker import audit
 from tracker.actions import bp, operations, queries
 from tracker.actions.filters import SORTS, STATUS_CHOICES, ActionFilter, OutOfScope, Problem
-from tracker.actions.forms import KEEP_STATUS, ActionProgressForm, DueDateForm, OwnerForm
+from tracker.actions.forms import (
+    KEEP_STATUS,
+    ActionProgressForm,
+    CancelActionForm,
+    DueDateForm,
+    OwnerForm,
+    ReopenActionForm,
+)
 from tracker.forms import chosen
 from tracker.models import ActionStatus
 from tracker.params import page_param
@@ -117,11 +124,8 @@ def _action_or_404(action_id: int):
 
 
 def _forms_for(action, **overrides):
-    user = current_user
     forms = {
-        "progress": ActionProgressForm(
-            formdata=None, action=action, may_cancel=may_cancel_action(user), version=action.version, prefix="progress"
-        ),
+        "progress": ActionProgressForm(formdata=None, action=action, version=action.version, prefix="progress"),
         "due": DueDateForm(formdata=None, today=london_today(), version=action.version, prefix="due"),
         "owner": OwnerForm(
             formdata=None,
@@ -148,6 +152,8 @@ def _render_action(action, status=200, conflict=False, **form_overrides):
         forms=forms,
         may_update=may_update,
         may_assign=may_update and may_assign_owner(user, action),
+        may_cancel=may_cancel_action(user) and not action.status.is_closed,
+        may_reopen=may_cancel_action(user) and action.status == ActionStatus.CANCELLED,
         may_see_meeting=queries.may_see_meeting(user, action.meeting_id),
         may_see_review=queries.may_see_review(user, action.case_review_id),
         conflict=conflict,
@@ -210,11 +216,9 @@ def _after_progress(action, message: str):
 def progress(action_id: int):
     """The one way progress is recorded: from the action page and from a meeting's matters arising."""
     action = _writable_or_404(action_id)
-    form = ActionProgressForm(action=action, may_cancel=True, prefix=_progress_prefix(action))
+    form = ActionProgressForm(action=action, prefix=_progress_prefix(action))
     if form.validate_on_submit():
         new_status = ActionStatus(form.status.data) if form.status.data != KEEP_STATUS else None
-        if new_status == ActionStatus.CANCELLED and not may_cancel_action(current_user):
-            abort(403)
         try:
             operations.record_progress(
                 action,
@@ -229,19 +233,14 @@ def progress(action_id: int):
             return _closed(action)
         message = PROGRESS_MESSAGES.get(new_status, "Update saved.") if new_status else "Update saved."
         return _after_progress(action, message)
-    if form.status.data == ActionStatus.CANCELLED.value and not may_cancel_action(current_user):
-        abort(403)
     _explain_missing_note(form)
     return _render_action(action, progress=form)
 
 
 def _explain_missing_note(form):
-    """Completing needs the outcome and cancelling a reason: say which, not just 'enter an update'."""
-    if form.note.errors and not form.note.data:
-        if form.status.data == ActionStatus.COMPLETED.value:
-            form.note.errors[:] = ["Enter the outcome to complete the action"]
-        elif form.status.data == ActionStatus.CANCELLED.value:
-            form.note.errors[:] = ["Enter the reason for cancelling the action"]
+    """Completing needs the outcome: say so, not just 'enter an update'."""
+    if form.note.errors and not form.note.data and form.status.data == ActionStatus.COMPLETED.value:
+        form.note.errors[:] = ["Enter the outcome to complete the action"]
 
 
 @bp.route("/actions/<int:action_id>/due-date", methods=["POST"])
@@ -290,3 +289,54 @@ def owner(action_id: int):
         flash("Named owner updated.", "success")
         return redirect(url_for("actions.action", action_id=action.id))
     return _render_action(action, owner=form)
+
+
+@bp.route("/actions/<int:action_id>/cancel", methods=["GET", "POST"])
+@requires(Capability.UPDATE_ACTIONS)
+def cancel(action_id: int):
+    """Chairs cancel an action after a confirmation page, giving a reason."""
+    action = _writable_or_404(action_id)
+    if not may_cancel_action(current_user):
+        abort(403)
+    if action.status.is_closed:
+        return _closed(action)
+    form = CancelActionForm(version=action.version)
+    if form.validate_on_submit():
+        try:
+            operations.record_progress(
+                action,
+                by=current_user._get_current_object(),
+                note=form.reason.data,
+                new_status=ActionStatus.CANCELLED,
+                seen_version=form.version.data,
+            )
+        except operations.ActionChangedElsewhere:
+            return _conflict(action)
+        except operations.ActionClosed:
+            return _closed(action)
+        flash("Action cancelled. A chair can reopen it, giving a reason.", "success")
+        return redirect(url_for("actions.action", action_id=action.id))
+    return render_template("actions/cancel.html", action=action, form=form, reopening=False)
+
+
+@bp.route("/actions/<int:action_id>/reopen", methods=["GET", "POST"])
+@requires(Capability.UPDATE_ACTIONS)
+def reopen(action_id: int):
+    """Chairs bring a cancelled action back, giving a reason; it is open again on its due date."""
+    action = _writable_or_404(action_id)
+    if not may_cancel_action(current_user):
+        abort(403)
+    if action.status != ActionStatus.CANCELLED:
+        flash("Only a cancelled action can be reopened.", "error")
+        return redirect(url_for("actions.action", action_id=action.id))
+    form = ReopenActionForm(version=action.version)
+    if form.validate_on_submit():
+        try:
+            operations.reopen_action(
+                action, by=current_user._get_current_object(), reason=form.reason.data, seen_version=form.version.data
+            )
+        except operations.ActionChangedElsewhere:
+            return _conflict(action)
+        flash("Action reopened.", "success")
+        return redirect(url_for("actions.action", action_id=action.id))
+    return render_template("actions/cancel.html", action=action, form=form, reopening=True)
