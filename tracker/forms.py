@@ -44,6 +44,8 @@ class GovDateField(DateField):
 
     def process_formdata(self, valuelist):
         if not valuelist:
+            # Not posted at all (a hand-made request): blank, so the page can still be redisplayed.
+            self.raw_data = ["", "", ""]
             return
         # Always three parts, so the widget can redisplay whatever was typed.
         parts = [str(part).strip() for part in list(valuelist)[:3]]
