@@ -1,0 +1,37 @@
+"""Smoke test of the page benchmarks in bench/: they run on a tiny data set and print their tables.
+
+Timings are never checked here (they belong to the benchmarks' own output); only that the scripts work.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
+
+
+def test_generate_then_measure_two_pages_on_a_tiny_data_set(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tiny.sqlite'}"
+    size = ["--years", "0.05", "--scale", "0.05"]
+
+    generated = run("bench/generate.py", *size, "--database-url", url)
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    assert "audit_events" in generated.stdout
+    assert "case_reviews" in generated.stdout
+
+    measured = run(
+        "bench/pages.py", *size, "--database-url", url, "--runs", "1", "--pages", r"^(main\.home|actions\.actions)$"
+    )
+    assert measured.returncode == 0, measured.stdout[-3000:] + measured.stderr[-3000:]
+    output = measured.stdout
+    assert "Reusing 0.05 years of data" in output  # what generate.py made, not made again
+    assert "page                         role            median ms   p95 ms  ratio queries  url" in output
+    assert "== demo vs 0.05 years (large)" in output
+    for endpoint in ("main.home", "actions.actions"):
+        assert endpoint in output
+    assert "meetings.meeting " not in output  # --pages kept to the two pages
+    assert "PASS" in output or "FAIL" in output
