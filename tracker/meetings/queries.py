@@ -241,7 +241,10 @@ class MattersCounts:
 
 def matters_due_by(meeting: Meeting) -> date:
     """Due by the next meeting that is going ahead, or within a week when none is scheduled."""
-    following = _next_scheduled(meeting)
+    return _due_by(meeting, _next_scheduled(meeting))
+
+
+def _due_by(meeting: Meeting, following: Meeting | None) -> date:
     anchor = following.starts_at if following is not None else meeting.starts_at + timedelta(days=7)
     return anchor.astimezone(LONDON).date()
 
@@ -251,8 +254,8 @@ def _open_from_earlier_meetings(reader: User, meeting: Meeting):
     return (Action.status.in_(OPEN_STATUSES), Action.meeting_id.in_(earlier), action_scope(reader))
 
 
-def matters_arising_counts(reader: User, meeting: Meeting) -> MattersCounts:
-    today, due_by = london_today(), matters_due_by(meeting)
+def matters_arising_counts(reader: User, meeting: Meeting, due_by: date | None = None) -> MattersCounts:
+    today, due_by = london_today(), due_by or matters_due_by(meeting)
     to_review = or_(Action.due_date < today, Action.due_date <= due_by)
     row = db.session.execute(
         select(
@@ -377,6 +380,7 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
             )
         )
     next_meeting = _neighbour(reader, meeting, later=True)
+    next_meeting_when = next_meeting or _next_scheduled(meeting)
     return MeetingRecord(
         meeting=meeting,
         redacted_for=redaction_for(reader),
@@ -388,13 +392,14 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
         hidden_on_other_reviews=hidden_on_other_reviews,
         attendance=attendance,
         unrepresented=unrepresented,
-        matters_counts=matters_arising_counts(reader, meeting),
-        returns=_returns(reader, [review.id for review in reviews]),
+        matters_counts=matters_arising_counts(reader, meeting, _due_by(meeting, next_meeting_when)),
+        # Agencies return their information only once the agenda is published.
+        returns=_returns(reader, [review.id for review in reviews]) if meeting.agenda_published_at else {},
         matters_arising=matters_arising(reader, meeting) if for_minutes else [],
         to_regrade=to_regrade,
         previous_meeting=previous_meeting,
         next_meeting=next_meeting,
-        next_meeting_when=next_meeting or _next_scheduled(meeting),
+        next_meeting_when=next_meeting_when,
         show_feedback=can_see_feedback(reader),
     )
 
@@ -424,6 +429,8 @@ def _next_scheduled(meeting: Meeting) -> Meeting | None:
 
 def stored_minutes(meeting: Meeting) -> list[MinutesDocument]:
     """The approved revisions stored for this meeting, newest first (without their bytes)."""
+    if meeting.status != MeetingStatus.APPROVED and meeting.minutes_revision == 1:
+        return []  # never approved: nothing stored, no need to ask
     return list(
         db.session.scalars(
             select(MinutesDocument)
