@@ -35,6 +35,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     _register_blueprints(app)
     _connect_signals()
     _register_request_hooks(app)
+    # Double-submit protection for create forms (tracker/once.py). Registered after the commit hook
+    # on purpose: after_request hooks run last-registered first, so a redirect's address is stored
+    # on the form's token inside the request's transaction, before that transaction is committed.
+    from tracker import once
+
+    once.register(app)
 
     from tracker import cli, errors, security
 

@@ -17,6 +17,7 @@ from tracker.models.document import MinutesDocument
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
 from tracker.models.setting import ServiceSetting
+from tracker.models.submission import FormSubmission
 from tracker.models.user import LoginFailure, Role, User, UserSession
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseReview",
+    "FormSubmission",
     "LearningTheme",
     "LoginFailure",
     "Meeting",
