@@ -573,3 +573,16 @@ def test_matter_arising_update_is_marked_on_its_row(client, app, chair, agencies
     ] == [f"action-{action_id}"]
     assert "Called the victim" in text_of(page.select_one(f"#action-{action_id}"))
     assert page.select_one(f"#action-{other} [data-testid=row-saved]") is None
+
+
+def test_agenda_page_queries_do_not_grow_with_cases(client, chair, agencies, make_meeting, add_review, query_counter):
+    meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()))
+    add_review(meeting_id, "CR/A/0", agencies=[agencies["IDVA"]])
+    with query_counter() as few:
+        get_page(client, f"/meetings/{meeting_id}/agenda")
+    for n in range(1, 15):
+        add_review(meeting_id, f"CR/A/{n}", agencies=[agencies["IDVA"], agencies["HOU"]])
+    with query_counter() as many:
+        page = get_page(client, f"/meetings/{meeting_id}/agenda")
+    assert len(page.select("[data-testid=agenda-table] tbody tr")) == 15
+    assert len(many) == len(few), "\n".join(many)

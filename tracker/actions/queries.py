@@ -110,6 +110,7 @@ def action_for(user, action_id: int) -> Action | None:
             joinedload(Action.owner),
             joinedload(Action.meeting),
             joinedload(Action.case_review).joinedload(CaseReview.case),
+            joinedload(Action.created_by),
         )
         .where(Action.id == action_id, action_scope(user))
     )

@@ -546,9 +546,22 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
     return AttendanceSheet(lines, [agency for agency in meeting.invited_agencies if agency.id not in represented])
 
 
+def agenda_reviews(meeting: Meeting) -> list[CaseReview]:
+    """The meeting's agenda in order, with each case and its agencies (for the agenda page)."""
+    return list(
+        db.session.scalars(
+            select(CaseReview)
+            .options(joinedload(CaseReview.case), selectinload(CaseReview.agencies))
+            .where(CaseReview.meeting_id == meeting.id)
+            .order_by(CaseReview.position)
+        )
+    )
+
+
 def first_review(reader: User, meeting: Meeting) -> CaseReview | None:
     return db.session.scalar(
         select(CaseReview)
+        .options(joinedload(CaseReview.case))
         .where(CaseReview.meeting_id == meeting.id, case_review_scope(reader))
         .order_by(CaseReview.position)
         .limit(1)

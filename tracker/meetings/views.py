@@ -132,7 +132,7 @@ def agenda(meeting_id: int):
         "meetings/agenda.html",
         form=form,
         meeting=meeting,
-        reviews=sorted(meeting.reviews, key=lambda review: review.position),
+        reviews=queries.agenda_reviews(meeting),
         agenda=operations.agenda_token(meeting),
         move_form=forms.MoveReviewForm(formdata=None),
     )
