@@ -41,15 +41,18 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Tests run in parallel (pytest-xdist, a worker per core), each worker with databases of its own.
+# PYTEST_ARGS adds options: PYTEST_ARGS='-m "not e2e"' leaves out the browser tests, "-n 0" runs serially.
 test: install $(AXE)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --cov=tracker --cov-report=term $(PYTEST_ARGS)
 
+# The xdist workers use $(PG_TEST_DB)_gw0, _gw1, ...: the tests create and drop those themselves.
 test-postgres: install $(AXE)
 	psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $(PG_TEST_DB)" -c "CREATE DATABASE $(PG_TEST_DB)"
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test-e2e: install $(AXE)
-	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto tests/e2e $(PYTEST_ARGS)
 
 # Rebuild the vendored GOV.UK Frontend (see tracker/static/govuk/README.md).
 GOVUK_FRONTEND_VERSION ?= 6.3.0

@@ -42,7 +42,6 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     ALLOW_SQLITE_IN_PRODUCTION = _env_bool("ALLOW_SQLITE_IN_PRODUCTION")
 
-
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = _env_int("MAIL_PORT", 25)
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
@@ -112,6 +111,9 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     # Cheap argon2id so the suite can sign in hundreds of times; never used outside tests.
     ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    # Loading the demo data (tracker/demo.py) approves ten meetings without rendering and storing
+    # their minutes PDFs; real approvals always store them. Tests about PDFs make their own.
+    DEMO_STORES_APPROVED_MINUTES = False
 
 
 class ProductionConfig(Config):

@@ -3,7 +3,10 @@
 Every test gets its own database, built by the real migrations:
 - SQLite (default): the migrations run once into a template file, which is copied per test.
 - PostgreSQL (TEST_DATABASE_URL=postgresql+psycopg://...): the migrations run once per session;
-  every table is emptied before each test.
+  the tables are emptied before each test. Under pytest-xdist (``-n auto``) each worker creates,
+  uses and finally drops a database of its own, named after TEST_DATABASE_URL's plus ``_gw0``, ...
+Tests can also start from a prepared database: ``take_snapshot`` keeps one, ``database_from``
+gives each test its own copy (see tests/test_permissions.py).
 Requests run in their own app contexts (as in production), so test code that touches the
 database opens ``with app.app_context():`` itself.
 """
@@ -16,13 +19,16 @@ import re
 import shutil
 import smtplib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask_migrate import upgrade
+from jinja2.bccache import Bucket, BytecodeCache
 
+from config import TestingConfig
 from tracker import create_app
 from tracker.extensions import db as _db
 
@@ -31,10 +37,47 @@ ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 PASSWORD = "correct horse battery staple"
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Compiled Jinja templates kept in memory for the whole run, keyed by name and source checksum,
+    so an edited template is compiled afresh."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._store.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 def make_test_app(database_uri: str, **overrides):
-    settings = {"SQLALCHEMY_DATABASE_URI": database_uri}
+    settings: dict = {"SQLALCHEMY_DATABASE_URI": database_uri}
+    if database_uri.startswith("postgresql"):
+        # Test databases are thrown away: commits need not wait for the disk.
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **TestingConfig.SQLALCHEMY_ENGINE_OPTIONS,
+            "connect_args": {"options": "-c synchronous_commit=off"},
+        }
     settings.update(overrides)
-    return create_app("testing", settings)
+    app = create_app("testing", settings)
+    # Every test has its own app; they share compiled templates instead of compiling them again.
+    app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
+    if database_uri.startswith("sqlite"):
+        with app.app_context():
+            sa.event.listen(_db.engine, "connect", _no_fsync)
+    return app
+
+
+def _no_fsync(dbapi_connection, _record):
+    """Test databases are thrown away: SQLite need not wait for the disk on every commit."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
 
 
 def build_schema(database_uri: str) -> None:
@@ -42,6 +85,44 @@ def build_schema(database_uri: str) -> None:
     with app.app_context():
         upgrade()
         _db.engine.dispose()
+
+
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... under pytest -n
+
+
+def _worker_database_url() -> str:
+    """This process's PostgreSQL database: TEST_DATABASE_URL itself, or under pytest-xdist a
+    database of its own per worker (``tracker_test_gw0``, ...) on the same server."""
+    if not ON_POSTGRES or not XDIST_WORKER:
+        return TEST_DATABASE_URL
+    url = sa.engine.make_url(TEST_DATABASE_URL)
+    return url.set(database=f"{url.database}_{XDIST_WORKER}").render_as_string(hide_password=False)
+
+
+DATABASE_URL = _worker_database_url()
+
+
+def postgres_admin_engine(database_url: str) -> sa.Engine:
+    """A connection to the server's ``postgres`` maintenance database, for CREATE and DROP DATABASE."""
+    url = sa.engine.make_url(database_url).set(database="postgres")
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def recreate_postgres_database(database_url: str) -> None:
+    name = sa.engine.make_url(database_url).database
+    admin = postgres_admin_engine(database_url)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def drop_postgres_database(database_url: str) -> None:
+    name = sa.engine.make_url(database_url).database
+    admin = postgres_admin_engine(database_url)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def reset_postgres_schema(database_uri: str) -> None:
@@ -52,34 +133,110 @@ def reset_postgres_schema(database_uri: str) -> None:
     engine.dispose()
 
 
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class DatabaseSnapshot:
+    """A database's contents, to start tests from: a SQLite file that is copied for each test, or
+    (PostgreSQL) every table's rows, which are put back into this process's database."""
+
+    sqlite_file: Path | None = None
+    tables: tuple[str, ...] = ()  # PostgreSQL: the tables to empty, alembic_version aside
+    rows: tuple[tuple[sa.Table, tuple[dict, ...]], ...] = ()  # PostgreSQL: (table, rows), parents first
+    sequences: tuple[tuple[sa.Column, str], ...] = ()  # PostgreSQL: (column, its sequence)
+
+
+def take_snapshot(database_uri: str, directory: Path) -> DatabaseSnapshot:
+    """Keep the state of ``database_uri`` (nothing may be connected to a SQLite file meanwhile)."""
+    if not database_uri.startswith("postgresql"):
+        path = directory / f"snapshot-{next(_counter)}.sqlite"
+        shutil.copyfile(sa.engine.make_url(database_uri).database, path)
+        return DatabaseSnapshot(sqlite_file=path)
+    engine = sa.create_engine(database_uri)
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    tables = [t for t in metadata.sorted_tables if t.name != "alembic_version"]
+    with engine.connect() as connection:
+        rows = tuple(
+            (table, tuple(dict(row) for row in connection.execute(sa.select(table)).mappings())) for table in tables
+        )
+        sequences = connection.execute(
+            sa.text(
+                "SELECT table_name, column_name, pg_get_serial_sequence(quote_ident(table_name), column_name)"
+                " FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND (column_default LIKE 'nextval(%' OR is_identity = 'YES')"
+            )
+        ).all()
+    engine.dispose()
+    return DatabaseSnapshot(
+        tables=tuple(t.name for t in tables),
+        rows=tuple((table, table_rows) for table, table_rows in rows if table_rows),
+        sequences=tuple((metadata.tables[table].c[column], sequence) for table, column, sequence in sequences),
+    )
+
+
+@cache
+def _restoring_engine() -> sa.Engine:
+    """One engine per process for putting snapshots back into this process's PostgreSQL database."""
+    return sa.create_engine(DATABASE_URL, connect_args={"options": "-c synchronous_commit=off"})
+
+
+def database_from(snapshot: DatabaseSnapshot, directory: Path) -> str:
+    """A database in exactly the snapshot's state, for one test: a copy of the SQLite file, or this
+    process's PostgreSQL database emptied and refilled."""
+    if snapshot.sqlite_file is not None:
+        path = directory / f"test-{next(_counter)}.sqlite"
+        shutil.copyfile(snapshot.sqlite_file, path)
+        return f"sqlite:///{path}"
+    with _restoring_engine().begin() as connection:
+        # Only tables with rows are emptied (TRUNCATE costs the same for an empty table). TRUNCATE is
+        # not UPDATE or DELETE, so the append-only triggers (audit, stored minutes) allow it.
+        probes = [
+            sa.select(sa.literal(name)).where(sa.exists(sa.select(sa.literal(1)).select_from(sa.table(name))))
+            for name in snapshot.tables
+        ]
+        if used := connection.execute(sa.union_all(*probes)).scalars().all():
+            connection.execute(sa.text(f"TRUNCATE {', '.join(used)} CASCADE"))
+        for table, table_rows in snapshot.rows:
+            connection.execute(table.insert(), list(table_rows))
+        # Every sequence continues after the highest id restored.
+        if snapshot.sequences:
+            connection.execute(
+                sa.select(
+                    *(
+                        sa.func.setval(
+                            sequence, sa.func.coalesce(sa.select(sa.func.max(column)).scalar_subquery(), 0) + 1, False
+                        )
+                        for column, sequence in snapshot.sequences
+                    )
+                )
+            )
+    return DATABASE_URL
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
-    """A migrated database to start each test from: a SQLite file, or the PostgreSQL URL."""
+    """The migrated, empty database each test starts from (one per xdist worker)."""
     if ON_POSTGRES:
-        reset_postgres_schema(TEST_DATABASE_URL)
-        build_schema(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
+        if XDIST_WORKER:
+            recreate_postgres_database(DATABASE_URL)
+        else:
+            reset_postgres_schema(DATABASE_URL)
+        build_schema(DATABASE_URL)
+        yield take_snapshot(DATABASE_URL, tmp_path_factory.mktemp("template"))
+        _restoring_engine().dispose()
+        if XDIST_WORKER:
+            drop_postgres_database(DATABASE_URL)
+        return
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
     build_schema(f"sqlite:///{path}")
-    return path
-
-
-_counter = itertools.count()
+    yield DatabaseSnapshot(sqlite_file=path)
 
 
 @pytest.fixture
 def database_uri(database_template, tmp_path):
-    if ON_POSTGRES:
-        engine = sa.create_engine(TEST_DATABASE_URL)
-        tables = [t for t in sa.inspect(engine).get_table_names() if t != "alembic_version"]
-        with engine.begin() as connection:
-            # TRUNCATE is not UPDATE or DELETE, so the audit table's append-only trigger allows it.
-            connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        return TEST_DATABASE_URL
-    path = tmp_path / f"test-{next(_counter)}.sqlite"
-    shutil.copyfile(database_template, path)
-    return f"sqlite:///{path}"
+    return database_from(database_template, tmp_path)
 
 
 @pytest.fixture
@@ -164,6 +321,16 @@ class AgencyRef:
 
 @pytest.fixture
 def make_agency(app):
+    return agency_factory(app)
+
+
+@pytest.fixture
+def make_user(app, make_agency):
+    return user_factory(app, make_agency)
+
+
+def agency_factory(app):
+    """``make_agency``'s function for ``app`` (usable outside a test, for shared sample data)."""
     numbers = itertools.count(1)
 
     def make(name: str | None = None, code: str | None = None, active: bool = True) -> AgencyRef:
@@ -179,8 +346,8 @@ def make_agency(app):
     return make
 
 
-@pytest.fixture
-def make_user(app, make_agency):
+def user_factory(app, make_agency):
+    """``make_user``'s function for ``app`` (usable outside a test, for shared sample data)."""
     numbers = itertools.count(1)
 
     def make(

@@ -302,3 +302,19 @@ def test_deactivated_user_is_signed_out_at_once(client, make_user, app):
         db.session.get(User, user.id).active = False
         db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_passwords_are_hashed_with_strong_argon2id_in_production():
+    """The tests run with cheap argon2id parameters (TestingConfig.ARGON2_PARAMETERS); production must not."""
+    from argon2 import Type, extract_parameters
+
+    from tracker import create_app
+    from tracker.auth.passwords import hash_password
+
+    app = create_app("production", {"SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y"})
+    assert not app.config.get("ARGON2_PARAMETERS")
+    with app.app_context():
+        parameters = extract_parameters(hash_password("granite harbour willow nine"))
+    assert parameters.type == Type.ID
+    # At least OWASP's minimum for argon2id: 19 MiB of memory and 2 passes.
+    assert parameters.memory_cost >= 19 * 1024 and parameters.time_cost >= 2

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, make_test_app, project_root
+from tests.conftest import DATABASE_URL, ON_POSTGRES, make_test_app, project_root
 from tracker.extensions import db
 
 
@@ -34,7 +34,7 @@ def scratch_database_uri(tmp_path):
     if not ON_POSTGRES:
         yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
         return
-    url = sa.engine.make_url(TEST_DATABASE_URL)
+    url = sa.engine.make_url(DATABASE_URL)  # this xdist worker's database
     scratch = url.set(database=f"{url.database}_migrations")
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

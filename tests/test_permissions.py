@@ -6,6 +6,8 @@ view cannot land without someone deciding, here, who may use it.
 
 import pytest
 
+from tests.conftest import agency_factory, database_from, make_test_app, take_snapshot, user_factory
+from tracker.extensions import db as _db
 from tracker.permissions import undeclared_endpoints
 
 # Refused roles go first, so the allowed ones' writes cannot change what a refused role would see.
@@ -102,9 +104,14 @@ def test_an_undeclared_view_is_detected(app):
     assert undeclared_endpoints(app) == ["undeclared"]
 
 
-@pytest.fixture
-def world(app, make_agency, make_user):
-    """Two partner agencies, a user for every role, and sample objects for URL arguments."""
+@pytest.fixture(scope="module")
+def sample_world(database_template, tmp_path_factory):
+    """Two partner agencies, a user for every role, and sample objects for URL arguments, built
+    once into a database of their own; every test starts from a copy of it (see database_uri)."""
+    directory = tmp_path_factory.mktemp("permissions")
+    app = make_test_app(database_from(database_template, directory))
+    make_agency = agency_factory(app)
+    make_user = user_factory(app, make_agency)
     agency_a = make_agency(name="Agency A", code="AAA")
     agency_b = make_agency(name="Agency B", code="BBB")
     users = {
@@ -122,6 +129,23 @@ def world(app, make_agency, make_user):
         "token": give_calendar_token(app, sample_user.id),
     }
     args.update(make_meeting_world(app, agency_a, agency_b, users["chair"]))
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    snapshot = take_snapshot(app.config["SQLALCHEMY_DATABASE_URI"], directory)
+    return snapshot, users, args, agency_a
+
+
+@pytest.fixture
+def database_uri(sample_world, tmp_path):
+    """Every test in this module gets its own copy of the sample world's database."""
+    return database_from(sample_world[0], tmp_path)
+
+
+@pytest.fixture
+def world(app, sample_world):
+    """The sample world's users and URL arguments, in this test's own copy of its database."""
+    _snapshot, users, args, agency_a = sample_world
 
     def renew():
         """A fresh attendance row and review in the sample meeting, for routes that remove them."""

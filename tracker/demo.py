@@ -10,8 +10,10 @@ from __future__ import annotations
 import random
 from datetime import time, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
+from tracker import signals
 from tracker.admin import operations as admin_operations
 from tracker.extensions import db
 from tracker.meetings import operations as meeting_operations
@@ -191,9 +193,21 @@ def _seed_meetings(agencies: dict[str, Agency], users: dict[str, User], themes: 
             meeting_operations.save_minutes_text(
                 meeting, general_notes="Apologies noted. Terms of reference reviewed.", any_other_business="None."
             )
-            meeting_operations.approve_minutes(meeting, chair)
+            _approve(meeting, chair)
     # This week's meeting is under way; next week's is scheduled.
     meetings[10].status = MeetingStatus.IN_PROGRESS
+
+
+def _approve(meeting, chair) -> None:
+    """Approve the minutes as a chair does; the minutes_approved signal then renders and stores the
+    approved PDF. The test configuration sets DEMO_STORES_APPROVED_MINUTES = False: ten PDFs per demo
+    load cost more than the rest of the demo and no test of the demo needs them, so the signal is
+    muted (for the whole process, while the demo approves) and the demo meetings have no stored PDF."""
+    if current_app.config.get("DEMO_STORES_APPROVED_MINUTES", True):
+        meeting_operations.approve_minutes(meeting, chair)
+        return
+    with signals.minutes_approved.muted():
+        meeting_operations.approve_minutes(meeting, chair)
 
 
 def _seed_action(rng, meeting, review, agency, users, chair, today) -> None:

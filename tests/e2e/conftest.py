@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import database_from, make_test_app, take_snapshot
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_PATH = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 ARTEFACTS = Path(__file__).parent / "artefacts"
@@ -116,9 +118,32 @@ def sign_in(page, base: str, email: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+@pytest.fixture(scope="session")
+def demo_snapshot(database_template, tmp_path_factory):
+    """The demo service, loaded once per worker into a database of its own, to copy for each test."""
+    from tracker.demo import seed_demo
+    from tracker.extensions import db
+
+    directory = tmp_path_factory.mktemp("demo")
+    app = make_test_app(database_from(database_template, directory))
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return take_snapshot(app.config["SQLALCHEMY_DATABASE_URI"], directory)
+
+
+@pytest.fixture
+def database_uri(demo_snapshot, tmp_path):
+    """Every browser test gets its own copy of the demo service's database."""
+    return database_from(demo_snapshot, tmp_path)
+
+
 @pytest.fixture
 def demo(app):
-    """The demo service: agencies, accounts and twelve weeks of meetings and actions."""
+    """The demo service: agencies, accounts and twelve weeks of meetings and actions (already in
+    this test's database, from demo_snapshot; seed_demo() then changes nothing)."""
     from tracker.demo import seed_demo
     from tracker.extensions import db
 

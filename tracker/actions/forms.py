@@ -11,15 +11,24 @@ from tracker.models import ActionStatus
 KEEP_STATUS = ""
 
 
+NOTE_HINT = "What has happened since the last update. When completing, the outcome."
+
+
+def progress_choices(current: ActionStatus) -> list[tuple[str, str]]:
+    """The statuses an update may move an action to (cancelling has its own page)."""
+    options = [(KEEP_STATUS, f"No change ({current.label.lower()})")]
+    options += [(status.value, status.label) for status in (ActionStatus.IN_PROGRESS, ActionStatus.COMPLETED)
+                if status != current]  # fmt: skip
+    return options
+
+
 class ActionProgressForm(FlaskForm):
     """A progress note, optionally moving the status. Completing needs an outcome. (Cancelling has its
     own confirmation page: CancelActionForm.)"""
 
     note = TextAreaField(
         "Update",
-        description=(
-            "What has happened since the last update. When completing, the outcome; when cancelling, the reason."
-        ),
+        description=NOTE_HINT,
         widget=GovTextArea(),
         filters=[strip],
         validators=[
@@ -33,13 +42,9 @@ class ActionProgressForm(FlaskForm):
 
     def __init__(self, *args, action=None, **kwargs):
         super().__init__(*args, **kwargs)
-        current = action.status if action is not None else ActionStatus.OPEN
-        options = [SelectChoice(KEEP_STATUS, f"No change ({current.label.lower()})")]
-        for status in (ActionStatus.IN_PROGRESS, ActionStatus.COMPLETED):
-            if status != current:
-                options.append(SelectChoice(status.value, status.label))
-        self.status.choices = options
-        self._allowed = {choice.value for choice in options}
+        options = progress_choices(action.status if action is not None else ActionStatus.OPEN)
+        self.status.choices = [SelectChoice(value, label) for value, label in options]
+        self._allowed = {value for value, _ in options}
 
     def validate_status(self, field):
         if (field.data or KEEP_STATUS) not in self._allowed:

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from tracker import audit
 from tracker.actions import queries as action_queries
-from tracker.actions.forms import ActionProgressForm
+from tracker.actions.forms import NOTE_HINT, progress_choices
 from tracker.forms import chosen
 from tracker.meetings import bp, forms, operations, queries
 from tracker.meetings.pages import meeting_or_404, refuse_if_locked, review_or_404, to_meeting
@@ -317,13 +317,7 @@ def matters_arising(meeting_id: int):
     counts = queries.matters_arising_counts(current_user, meeting)
     audit.record("matters_arising_viewed", meeting)
     may_update = meeting.status != MeetingStatus.CANCELLED
-    progress_forms = {
-        item.action.id: ActionProgressForm(
-            formdata=None, action=item.action, version=item.action.version, prefix=f"a{item.action.id}"
-        )
-        for item in items
-        if may_update and may_update_action(current_user, item.action)
-    }
+    updatable = {item.action.id for item in items if may_update and may_update_action(current_user, item.action)}
     return render_template(
         "meetings/matters_arising.html",
         meeting=meeting,
@@ -333,7 +327,9 @@ def matters_arising(meeting_id: int):
         matters_filter=matters_filter,
         statuses=queries.MATTER_STATUSES,
         agencies=action_queries.visible_agencies(current_user),
-        progress_forms=progress_forms,
+        updatable=updatable,
+        progress_choices=progress_choices,
+        note_hint=NOTE_HINT,
         just_updated=id_param(request.args.get("updated", "")),
         first_review=queries.first_review(current_user, meeting),
         today=london_today(),
