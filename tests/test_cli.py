@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from tests.conftest import make_test_app, sign_in
 from tracker.demo import DEMO_PASSWORD, DEMO_USERS
 from tracker.extensions import db
-from tracker.models import Action, Agency, AuditEvent, CaseReview, Meeting, User
+from tracker.models import Action, Agency, AgencyReturn, AuditEvent, CaseReview, Meeting, User
 
 
 def test_create_admin_with_flags_and_environment_password(app):
@@ -61,7 +61,11 @@ def test_seed_demo_loads_a_lived_in_history_once(app):
         assert idva.role == "partner" and idva.is_spoc and idva.agency.code == "IDVA"
         statuses = db.session.scalars(select(Meeting.status).order_by(Meeting.starts_at)).all()
         assert statuses == ["approved"] * 10 + ["in_progress", "scheduled"]
-        assert set(db.session.scalars(select(CaseReview.scrutiny_grade))) == {1, 2, 3, 4}
+        # Every grade on the reviewed cases; next week's published agenda is not graded yet.
+        assert set(db.session.scalars(select(CaseReview.scrutiny_grade))) == {1, 2, 3, 4, None}
+        next_week = db.session.scalar(select(Meeting).order_by(Meeting.starts_at.desc()).limit(1))
+        assert next_week.agenda_published_at is not None and len(next_week.reviews) == 3
+        assert db.session.scalar(select(func.count(AgencyReturn.id))) == 1
         assert db.session.scalar(select(func.count(CaseReview.id)).where(CaseReview.is_repeat.is_(True))) >= 3
         actions = list(db.session.scalars(select(Action)))
         assert {a.owning_agency.code for a in actions} >= {"IDVA", "HOU"}

@@ -194,8 +194,27 @@ def _seed_meetings(agencies: dict[str, Agency], users: dict[str, User], themes: 
                 meeting, general_notes="Apologies noted. Terms of reference reviewed.", any_other_business="None."
             )
             _approve(meeting, chair)
-    # This week's meeting is under way; next week's is scheduled.
+    # This week's meeting is under way; next week's is scheduled, its agenda published, and the
+    # IDVA service has returned its information on one of its cases (the others are still to come).
     meetings[10].status = MeetingStatus.IN_PROGRESS
+    _seed_next_agenda(meetings[11], agencies, users, case_numbers)
+
+
+def _seed_next_agenda(meeting, agencies: dict[str, Agency], users: dict[str, User], case_numbers: list[str]) -> None:
+    for codes in (("POL", "IDVA"), ("POL", "HOU", "IDVA"), ("POL", "MASH")):
+        meeting_operations.add_case_review(meeting, case_numbers.pop(), [agencies[code] for code in codes])
+    # Demo data sends no e-mail: the request that would send it never happens (see notify/outbox.py).
+    meeting_operations.publish_agenda(meeting, users["chair@example.org"], service_url="")
+    first = min(meeting.reviews, key=lambda review: review.position)
+    review_operations.save_agency_return(
+        first,
+        agency=agencies["IDVA"],
+        by=users["idva@example.org"],
+        no_information_held=False,
+        contact_made=True,
+        information="Known to the IDVA service since the spring. Safety plan reviewed last week; "
+        "the victim has agreed to a referral to the specialist service.",
+    )
 
 
 def _approve(meeting, chair) -> None:
