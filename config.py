@@ -82,6 +82,7 @@ class Config:
     MEETINGS_PER_PAGE = 20
     CASES_PER_PAGE = 25
     ACTIONS_PER_PAGE = 25
+    MATTERS_ARISING_PER_PAGE = 25
     # A longer action summary is refused with a request to narrow the filters.
     ACTION_SUMMARY_MAX_ROWS = _env_int("ACTION_SUMMARY_MAX_ROWS", 5000)
     AUDIT_EVENTS_PER_PAGE = 50

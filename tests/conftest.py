@@ -560,3 +560,11 @@ def add_action(app):
             return action.id
 
     return add
+
+
+def approve_minutes(client, meeting_id: int, *, accept_gaps: bool = True):
+    """Go through the approval check as a chair would: tick every gap that may be accepted, approve.
+    Returns the POST's response (302 to the meeting when approved)."""
+    page = get_page(client, f"/meetings/{meeting_id}/approve")
+    accepted = [box["value"] for box in page.select("input[name=accepted]")] if accept_gaps else []
+    return client.post(f"/meetings/{meeting_id}/approve", data={"accepted": accepted})
