@@ -1,13 +1,15 @@
 """Helpers for the pages inside a meeting (the meeting's own views and the case review pages):
-404 lookups scoped to the user, and the refusal to change locked minutes."""
+404 lookups scoped to the user, the refusal to change locked minutes, the confirmation page and
+raising an action from its form."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from tracker.meetings import queries
-from tracker.models import MeetingStatus
+from tracker.forms import chosen
+from tracker.meetings import operations, queries
+from tracker.models import CaseReview, Meeting, MeetingStatus
 
 LOCKED_MESSAGE = "These minutes are approved, so they cannot be changed. Reopen the minutes first (a reason is needed)."
 CANCELLED_MESSAGE = "This meeting is cancelled, so it cannot be changed."
@@ -37,3 +39,23 @@ def refuse_if_locked(meeting):
 
 def to_meeting(meeting, anchor: str = ""):
     return redirect(url_for("meetings.meeting", meeting_id=meeting.id) + (f"#{anchor}" if anchor else ""))
+
+
+def confirmation_page(meeting: Meeting, form, *, title: str, body: str, button: str, back: str):
+    """The page asking "are you sure?" before something is removed or undone."""
+    return render_template(
+        "meetings/confirm.html", form=form, meeting=meeting, title=title, body=body, button=button, back=back
+    )
+
+
+def raise_action_from(form, meeting: Meeting, review: CaseReview | None):
+    """Raise the action an ActionForm describes (on the action page, or alongside a case review)."""
+    return operations.raise_action(
+        meeting,
+        review=review,
+        description=form.description.data,
+        agency=chosen(queries.agency_by_id(form.owning_agency_id.data)),
+        owner=queries.user_by_id(form.owner_id.data),
+        due_date=chosen(form.due_date.data),
+        by=current_user._get_current_object(),
+    )

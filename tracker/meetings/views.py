@@ -16,7 +16,14 @@ from tracker.actions import queries as action_queries
 from tracker.actions.forms import NOTE_HINT, progress_choices
 from tracker.forms import chosen
 from tracker.meetings import bp, forms, operations, queries
-from tracker.meetings.pages import meeting_or_404, refuse_if_locked, review_or_404, to_meeting
+from tracker.meetings.pages import (
+    confirmation_page,
+    meeting_or_404,
+    raise_action_from,
+    refuse_if_locked,
+    review_or_404,
+    to_meeting,
+)
 from tracker.models import MeetingStatus
 from tracker.params import id_param, page_param
 from tracker.permissions import Capability, can, may_update_action, requires
@@ -287,10 +294,9 @@ def remove_attendance(meeting_id: int, row_id: int):
         operations.remove_attendance(meeting, row)
         flash("Removed from the attendance list.", "success")
         return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
-    return render_template(
-        "meetings/confirm.html",
-        form=form,
-        meeting=meeting,
+    return confirmation_page(
+        meeting,
+        form,
         title=f"Remove {row.name} from the attendance list?",
         body="They will no longer be recorded as present, sending apologies or absent at this meeting.",
         button="Yes, remove them",
@@ -358,10 +364,9 @@ def remove_review(meeting_id: int, review_id: int):
         operations.remove_case_review(review)
         flash("Case taken off the agenda.", "success")
         return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
-    return render_template(
-        "meetings/confirm.html",
-        form=form,
-        meeting=meeting,
+    return confirmation_page(
+        meeting,
+        form,
         title=f"Take case {review.case.reference} off the agenda?",
         body="What has been recorded for it at this meeting will be deleted. Earlier reviews of the case stay.",
         button="Yes, take it off the agenda",
@@ -402,15 +407,7 @@ def new_action(meeting_id: int):
         review = review_or_404(meeting, review_id)
     form = forms.ActionForm(agencies=queries.active_agencies(), owners=queries.active_users(), today=london_today())
     if form.validate_on_submit():
-        action = operations.raise_action(
-            meeting,
-            review=review,
-            description=form.description.data,
-            agency=chosen(queries.agency_by_id(form.owning_agency_id.data)),
-            owner=queries.user_by_id(form.owner_id.data),
-            due_date=chosen(form.due_date.data),
-            by=current_user._get_current_object(),
-        )
+        action = raise_action_from(form, meeting, review)
         flash(f"Action {action.reference} raised.", "success")
         if review is not None:
             return redirect(url_for("reviews.review", meeting_id=meeting.id, review_id=review.id))

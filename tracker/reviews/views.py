@@ -7,11 +7,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker import audit
-from tracker.forms import chosen
 from tracker.meetings import forms as meeting_forms
-from tracker.meetings import operations as meeting_operations
 from tracker.meetings import queries as meeting_queries
-from tracker.meetings.pages import meeting_or_404, refuse_if_locked, review_or_404, to_meeting
+from tracker.meetings.pages import meeting_or_404, raise_action_from, refuse_if_locked, review_or_404, to_meeting
 from tracker.permissions import Capability, can, can_see_feedback, may_return_information, requires
 from tracker.reviews import bp, forms, operations, queries
 from tracker.timeutil import london_today
@@ -107,15 +105,7 @@ def _saved(form, action_form, meeting, review) -> bool:
         feedback_to_officer=form.feedback_to_officer.data,
     )
     if wants_action:
-        action = meeting_operations.raise_action(
-            meeting,
-            review=review,
-            description=action_form.description.data,
-            agency=chosen(meeting_queries.agency_by_id(action_form.owning_agency_id.data)),
-            owner=meeting_queries.user_by_id(action_form.owner_id.data),
-            due_date=chosen(action_form.due_date.data),
-            by=current_user._get_current_object(),
-        )
+        action = raise_action_from(action_form, meeting, review)
         flash(f"Case review saved, and action {action.reference} raised.", "success")
     else:
         draft = form.is_draft
