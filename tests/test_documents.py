@@ -336,3 +336,21 @@ def test_stored_minutes_cannot_be_changed_or_deleted(client, app, meeting):
             db.session.execute(sa.delete(MinutesDocument))
         db.session.rollback()
         assert db.session.scalar(select(sa.func.count(MinutesDocument.id))) == 1
+
+
+def test_redacted_minutes_name_the_next_meeting_even_before_the_agency_attends_it(
+    client, app, agencies, meeting, make_meeting, chair, make_user
+):
+    from tracker.models import Meeting
+    from tracker.timeutil import format_datetime
+
+    following = make_meeting(6, chair=chair)  # nobody has attended it yet
+    with app.app_context():
+        when = format_datetime(db.session.get(Meeting, following).starts_at)
+    partner = make_user("partner", agencies["IDVA"])
+    partner_client = app.test_client()
+    sign_in(partner_client, partner.email, partner.password)
+    assert partner_client.get(f"/meetings/{following}").status_code == 404  # the page stays out of scope
+    text = " ".join(pages_text(read_pdf(download(partner_client, f"/reports/minutes/{meeting}.pdf").data)))
+    assert f"Next meeting {when}, Meeting room 1" in text
+    assert "Not yet scheduled" not in text
