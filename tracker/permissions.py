@@ -13,7 +13,8 @@ from functools import wraps
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, exists, or_, true
+from sqlalchemy.orm import aliased
 
 from tracker.extensions import login_manager
 from tracker.models import Action, AgencyReturn, Attendance, AttendanceStatus, CaseReview, Meeting, Role, User
@@ -166,6 +167,21 @@ def spoc_condition():
     return and_(User.is_spoc.is_(True), User.active.is_(True), User.role == Role.PARTNER)
 
 
+def _meeting_scope_on(meeting, user: User):
+    """The partner rule for ``meeting`` (the Meeting class or an alias), as correlated EXISTS
+    subqueries: each is answered from an index for the one meeting in hand, however long the history."""
+    attendance, review, link = aliased(Attendance), aliased(CaseReview), case_review_agencies.alias()
+    attended = exists().where(
+        attendance.meeting_id == meeting.id,
+        attendance.agency_id == user.agency_id,
+        attendance.status == AttendanceStatus.PRESENT,
+    )
+    involved_on_agenda = exists().where(
+        review.meeting_id == meeting.id, link.c.case_review_id == review.id, link.c.agency_id == user.agency_id
+    )
+    return or_(attended, and_(meeting.agenda_published_at.is_not(None), involved_on_agenda))
+
+
 def meeting_scope(user: User):
     """SQL condition on Meeting: the meetings ``user`` may see.
 
@@ -174,16 +190,7 @@ def meeting_scope(user: User):
     """
     if sees_every_agency(user):
         return true()
-    attended = select(Attendance.meeting_id).where(
-        Attendance.agency_id == user.agency_id, Attendance.status == AttendanceStatus.PRESENT
-    )
-    on_published_agenda = (
-        select(CaseReview.meeting_id)
-        .join(case_review_agencies, case_review_agencies.c.case_review_id == CaseReview.id)
-        .join(Meeting, Meeting.id == CaseReview.meeting_id)
-        .where(case_review_agencies.c.agency_id == user.agency_id, Meeting.agenda_published_at.is_not(None))
-    )
-    return or_(Meeting.id.in_(attended), Meeting.id.in_(on_published_agenda))
+    return _meeting_scope_on(Meeting, user)
 
 
 def case_review_scope(user: User):
@@ -193,14 +200,11 @@ def case_review_scope(user: User):
     """
     if sees_every_agency(user):
         return true()
-    involved = select(case_review_agencies.c.case_review_id).where(case_review_agencies.c.agency_id == user.agency_id)
-    owns_action = select(Action.case_review_id).where(
-        Action.owning_agency_id == user.agency_id, Action.case_review_id.is_not(None)
-    )
-    return and_(
-        CaseReview.meeting_id.in_(select(Meeting.id).where(meeting_scope(user))),
-        or_(CaseReview.id.in_(involved), CaseReview.id.in_(owns_action)),
-    )
+    meeting, link, action = aliased(Meeting), case_review_agencies.alias(), aliased(Action)
+    in_visible_meeting = exists().where(meeting.id == CaseReview.meeting_id, _meeting_scope_on(meeting, user))
+    involved = exists().where(link.c.case_review_id == CaseReview.id, link.c.agency_id == user.agency_id)
+    owns_action = exists().where(action.case_review_id == CaseReview.id, action.owning_agency_id == user.agency_id)
+    return and_(in_visible_meeting, or_(involved, owns_action))
 
 
 def action_scope(user: User):
