@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from flask import current_app, g, request, session
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.models import User, UserSession
@@ -48,7 +49,11 @@ def current_session_record() -> UserSession | None:
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    return db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    # The user (and their agency, joined by the User mapping) comes with the session row: one query
+    # per signed-in request rather than two.
+    return db.session.scalar(
+        select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token_hash == _hash(token))
+    )
 
 
 def _expiry_reason(record: UserSession, now) -> str | None:
