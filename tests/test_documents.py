@@ -354,3 +354,23 @@ def test_redacted_minutes_name_the_next_meeting_even_before_the_agency_attends_i
     text = " ".join(pages_text(read_pdf(download(partner_client, f"/reports/minutes/{meeting}.pdf").data)))
     assert f"Next meeting {when}, Meeting room 1" in text
     assert "Not yet scheduled" not in text
+
+
+def test_redacted_minutes_leave_out_notes_and_other_agencies_attendees(client, app, agencies, meeting, make_user):
+    client.post(f"/meetings/{meeting}/notes", data={"general_notes": "NOTE-SECRET about CR/DOC/POLICE-ONLY",
+                                                     "any_other_business": "AOB-SECRET"})  # fmt: skip
+    with app.app_context():
+        from tracker.models import Attendance
+
+        for row in db.session.scalars(select(Attendance)):
+            row.person_name, row.deputy_for = f"Officer of {row.agency.code}", f"Deputy of {row.agency.code}"
+        db.session.commit()
+    full = " ".join(pages_text(read_pdf(download(client, f"/reports/minutes/{meeting}.pdf").data)))
+    assert "NOTE-SECRET" in full and "AOB-SECRET" in full and "Officer of POL" in full
+    partner = make_user("partner", agencies["IDVA"])
+    partner_client = app.test_client()
+    sign_in(partner_client, partner.email, partner.password)
+    text = " ".join(pages_text(read_pdf(download(partner_client, f"/reports/minutes/{meeting}.pdf").data)))
+    assert "NOTE-SECRET" not in text and "AOB-SECRET" not in text
+    assert "Officer of IDVA" in text and "Officer of POL" not in text and "Deputy of POL" not in text
+    assert "Not included in an agency's copy" in text

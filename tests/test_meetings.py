@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import approve_minutes, error_messages, get_page, parse, text_of
+from tests.conftest import approve_minutes, error_messages, get_page, parse, sign_in, text_of
 from tracker.extensions import db
 from tracker.models import Action, ActionUpdate, Attendance, AuditEvent, Meeting, MeetingStatus
 from tracker.timeutil import LONDON, london_today
@@ -170,7 +170,7 @@ def test_meeting_page_queries_do_not_grow_with_reviews(
 
 def attendance_form(page) -> dict:
     """What the attendance page would post as it stands (each line's checked status)."""
-    data = {}
+    data = {hidden["name"]: hidden["value"] for hidden in page.select("input[type=hidden][name^=seen-]")}
     for radio in page.select("input[type=radio][name^=status-]"):
         data.setdefault(radio["name"], "")
         if radio.has_attr("checked"):
@@ -586,3 +586,30 @@ def test_agenda_page_queries_do_not_grow_with_cases(client, chair, agencies, mak
         page = get_page(client, f"/meetings/{meeting_id}/agenda")
     assert len(page.select("[data-testid=agenda-table] tbody tr")) == 15
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_an_old_attendance_form_does_not_undo_what_a_colleague_recorded(
+    client, app, chair, agencies, make_meeting, make_user
+):
+    meeting_id = make_meeting(0, chair=chair, invited=[agencies["IDVA"]])
+    alice = make_user("partner", agencies["IDVA"], name="Alice")
+    bob = make_user("partner", agencies["IDVA"], name="Bob")
+    stale = attendance_form(get_page(client, f"/meetings/{meeting_id}/attendance"))  # both "not recorded"
+    colleague = app.test_client()
+    other_chair = make_user("chair", agencies["POL"])
+    sign_in(colleague, other_chair.email, other_chair.password)
+    colleague_form = attendance_form(get_page(colleague, f"/meetings/{meeting_id}/attendance"))
+    colleague_form.update({f"status-u{alice.id}": "present", "save": "y"})
+    colleague.post(f"/meetings/{meeting_id}/attendance", data=colleague_form)
+    # The first chair saves the page they loaded earlier, marking only Bob.
+    client.post(f"/meetings/{meeting_id}/attendance", data={**stale, f"status-u{bob.id}": "apologies", "save": "y"})
+    with app.app_context():
+        recorded = dict(db.session.execute(select(Attendance.user_id, Attendance.status)).all())
+    assert recorded == {alice.id: "present", bob.id: "apologies"}
+    details = [e.detail for e in db_events(app, "attendance_recorded")]
+    assert details == [f"user {alice.id} present", f"user {bob.id} apologies"]
+
+
+def db_events(app, action):
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))

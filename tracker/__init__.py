@@ -10,11 +10,13 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import config_for
 from tracker import audit
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.notify import outbox
+from tracker.params import MAX_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +32,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'tracker.sqlite'}"
     config_class.check(app.config)  # production refuses to start with unsafe settings
 
+    # <int:...> in a URL takes only what an integer column holds: a longer number is "not found",
+    # not an overflow deep in the database driver.
+    app.url_map.converters["int"] = BoundedIntConverter
     _configure_templates(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -87,6 +92,12 @@ def _configure_templates(app: Flask) -> None:
     # Templates ask the policy by name (can_see_feedback(current_user), ...); they never compare roles.
     app.jinja_env.globals.update(template_globals())
     app.jinja_env.globals["task_status"] = task_status
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def task_status(text: str, colour: str = "") -> dict:

@@ -59,7 +59,7 @@ class GovDateField(DateField):
             if year < 1000:
                 raise ValueError
             self.data = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):
             self.data = None
             raise ValueError(f"{self.label.text} must be a real date, like 24 11 2026") from None
 

@@ -112,6 +112,14 @@ def claim_token():
     abort(409)
 
 
+def forget() -> None:
+    """The view refused this submission (say, the minutes were locked meanwhile): nothing was saved,
+    so the same form may be sent again later and must not be answered with "already saved"."""
+    submission = g.pop("form_submission", None)
+    if submission is not None and submission in db.session:
+        db.session.delete(submission)
+
+
 def keep_result(response):
     """After the view: keep where a redirect went; forget the token when the form was shown again.
 

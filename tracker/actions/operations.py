@@ -107,7 +107,8 @@ def reopen_action(action: Action, *, by: User, reason: str, seen_version: int) -
         action=action, author=by, note=reason, status_from=ActionStatus.CANCELLED, status_to=ActionStatus.OPEN
     )
     db.session.add(update)
-    action.status, action.closed_at = ActionStatus.OPEN, None
+    # The cancellation's reason stays in the trail; on the action it would now mislead.
+    action.status, action.closed_at, action.cancellation_reason = ActionStatus.OPEN, None, ""
     action.updated_at = utcnow()
     _flush_or_conflict()
     audit.record("action_reopened", action, detail="status cancelled->open")

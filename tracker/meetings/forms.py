@@ -251,7 +251,9 @@ class AgendaForm(FlaskForm):
 
     def new_cases(self) -> list[tuple[str, list[int]]]:
         return [
-            (row.form.reference.data, row.form.agency_ids.data or []) for row in self.rows if row.form.reference.data
+            (row.form.reference.data, list(dict.fromkeys(row.form.agency_ids.data or [])))  # each agency once
+            for row in self.rows
+            if row.form.reference.data
         ]
 
 

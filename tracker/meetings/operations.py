@@ -197,15 +197,16 @@ def record_attendance(meeting: Meeting, entries: list[AttendanceEntry], *, state
     how many lines changed. Marks the confidentiality statement as read when asked."""
     ensure_editable(meeting)
     by_user: dict[int, Attendance] = {row.user_id: row for row in meeting.attendance if row.user_id is not None}
-    changed = 0
+    changes: list[str] = []
     for entry in entries:
         row = entry.row
         if row is None and entry.user is not None:
             row = by_user.get(entry.user.id)
+        who = f"user {entry.user.id}" if entry.user is not None else (f"row {row.id}" if row else "guest")
         if not entry.status:
             if row is not None and entry.user is not None:  # a member's line cleared: not recorded
                 db.session.delete(row)
-                changed += 1
+                changes.append(f"{who} cleared")
             continue
         status = AttendanceStatus(entry.status)
         if row is None:
@@ -219,13 +220,14 @@ def record_attendance(meeting: Meeting, entries: list[AttendanceEntry], *, state
                     status=status,
                 )
             )
-            changed += 1
+            changes.append(f"{who} {status}")
         elif row.status != status:
             row.status = status
-            changed += 1
+            changes.append(f"{who} {status}")
     db.session.flush()
+    changed = len(changes)
     if changed:
-        audit.record("attendance_recorded", meeting, detail=f"{changed} lines changed")
+        audit.record("attendance_recorded", meeting, detail="; ".join(changes))
     if statement_read_by is not None:
         record_statement_read(meeting, statement_read_by)
     elif meeting.status == MeetingStatus.SCHEDULED and changed:

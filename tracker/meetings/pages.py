@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from tracker import once
 from tracker.forms import chosen
 from tracker.meetings import operations, queries
 from tracker.models import CaseReview, Meeting, MeetingStatus
@@ -32,6 +33,7 @@ def review_or_404(meeting, review_id: int):
 def refuse_if_locked(meeting):
     """Redirect back to the meeting with a clear message if its minutes cannot be edited."""
     if meeting.is_locked:
+        once.forget()
         flash(CANCELLED_MESSAGE if meeting.status == MeetingStatus.CANCELLED else LOCKED_MESSAGE, "error")
         return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
     return None

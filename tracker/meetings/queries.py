@@ -102,12 +102,13 @@ def meetings_page(user: User, filters: MeetingFilters, page: int, per_page: int)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 
-def review_counts(meeting_ids: list[int]) -> dict[int, int]:
+def review_counts(reader: User, meeting_ids: list[int]) -> dict[int, int]:
+    """How many of each meeting's cases ``reader`` may see (a partner: only its agency's)."""
     if not meeting_ids:
         return {}
     rows = db.session.execute(
         select(CaseReview.meeting_id, func.count(CaseReview.id))
-        .where(CaseReview.meeting_id.in_(meeting_ids))
+        .where(CaseReview.meeting_id.in_(meeting_ids), case_review_scope(reader))
         .group_by(CaseReview.meeting_id)
     )
     return dict(rows.all())
@@ -173,6 +174,21 @@ class MeetingRecord:
     @property
     def apologies(self) -> int:
         return sum(1 for row in self.attendance if row.status == AttendanceStatus.APOLOGIES)
+
+    @property
+    def general_notes(self) -> str | None:
+        """Free text about the whole meeting may mention any case: not in an agency's redacted copy."""
+        return None if self.redacted_for else self.meeting.general_notes
+
+    @property
+    def any_other_business(self) -> str | None:
+        return None if self.redacted_for else self.meeting.any_other_business
+
+    def attendee(self, row: Attendance) -> tuple[str, str]:
+        """A line's name and whom they deputised for: in a redacted copy, only for the reader's own agency."""
+        if self.redacted_for is None or row.agency_id == self.redacted_for.id:
+            return row.name, row.deputy_for
+        return "", ""
 
     def actions_for(self, review: CaseReview) -> list[Action]:
         return self.actions_by_review.get(review.id, [])
@@ -605,11 +621,7 @@ def approval_gaps(record: MeetingRecord) -> list[Gap]:
         elif review.missing:
             gaps.append(Gap(f"review-{review.id}", f"Case {position}, {reference}: no {_and_list(review.missing)}",
                             False, href))  # fmt: skip
-    unowned = [action for action in record.meeting_actions if action.owning_agency_id is None]
-    unowned += [a for actions in record.actions_by_review.values() for a in actions if a.owning_agency_id is None]
-    for action in unowned:
-        gaps.append(Gap(f"action-{action.id}", f"Action {action.reference} has no owning agency", True,
-                        f"/actions/{action.id}"))  # fmt: skip
+    # (An action without an owning agency cannot exist: the column is required.)
     return gaps
 
 

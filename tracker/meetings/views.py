@@ -42,7 +42,7 @@ def meetings():
     page = queries.meetings_page(
         current_user, filters, page_param(request.args.get("page")), current_app.config["MEETINGS_PER_PAGE"]
     )
-    counts = queries.review_counts([meeting.id for meeting in page.items])
+    counts = queries.review_counts(current_user, [meeting.id for meeting in page.items])
     return render_template(
         "meetings/list.html", page=page, filters=filters, counts=counts, statuses=list(MeetingStatus)
     )
@@ -266,15 +266,20 @@ def attendance(meeting_id: int):
 
 
 def _attendance_entries(form, sheet) -> tuple[list[operations.AttendanceEntry], bool]:
-    """Each line's posted status; "everyone else present" fills the lines left blank."""
+    """The lines this person changed: each line carries the status it showed (``seen-...``), so a line
+    left as it was does not undo what a colleague recorded meanwhile. "Everyone else present" fills
+    the lines that showed nothing and were left blank."""
     entries, tampered = [], False
     fill = forms.ATTENDANCE_CHOICES[0][0] if form.everyone_else_present.data else ""
     for line in sheet.lines:
         status = form.statuses(request.form, line.field_name)
-        if status is None:
+        seen = form.statuses(request.form, f"seen-{line.field_name}")
+        if status is None or seen is None:
             tampered = True
             continue
-        if not status and line.row is None:
+        if status == seen:
+            if status or not fill or line.row is not None:
+                continue  # untouched
             status = fill
         entries.append(operations.AttendanceEntry(agency=line.agency, status=status, user=line.user, row=line.row))
     return entries, tampered
@@ -382,9 +387,10 @@ def move_review(meeting_id: int):
         return refusal
     form = forms.MoveReviewForm()
     try:
-        if not form.validate_on_submit() or not (form.review_id.data or "").isdigit():
+        review_id = id_param(form.review_id.data or "")
+        if not form.validate_on_submit() or review_id is None:
             raise operations.StaleAgenda()
-        operations.move_case_review(meeting, int(form.review_id.data), form.direction.data, form.agenda.data)
+        operations.move_case_review(meeting, review_id, form.direction.data, form.agenda.data)
     except operations.StaleAgenda:
         flash(
             "The agenda changed since you opened this page, so nothing was moved. Check the order and try again.",

@@ -53,9 +53,7 @@ class Action(Model):
     owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_date: Mapped[date] = mapped_column(index=True)
-    status: Mapped[ActionStatus] = mapped_column(
-        enum_type(ActionStatus, "action_status"), default=ActionStatus.OPEN
-    )
+    status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus, "action_status"), default=ActionStatus.OPEN)
     completion_note: Mapped[str] = mapped_column(Text, default="")
     cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
