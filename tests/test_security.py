@@ -212,3 +212,35 @@ def test_a_failed_commit_shows_the_error_page_and_no_success_banner(client, app,
 def test_out_of_range_query_values_answer_a_page_not_an_error(client, login_as, url):
     login_as("admin")
     assert client.get(url).status_code in (200, 404)
+
+
+def test_hostile_values_on_the_meeting_pages_answer_a_page_not_an_error(client, app, login_as, make_meeting):
+    chair = login_as("chair")
+    meeting_id = make_meeting(1, chair=chair)
+    huge = "9" * 25
+    for url in (f"/meetings/{huge}", f"/meetings/{meeting_id}/reviews/{huge}/return", f"/actions/{huge}/cancel"):
+        assert client.get(url).status_code == 404, url
+    moved = client.post(
+        f"/meetings/{meeting_id}/reviews/move", data={"review_id": "²", "direction": "up", "agenda": ""}
+    )
+    assert moved.status_code == 302
+    with app.app_context():
+        agency_id = tracker_db_session_first_agency_id()
+    twice = client.post(
+        f"/meetings/{meeting_id}/agenda",
+        data={"rows-0-reference": "CR/DUP", "rows-0-agency_ids": [agency_id, agency_id], "save": "y"},
+    )
+    assert twice.status_code in (200, 302)
+    due = ["1", "1", "9" * 20]
+    response = client.post(
+        f"/meetings/{meeting_id}/actions/new", data={"description": "x", "owning_agency_id": agency_id, "due_date": due}
+    )
+    assert response.status_code == 200
+    assert "Due date must be a real date" in parse(response).select_one(".govuk-error-message").get_text()
+
+
+def tracker_db_session_first_agency_id():
+    from tracker.extensions import db
+    from tracker.models import Agency
+
+    return db.session.scalar(sa.select(Agency.id).order_by(Agency.id))
