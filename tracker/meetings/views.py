@@ -131,7 +131,7 @@ def agenda(meeting_id: int):
             except operations.NothingToPublish:
                 flash("Add at least one case before publishing the agenda.", "error")
                 return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
-            flash(f"Agenda published. {told} partner agency officers have been told by e-mail.", "success")
+            flash(f"Agenda published. An e-mail is going to {told} partner agency officers.", "success")
             return to_meeting(meeting)
         flash("Agenda saved.", "success")
         return redirect(url_for("meetings.agenda", meeting_id=meeting.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracker import audit
 from tracker.extensions import db
@@ -55,8 +56,17 @@ def save_agency_return(
     )
     first = agency_return is None
     if agency_return is None:
-        agency_return = AgencyReturn(case_review=review, agency=agency)
-        db.session.add(agency_return)
+        try:
+            with db.session.begin_nested():  # two officers sending the first return at once: one row
+                agency_return = AgencyReturn(case_review=review, agency=agency)
+                db.session.add(agency_return)
+        except IntegrityError:
+            agency_return = db.session.scalars(
+                select(AgencyReturn).where(
+                    AgencyReturn.case_review_id == review.id, AgencyReturn.agency_id == agency.id
+                )
+            ).one()
+            first = False
     agency_return.no_information_held = no_information_held
     agency_return.contact_made = contact_made
     agency_return.information = "" if no_information_held else information
