@@ -30,6 +30,7 @@ from tracker.models import (
 from tracker.params import date_param, id_param
 from tracker.permissions import (
     action_scope,
+    agency_officer_condition,
     attendee_condition,
     can_see_action,
     can_see_feedback,
@@ -158,6 +159,7 @@ class MeetingRecord:
     matters_counts: MattersCounts
     # Pre-meeting information: review id -> agency id -> its return (a partner sees only its own).
     returns: dict[int, dict[int, AgencyReturn]]
+    returning_agency_ids: set[int]  # agencies with partner officers, who can send their information
     matters_arising: list[MatterArising] = field(default_factory=list)  # the full list: minutes only
     to_regrade: list[CaseReview] = field(default_factory=list)
     previous_meeting: Meeting | None = None
@@ -193,10 +195,14 @@ class MeetingRecord:
     def actions_for(self, review: CaseReview) -> list[Action]:
         return self.actions_by_review.get(review.id, [])
 
+    def expected_returns(self, review: CaseReview) -> list[Agency]:
+        """The involved agencies asked for their information: those with partner officers to send it."""
+        return [agency for agency in review.agencies if agency.id in self.returning_agency_ids]
+
     def missing_returns(self, review: CaseReview) -> list[Agency]:
-        """Involved agencies that have not returned their information (all of them, for the chair)."""
+        """Agencies asked for their information on this case that have not sent it yet."""
         returned = self.returns.get(review.id, {})
-        return [agency for agency in review.agencies if agency.id not in returned]
+        return [agency for agency in self.expected_returns(review) if agency.id not in returned]
 
     @property
     def hidden_actions(self) -> int:
@@ -411,6 +417,7 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
         matters_counts=matters_arising_counts(reader, meeting, _due_by(meeting, next_meeting_when)),
         # Agencies return their information only once the agenda is published.
         returns=_returns(reader, [review.id for review in reviews]) if meeting.agenda_published_at else {},
+        returning_agency_ids=_agencies_with_officers(reviews) if meeting.agenda_published_at else set(),
         matters_arising=matters_arising(reader, meeting) if for_minutes else [],
         to_regrade=to_regrade,
         previous_meeting=previous_meeting,
@@ -431,6 +438,17 @@ def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, AgencyR
     ):
         by_review[agency_return.case_review_id][agency_return.agency_id] = agency_return
     return dict(by_review)
+
+
+def _agencies_with_officers(reviews: list[CaseReview]) -> set[int]:
+    involved = {agency.id for review in reviews for agency in review.agencies}
+    if not involved:
+        return set()
+    return set(
+        db.session.scalars(
+            select(User.agency_id).where(User.agency_id.in_(involved), agency_officer_condition()).distinct()
+        )
+    )
 
 
 def _next_scheduled(meeting: Meeting) -> Meeting | None:
