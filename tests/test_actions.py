@@ -532,3 +532,20 @@ def test_out_of_range_filters_are_refused_with_a_message_not_an_error(client, wo
     response = client.get(f"/reports/actions.pdf?{query}")
     assert response.status_code == 400
     assert parse(response).select_one(".govuk-error-summary")
+
+
+def test_a_stale_cancellation_keeps_the_typed_reason_and_changes_nothing(client, app, world, agencies, make_user):
+    chair = make_user("chair", agencies["POL"])
+    sign_in(client, chair.email, chair.password)
+    later = world["later"]
+    version = get_page(client, f"/actions/{later}/cancel").select_one("input[name=version]")["value"]
+    with app.app_context():
+        db.session.get(Action, later).description = "Changed meanwhile"
+        db.session.commit()
+    response = client.post(f"/actions/{later}/cancel", data={"reason": "My typed reason", "version": version})
+    assert response.status_code == 409
+    page = parse(response)
+    assert page.select_one("[data-testid=conflict]") and "Changed meanwhile" in text_of(page)
+    assert page.select_one("textarea[name=reason]").text == "My typed reason"
+    with app.app_context():
+        assert db.session.get(Action, later).status == "open"

@@ -291,6 +291,16 @@ def owner(action_id: int):
     return _render_action(action, owner=form)
 
 
+def _reason_conflict(action, form, *, reopening: bool):
+    """Someone changed the action meanwhile: show it as it is now, keep the typed reason, save nothing."""
+    from tracker.extensions import db
+
+    db.session.rollback()
+    fresh = _action_or_404(action.id)
+    form.version.data, form.version.raw_data = fresh.version, [str(fresh.version)]
+    return render_template("actions/cancel.html", action=fresh, form=form, reopening=reopening, conflict=True), 409
+
+
 @bp.route("/actions/<int:action_id>/cancel", methods=["GET", "POST"])
 @requires(Capability.UPDATE_ACTIONS)
 def cancel(action_id: int):
@@ -311,7 +321,7 @@ def cancel(action_id: int):
                 seen_version=form.version.data,
             )
         except operations.ActionChangedElsewhere:
-            return _conflict(action)
+            return _reason_conflict(action, form, reopening=False)
         except operations.ActionClosed:
             return _closed(action)
         flash("Action cancelled. A chair can reopen it, giving a reason.", "success")
@@ -336,7 +346,7 @@ def reopen(action_id: int):
                 action, by=current_user._get_current_object(), reason=form.reason.data, seen_version=form.version.data
             )
         except operations.ActionChangedElsewhere:
-            return _conflict(action)
+            return _reason_conflict(action, form, reopening=True)
         flash("Action reopened.", "success")
         return redirect(url_for("actions.action", action_id=action.id))
     return render_template("actions/cancel.html", action=action, form=form, reopening=True)
