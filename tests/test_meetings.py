@@ -613,3 +613,21 @@ def test_an_old_attendance_form_does_not_undo_what_a_colleague_recorded(
 def db_events(app, action):
     with app.app_context():
         return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+def test_previous_and_next_meeting_links_skip_cancelled_and_out_of_scope_meetings(
+    client, app, chair, agencies, make_meeting, make_user
+):
+    before = make_meeting(-14, chair=chair, attended_by=[agencies["IDVA"]])
+    make_meeting(-7, chair=chair, status="cancelled", attended_by=[agencies["IDVA"]])
+    middle = make_meeting(0, chair=chair, attended_by=[agencies["IDVA"]])
+    not_attended = make_meeting(7, chair=chair)
+    page = get_page(client, f"/meetings/{middle}")
+    links = {text_of(a).split(" (")[0]: a["href"] for a in page.select("main a") if "meeting (" in text_of(a)}
+    assert links == {"Previous meeting": f"/meetings/{before}", "Next meeting": f"/meetings/{not_attended}"}
+    partner = make_user("partner", agencies["IDVA"])
+    partner_client = app.test_client()
+    sign_in(partner_client, partner.email, partner.password)
+    page = get_page(partner_client, f"/meetings/{middle}")
+    links = {text_of(a).split(" (")[0]: a["href"] for a in page.select("main a") if "meeting (" in text_of(a)}
+    assert links == {"Previous meeting": f"/meetings/{before}"}  # IDVA has not attended the next one

@@ -182,6 +182,11 @@ def _meeting_scope_on(meeting, user: User):
     return or_(attended, and_(meeting.agenda_published_at.is_not(None), involved_on_agenda))
 
 
+def meeting_scope_on(meeting, user: User):
+    """meeting_scope for an alias of Meeting (in a subquery that must not correlate to the outer one)."""
+    return true() if sees_every_agency(user) else _meeting_scope_on(meeting, user)
+
+
 def meeting_scope(user: User):
     """SQL condition on Meeting: the meetings ``user`` may see.
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.models import (
@@ -38,6 +38,7 @@ from tracker.permissions import (
     may_chair_condition,
     may_see_agency,
     meeting_scope,
+    meeting_scope_on,
     redaction_for,
     returns_scope,
 )
@@ -119,7 +120,7 @@ def meeting_for(user: User, meeting_id: int) -> Meeting | None:
     """The meeting, or None if it does not exist or is outside the user's scope (both are 404)."""
     return db.session.scalar(
         select(Meeting)
-        .options(joinedload(Meeting.chair), selectinload(Meeting.invited_agencies))
+        .options(joinedload(Meeting.chair))  # invited agencies load when a page needs them
         .where(Meeting.id == meeting_id, meeting_scope(user))
     )
 
@@ -326,15 +327,28 @@ def matters_arising(reader: User, meeting: Meeting) -> list[MatterArising]:
     return [MatterArising(action, latest.get(action.id)) for action in actions]
 
 
-def _neighbour(user: User, meeting: Meeting, later: bool) -> Meeting | None:
-    condition = Meeting.starts_at > meeting.starts_at if later else Meeting.starts_at < meeting.starts_at
-    order = Meeting.starts_at.asc() if later else Meeting.starts_at.desc()
-    return db.session.scalar(
-        select(Meeting)
-        .where(condition, Meeting.status != MeetingStatus.CANCELLED, meeting_scope(user))
-        .order_by(order)
-        .limit(1)
-    )
+def _neighbours(user: User, meeting: Meeting) -> tuple[Meeting | None, Meeting | None]:
+    """The previous and the next meeting going ahead that ``user`` may see, in one query."""
+
+    def nearest(later: bool):
+        other = aliased(Meeting)
+        condition = other.starts_at > meeting.starts_at if later else other.starts_at < meeting.starts_at
+        return (
+            select(other.id)
+            .where(condition, other.status != MeetingStatus.CANCELLED, meeting_scope_on(other, user))
+            .order_by(other.starts_at.asc() if later else other.starts_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    found = db.session.scalars(select(Meeting).where(or_(Meeting.id == nearest(False), Meeting.id == nearest(True))))
+    previous = following = None
+    for other in found:
+        if other.starts_at < meeting.starts_at:
+            previous = other
+        else:
+            following = other
+    return previous, following
 
 
 def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False) -> MeetingRecord:
@@ -386,7 +400,7 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
     represented = {row.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
     unrepresented = [agency for agency in meeting.invited_agencies if agency.id not in represented]
 
-    previous_meeting = _neighbour(reader, meeting, later=False)
+    previous_meeting, next_meeting = _neighbours(reader, meeting)
     to_regrade = []
     if previous_meeting is not None:
         to_regrade = list(
@@ -401,7 +415,6 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
                 .order_by(CaseReview.position)
             )
         )
-    next_meeting = _neighbour(reader, meeting, later=True)
     next_meeting_when = next_meeting or _next_scheduled(meeting)
     return MeetingRecord(
         meeting=meeting,

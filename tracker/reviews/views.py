@@ -17,19 +17,17 @@ from tracker.timeutil import london_today
 ACTION_PREFIX = "action"
 
 
-def _review_form(**kwargs):
-    return forms.CaseReviewForm(
-        agencies=meeting_queries.active_agencies(), themes=meeting_queries.active_themes(), **kwargs
-    )
+def _review_form(agencies, **kwargs):
+    return forms.CaseReviewForm(agencies=agencies, themes=meeting_queries.active_themes(), **kwargs)
 
 
-def _action_form(**kwargs):
+def _action_form(agencies, **kwargs):
     """The optional action raised together with the review (its fields are prefixed "action-").
     Read from the post only when the post has its fields (a date input needs all three parts)."""
     if not any(key.startswith(f"{ACTION_PREFIX}-") for key in request.form):
         kwargs["formdata"] = None
     return meeting_forms.ActionForm(
-        agencies=meeting_queries.active_agencies(),
+        agencies=agencies,
         owners=meeting_queries.active_users(),
         today=london_today(),
         prefix=ACTION_PREFIX,
@@ -56,8 +54,9 @@ def review(meeting_id: int, review_id: int):
             abort(403)
         if refusal := refuse_if_locked(meeting):
             return refusal
-    form = _review_form(obj=review)
-    action_form = _action_form()
+    agencies = meeting_queries.active_agencies()  # for both forms: asked once
+    form = _review_form(agencies, obj=review)
+    action_form = _action_form(agencies)
     if request.method == "GET":
         _prefill(form, review)
     elif may_edit and _saved(form, action_form, meeting, review):
@@ -73,7 +72,7 @@ def review(meeting_id: int, review_id: int):
         history=history,
         may_edit=may_edit,
         actions=queries.actions_on(current_user, review),
-        returns=queries.returns_on(current_user, review),
+        returns=queries.returns_on(current_user, review) if meeting.agenda_published_at else {},
         show_feedback=can_see_feedback(current_user),
         may_return=may_return_information(current_user, review),
         today=london_today(),
