@@ -6,13 +6,24 @@ from datetime import date
 from typing import TypeVar
 
 from flask import abort
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput
-from wtforms import DateField, IntegerField
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextArea
+from wtforms import DateField, IntegerField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import StopValidation
+from wtforms.validators import Length, StopValidation
 
 T = TypeVar("T")
 LONG_TEXT = 5000  # the longest free text a form takes (summaries, findings, notes)
+
+
+def long_text(label: str, noun: str, **kwargs) -> TextAreaField:
+    """An optional free-text field up to LONG_TEXT characters (notes, summary, findings, ...)."""
+    return TextAreaField(
+        label,
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=LONG_TEXT, message=f"{noun} must be {LONG_TEXT} characters or fewer")],
+        **kwargs,
+    )
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -28,7 +28,15 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from tracker.forms import LONG_TEXT, DateRequired, GovDateField, WholeNumberField, choices, optional_int, strip
+from tracker.forms import (
+    DateRequired,
+    GovDateField,
+    WholeNumberField,
+    choices,
+    long_text,
+    optional_int,
+    strip,
+)
 from tracker.models import AttendanceStatus
 
 MAX_SERIES_WEEKS = 52
@@ -118,18 +126,8 @@ class ReasonForm(FlaskForm):
 
 
 class MinutesTextForm(FlaskForm):
-    general_notes = TextAreaField(
-        "General notes",
-        widget=GovTextArea(),
-        filters=[strip],
-        validators=[Length(max=LONG_TEXT, message=f"General notes must be {LONG_TEXT} characters or fewer")],
-    )
-    any_other_business = TextAreaField(
-        "Any other business",
-        widget=GovTextArea(),
-        filters=[strip],
-        validators=[Length(max=LONG_TEXT, message=f"Any other business must be {LONG_TEXT} characters or fewer")],
-    )
+    general_notes = long_text("General notes", "General notes")
+    any_other_business = long_text("Any other business", "Any other business")
     submit = SubmitField("Save notes", widget=GovSubmitInput())
 
 

@@ -323,7 +323,12 @@ def publish_agenda(meeting: Meeting, by: User, service_url: str) -> int:
 
 def agenda_token(meeting: Meeting) -> str:
     """The agenda order as the chair sees it, carried in the move buttons."""
-    return ",".join(str(review.id) for review in sorted(meeting.reviews, key=lambda r: r.position))
+    return agenda_token_of(meeting.reviews)
+
+
+def agenda_token_of(reviews) -> str:
+    """The same token from reviews already loaded (the agenda page has them)."""
+    return ",".join(str(review.id) for review in sorted(reviews, key=lambda r: r.position))
 
 
 def move_case_review(meeting: Meeting, review_id: int, direction: str, seen_agenda: str) -> None:

@@ -135,12 +135,13 @@ def agenda(meeting_id: int):
             return to_meeting(meeting)
         flash("Agenda saved.", "success")
         return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+    reviews = queries.agenda_reviews(meeting)
     return render_template(
         "meetings/agenda.html",
         form=form,
         meeting=meeting,
-        reviews=queries.agenda_reviews(meeting),
-        agenda=operations.agenda_token(meeting),
+        reviews=reviews,
+        agenda=operations.agenda_token_of(reviews),
         move_form=forms.MoveReviewForm(formdata=None),
     )
 

@@ -13,7 +13,7 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, SubmitField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from tracker.forms import LONG_TEXT, WholeNumberField, choices, optional_int, strip
+from tracker.forms import WholeNumberField, choices, long_text, optional_int, strip
 from tracker.models import RISK_FLAGS, SCRUTINY_GRADES, RiskLevel
 
 
@@ -44,18 +44,8 @@ class CaseReviewForm(FlaskForm):
     agency_ids = SelectMultipleField(
         "Agencies involved", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
     )
-    summary = TextAreaField(
-        "Summary",
-        widget=GovTextArea(),
-        filters=[strip],
-        validators=[Length(max=LONG_TEXT, message=f"Summary must be {LONG_TEXT} characters or fewer")],
-    )
-    findings = TextAreaField(
-        "Findings and discussion",
-        widget=GovTextArea(),
-        filters=[strip],
-        validators=[Length(max=LONG_TEXT, message=f"Findings must be {LONG_TEXT} characters or fewer")],
-    )
+    summary = long_text("Summary", "Summary")
+    findings = long_text("Findings and discussion", "Findings")
     scrutiny_grade = RadioField(
         "Scrutiny grade",
         choices=choices((str(k), f"{k} – {v}") for k, v in SCRUTINY_GRADES.items()),
@@ -65,12 +55,7 @@ class CaseReviewForm(FlaskForm):
     theme_ids = SelectMultipleField(
         "Learning themes", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
     )
-    feedback_to_officer = TextAreaField(
-        "Feedback to the officer",
-        widget=GovTextArea(),
-        filters=[strip],
-        validators=[Length(max=LONG_TEXT, message=f"Feedback must be {LONG_TEXT} characters or fewer")],
-    )
+    feedback_to_officer = long_text("Feedback to the officer", "Feedback")
     save = SubmitField("Save the review", widget=GovSubmitInput())
     save_and_next = SubmitField("Save and go to the next case", widget=GovSubmitInput())
     save_and_action = SubmitField("Save and raise an action", widget=GovSubmitInput())
@@ -133,12 +118,10 @@ class AgencyReturnForm(FlaskForm):
 
     no_information_held = BooleanField("Our agency holds no information on this case", widget=GovCheckboxInput())
     contact_made = BooleanField("We have been in contact with the people involved", widget=GovCheckboxInput())
-    information = TextAreaField(
+    information = long_text(
         "What your agency holds and has done",
+        "Information",
         description="Involvement, risk information, what you have done and when. No more than the panel needs.",
-        widget=GovTextArea(),
-        filters=[strip],
-        validators=[Length(max=LONG_TEXT, message=f"Information must be {LONG_TEXT} characters or fewer")],
     )
     submit = SubmitField("Send your agency's information", widget=GovSubmitInput())
 
