@@ -526,7 +526,7 @@ def _add_action(world, meeting_id, review_id, agency_id, day, starts_at, chair_i
     owner = rng.choice(partners) if partners and rng.random() < 0.6 else None
     author = owner or (rng.choice(partners) if partners else chair_id)
     created = starts_at + timedelta(hours=1)
-    due = day + timedelta(weeks=rng.randint(1, 6))
+    due = original_due = day + timedelta(weeks=rng.randint(1, 6))
     updates: list[dict] = []
 
     def update(at, note="", status_from=None, status_to=None, **extra):
@@ -596,6 +596,7 @@ def _add_action(world, meeting_id, review_id, agency_id, day, starts_at, chair_i
             "owning_agency_id": agency_id,
             "owner_id": owner,
             "due_date": due,
+            "original_due_date": original_due,
             "status": status,
             "completion_note": note,
             "cancellation_reason": reason,

@@ -1,5 +1,7 @@
 """The migrations are the schema: one head, in step with the models, reversible with data in place."""
 
+from datetime import UTC, date, datetime
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -92,4 +94,59 @@ def test_upgrade_downgrade_upgrade_with_data(scratch_database_uri):
                 )
             )
             assert _agency_codes(connection) == ["POL"]
+        db.engine.dispose()
+
+
+def test_original_due_date_backfilled_from_the_first_due_date_change(scratch_database_uri):
+    """Existing actions get the due date they first had: the earliest change's "from", else the due date."""
+    app = make_test_app(scratch_database_uri)
+    with app.app_context():
+        upgrade(revision="3a4e041ef8b8")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO agencies (id, name, code, active, created_at)"
+                    " VALUES (1, 'Police', 'POL', true, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO meetings (id, starts_at, location, status, general_notes, any_other_business,"
+                    " minutes_revision, created_at, updated_at)"
+                    " VALUES (1, CURRENT_TIMESTAMP, 'HQ', 'scheduled', '', '', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO actions (id, meeting_id, description, owning_agency_id, due_date, status,"
+                    " completion_note, cancellation_reason, created_at, updated_at, version)"
+                    " VALUES (:id, 1, 'Do it', 1, :due, 'open', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+                ),
+                [{"id": 1, "due": date(2026, 3, 31)}, {"id": 2, "due": date(2026, 4, 30)}],
+            )
+            # Action 1 was moved twice: 1 March -> 15 March -> 31 March.
+            connection.execute(
+                sa.text(
+                    "INSERT INTO action_updates (id, action_id, at, note, due_from, due_to, due_change_reason)"
+                    " VALUES (:id, 1, :at, '', :due_from, :due_to, 'Court date')"
+                ),
+                [
+                    {
+                        "id": 1,
+                        "at": datetime(2026, 2, 1, 10, tzinfo=UTC),
+                        "due_from": date(2026, 3, 1),
+                        "due_to": date(2026, 3, 15),
+                    },
+                    {
+                        "id": 2,
+                        "at": datetime(2026, 3, 10, 10, tzinfo=UTC),
+                        "due_from": date(2026, 3, 15),
+                        "due_to": date(2026, 3, 31),
+                    },
+                ],
+            )
+        upgrade(revision="c5e2a7d41f90")
+        with db.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT id, original_due_date FROM actions ORDER BY id")).all()
+        assert [(row[0], str(row[1])) for row in rows] == [(1, "2026-03-01"), (2, "2026-04-30")]
         db.engine.dispose()

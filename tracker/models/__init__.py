@@ -14,6 +14,7 @@ from tracker.models.case import (
     RiskLevel,
 )
 from tracker.models.document import MinutesDocument
+from tracker.models.extension import ExtensionRequest, ExtensionStatus
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
 from tracker.models.setting import ServiceSetting
@@ -34,6 +35,8 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseReview",
+    "ExtensionRequest",
+    "ExtensionStatus",
     "FormSubmission",
     "LearningTheme",
     "LoginFailure",

@@ -35,6 +35,10 @@ class ActionStatus(enum.StrEnum):
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 
 
+def _due_date_on_creation(context) -> date:
+    return context.get_current_parameters()["due_date"]
+
+
 class Action(Model):
     """Something a meeting decided an agency will do by a date."""
 
@@ -53,6 +57,9 @@ class Action(Model):
     owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_date: Mapped[date] = mapped_column(index=True)
+    # The due date the meeting first set: set on creation and never changed, so reports can measure
+    # completion on time and the days added by agreed extensions.
+    original_due_date: Mapped[date] = mapped_column(default=_due_date_on_creation)
     status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus, "action_status"), default=ActionStatus.OPEN)
     completion_note: Mapped[str] = mapped_column(Text, default="")
     cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
