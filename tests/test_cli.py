@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from tests.conftest import make_test_app, sign_in
-from tracker.demo import DEMO_PASSWORD, DEMO_USERS
+from tracker.demo import DEMO_PASSWORD, DEMO_USERS, HISTORY_WEEKS
 from tracker.extensions import db
 from tracker.models import Action, Agency, AgencyReturn, AuditEvent, CaseReview, Meeting, User
 
@@ -60,7 +60,8 @@ def test_seed_demo_loads_a_lived_in_history_once(app):
         idva = db.session.scalar(select(User).where(User.email == "idva@example.org"))
         assert idva.role == "partner" and idva.is_spoc and idva.agency.code == "IDVA"
         statuses = db.session.scalars(select(Meeting.status).order_by(Meeting.starts_at)).all()
-        assert statuses == ["approved"] * 10 + ["in_progress", "scheduled"]
+        # Two years of approved history, then ten recent approved meetings, this week's and next week's.
+        assert statuses == ["approved"] * (HISTORY_WEEKS + 10) + ["in_progress", "scheduled"]
         # Every grade on the reviewed cases; next week's published agenda is not graded yet.
         assert set(db.session.scalars(select(CaseReview.scrutiny_grade))) == {1, 2, 3, 4, None}
         next_week = db.session.scalar(select(Meeting).order_by(Meeting.starts_at.desc()).limit(1))
@@ -75,6 +76,36 @@ def test_seed_demo_loads_a_lived_in_history_once(app):
             assert any(a.status == "in_progress" for a in mine)
     for email, *_ in DEMO_USERS:
         assert sign_in(app.test_client(), email, DEMO_PASSWORD).headers["Location"] == "/"
+
+
+def test_seed_demo_gives_the_reports_eight_quarters_of_themes_extensions_and_late_completions(app):
+    from tracker.models import ExtensionRequest, LearningTheme
+    from tracker.models.case import case_review_themes
+    from tracker.models.extension import ExtensionStatus
+    from tracker.timeutil import london_today
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    with app.app_context():
+        first = db.session.scalar(select(func.min(Meeting.starts_at)))
+        assert (london_today() - first.date()).days > 8 * 91
+        decisions = set(db.session.scalars(select(ExtensionRequest.status)))
+        assert {ExtensionStatus.AGREED, ExtensionStatus.DECLINED} <= decisions
+        completed = db.session.scalars(select(Action).where(Action.status == "completed")).all()
+        late = [a for a in completed if a.closed_at.date() > a.original_due_date]
+        assert len(late) > len(completed) // 5
+        # A theme that falls: recorded far more often in the first year than in the second.
+        dash = db.session.scalar(select(LearningTheme).where(LearningTheme.name == "DASH not completed at the scene"))
+        midpoint = first + (max(db.session.scalars(select(Meeting.starts_at))) - first) / 2
+        tagged = (
+            select(func.count())
+            .select_from(case_review_themes)
+            .join(CaseReview, CaseReview.id == case_review_themes.c.case_review_id)
+            .join(Meeting, Meeting.id == CaseReview.meeting_id)
+            .where(case_review_themes.c.theme_id == dash.id)
+        )
+        early = db.session.scalar(tagged.where(Meeting.starts_at < midpoint))
+        later = db.session.scalar(tagged.where(Meeting.starts_at >= midpoint))
+        assert early > 2 * later
 
 
 def test_seed_demo_refuses_in_production(database_uri):

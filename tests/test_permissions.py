@@ -84,6 +84,8 @@ POLICY = {
     "reports.index": allowed(SIGNED_IN),
     "reports.minutes_pdf": IN_SCOPE_OF_A,
     "reports.action_summary_pdf": allowed(SIGNED_IN),
+    "reports.figures_csv": allowed(SIGNED_IN),
+    "reports.board_pdf": allowed(SIGNED_IN),
     "cases.cases": allowed(SIGNED_IN),
     "cases.case": IN_SCOPE_OF_A,
 }
@@ -129,6 +131,7 @@ def sample_world(database_template, tmp_path_factory):
         "user_id": sample_user.id,
         "agency_id": agency_b.id,
         "filename": "app.css",
+        "table": "headline",
         "token": give_calendar_token(app, sample_user.id),
     }
     args.update(make_meeting_world(app, agency_a, agency_b, users["chair"]))

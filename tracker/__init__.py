@@ -137,6 +137,8 @@ def _configure_sqlite(app: Flask) -> None:
     """Foreign keys on, and a 5 s wait on a locked database rather than an immediate error."""
     from sqlalchemy import event
 
+    from tracker.sqlfunctions import register_sqlite_functions
+
     with app.app_context():
         engine = db.engine
 
@@ -146,6 +148,7 @@ def _configure_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+        register_sqlite_functions(dbapi_connection)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,14 +1,16 @@
 """Demo data for development and the README's walk-through. Never loaded in production.
 
-A lived-in service: twelve weekly meetings (ten approved, this week's in progress, next week's
-scheduled), repeat cases, every scrutiny grade, and actions for every demo agency with progress
-notes, some completed and some overdue. Random choices use a fixed seed, so every run is the same.
+A lived-in service: twelve recent weekly meetings (ten approved, this week's in progress, next
+week's scheduled), repeat cases, every scrutiny grade, and actions for every demo agency with
+progress notes, some completed and some overdue; before them, two years of approved weekly meetings
+whose learning themes rise and fall, with extensions agreed and declined and late completions, so
+the reports have eight quarters worth reading. Random choices use a fixed seed: every run is the same.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,14 +21,24 @@ from tracker.extensions import db
 from tracker.meetings import operations as meeting_operations
 from tracker.models import (
     RISK_FLAGS,
+    Action,
     ActionStatus,
     ActionUpdate,
     Agency,
+    Attendance,
+    AttendanceStatus,
+    Case,
+    CaseReview,
+    ExtensionRequest,
     LearningTheme,
+    Meeting,
+    MeetingRole,
     MeetingStatus,
+    RiskLevel,
     Role,
     User,
 )
+from tracker.models.extension import ExtensionStatus
 from tracker.permissions import sees_own_agency_only
 from tracker.reviews import operations as review_operations
 from tracker.timeutil import LONDON, london_today, utcnow
@@ -126,6 +138,7 @@ def seed_demo() -> bool:
         users[email] = user
     themes = [admin_operations.create_theme(name) for name in DEMO_THEMES]
     _seed_meetings(agencies, users, themes)
+    _seed_history(agencies, users, themes)
     db.session.flush()
     return True
 
@@ -294,7 +307,202 @@ def _progress(action, author, note, status, day) -> None:
 
 
 def _at(day):
-    from datetime import datetime
-
     moment = datetime.combine(day, time(14, 0), tzinfo=LONDON)
     return min(moment, utcnow())
+
+
+# Two years of history ----------------------------------------------------------------------------
+
+HISTORY_WEEKS = 104
+# How often each theme is recorded over the two years (start, end): training on the DASH lands, the
+# children's voice becomes a focus, coercive control peaks in the middle.
+THEME_TRENDS = {
+    "Coercive control not identified": (0.15, 0.15),
+    "DASH not completed at the scene": (0.45, 0.08),
+    "Children's voice not recorded": (0.05, 0.4),
+    "Positive action taken": (0.1, 0.35),
+    "Referral to IDVA delayed": (0.3, 0.12),
+    "Bail conditions not considered": (0.2, 0.2),
+    "Good multi-agency information sharing": (0.08, 0.3),
+}
+# The chance an agency is represented at a meeting, and of apologies when it is not.
+ATTENDANCE = {"POL": 1.0, "IDVA": 0.95, "HOU": 0.85, "KSC": 0.8, "SDAS": 0.85, "MASH": 0.75, "NHS": 0.65, "PROB": 0.55}
+
+
+def _seed_history(agencies: dict[str, Agency], users: dict[str, User], themes: list[LearningTheme]) -> None:
+    """Approved weekly meetings for the two years before the recent ones, built directly as rows
+    (the operations would take minutes for this many)."""
+    rng = random.Random(1989)
+    chair = users["chair@example.org"]
+    today = london_today()
+    this_tuesday = today - timedelta(days=(today.weekday() - 1) % 7)
+    first_recent = this_tuesday - timedelta(weeks=10)
+    used = set(db.session.scalars(select(Case.reference)))
+    theme_by_name = {theme.name: theme for theme in themes}
+    partner_codes = [code for code in agencies if code != "POL"]
+    recent_cases: list[tuple[object, Case]] = []  # (meeting day, case) for repeats within a year
+    for week in range(HISTORY_WEEKS, 0, -1):
+        day = first_recent - timedelta(weeks=week)
+        progress = (HISTORY_WEEKS - week) / HISTORY_WEEKS  # 0 two years ago, 1 now
+        starts_at = _meeting_time(day)
+        meeting = Meeting(
+            starts_at=starts_at,
+            location="Committee Room 2, Civic Centre (or Teams)",
+            chair=chair,
+            status=MeetingStatus.APPROVED,
+            invited_agencies=list(agencies.values()),
+            statement_read_at=starts_at,
+            statement_read_by=chair,
+            general_notes="Apologies noted.",
+            any_other_business="None.",
+            approved_at=starts_at + timedelta(days=2),
+            approved_by=chair,
+            created_at=starts_at - timedelta(days=7),
+        )
+        db.session.add(meeting)
+        for code, agency in agencies.items():
+            if rng.random() < ATTENDANCE[code]:
+                status = AttendanceStatus.PRESENT
+            elif rng.random() < 0.6:
+                status = AttendanceStatus.APOLOGIES
+            else:
+                continue  # absent: nobody came and no apologies were sent
+            db.session.add(
+                Attendance(
+                    meeting=meeting,
+                    agency=agency,
+                    user=chair if code == "POL" else None,
+                    person_name="" if code == "POL" else f"{code} representative",
+                    status=status,
+                    role=MeetingRole.CHAIR if code == "POL" else MeetingRole.MEMBER,
+                )
+            )
+        recent_cases = [(seen, case) for seen, case in recent_cases if (day - seen).days <= 365]
+        for position in range(1, rng.randint(3, 5) + 1):
+            repeat = bool(recent_cases) and rng.random() < 0.25
+            if repeat:
+                case = rng.choice(recent_cases)[1]
+                if any(review.case is case for review in meeting.reviews):
+                    continue
+            else:
+                reference = f"DA/{day.year}/{rng.randint(10000, 99999):05d}"
+                while reference in used:
+                    reference = f"DA/{day.year}/{rng.randint(10000, 99999):05d}"
+                used.add(reference)
+                case = Case(reference=reference, created_at=starts_at)
+            recent_cases.append((day, case))
+            # Grades improve over the two years: fewer 3s and 4s.
+            grade = rng.choices([1, 2, 3, 4], weights=[3 + 3 * progress, 4, 3 - 2 * progress, 1])[0]
+            dash = rng.randint(3, 22)
+            chosen = [
+                theme_by_name[name]
+                for name, (start, end) in THEME_TRENDS.items()
+                if rng.random() < start + (end - start) * progress
+            ]
+            involved = {agencies["POL"], agencies[rng.choice(["IDVA", "HOU"])], agencies[rng.choice(partner_codes)]}
+            flags = {column: rng.random() < 0.2 for column, _ in RISK_FLAGS}
+            review = CaseReview(
+                meeting=meeting,
+                case=case,
+                position=position,
+                dash_score=dash,
+                risk_level=RiskLevel.from_dash_score(dash),
+                is_repeat=repeat,
+                summary=rng.choice(SUMMARIES),
+                findings=FINDINGS[grade - 1],
+                scrutiny_grade=grade,
+                feedback_to_officer="Please see the panel's observations.",
+                agencies=sorted(involved, key=lambda a: a.name),
+                themes=sorted(chosen, key=lambda t: t.name),
+                created_at=starts_at,
+                **flags,
+            )
+            db.session.add(review)
+            for code in {rng.choice(["IDVA", "HOU"]), rng.choice(partner_codes)}:
+                _history_action(rng, meeting, review, agencies[code], chair, today)
+
+
+def _history_action(rng, meeting, review, agency, chair, today) -> None:
+    """An action from the history: most completed (about a third late), a few extended or declined
+    an extension, a few cancelled, and a handful still open and long overdue."""
+    day = meeting.starts_at.astimezone(LONDON).date()
+    due = day + timedelta(days=rng.choice([14, 21, 28]))
+    action = Action(
+        meeting=meeting,
+        case_review=review,
+        description=rng.choice(ACTION_TEXTS[agency.code]),
+        owning_agency=agency,
+        due_date=due,
+        original_due_date=due,
+        created_by=chair,
+        created_at=meeting.starts_at,
+    )
+    db.session.add(action)
+    if rng.random() < 0.12:
+        asked = due + timedelta(days=rng.choice([14, 21, 28]))
+        agreed = rng.random() < 0.7
+        decided = _at(due - timedelta(days=2))
+        db.session.add(
+            ExtensionRequest(
+                action=action,
+                requested_at=_at(due - timedelta(days=5)),
+                current_due_date=due,
+                requested_due_date=asked,
+                reason="Waiting for a case conference date.",
+                status=ExtensionStatus.AGREED if agreed else ExtensionStatus.DECLINED,
+                decided_by=chair,
+                decided_at=decided,
+                decision_note="Agreed: the conference is booked." if agreed else "Declined: please complete as agreed.",
+            )
+        )
+        if agreed:
+            db.session.add(
+                ActionUpdate(
+                    action=action,
+                    author=chair,
+                    note="Extension agreed.",
+                    due_from=due,
+                    due_to=asked,
+                    due_change_reason="Extension agreed: waiting for a case conference date",
+                    at=decided,
+                )
+            )
+            action.due_date = asked
+    roll = rng.random()
+    if roll < 0.04:
+        action.status = ActionStatus.CANCELLED
+        action.cancellation_reason = "No longer needed: the family moved out of the area."
+        action.closed_at = _at(day + timedelta(days=10))
+    elif roll < 0.97:
+        # Completed: most before the due date, about a third after it.
+        finished = min(action.due_date + timedelta(days=rng.randint(-12, 9)), today - timedelta(days=1))
+        finished = max(finished, day + timedelta(days=1))
+        action.status = ActionStatus.COMPLETED
+        action.completion_note = "Completed and recorded."
+        action.closed_at = _at(finished)
+        db.session.add(
+            ActionUpdate(
+                action=action,
+                author=chair,
+                note="Completed and recorded.",
+                status_from=ActionStatus.OPEN,
+                status_to=ActionStatus.COMPLETED,
+                at=action.closed_at,
+            )
+        )
+    else:
+        action.status = ActionStatus.IN_PROGRESS
+        db.session.add(
+            ActionUpdate(
+                action=action,
+                author=chair,
+                note="Chased twice; waiting for the agency's reply.",
+                status_from=ActionStatus.OPEN,
+                status_to=ActionStatus.IN_PROGRESS,
+                at=_at(day + timedelta(days=7)),
+            )
+        )
+
+
+def _meeting_time(day):
+    return datetime.combine(day, time(10, 0), tzinfo=LONDON)

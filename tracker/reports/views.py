@@ -1,5 +1,7 @@
-"""Reports: minutes PDFs (stored approved revisions, drafts, partners' redacted versions), the action
-summary PDF and the overdue chart. Every download is audited; filenames name no person."""
+"""Reports: the period report (scrutiny figures, learning themes, attendance and accountability by
+agency, with charts, tables, CSV and the board report PDF), minutes PDFs (stored approved revisions,
+drafts, partners' redacted versions) and the action summary PDF. Every download is audited; filenames
+name no person. Partners get every report scoped to their own agency."""
 
 from __future__ import annotations
 
@@ -15,8 +17,19 @@ from tracker.extensions import db
 from tracker.meetings import queries as meeting_queries
 from tracker.models import Meeting, MeetingStatus
 from tracker.params import id_param
-from tracker.permissions import Capability, may_see_agency, meeting_scope, requires, sees_own_agency_only
-from tracker.reports import bp
+from tracker.permissions import Capability, meeting_scope, requires, sees_own_agency_only
+from tracker.reports import board, bp
+from tracker.reports.figures import (
+    ACCOUNTABILITY_COLUMNS,
+    CSV_TABLES,
+    accountability_cell,
+    build_charts,
+    build_report,
+    csv_table,
+)
+from tracker.reports.periods import KINDS, Period, parse_period
+from tracker.security import style_nonce
+from tracker.spreadsheet import csv_response
 from tracker.timeutil import LONDON, london_today
 
 
@@ -37,25 +50,66 @@ def _recent_meetings(limit: int = 12) -> list[Meeting]:
     )
 
 
-def _page(errors: list[Problem] | None = None, status: int = 200):
-    workload = action_queries.workload_by_agency()
-    workload = [row for row in workload if may_see_agency(current_user, row.agency.id)]
-    chart = action_summary.overdue_chart([(row.agency, row.overdue) for row in workload])
+def _scope_slug() -> str:
+    """For filenames: a partner's reports cover their own agency only, and say so."""
+    return f"-{current_user.agency.code.lower()}" if sees_own_agency_only(current_user) else ""
+
+
+def _page(errors: list[Problem] | None = None, status: int = 200, period: Period | None = None):
+    period_problems: list[Problem] = []
+    if period is None:
+        period, problems = parse_period(request.args)
+        period_problems = [Problem(f"period-{key}", message) for key, message in problems]
+    report = build_report(current_user, period)
+    nonce = style_nonce()
+    charts = {name: chart.for_page(nonce) for name, chart in build_charts(report).items()}
+    audit.record("period_report_viewed", detail=f"{period.first.isoformat()} to {period.last.isoformat()}")
     return render_template(
         "reports/index.html",
+        report=report,
+        charts=charts,
+        period_kinds=KINDS,
+        csv_tables=CSV_TABLES,
+        accountability_columns=ACCOUNTABILITY_COLUMNS,
+        accountability_cell=accountability_cell,
         meetings=_recent_meetings(),
-        chart=chart,
-        errors=errors or [],
+        errors=period_problems + (errors or []),
         agencies=action_queries.visible_agencies(current_user),
         statuses=STATUS_CHOICES,
         args=request.args,
-    ), status
+    ), (400 if period_problems and status == 200 else status)
 
 
 @bp.route("/reports")
 @requires(Capability.READ_REPORTS)
 def index():
     return _page()
+
+
+@bp.route("/reports/<any(headline, grades, risks, themes, agencies, attendance, accountability, overdue):table>.csv")
+@requires(Capability.READ_REPORTS)
+def figures_csv(table: str):
+    period, problems = parse_period(request.args)
+    if problems:
+        abort(400)
+    report = build_report(current_user, period)
+    header, rows = csv_table(report, table)
+    audit.record("period_report_exported", detail=f"{table}, {period.first.isoformat()} to {period.last.isoformat()}")
+    return csv_response(f"report-{table}-{period.slug}{_scope_slug()}.csv", header, rows)
+
+
+@bp.route("/reports/board.pdf")
+@requires(Capability.READ_REPORTS)
+def board_pdf():
+    period, problems = parse_period(request.args)
+    if problems:
+        return _page()
+    report = build_report(current_user, period)
+    rendered = board.render_board_report(
+        report, current_user, produced_for=f"{current_user.display_name}, {current_user.agency.name}"
+    )
+    audit.record("board_report_downloaded", detail=f"{period.first.isoformat()} to {period.last.isoformat()}")
+    return _pdf_response(rendered.pdf, f"board-report-{period.slug}{_scope_slug()}.pdf")
 
 
 @bp.route("/reports/minutes/<int:meeting_id>.pdf")

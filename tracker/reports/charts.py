@@ -1,0 +1,137 @@
+"""Charts drawn on the server as SVG with pygal: readable without JavaScript, each with a title and a
+description that gives every value, for screen readers. The same SVG goes on the page and into the
+board report PDF; every chart also has a table and a CSV of the same figures.
+
+pygal was chosen over matplotlib's SVG backend: it is small (no numpy), draws accessible SVG text
+(real <text> elements, not paths), and styles through one stylesheet we can allow with a nonce.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pygal
+from markupsafe import Markup, escape
+from pygal.style import Style
+
+# GOV.UK colours with at least 3:1 contrast against white (WCAG 1.4.11, non-text contrast).
+CURRENT_COLOUR, PREVIOUS_COLOUR = "#1d70b8", "#505a5f"
+TREND_COLOURS = ("#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#6f4f1f", "#505a5f")
+
+_STYLE = {
+    "background": "#ffffff",
+    "plot_background": "#ffffff",
+    "foreground": "#0b0c0c",
+    "foreground_strong": "#0b0c0c",
+    "foreground_subtle": "#505a5f",
+    "font_family": "Liberation Sans, DejaVu Sans, Arial, sans-serif",
+    "label_font_size": 13,
+    "major_label_font_size": 13,
+    "value_font_size": 12,
+    "value_label_font_size": 12,
+    "legend_font_size": 14,
+    "title_font_size": 16,
+    "opacity": "1",
+    "opacity_hover": "1",
+    "transition": "none",
+}
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+_INLINE_STYLE = re.compile(r'\sstyle="[^"]*"')
+_LEGEND_IDS = re.compile(r'\sid="activate-serie-\d+"')  # the same ids in every chart: for its JavaScript only
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    description: str
+    svg: str  # without a nonce: add one with for_page(), or use as is in a PDF
+
+    def for_page(self, nonce: str) -> Markup:
+        """The SVG for a web page: its one <style> carries the response's CSP nonce."""
+        return Markup(self.svg.replace("<style", f'<style nonce="{escape(nonce)}"', 1))  # noqa: S704 - our own SVG
+
+    def for_pdf(self) -> Markup:
+        return Markup(self.svg)  # noqa: S704 - drawn by pygal from numbers and escaped labels
+
+
+def _finish(chart: pygal.graph.graph.Graph, title: str, description: str) -> Chart:
+    """pygal's SVG, made self-contained and accessible: no script (the tooltips need JavaScript, and
+    the page's policy allows none inline), no inline style attributes, a title and a description."""
+    svg = chart.render(is_unicode=True)
+    svg = _SCRIPT.sub("", svg)
+    svg = _INLINE_STYLE.sub("", svg)
+    svg = _LEGEND_IDS.sub("", svg)
+    key = f"chart-{secrets.token_hex(4)}"
+    svg = svg.replace("<svg", f'<svg role="img" aria-labelledby="{key}-title {key}-desc" focusable="false"', 1)
+    opening_end = svg.index(">") + 1
+    labels = f'<title id="{key}-title">{escape(title)}</title><desc id="{key}-desc">{escape(description)}</desc>'
+    svg = svg[:opening_end] + labels + svg[opening_end:]
+    return Chart(title, description, svg)
+
+
+def _config(**overrides) -> dict:
+    settings = {
+        "js": [],
+        "disable_xml_declaration": True,
+        "explicit_size": False,
+        "width": 760,
+        "height": 360,
+        "legend_at_bottom": True,
+        "legend_at_bottom_columns": 2,
+        "truncate_legend": -1,
+        "truncate_label": -1,
+        "print_values": True,
+        "show_y_guides": True,
+        "margin": 16,
+    }
+    return settings | overrides
+
+
+def compared_bars(
+    title: str,
+    labels: Sequence[str],
+    now: Sequence[float | None],
+    before: Sequence[float | None],
+    *,
+    period_label: str,
+    previous_label: str,
+    unit: str = "",
+    horizontal: bool = False,
+) -> Chart:
+    """Bars for each label: this period beside the previous one."""
+    style = Style(colors=(CURRENT_COLOUR, PREVIOUS_COLOUR), **_STYLE)
+    height = max(360, 80 + 46 * len(labels)) if horizontal else 380
+    kind = pygal.HorizontalBar if horizontal else pygal.Bar
+    chart = kind(style=style, **_config(height=height, value_formatter=lambda v: f"{v:g}{unit}"))
+    chart.x_labels = list(labels)
+    chart.add(period_label, list(now))
+    chart.add(previous_label, list(before))
+    parts = [
+        f"{label}: {_value(a, unit)} in {period_label}, {_value(b, unit)} in {previous_label}"
+        for label, a, b in zip(labels, now, before, strict=True)
+    ]
+    return _finish(chart, title, "; ".join(parts) + "." if parts else "No figures for these periods.")
+
+
+def trend_lines(title: str, quarter_labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> Chart:
+    """One line per series over the quarters (learning themes over 8 quarters)."""
+    style = Style(colors=TREND_COLOURS, **_STYLE)
+    chart = pygal.Line(
+        style=style,
+        **_config(height=480, x_label_rotation=30, dots_size=4, print_values=False, include_x_axis=True),
+    )
+    chart.x_labels = list(quarter_labels)
+    for name, values in series:
+        chart.add(name, list(values))
+    parts = [
+        f"{name}: " + ", ".join(f"{q} {v}" for q, v in zip(quarter_labels, values, strict=True))
+        for name, values in series
+    ]
+    return _finish(chart, title, "; ".join(parts) + "." if parts else "No learning themes recorded.")
+
+
+def _value(value: float | None, unit: str) -> str:
+    return "none" if value is None else f"{value:g}{unit}"
