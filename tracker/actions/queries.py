@@ -18,6 +18,8 @@ from tracker.models import (
     Agency,
     Case,
     CaseReview,
+    ExtensionRequest,
+    ExtensionStatus,
     Meeting,
     MeetingStatus,
     User,
@@ -125,6 +127,66 @@ def trail(action: Action) -> list[ActionUpdate]:
             .order_by(ActionUpdate.id.desc())
         )
     )
+
+
+# Extension requests ------------------------------------------------------------------------
+
+
+def pending_extension(action: Action) -> ExtensionRequest | None:
+    """The action's request waiting for a decision (there is at most one)."""
+    return db.session.scalar(
+        select(ExtensionRequest)
+        .options(joinedload(ExtensionRequest.requested_by))
+        .where(ExtensionRequest.action_id == action.id, ExtensionRequest.status == ExtensionStatus.PENDING)
+    )
+
+
+def extension_requests(action: Action) -> list[ExtensionRequest]:
+    """Every request made on the action, newest first, with who asked and who decided."""
+    return list(
+        db.session.scalars(
+            select(ExtensionRequest)
+            .options(joinedload(ExtensionRequest.requested_by), joinedload(ExtensionRequest.decided_by))
+            .where(ExtensionRequest.action_id == action.id)
+            .order_by(ExtensionRequest.id.desc())
+        )
+    )
+
+
+def extension_request_for(user, action_id: int, request_id: int) -> ExtensionRequest | None:
+    """One request on an action ``user`` may see (None, a 404, otherwise)."""
+    return db.session.scalar(
+        select(ExtensionRequest)
+        .join(Action, ExtensionRequest.action_id == Action.id)
+        .options(
+            joinedload(ExtensionRequest.requested_by),
+            joinedload(ExtensionRequest.decided_by),
+            joinedload(ExtensionRequest.action).joinedload(Action.owning_agency),
+        )
+        .where(ExtensionRequest.id == request_id, Action.id == action_id, action_scope(user))
+    )
+
+
+def pending_extension_requests(limit: int = 50) -> tuple[list[ExtensionRequest], int]:
+    """Requests on open actions waiting for a chair, oldest first, and how many there are in all."""
+    waiting = [ExtensionRequest.status == ExtensionStatus.PENDING, Action.status.in_(OPEN_STATUSES)]
+    total = db.session.scalar(
+        select(func.count(ExtensionRequest.id)).join(Action, ExtensionRequest.action_id == Action.id).where(*waiting)
+    )
+    requests = list(
+        db.session.scalars(
+            select(ExtensionRequest)
+            .join(Action, ExtensionRequest.action_id == Action.id)
+            .options(
+                joinedload(ExtensionRequest.requested_by),
+                joinedload(ExtensionRequest.action).joinedload(Action.owning_agency),
+            )
+            .where(*waiting)
+            .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
+            .limit(limit)
+        )
+    )
+    return requests, total or 0
 
 
 def may_see_meeting(user, meeting_id: int) -> bool:
