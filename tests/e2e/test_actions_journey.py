@@ -1,4 +1,4 @@
-"""A partner works through overdue actions and asks for more time on one; the chair agrees and sees the counts change."""
+"""A partner works through overdue actions and asks for more time on one; a chair agrees; the counts change."""
 
 from datetime import timedelta
 

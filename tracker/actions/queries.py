@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload, with_expression
 
 from tracker.actions.filters import STILL_OPEN, ActionFilter
 from tracker.extensions import db
@@ -32,6 +32,40 @@ DUE_SOON_DAYS = 7
 
 def _london_midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
+
+
+LATEST_UPDATE_CHARS = 200
+
+
+def _latest_update():
+    """The action's newest trail entry, as a correlated subquery (answered from the action_id index)."""
+    return (
+        select(ActionUpdate.id)
+        .where(ActionUpdate.action_id == Action.id)
+        .order_by(ActionUpdate.id.desc())
+        .limit(1)
+        .correlate(Action)
+        .scalar_subquery()
+    )
+
+
+def with_follow_up(query):
+    """``query`` (of Action) putting on each action, in the same statement: when it was last updated,
+    the start of that update's text (its note, else the reason for a due-date change), and how many
+    times its due date was moved later (agreed extensions and chairs' changes)."""
+    latest = aliased(ActionUpdate, name="latest_update")
+    text = func.substr(func.coalesce(func.nullif(latest.note, ""), latest.due_change_reason), 1, LATEST_UPDATE_CHARS)
+    extensions = (
+        select(func.count(ActionUpdate.id))
+        .where(ActionUpdate.action_id == Action.id, ActionUpdate.due_to > ActionUpdate.due_from)
+        .correlate(Action)
+        .scalar_subquery()
+    )
+    return query.outerjoin(latest, latest.id == _latest_update()).options(
+        with_expression(Action.latest_update_at, latest.at),
+        with_expression(Action.latest_update_text, text),
+        with_expression(Action.extension_count, extensions),
+    )
 
 
 def filtered_actions(user: User, f: ActionFilter):
@@ -79,7 +113,7 @@ def filtered_actions(user: User, f: ActionFilter):
         "agency": (Agency.name.asc(), Action.due_date.asc(), Action.id.asc()),
     }[f.sort]
     return (
-        query.join(Agency, Action.owning_agency_id == Agency.id)
+        with_follow_up(query.join(Agency, Action.owning_agency_id == Agency.id))
         .order_by(*order)
         .options(
             joinedload(Action.owning_agency),

@@ -37,7 +37,7 @@ from tracker.permissions import (
     requires,
 )
 from tracker.redirects import is_safe_local_path
-from tracker.timeutil import format_date, london_today
+from tracker.timeutil import LONDON, format_date, london_today
 
 PROGRESS_MESSAGES = {
     ActionStatus.COMPLETED: "Action completed.",
@@ -50,11 +50,15 @@ CSV_COLUMNS = [
     "Agency",
     "Named owner",
     "Due date",
+    "Original due date",
+    "Extensions",
     "Status",
     "Overdue",
     "Meeting",
     "Case reference",
     "Raised",
+    "Latest update",
+    "Latest update text",
 ]
 
 
@@ -102,11 +106,15 @@ def _csv_row(action) -> list[str]:
             action.owning_agency.name,
             action.owner.display_name if action.owner else "",
             action.due_date.isoformat(),
+            action.original_due_date.isoformat(),
+            action.extension_count or 0,
             action.status.label,
             "Yes" if action.is_overdue else "No",
             action.meeting.starts_at.date().isoformat(),
             review.case.reference if review else "",
             action.created_at.date().isoformat(),
+            action.latest_update_at.astimezone(LONDON).date().isoformat() if action.latest_update_at else "",
+            action.latest_update_text or "",
         )
     ]
 
