@@ -52,6 +52,7 @@ POLICY = {
     "admin.settings": allowed(ADMIN),
     "admin.themes": allowed(ADMIN),
     "admin.set_theme_active": allowed(ADMIN),
+    "admin.merge_theme": allowed(ADMIN),
     "meetings.meetings": allowed(SIGNED_IN),
     "meetings.new_meeting": allowed(RECORDERS),
     "meetings.meeting": IN_SCOPE_OF_A,
