@@ -307,7 +307,20 @@ def due_change(client, action_id, version, day, reason):
     )
 
 
-def test_due_date_change_needs_a_reason_and_a_future_date_and_is_kept(client, app, world, idva):
+def test_partner_cannot_move_a_due_date_directly(client, app, world, idva):
+    action_id = world["overdue"]
+    page = get_page(client, f"/actions/{action_id}")
+    assert page.select_one("form[action$='/due-date']") is None
+    assert page.select_one("[data-testid=extension-form]") is not None
+    response = due_change(client, action_id, version_of(app, action_id), london_today() + timedelta(days=10), "Late")
+    assert response.status_code == 403
+    with app.app_context():
+        action = db.session.get(Action, action_id)
+        assert action.due_date < london_today() and action.updates == []
+
+
+def test_chair_due_date_change_needs_a_reason_and_a_future_date_and_is_kept(client, app, world):
+    sign_in(client, world["chair"].email, world["chair"].password)
     action_id = world["overdue"]
     new_due = london_today() + timedelta(days=10)
     response = due_change(client, action_id, version_of(app, action_id), new_due, "")
@@ -326,6 +339,7 @@ def test_due_date_change_needs_a_reason_and_a_future_date_and_is_kept(client, ap
             new_due,
             "Court adjourned",
         )
+        assert action.original_due_date == old_due  # kept for ever
     page = get_page(client, f"/actions/{action_id}")
     assert "Court adjourned" in text_of(page.select_one("[data-testid=trail]"))
     assert "Overdue" not in text_of(page.h1)

@@ -52,6 +52,7 @@ POLICY = {
     "admin.settings": allowed(ADMIN),
     "admin.themes": allowed(ADMIN),
     "admin.set_theme_active": allowed(ADMIN),
+    "admin.merge_theme": allowed(ADMIN),
     "meetings.meetings": allowed(SIGNED_IN),
     "meetings.new_meeting": allowed(RECORDERS),
     "meetings.meeting": IN_SCOPE_OF_A,
@@ -76,7 +77,10 @@ POLICY = {
     "actions.export": allowed(SIGNED_IN),
     "actions.action": IN_SCOPE_OF_A,  # the sample action belongs to agency A
     "actions.progress": allowed(RECORDERS | {"partner_a"}, not_found={"partner_b"}),
-    "actions.due_date": allowed(RECORDERS | {"partner_a"}, not_found={"partner_b"}),
+    # Partners ask for an extension instead; only chairs move a due date directly.
+    "actions.due_date": allowed(RECORDERS, not_found={"partner_b"}),
+    "actions.request_extension": allowed({"partner_a"}, not_found={"partner_b"}),
+    "actions.decide_extension": allowed(RECORDERS),
     # Partner A is not their agency's single point of contact, so may not assign owners.
     "actions.owner": allowed(RECORDERS, not_found={"partner_b"}),
     "actions.cancel": allowed(RECORDERS, not_found={"partner_b"}),
@@ -200,7 +204,7 @@ def make_meeting_world(app, agency_a, agency_b, chair_ref):
 
     from tracker.extensions import db
     from tracker.meetings import operations
-    from tracker.models import Agency, LearningTheme, User
+    from tracker.models import Agency, ExtensionRequest, LearningTheme, User
     from tracker.timeutil import utcnow
 
     with app.app_context():
@@ -232,9 +236,16 @@ def make_meeting_world(app, agency_a, agency_b, chair_ref):
             invited=[a, b],
         )
         theme = LearningTheme(name="Sample theme")
-        db.session.add(theme)
+        extension = ExtensionRequest(
+            action=action,
+            requested_by=None,
+            current_due_date=action.due_date,
+            requested_due_date=action.due_date + timedelta(days=14),
+            reason="Waiting for a court date",
+        )
+        db.session.add_all([theme, extension])
         db.session.commit()
-        ids = {"meeting_id": meeting.id, "action_id": action.id, "theme_id": theme.id}
+        ids = {"meeting_id": meeting.id, "action_id": action.id, "theme_id": theme.id, "request_id": extension.id}
     return {**ids, **add_row_and_review(app, ids["meeting_id"], agency_a)}
 
 

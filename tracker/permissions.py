@@ -242,6 +242,31 @@ def may_cancel_action(user: User) -> bool:
     return can(user, Capability.RECORD_MEETINGS)
 
 
+def may_change_due_date(user: User) -> bool:
+    """Chairs (and admins) move a due date directly, giving a reason. Partners ask for an extension."""
+    return can(user, Capability.RECORD_MEETINGS)
+
+
+def may_request_extension(user: User, action: Action) -> bool:
+    """A partner agency officer asks for a later due date on one of their agency's open actions."""
+    return (
+        can(user, Capability.UPDATE_ACTIONS)
+        and sees_own_agency_only(user)
+        and action.owning_agency_id == user.agency_id
+        and not action.status.is_closed
+    )
+
+
+def may_decide_extensions(user: User) -> bool:
+    """Chairs (and admins) agree or decline extension requests."""
+    return can(user, Capability.RECORD_MEETINGS)
+
+
+def extension_decider_condition():
+    """SQL condition on User: the people told by e-mail that an extension request waits (active chairs)."""
+    return and_(User.active.is_(True), User.role == Role.CHAIR)
+
+
 def may_return_information(user: User, review: CaseReview) -> bool:
     """A partner agency involved in a case on a published agenda returns what it holds, until the
     minutes are locked. (Chairs read the returns; they do not write them.)"""
@@ -270,5 +295,8 @@ def template_globals() -> dict:
         "may_update_action": may_update_action,
         "may_assign_owner": may_assign_owner,
         "may_cancel_action": may_cancel_action,
+        "may_change_due_date": may_change_due_date,
+        "may_request_extension": may_request_extension,
+        "may_decide_extensions": may_decide_extensions,
         "may_return_information": may_return_information,
     }

@@ -1,4 +1,4 @@
-"""A partner works through overdue actions; the chair sees the counts change."""
+"""A partner works through overdue actions and asks for more time on one; a chair agrees; the counts change."""
 
 from datetime import timedelta
 
@@ -20,7 +20,9 @@ def idva_overdue_on_chair_home(page, base, check_accessibility=None) -> int:
     return overdue
 
 
-def test_partner_updates_moves_and_completes_overdue_actions(live_server, page, demo, check_accessibility):
+def test_partner_updates_asks_for_time_and_completes_overdue_actions(
+    live_server, page, demo, check_accessibility, smtp_server
+):
     before = idva_overdue_on_chair_home(page, live_server, check_accessibility)
     assert before >= 2
 
@@ -34,27 +36,28 @@ def test_partner_updates_moves_and_completes_overdue_actions(live_server, page, 
     assert rows.count() == before
     check_accessibility(page, "actions-overdue-list")
 
-    # First overdue action: a progress note, then a new due date with a reason.
+    # First overdue action: a progress note, then a request for more time, which a chair decides.
     rows.first.locator("a").click()
     reference = page.locator("h1").inner_text().split()[1]
     page.get_by_label("Update").fill("Spoke to the victim; safety plan meeting booked.")
     page.get_by_role("button", name="Save update").click()
     assert "Update saved." in page.locator(".govuk-notification-banner").inner_text()
+    assert page.locator("#due-due_date-day").count() == 0  # partners cannot move the date themselves
     new_due = london_today() + timedelta(days=14)
-    page.locator("#due-due_date-day").fill(str(new_due.day))
-    page.locator("#due-due_date-month").fill(str(new_due.month))
-    page.locator("#due-due_date-year").fill(str(new_due.year))
-    page.get_by_label("Reason for the new date").fill("Court hearing adjourned to next month")
-    page.get_by_role("button", name="Change due date").click()
-    assert "Due date changed" in page.locator(".govuk-notification-banner").inner_text()
-    trail = page.locator("[data-testid=trail]").inner_text()
-    assert "Court hearing adjourned to next month" in trail and "Spoke to the victim" in trail
-    assert "Overdue" not in page.locator("h1").inner_text()
+    page.locator("#extension-requested_due_date-day").fill(str(new_due.day))
+    page.locator("#extension-requested_due_date-month").fill(str(new_due.month))
+    page.locator("#extension-requested_due_date-year").fill(str(new_due.year))
+    page.get_by_label("Why is more time needed?").fill("Court hearing adjourned to next month")
+    page.get_by_role("button", name="Ask for more time").click()
+    assert "Extension requested" in page.locator(".govuk-notification-banner").inner_text()
+    assert "Overdue" in page.locator("h1").inner_text()  # until a chair agrees
+    assert "Court hearing adjourned to next month" in page.locator("[data-testid=extensions]").inner_text()
     check_accessibility(page, "actions-action-page")
 
     # Completing without an outcome is refused with a clear message; then with one it completes.
     page.goto(f"{live_server}/actions?overdue=1")
-    page.locator("[data-testid=actions-list] tbody tr").first.locator("a").click()
+    assert page.locator("[data-testid=actions-list] tbody tr a", has_text=reference).count() == 1
+    page.locator("[data-testid=actions-list] tbody tr a").filter(has_not_text=reference).first.click()
     assert page.locator("h1").inner_text().split()[1] != reference
     page.get_by_label("Status").select_option(label="Completed")
     page.get_by_role("button", name="Save update").click()
@@ -77,4 +80,16 @@ def test_partner_updates_moves_and_completes_overdue_actions(live_server, page, 
     assert download.value.suggested_filename.startswith("action-summary-")
     page.get_by_role("button", name="Sign out").click()
 
+    assert idva_overdue_on_chair_home(page, live_server) == before - 1
+
+    # The chair is told, finds the request on the home page and agrees: the action is no longer overdue.
+    assert any(reference in message["subject"] for message in smtp_server)
+    sign_in(page, live_server, "chair@example.org")
+    page.locator("[data-testid=extension-requests] a", has_text=reference).click()
+    check_accessibility(page, "actions-extension-decision")
+    page.get_by_label("Agree: move the due date").check()
+    page.get_by_role("button", name="Save decision").click()
+    assert "Extension agreed" in page.locator(".govuk-notification-banner").inner_text()
+    assert "Overdue" not in page.locator("h1").inner_text()
+    page.get_by_role("button", name="Sign out").click()
     assert idva_overdue_on_chair_home(page, live_server) == before - 2

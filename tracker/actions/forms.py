@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea
-from wtforms import IntegerField, SelectField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea
+from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
@@ -123,3 +123,68 @@ class ReopenActionForm(FlaskForm):
     )
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
     submit = SubmitField("Reopen the action", widget=GovSubmitInput())
+
+
+class ExtensionRequestForm(FlaskForm):
+    """A partner asks for a later due date. Until a chair agrees, the action stays due on its current date."""
+
+    requested_due_date = GovDateField(
+        "New due date you are asking for",
+        description="For example, 27 11 2026",
+        validators=[DateRequired("Enter the new due date you are asking for")],
+    )
+    reason = TextAreaField(
+        "Why is more time needed?",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter why more time is needed"),
+            Length(max=1000, message="Reason must be 1000 characters or fewer"),
+        ],
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
+    submit = SubmitField("Ask for more time", widget=GovSubmitInput())
+
+    def __init__(self, *args, today=None, current_due=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._today, self._current_due = today, current_due
+
+    def validate_requested_due_date(self, field):
+        if field.data is None:
+            return
+        if self._current_due is not None and field.data <= self._current_due:
+            raise ValidationError("New due date must be after the current due date")
+        if self._today is not None and field.data < self._today:
+            raise ValidationError("New due date must be today or in the future")
+
+
+AGREE, DECLINE = "agree", "decline"
+
+
+class ExtensionDecisionForm(FlaskForm):
+    """A chair agrees or declines an extension request; declining needs a note for the agency."""
+
+    decision = RadioField(
+        "Decision",
+        choices=[SelectChoice(AGREE, "Agree: move the due date"), SelectChoice(DECLINE, "Decline: the due date stays")],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select agree or decline")],
+        validate_choice=False,
+    )
+    note = TextAreaField(
+        "Note for the agency",
+        description="Required when declining.",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Length(max=1000, message="Note must be 1000 characters or fewer")],
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
+    submit = SubmitField("Save decision", widget=GovSubmitInput())
+
+    def validate_decision(self, field):
+        if field.data not in (AGREE, DECLINE):
+            raise ValidationError("Select agree or decline")
+
+    def validate_note(self, field):
+        if self.decision.data == DECLINE and not field.data:
+            raise ValidationError("Enter a note saying why the request is declined")

@@ -7,9 +7,12 @@ from datetime import date
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit
+from tracker.actions import queries
 from tracker.extensions import db
-from tracker.models import Action, ActionStatus, ActionUpdate, User
-from tracker.timeutil import utcnow
+from tracker.models import Action, ActionStatus, ActionUpdate, ExtensionRequest, ExtensionStatus, User
+from tracker.notify import outbox
+from tracker.notify.extensions import extension_decided_message, extension_deciders, extension_requested_message
+from tracker.timeutil import format_date, utcnow
 
 
 class ActionChangedElsewhere(Exception):
@@ -112,4 +115,90 @@ def reopen_action(action: Action, *, by: User, reason: str, seen_version: int) -
     action.updated_at = utcnow()
     _flush_or_conflict()
     audit.record("action_reopened", action, detail="status cancelled->open")
+    return update
+
+
+# Extension requests ------------------------------------------------------------------------
+
+
+class ExtensionAlreadyPending(Exception):
+    """An action has at most one extension request waiting for a decision."""
+
+
+class ExtensionAlreadyDecided(Exception):
+    """A request is agreed or declined once."""
+
+
+def request_extension(
+    action: Action, *, by: User, new_due: date, reason: str, seen_version: int, service_url: str
+) -> ExtensionRequest:
+    """A partner asks for a later due date. The action stays due on its current date until a chair
+    agrees; the chairs are told by e-mail once the request has committed.
+
+    Recording the request bumps the action's version, so two people asking at the same moment
+    cannot both succeed: the second is refused as a concurrent change.
+    """
+    _check_version(action, seen_version)
+    if queries.pending_extension(action) is not None:
+        raise ExtensionAlreadyPending()
+    request = ExtensionRequest(
+        action=action,
+        requested_by=by,
+        current_due_date=action.due_date,
+        requested_due_date=new_due,
+        reason=reason,
+        status=ExtensionStatus.PENDING,
+    )
+    db.session.add(request)
+    db.session.add(
+        ActionUpdate(action=action, author=by, note=f"Asked for the due date to move to {format_date(new_due)}.")
+    )
+    action.updated_at = utcnow()
+    _flush_or_conflict()
+    audit.record(
+        "extension_requested",
+        action,
+        detail=f"request {request.id}: {action.due_date.isoformat()}->{new_due.isoformat()}",
+    )
+    for chair in extension_deciders():
+        outbox.queue(extension_requested_message(chair, request, service_url))
+    return request
+
+
+def decide_extension(
+    request: ExtensionRequest, *, by: User, agree: bool, note: str, seen_version: int, service_url: str
+) -> ActionUpdate:
+    """A chair agrees (the due date moves, recorded in the trail) or declines (the date stays).
+    The original due date never moves. The person who asked is told by e-mail."""
+    action = request.action
+    if request.status != ExtensionStatus.PENDING:
+        raise ExtensionAlreadyDecided()
+    _check_version(action, seen_version)
+    request.status = ExtensionStatus.AGREED if agree else ExtensionStatus.DECLINED
+    request.decided_by, request.decided_at, request.decision_note = by, utcnow(), note
+    if agree:
+        update = ActionUpdate(
+            action=action,
+            author=by,
+            note=note,
+            due_from=action.due_date,
+            due_to=request.requested_due_date,
+            due_change_reason=f"Extension agreed: {request.reason}"[:500],
+        )
+        old_due, action.due_date = action.due_date, request.requested_due_date
+        detail = f"request {request.id}: {old_due.isoformat()}->{action.due_date.isoformat()}"
+    else:
+        update = ActionUpdate(
+            action=action,
+            author=by,
+            note=f"Extension to {format_date(request.requested_due_date)} declined. {note}".strip(),
+        )
+        detail = f"request {request.id}: stays {action.due_date.isoformat()}"
+    db.session.add(update)
+    action.updated_at = utcnow()
+    _flush_or_conflict()
+    audit.record("extension_agreed" if agree else "extension_declined", action, detail=detail)
+    requester = request.requested_by
+    if requester is not None and requester.active:
+        outbox.queue(extension_decided_message(requester, request, service_url))
     return update

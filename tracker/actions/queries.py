@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload, with_expression
 
 from tracker.actions.filters import STILL_OPEN, ActionFilter
 from tracker.extensions import db
@@ -18,6 +18,8 @@ from tracker.models import (
     Agency,
     Case,
     CaseReview,
+    ExtensionRequest,
+    ExtensionStatus,
     Meeting,
     MeetingStatus,
     User,
@@ -30,6 +32,40 @@ DUE_SOON_DAYS = 7
 
 def _london_midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
+
+
+LATEST_UPDATE_CHARS = 200
+
+
+def _latest_update():
+    """The action's newest trail entry, as a correlated subquery (answered from the action_id index)."""
+    return (
+        select(ActionUpdate.id)
+        .where(ActionUpdate.action_id == Action.id)
+        .order_by(ActionUpdate.id.desc())
+        .limit(1)
+        .correlate(Action)
+        .scalar_subquery()
+    )
+
+
+def with_follow_up(query):
+    """``query`` (of Action) putting on each action, in the same statement: when it was last updated,
+    the start of that update's text (its note, else the reason for a due-date change), and how many
+    times its due date was moved later (agreed extensions and chairs' changes)."""
+    latest = aliased(ActionUpdate, name="latest_update")
+    text = func.substr(func.coalesce(func.nullif(latest.note, ""), latest.due_change_reason), 1, LATEST_UPDATE_CHARS)
+    extensions = (
+        select(func.count(ActionUpdate.id))
+        .where(ActionUpdate.action_id == Action.id, ActionUpdate.due_to > ActionUpdate.due_from)
+        .correlate(Action)
+        .scalar_subquery()
+    )
+    return query.outerjoin(latest, latest.id == _latest_update()).options(
+        with_expression(Action.latest_update_at, latest.at),
+        with_expression(Action.latest_update_text, text),
+        with_expression(Action.extension_count, extensions),
+    )
 
 
 def filtered_actions(user: User, f: ActionFilter):
@@ -77,7 +113,7 @@ def filtered_actions(user: User, f: ActionFilter):
         "agency": (Agency.name.asc(), Action.due_date.asc(), Action.id.asc()),
     }[f.sort]
     return (
-        query.join(Agency, Action.owning_agency_id == Agency.id)
+        with_follow_up(query.join(Agency, Action.owning_agency_id == Agency.id))
         .order_by(*order)
         .options(
             joinedload(Action.owning_agency),
@@ -125,6 +161,66 @@ def trail(action: Action) -> list[ActionUpdate]:
             .order_by(ActionUpdate.id.desc())
         )
     )
+
+
+# Extension requests ------------------------------------------------------------------------
+
+
+def pending_extension(action: Action) -> ExtensionRequest | None:
+    """The action's request waiting for a decision (there is at most one)."""
+    return db.session.scalar(
+        select(ExtensionRequest)
+        .options(joinedload(ExtensionRequest.requested_by))
+        .where(ExtensionRequest.action_id == action.id, ExtensionRequest.status == ExtensionStatus.PENDING)
+    )
+
+
+def extension_requests(action: Action) -> list[ExtensionRequest]:
+    """Every request made on the action, newest first, with who asked and who decided."""
+    return list(
+        db.session.scalars(
+            select(ExtensionRequest)
+            .options(joinedload(ExtensionRequest.requested_by), joinedload(ExtensionRequest.decided_by))
+            .where(ExtensionRequest.action_id == action.id)
+            .order_by(ExtensionRequest.id.desc())
+        )
+    )
+
+
+def extension_request_for(user, action_id: int, request_id: int) -> ExtensionRequest | None:
+    """One request on an action ``user`` may see (None, a 404, otherwise)."""
+    return db.session.scalar(
+        select(ExtensionRequest)
+        .join(Action, ExtensionRequest.action_id == Action.id)
+        .options(
+            joinedload(ExtensionRequest.requested_by),
+            joinedload(ExtensionRequest.decided_by),
+            joinedload(ExtensionRequest.action).joinedload(Action.owning_agency),
+        )
+        .where(ExtensionRequest.id == request_id, Action.id == action_id, action_scope(user))
+    )
+
+
+def pending_extension_requests(limit: int = 50) -> tuple[list[ExtensionRequest], int]:
+    """Requests on open actions waiting for a chair, oldest first, and how many there are in all."""
+    waiting = [ExtensionRequest.status == ExtensionStatus.PENDING, Action.status.in_(OPEN_STATUSES)]
+    total = db.session.scalar(
+        select(func.count(ExtensionRequest.id)).join(Action, ExtensionRequest.action_id == Action.id).where(*waiting)
+    )
+    requests = list(
+        db.session.scalars(
+            select(ExtensionRequest)
+            .join(Action, ExtensionRequest.action_id == Action.id)
+            .options(
+                joinedload(ExtensionRequest.requested_by),
+                joinedload(ExtensionRequest.action).joinedload(Action.owning_agency),
+            )
+            .where(*waiting)
+            .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
+            .limit(limit)
+        )
+    )
+    return requests, total or 0
 
 
 def may_see_meeting(user, meeting_id: int) -> bool:

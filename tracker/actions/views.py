@@ -1,4 +1,4 @@
-"""Actions: the filtered list, CSV export, the action page and its three kinds of change."""
+"""Actions: the filtered list, CSV export, the action page, its changes, and extension requests."""
 
 from __future__ import annotations
 
@@ -9,23 +9,35 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tracker import audit
+from tracker import audit, once
 from tracker.actions import bp, operations, queries
 from tracker.actions.filters import SORTS, STATUS_CHOICES, ActionFilter, OutOfScope, Problem
 from tracker.actions.forms import (
+    AGREE,
     KEEP_STATUS,
     ActionProgressForm,
     CancelActionForm,
     DueDateForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
     OwnerForm,
     ReopenActionForm,
 )
 from tracker.forms import chosen
-from tracker.models import ActionStatus
+from tracker.models import ActionStatus, ExtensionStatus
 from tracker.params import page_param
-from tracker.permissions import Capability, may_assign_owner, may_cancel_action, may_update_action, requires
+from tracker.permissions import (
+    Capability,
+    may_assign_owner,
+    may_cancel_action,
+    may_change_due_date,
+    may_decide_extensions,
+    may_request_extension,
+    may_update_action,
+    requires,
+)
 from tracker.redirects import is_safe_local_path
-from tracker.timeutil import format_date, london_today
+from tracker.timeutil import LONDON, format_date, london_today
 
 PROGRESS_MESSAGES = {
     ActionStatus.COMPLETED: "Action completed.",
@@ -38,11 +50,15 @@ CSV_COLUMNS = [
     "Agency",
     "Named owner",
     "Due date",
+    "Original due date",
+    "Extensions",
     "Status",
     "Overdue",
     "Meeting",
     "Case reference",
     "Raised",
+    "Latest update",
+    "Latest update text",
 ]
 
 
@@ -90,11 +106,15 @@ def _csv_row(action) -> list[str]:
             action.owning_agency.name,
             action.owner.display_name if action.owner else "",
             action.due_date.isoformat(),
+            action.original_due_date.isoformat(),
+            action.extension_count or 0,
             action.status.label,
             "Yes" if action.is_overdue else "No",
             action.meeting.starts_at.date().isoformat(),
             review.case.reference if review else "",
             action.created_at.date().isoformat(),
+            action.latest_update_at.astimezone(LONDON).date().isoformat() if action.latest_update_at else "",
+            action.latest_update_text or "",
         )
     ]
 
@@ -127,6 +147,7 @@ def _forms_for(action, **overrides):
     forms = {
         "progress": ActionProgressForm(formdata=None, action=action, version=action.version, prefix="progress"),
         "due": DueDateForm(formdata=None, today=london_today(), version=action.version, prefix="due"),
+        "extension": ExtensionRequestForm(formdata=None, version=action.version, prefix="extension"),
         "owner": OwnerForm(
             formdata=None,
             members=queries.agency_members(action.owning_agency_id),
@@ -143,6 +164,7 @@ def _render_action(action, status=200, conflict=False, **form_overrides):
     user = current_user
     may_update = may_update_action(user, action) and not action.status.is_closed
     forms = _forms_for(action, **form_overrides)
+    extensions = queries.extension_requests(action)
     return render_template(
         "actions/action.html",
         action=action,
@@ -152,6 +174,11 @@ def _render_action(action, status=200, conflict=False, **form_overrides):
         forms=forms,
         may_update=may_update,
         may_assign=may_update and may_assign_owner(user, action),
+        may_change_due=may_update and may_change_due_date(user),
+        may_request=may_update and may_request_extension(user, action),
+        may_decide=may_decide_extensions(user),
+        extensions=extensions,
+        pending=next((r for r in extensions if r.status == ExtensionStatus.PENDING), None),
         may_cancel=may_cancel_action(user) and not action.status.is_closed,
         may_reopen=may_cancel_action(user) and action.status == ActionStatus.CANCELLED,
         may_see_meeting=queries.may_see_meeting(user, action.meeting_id),
@@ -246,7 +273,10 @@ def _explain_missing_note(form):
 @bp.route("/actions/<int:action_id>/due-date", methods=["POST"])
 @requires(Capability.UPDATE_ACTIONS)
 def due_date(action_id: int):
+    """Chairs move a due date directly, with a reason; partners ask for an extension instead."""
     action = _writable_or_404(action_id)
+    if not may_change_due_date(current_user):
+        abort(403)
     form = DueDateForm(today=london_today(), prefix="due")
     if form.validate_on_submit():
         try:
@@ -264,6 +294,79 @@ def due_date(action_id: int):
         flash(f"Due date changed to {format_date(action.due_date)}.", "success")
         return redirect(url_for("actions.action", action_id=action.id))
     return _render_action(action, due=form)
+
+
+@bp.route("/actions/<int:action_id>/extension", methods=["POST"])
+@requires(Capability.UPDATE_ACTIONS)
+def request_extension(action_id: int):
+    """A partner asks for a later due date; the action stays due on its current date until a chair agrees."""
+    action = _writable_or_404(action_id)
+    if not may_request_extension(current_user, action):
+        abort(403)
+    form = ExtensionRequestForm(today=london_today(), current_due=action.due_date, prefix="extension")
+    if form.validate_on_submit():
+        try:
+            operations.request_extension(
+                action,
+                by=current_user._get_current_object(),
+                new_due=chosen(form.requested_due_date.data),
+                reason=form.reason.data,
+                seen_version=form.version.data,
+                service_url=current_app.config["SERVICE_URL"].rstrip("/"),
+            )
+        except operations.ActionChangedElsewhere:
+            return _conflict(action, extension=form)
+        except operations.ActionClosed:
+            once.forget()
+            return _closed(action)
+        except operations.ExtensionAlreadyPending:
+            once.forget()
+            flash("This action already has an extension request waiting for a decision.", "error")
+            return redirect(url_for("actions.action", action_id=action.id))
+        flash(
+            f"Extension requested. The action stays due on {format_date(action.due_date)} until a chair agrees.",
+            "success",
+        )
+        return redirect(url_for("actions.action", action_id=action.id))
+    return _render_action(action, extension=form)
+
+
+@bp.route("/actions/<int:action_id>/extensions/<int:request_id>", methods=["GET", "POST"])
+@requires(Capability.RECORD_MEETINGS)
+def decide_extension(action_id: int, request_id: int):
+    """A chair agrees (the due date moves) or declines (it stays), with a note."""
+    if not may_decide_extensions(current_user):
+        abort(403)
+    extension = queries.extension_request_for(current_user, action_id, request_id)
+    if extension is None:
+        abort(404)
+    action = extension.action
+    if extension.status != ExtensionStatus.PENDING or action.status.is_closed:
+        return render_template("actions/extension.html", action=action, extension=extension, form=None)
+    form = ExtensionDecisionForm(version=action.version)
+    if form.validate_on_submit():
+        agree = form.decision.data == AGREE
+        try:
+            operations.decide_extension(
+                extension,
+                by=current_user._get_current_object(),
+                agree=agree,
+                note=form.note.data,
+                seen_version=form.version.data,
+                service_url=current_app.config["SERVICE_URL"].rstrip("/"),
+            )
+        except (operations.ActionChangedElsewhere, operations.ExtensionAlreadyDecided, operations.ActionClosed):
+            from tracker.extensions import db
+
+            db.session.rollback()
+            flash("The action changed while you were deciding: check it and decide again.", "error")
+            return redirect(url_for("actions.decide_extension", action_id=action_id, request_id=request_id))
+        if agree:
+            flash(f"Extension agreed. {action.reference} is now due on {format_date(action.due_date)}.", "success")
+        else:
+            flash(f"Extension declined. {action.reference} stays due on {format_date(action.due_date)}.", "success")
+        return redirect(url_for("actions.action", action_id=action.id))
+    return render_template("actions/extension.html", action=action, extension=extension, form=form)
 
 
 @bp.route("/actions/<int:action_id>/owner", methods=["POST"])

@@ -166,3 +166,23 @@ class ThemeForm(FlaskForm):
         ],
     )
     submit = SubmitField("Add learning theme", widget=GovSubmitInput())
+
+
+class MergeThemeForm(FlaskForm):
+    """Merge one learning theme into another: its reviews are re-tagged and it is removed."""
+
+    into_id = SelectField("Merge it into", widget=GovSelect(), coerce=optional_int, validate_choice=False)
+    submit = SubmitField("Merge themes", widget=GovSubmitInput())
+
+    def __init__(self, *args, others=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.into_id.choices = [SelectChoice("", "Choose a theme")] + [
+            SelectChoice(theme.id, theme.name if theme.active else f"{theme.name} (retired)") for theme in others
+        ]
+        self._ids = {theme.id for theme in others}
+
+    def validate_into_id(self, field):
+        if field.data is None:
+            raise ValidationError("Choose the theme to merge it into")
+        if field.data not in self._ids:
+            raise ValidationError("Choose a theme from the list")

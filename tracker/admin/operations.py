@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete, func, insert, literal, select
+
 from tracker import audit
 from tracker.auth import passwords, sessions, throttle
 from tracker.extensions import db
 from tracker.models import Agency, LearningTheme, Role, ServiceSetting, User
+from tracker.models.case import case_review_themes
 from tracker.permissions import may_be_spoc
 
 
@@ -130,3 +133,38 @@ def set_theme_active(theme: LearningTheme, active: bool) -> None:
         theme.active = active
         db.session.flush()
         audit.record("learning_theme_reactivated" if active else "learning_theme_retired", theme)
+
+
+class SameTheme(Exception):
+    """A theme cannot be merged into itself."""
+
+
+def merge_theme(source: LearningTheme, target: LearningTheme) -> int:
+    """Re-tag every review that carries ``source`` with ``target`` (once, if it has both), then remove
+    ``source``. Returns how many reviews were re-tagged. The audit event keeps the old name."""
+    if source.id == target.id:
+        raise SameTheme()
+    links = case_review_themes
+    has_target = select(links.c.case_review_id).where(links.c.theme_id == target.id)
+    moving = select(links.c.case_review_id).where(links.c.theme_id == source.id)
+    retagged = db.session.scalar(select(func.count()).select_from(moving.subquery())) or 0
+    db.session.execute(
+        insert(links).from_select(
+            ["case_review_id", "theme_id"],
+            select(links.c.case_review_id, literal(target.id)).where(
+                links.c.theme_id == source.id, links.c.case_review_id.not_in(has_target)
+            ),
+        )
+    )
+    db.session.execute(delete(links).where(links.c.theme_id == source.id))
+    # The reviews' loaded theme lists are stale now; the next read loads them again.
+    db.session.expire_all()
+    name, source_id = source.name, source.id
+    db.session.delete(source)
+    db.session.flush()
+    audit.record(
+        "learning_theme_merged",
+        target,
+        detail=f"theme {source_id} ({name[:80]}) merged into this one; {retagged} reviews re-tagged",
+    )
+    return retagged

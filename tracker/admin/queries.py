@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.models import Agency, AuditEvent, LearningTheme, Role, User
+from tracker.models.case import case_review_themes
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,14 @@ def audit_actions() -> list[str]:
 
 def themes() -> list[LearningTheme]:
     return list(db.session.scalars(select(LearningTheme).order_by(LearningTheme.active.desc(), LearningTheme.name)))
+
+
+def theme_review_counts() -> dict[int, int]:
+    """How many case reviews carry each theme (a count only: administrators see no case content)."""
+    rows = db.session.execute(
+        select(case_review_themes.c.theme_id, func.count()).group_by(case_review_themes.c.theme_id)
+    )
+    return {theme_id: count for theme_id, count in rows}
 
 
 def theme_by_id(theme_id: int) -> LearningTheme | None:

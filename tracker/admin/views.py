@@ -242,7 +242,13 @@ def themes():
             operations.create_theme(form.name.data)
             flash("Learning theme added.", "success")
             return redirect(url_for("admin.themes"))
-    return render_template("admin/themes.html", form=form, themes=queries.themes(), confirm=forms.ConfirmForm())
+    return render_template(
+        "admin/themes.html",
+        form=form,
+        themes=queries.themes(),
+        counts=queries.theme_review_counts(),
+        confirm=forms.ConfirmForm(),
+    )
 
 
 @bp.route("/themes/<int:theme_id>/active", methods=["POST"])
@@ -255,3 +261,22 @@ def set_theme_active(theme_id: int):
     operations.set_theme_active(theme, active)
     flash(f"Learning theme {'reactivated' if active else 'retired'}.", "success")
     return redirect(url_for("admin.themes"))
+
+
+@bp.route("/themes/<int:theme_id>/merge", methods=["GET", "POST"])
+@requires(Capability.MANAGE_SETTINGS)
+def merge_theme(theme_id: int):
+    """Two themes that mean the same: the reviews of one are re-tagged with the other, which stays."""
+    theme = queries.theme_by_id(theme_id)
+    if theme is None:
+        abort(404)
+    others = [other for other in queries.themes() if other.id != theme.id]
+    form = forms.MergeThemeForm(others=others)
+    if form.validate_on_submit():
+        target = next(other for other in others if other.id == form.into_id.data)
+        retagged = operations.merge_theme(theme, target)
+        noun = "review" if retagged == 1 else "reviews"
+        flash(f"Learning themes merged: {retagged} {noun} re-tagged.", "success")
+        return redirect(url_for("admin.themes"))
+    count = queries.theme_review_counts().get(theme.id, 0)
+    return render_template("admin/theme_merge.html", theme=theme, form=form, count=count)

@@ -59,7 +59,8 @@ def summary_data(user: User, action_filter: ActionFilter) -> list[AgencyFigures]
                 figures.days_overdue.append((today - action.due_date).days)
         elif action.status == ActionStatus.COMPLETED:
             figures.completed += 1
-            if action.closed_at is not None and action.closed_at.astimezone(LONDON).date() <= action.due_date:
+            # On time means by the date first set: an agreed extension does not make a late action on time.
+            if action.closed_at is not None and action.closed_at.astimezone(LONDON).date() <= action.original_due_date:
                 figures.completed_on_time += 1
     for figures in by_agency.values():
         # Overdue first (most overdue at the top), then by due date.

@@ -2,7 +2,7 @@ from flask import render_template
 from flask_login import current_user
 
 from tracker.main import bp
-from tracker.permissions import Capability, public, requires, sees_own_agency_only
+from tracker.permissions import Capability, may_decide_extensions, public, requires, sees_own_agency_only
 
 
 @bp.route("/")
@@ -18,6 +18,8 @@ def home():
         context["mine"] = action_queries.partner_home(user)
     else:
         context["workload"] = action_queries.workload_by_agency()
+    if may_decide_extensions(user):
+        context["extension_requests"], context["extension_total"] = action_queries.pending_extension_requests()
     return render_template("main/home.html", **context)
 
 

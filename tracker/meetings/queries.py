@@ -27,6 +27,7 @@ from tracker.models import (
     ReviewProgress,
     User,
 )
+from tracker.models.case import case_review_themes
 from tracker.params import date_param, id_param
 from tracker.permissions import (
     action_scope,
@@ -507,6 +508,19 @@ def active_users() -> list[User]:
 def active_themes() -> list[LearningTheme]:
     return list(
         db.session.scalars(select(LearningTheme).where(LearningTheme.active.is_(True)).order_by(LearningTheme.name))
+    )
+
+
+def themes_for_review(review_id: int) -> list[LearningTheme]:
+    """The themes a review may be tagged with: those in use, and any retired ones it already carries
+    (kept on old reviews, never offered for new ones)."""
+    on_review = select(case_review_themes.c.theme_id).where(case_review_themes.c.case_review_id == review_id)
+    return list(
+        db.session.scalars(
+            select(LearningTheme)
+            .where(or_(LearningTheme.active.is_(True), LearningTheme.id.in_(on_review)))
+            .order_by(LearningTheme.name)
+        )
     )
 
 

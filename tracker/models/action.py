@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from tracker.extensions import Model
 from tracker.models.agency import Agency
@@ -71,6 +71,12 @@ class Action(Model):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    # Filled in by the list, CSV and summary PDF query (tracker/actions/queries.py, with_follow_up()),
+    # in the same statement as the actions: the latest update and how often the due date moved later.
+    latest_update_at: Mapped[datetime | None] = query_expression()
+    latest_update_text: Mapped[str | None] = query_expression()
+    extension_count: Mapped[int | None] = query_expression()
 
     meeting: Mapped[Meeting] = relationship(back_populates="actions")
     case_review: Mapped[CaseReview | None] = relationship(back_populates="actions")

@@ -84,7 +84,7 @@ class CaseReviewForm(FlaskForm):
     def __init__(self, *args, agencies=(), themes=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.agency_ids.choices = [SelectChoice(a.id, a.name) for a in agencies]
-        self.theme_ids.choices = [SelectChoice(t.id, t.name) for t in themes]
+        self.theme_ids.choices = [SelectChoice(t.id, t.name if t.active else f"{t.name} (retired)") for t in themes]
         self._agency_ids = {a.id for a in agencies}
         self._theme_ids = {t.id for t in themes}
 

@@ -17,8 +17,8 @@ from tracker.timeutil import london_today
 ACTION_PREFIX = "action"
 
 
-def _review_form(agencies, **kwargs):
-    return forms.CaseReviewForm(agencies=agencies, themes=meeting_queries.active_themes(), **kwargs)
+def _review_form(agencies, review, **kwargs):
+    return forms.CaseReviewForm(agencies=agencies, themes=meeting_queries.themes_for_review(review.id), **kwargs)
 
 
 def _action_form(agencies, **kwargs):
@@ -55,7 +55,7 @@ def review(meeting_id: int, review_id: int):
         if refusal := refuse_if_locked(meeting):
             return refusal
     agencies = meeting_queries.active_agencies()  # for both forms: asked once
-    form = _review_form(agencies, obj=review)
+    form = _review_form(agencies, review, obj=review)
     action_form = _action_form(agencies)
     if request.method == "GET":
         _prefill(form, review)
