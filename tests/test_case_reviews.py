@@ -422,7 +422,7 @@ def test_case_search_and_case_page_are_scoped_and_audited(client, app, agencies,
     assert text_of(case_page.h1) == "CR/INVOLVED"
     with app.app_context():
         actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
-    assert "case_viewed" in actions and "case_view_refused" in actions and "case_search" in actions
+    assert "case_viewed" in actions and "access_not_found" in actions and "case_search" in actions
 
 
 def test_chair_case_page_shows_every_review_and_action(

@@ -7,6 +7,7 @@ from flask import render_template, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from tracker import refusals
 from tracker.extensions import db
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,16 @@ def render_error(status: int, reference: str | None = None):
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
+        refusals.record(refusals.CSRF_FAILED)
         return render_error(400)
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        # Refused access is audited in a transaction of its own (the request's is rolled back).
+        if error.code == 403:
+            refusals.record(refusals.FORBIDDEN)
+        elif error.code == 404 and refusals.should_audit_not_found():
+            refusals.record(refusals.NOT_FOUND)
         if error.code in PAGES and error.code != 500:
             return render_error(error.code)
         if error.code and error.code < 500:

@@ -179,6 +179,12 @@ def attendee_condition():
     return User.role != Role.ADMIN
 
 
+def audit_reader_condition():
+    """SQL condition on User: the active users who read the audit log (alerts about it go to them)."""
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if Capability.READ_AUDIT_LOG in capabilities]
+    return and_(User.active.is_(True), User.role.in_(roles))
+
+
 def spoc_condition():
     """SQL condition on User: the active single points of contact, to whom escalations go."""
     return and_(User.is_spoc.is_(True), User.active.is_(True), User.role == Role.PARTNER)

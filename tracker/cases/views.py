@@ -25,7 +25,6 @@ def cases():
 def case(case_id: int):
     page = queries.case_page(current_user, case_id)
     if page is None:
-        audit.record("case_view_refused", detail=f"case {case_id}", even_if_refused=True)
-        abort(404)
+        abort(404)  # audited as a refusal by tracker/refusals.py
     audit.record("case_viewed", page.case)
     return render_template("cases/case.html", page=page, today=london_today())
