@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from tracker import audit
 from tracker.cases import bp, queries
-from tracker.params import page_param
+from tracker.params import page_param, search_text
 from tracker.permissions import Capability, requires
 from tracker.timeutil import london_today
 
@@ -11,7 +11,7 @@ from tracker.timeutil import london_today
 @bp.route("/cases")
 @requires(Capability.READ_CASES)
 def cases():
-    text = " ".join((request.args.get("reference") or "").split())[:40]
+    text = search_text(request.args.get("reference"), 40)
     page, stats = queries.search(
         current_user, text, page_param(request.args.get("page")), current_app.config["CASES_PER_PAGE"]
     )
