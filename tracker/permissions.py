@@ -260,6 +260,12 @@ def may_assign_owner(user: User, action: Action) -> bool:
     )
 
 
+def follows_up_as_named_owner(user: User | None, action: Action) -> bool:
+    """The named owner follows the action up (and is reminded) only while active and still in the
+    owning agency; someone moved to another agency no longer hears about their old agency's actions."""
+    return user is not None and user.active and user.agency_id == action.owning_agency_id
+
+
 def may_cancel_action(user: User) -> bool:
     """Only chairs cancel actions."""
     return can(user, Capability.RECORD_MEETINGS)
