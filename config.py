@@ -72,6 +72,11 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 30)
 
+    # One account refused (403, 404 on a record, failed CSRF check) this many times within the window:
+    # the administrators are e-mailed, once per window per account.
+    REFUSAL_ALERT_THRESHOLD = _env_int("REFUSAL_ALERT_THRESHOLD", 10)
+    REFUSAL_ALERT_WINDOW_MINUTES = _env_int("REFUSAL_ALERT_WINDOW_MINUTES", 10)
+
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
 

@@ -272,3 +272,25 @@ def test_audit_rows_cannot_be_changed_or_deleted(app, admin):
             db.session.execute(sa.delete(AuditEvent))
         db.session.rollback()
         assert db.session.scalar(select(func.count(AuditEvent.id))) >= 1
+
+
+# Least privilege --------------------------------------------------------------------------
+
+
+def test_the_admin_home_and_navigation_offer_only_what_an_admin_may_open(client, admin):
+    page = get_page(client, "/")
+    offered = {link["href"] for link in page.select("main a[href^='/'], .govuk-service-navigation a[href^='/']")}
+    assert {"/admin/users", "/admin/agencies", "/admin/settings", "/admin/themes", "/admin/audit"} <= offered
+    for href in offered:
+        assert client.get(href).status_code == 200, href
+    assert not any(
+        href.startswith(("/meetings", "/actions", "/cases", "/reports", "/account/calendar")) for href in offered
+    )
+    assert page.select_one("[data-testid=workload]") is None and page.select_one("[data-testid=next-meetings]") is None
+
+
+def test_an_admin_calendar_link_made_before_shows_nothing(app, admin):
+    with app.app_context():
+        db.session.get(User, admin.id).calendar_token = "an-admin-token"
+        db.session.commit()
+    assert app.test_client().get("/calendar/an-admin-token.ics").status_code == 404

@@ -401,6 +401,21 @@ def test_partner_sees_only_what_concerns_their_agency(client, app, agencies, mak
     assert client.get(f"/meetings/{scoped_world['meeting']}/reviews/{scoped_world['involved']}").status_code == 200
 
 
+def test_the_meetings_list_counts_only_the_cases_the_reader_may_see(client, agencies, make_user, scoped_world):
+    def case_counts(user):
+        reader = client.application.test_client()
+        sign_in(reader, user.email, user.password)
+        table = get_page(reader, "/meetings").select_one("[data-testid=meetings-table]")
+        return {
+            row.select_one("a")["href"]: text_of(row.select("td")[3])  # Date, Location, Chair, Cases
+            for row in table.select("tbody tr")
+        }
+
+    meeting = f"/meetings/{scoped_world['meeting']}"
+    assert case_counts(make_user("partner", agencies["IDVA"])) == {meeting: "2"}
+    assert case_counts(make_user("manager", agencies["POL"]))[meeting] == "3"
+
+
 def test_partner_of_an_agency_that_did_not_attend_sees_nothing(client, agencies, make_user, scoped_world):
     partner = make_user("partner", agencies["HOU"])
     sign_in(client, partner.email, partner.password)
@@ -422,7 +437,7 @@ def test_case_search_and_case_page_are_scoped_and_audited(client, app, agencies,
     assert text_of(case_page.h1) == "CR/INVOLVED"
     with app.app_context():
         actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
-    assert "case_viewed" in actions and "case_view_refused" in actions and "case_search" in actions
+    assert "case_viewed" in actions and "access_not_found" in actions and "case_search" in actions
 
 
 def test_chair_case_page_shows_every_review_and_action(

@@ -15,10 +15,13 @@ ROLES = ("anonymous", "partner_a", "partner_b", "manager", "chair", "admin")
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 ADMIN = frozenset({"admin"})
-RECORDERS = frozenset({"admin", "chair"})
+# Least privilege: the administrator runs the service and reads the audit log, and opens no case
+# work at all (meetings, case reviews, actions, minutes, reports): 403 on every such page.
+CASE_READERS = SIGNED_IN - ADMIN
+RECORDERS = frozenset({"chair"})
 # The sample meeting was attended by agency A only, and its sample review involves agency A:
 # partner B gets 404 for anything inside it, exactly as if it did not exist.
-IN_SCOPE_OF_A = {"ok": SIGNED_IN - {"partner_b"}, "not_found": {"partner_b"}}
+IN_SCOPE_OF_A = {"ok": CASE_READERS - {"partner_b"}, "not_found": {"partner_b"}}
 
 
 def allowed(roles, not_found=()):
@@ -53,7 +56,7 @@ POLICY = {
     "admin.themes": allowed(ADMIN),
     "admin.set_theme_active": allowed(ADMIN),
     "admin.merge_theme": allowed(ADMIN),
-    "meetings.meetings": allowed(SIGNED_IN),
+    "meetings.meetings": allowed(CASE_READERS),
     "meetings.new_meeting": allowed(RECORDERS),
     "meetings.meeting": IN_SCOPE_OF_A,
     "meetings.edit_meeting": allowed(RECORDERS),
@@ -64,7 +67,7 @@ POLICY = {
     "meetings.remove_attendance": allowed(RECORDERS),
     "meetings.agenda": allowed(RECORDERS),
     "meetings.matters_arising": IN_SCOPE_OF_A,
-    "reviews.agency_return": allowed(set(), not_found={"partner_a", "partner_b", "admin", "chair"}),
+    "reviews.agency_return": allowed(set(), not_found={"partner_a", "partner_b", "chair"}),
     "reviews.review": {"GET": IN_SCOPE_OF_A, "POST": allowed(RECORDERS, not_found={"partner_b"})},
     "meetings.remove_review": allowed(RECORDERS),
     "meetings.move_review": allowed(RECORDERS),
@@ -72,9 +75,9 @@ POLICY = {
     "meetings.approve": allowed(RECORDERS),
     "meetings.reopen": allowed(RECORDERS),
     "main.calendar_feed": allowed(EVERYONE),  # the secret token in the address is the credential
-    "auth.calendar": allowed(SIGNED_IN),
-    "actions.actions": allowed(SIGNED_IN),
-    "actions.export": allowed(SIGNED_IN),
+    "auth.calendar": allowed(CASE_READERS),
+    "actions.actions": allowed(CASE_READERS),
+    "actions.export": allowed(CASE_READERS),
     "actions.action": IN_SCOPE_OF_A,  # the sample action belongs to agency A
     "actions.progress": allowed(RECORDERS | {"partner_a"}, not_found={"partner_b"}),
     # Partners ask for an extension instead; only chairs move a due date directly.
@@ -85,12 +88,12 @@ POLICY = {
     "actions.owner": allowed(RECORDERS, not_found={"partner_b"}),
     "actions.cancel": allowed(RECORDERS, not_found={"partner_b"}),
     "actions.reopen": allowed(RECORDERS, not_found={"partner_b"}),
-    "reports.index": allowed(SIGNED_IN),
+    "reports.index": allowed(CASE_READERS),
     "reports.minutes_pdf": IN_SCOPE_OF_A,
-    "reports.action_summary_pdf": allowed(SIGNED_IN),
-    "reports.figures_csv": allowed(SIGNED_IN),
-    "reports.board_pdf": allowed(SIGNED_IN),
-    "cases.cases": allowed(SIGNED_IN),
+    "reports.action_summary_pdf": allowed(CASE_READERS),
+    "reports.figures_csv": allowed(CASE_READERS),
+    "reports.board_pdf": allowed(CASE_READERS),
+    "cases.cases": allowed(CASE_READERS),
     "cases.case": IN_SCOPE_OF_A,
 }
 

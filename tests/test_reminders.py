@@ -133,3 +133,15 @@ def test_a_failure_part_way_does_not_resend_what_went(app, smtp_server, people, 
 def test_the_guard_refuses_real_smtp_servers(app):
     with pytest.raises(AssertionError, match="real e-mail"):
         smtplib.SMTP("mail.example.org", 25)
+
+
+def test_a_named_owner_moved_to_another_agency_is_not_reminded_and_the_spoc_is(
+    app, smtp_server, agencies, people, actions
+):
+    with app.app_context():
+        db.session.get(User, people["owner"].id).agency_id = agencies["HOU"].id
+        db.session.commit()
+    assert run(app).exit_code == 0
+    sent = by_recipient(smtp_server)
+    assert ("owner@example.org", "Actions to follow up") not in sent
+    assert f"A-{actions['owned_due_soon']:05d}" in sent[("spoc@example.org", "Actions to follow up")]["body"]

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from config import UnsafeConfiguration
 from tests.conftest import get_page, make_test_app, parse, text_of
 from tracker import create_app
+from tracker.extensions import db as tracker_db
 from tracker.permissions import public
 
 
@@ -210,7 +211,7 @@ def test_a_failed_commit_shows_the_error_page_and_no_success_banner(client, app,
     ],
 )
 def test_out_of_range_query_values_answer_a_page_not_an_error(client, login_as, url):
-    login_as("admin")
+    login_as("admin" if url.startswith("/admin/") else "chair")
     assert client.get(url).status_code in (200, 404)
 
 
@@ -244,3 +245,47 @@ def tracker_db_session_first_agency_id():
     from tracker.models import Agency
 
     return db.session.scalar(sa.select(Agency.id).order_by(Agency.id))
+
+
+def _clashing_agency_check(monkeypatch):
+    """As if a second administrator's identical agency was saved between this form's check and its save."""
+    from tracker.admin import queries
+
+    monkeypatch.setattr(queries, "agency_clash", lambda *args, **kwargs: {"name": False, "code": False})
+
+
+def _assert_conflict_page(response):
+    assert response.status_code == 409
+    page = parse(response)
+    assert text_of(page.h1) == "Someone else saved a change at the same time"
+    assert "Nothing you sent has been saved" in text_of(page.select_one("main"))
+    assert page.select_one(".govuk-footer") and page.select_one(".govuk-notification-banner--success") is None
+    assert response.headers["Content-Security-Policy"] and response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_save_that_clashes_while_flushing_gets_the_conflict_page(client, app, login_as, monkeypatch):
+    login_as("admin")
+    assert client.post("/admin/agencies/new", data={"name": "Health", "code": "NHS"}).status_code == 302
+    _clashing_agency_check(monkeypatch)
+    _assert_conflict_page(client.post("/admin/agencies/new", data={"name": "Health", "code": "NHS"}))
+    from tracker.models import Agency
+
+    with app.app_context():
+        assert tracker_db.session.scalar(sa.select(sa.func.count()).where(Agency.code == "NHS")) == 1
+
+
+def test_a_save_that_clashes_at_commit_gets_the_conflict_page(client, app, login_as):
+    """The clash surfaces only when the request commits, after the view has returned."""
+    from tracker.models import Agency
+
+    @public
+    def adds_without_flushing():
+        tracker_db.session.add(Agency(name="Health", code="NHS"))
+        return "saved"
+
+    app.add_url_rule("/test/add-agency", "adds_without_flushing", adds_without_flushing)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error handler answers
+    assert client.get("/test/add-agency").status_code == 200
+    _assert_conflict_page(client.get("/test/add-agency"))
+    with app.app_context():
+        assert tracker_db.session.scalar(sa.select(sa.func.count()).where(Agency.code == "NHS")) == 1

@@ -2,17 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import TypeVar
 
 from flask import abort
+from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextArea
-from wtforms import DateField, IntegerField, TextAreaField
+from wtforms import DateField, Field, FieldList, FormField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation
 
+from tracker.params import UNSAFE_CHARACTERS
+
 T = TypeVar("T")
 LONG_TEXT = 5000  # the longest free text a form takes (summaries, findings, notes)
+
+
+def unsafe_character_message(field: Field) -> str:
+    return (
+        f"{field.label.text} must not contain hidden control characters or characters that change the direction of text"
+    )
+
+
+def _typed_text_fields(form) -> Iterator[Field]:
+    """Every field that holds typed text, inside nested rows too (passwords are never stored or shown)."""
+    for field in form:
+        if isinstance(field, FormField):
+            yield from _typed_text_fields(field.form)
+        elif isinstance(field, FieldList):
+            for entry in field.entries:
+                yield from _typed_text_fields(entry.form) if isinstance(entry, FormField) else (entry,)
+        elif isinstance(field, StringField) and not isinstance(field, PasswordField):
+            yield field
+
+
+class TrackerForm(FlaskForm):
+    """The base of every form: on top of each field's own checks, typed text holding control or
+    text-direction characters is refused with a message on that field (and nothing is saved)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in _typed_text_fields(self):
+            if isinstance(field.data, str) and UNSAFE_CHARACTERS.search(field.data):
+                if not isinstance(field.errors, list):
+                    field.errors = list(field.errors)
+                field.errors.append(unsafe_character_message(field))
+                valid = False
+        return valid
 
 
 def long_text(label: str, noun: str, **kwargs) -> TextAreaField:

@@ -45,8 +45,19 @@ _EVERY_USER = {
 }
 _CHAIR = _EVERY_USER | {Capability.RECORD_MEETINGS, Capability.APPROVE_MINUTES, Capability.UPDATE_ACTIONS}
 
+# Least privilege: an administrator runs the service (users, agencies, settings, learning themes) and
+# reads the audit log, which names references only. No case content: no meetings, case reviews,
+# actions, minutes or reports. Someone who also chairs holds a chair account as well.
+_ADMIN = {
+    Capability.SIGNED_IN,
+    Capability.MANAGE_USERS,
+    Capability.MANAGE_AGENCIES,
+    Capability.MANAGE_SETTINGS,
+    Capability.READ_AUDIT_LOG,
+}
+
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.ADMIN: frozenset(Capability),
+    Role.ADMIN: frozenset(_ADMIN),
     Role.CHAIR: frozenset(_CHAIR),
     Role.MANAGER: frozenset(_EVERY_USER),
     Role.PARTNER: frozenset(_EVERY_USER | {Capability.UPDATE_ACTIONS}),
@@ -105,20 +116,26 @@ def undeclared_endpoints(app) -> list[str]:
 # and templates (these predicates are Jinja globals) ask; they never compare roles themselves.
 # tests/test_code_rules.py fails on a role comparison anywhere else.
 
-# Roles that read across every agency; everyone else (partners) sees their own agency only.
-_CROSS_AGENCY_READERS = frozenset({Role.ADMIN, Role.CHAIR, Role.MANAGER})
+# Roles that read case work across every agency; partners see their own agency's part only, and
+# administrators read no case work at all (they have none of the READ_ capabilities).
+_CROSS_AGENCY_READERS = frozenset({Role.CHAIR, Role.MANAGER})
 # Police-internal feedback to the officer: chairs and managers, never partners (screen, PDF, CSV, e-mail).
-_FEEDBACK_READERS = frozenset({Role.ADMIN, Role.CHAIR, Role.MANAGER})
+_FEEDBACK_READERS = frozenset({Role.CHAIR, Role.MANAGER})
 
 
 def sees_every_agency(user: User) -> bool:
-    """Admins, chairs and managers read across agencies; partners see their own agency only."""
+    """Chairs and managers read across agencies; partners see their own agency only."""
     return user.role in _CROSS_AGENCY_READERS
 
 
 def sees_own_agency_only(user: User) -> bool:
     """The reader gets their agency's part of everything (a partner agency officer)."""
     return not sees_every_agency(user)
+
+
+def reads_case_work(user: User | None) -> bool:
+    """Meetings, cases, actions and reports: everyone but the service administrators."""
+    return can(user, Capability.READ_MEETINGS)
 
 
 def can_see_feedback(user: User | None) -> bool:
@@ -160,6 +177,12 @@ def agency_officer_condition():
 def attendee_condition():
     """SQL condition on User: people who take part in meetings (everyone but service administrators)."""
     return User.role != Role.ADMIN
+
+
+def audit_reader_condition():
+    """SQL condition on User: the active users who read the audit log (alerts about it go to them)."""
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if Capability.READ_AUDIT_LOG in capabilities]
+    return and_(User.active.is_(True), User.role.in_(roles))
 
 
 def spoc_condition():
@@ -237,8 +260,14 @@ def may_assign_owner(user: User, action: Action) -> bool:
     )
 
 
+def follows_up_as_named_owner(user: User | None, action: Action) -> bool:
+    """The named owner follows the action up (and is reminded) only while active and still in the
+    owning agency; someone moved to another agency no longer hears about their old agency's actions."""
+    return user is not None and user.active and user.agency_id == action.owning_agency_id
+
+
 def may_cancel_action(user: User) -> bool:
-    """Only chairs (and admins) cancel actions."""
+    """Only chairs cancel actions."""
     return can(user, Capability.RECORD_MEETINGS)
 
 
@@ -291,6 +320,7 @@ def template_globals() -> dict:
     return {
         "sees_own_agency_only": sees_own_agency_only,
         "sees_every_agency": sees_every_agency,
+        "reads_case_work": reads_case_work,
         "can_see_feedback": can_see_feedback,
         "may_update_action": may_update_action,
         "may_assign_owner": may_assign_owner,

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from tracker.models import ActionStatus, User
-from tracker.params import date_param, id_param
+from tracker.params import date_param, id_param, search_text
 from tracker.permissions import may_see_agency, sees_own_agency_only
 from tracker.timeutil import format_date
 
@@ -65,7 +65,7 @@ class ActionFilter:
         values: dict[str, Any] = {}
 
         def text(key: str) -> str:
-            return " ".join(str(args.get(key) or "").split())
+            return search_text(args.get(key), 200)
 
         for name, key, label in (("agency_id", "agency", "agency"), ("meeting_id", "meeting", "meeting"),
                                  ("owner_id", "owner", "named owner")):  # fmt: skip

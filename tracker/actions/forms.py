@@ -1,11 +1,10 @@
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea
 from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from tracker.forms import DateRequired, GovDateField, optional_int, strip
+from tracker.forms import DateRequired, GovDateField, TrackerForm, optional_int, strip
 from tracker.models import ActionStatus
 
 KEEP_STATUS = ""
@@ -22,7 +21,7 @@ def progress_choices(current: ActionStatus) -> list[tuple[str, str]]:
     return options
 
 
-class ActionProgressForm(FlaskForm):
+class ActionProgressForm(TrackerForm):
     """A progress note, optionally moving the status. Completing needs an outcome. (Cancelling has its
     own confirmation page: CancelActionForm.)"""
 
@@ -51,7 +50,7 @@ class ActionProgressForm(FlaskForm):
             raise ValidationError("Select a status from the list")
 
 
-class DueDateForm(FlaskForm):
+class DueDateForm(TrackerForm):
     due_date = GovDateField(
         "New due date", description="For example, 27 11 2026", validators=[DateRequired("Enter the new due date")]
     )
@@ -76,7 +75,7 @@ class DueDateForm(FlaskForm):
             raise ValidationError("New due date must be today or in the future")
 
 
-class OwnerForm(FlaskForm):
+class OwnerForm(TrackerForm):
     owner_id = SelectField("Named owner", widget=GovSelect(), coerce=optional_int, validate_choice=False)
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
     submit = SubmitField("Assign owner", widget=GovSubmitInput())
@@ -93,7 +92,7 @@ class OwnerForm(FlaskForm):
             raise ValidationError("The named owner must belong to the owning agency")
 
 
-class CancelActionForm(FlaskForm):
+class CancelActionForm(TrackerForm):
     """Cancelling an action (chairs only), after a confirmation page. The reason stays in the trail."""
 
     reason = TextAreaField(
@@ -109,7 +108,7 @@ class CancelActionForm(FlaskForm):
     submit = SubmitField("Cancel the action", widget=GovSubmitInput())
 
 
-class ReopenActionForm(FlaskForm):
+class ReopenActionForm(TrackerForm):
     """Bringing a cancelled action back (chairs only), with a reason."""
 
     reason = TextAreaField(
@@ -125,7 +124,7 @@ class ReopenActionForm(FlaskForm):
     submit = SubmitField("Reopen the action", widget=GovSubmitInput())
 
 
-class ExtensionRequestForm(FlaskForm):
+class ExtensionRequestForm(TrackerForm):
     """A partner asks for a later due date. Until a chair agrees, the action stays due on its current date."""
 
     requested_due_date = GovDateField(
@@ -161,7 +160,7 @@ class ExtensionRequestForm(FlaskForm):
 AGREE, DECLINE = "agree", "decline"
 
 
-class ExtensionDecisionForm(FlaskForm):
+class ExtensionDecisionForm(TrackerForm):
     """A chair agrees or declines an extension request; declining needs a note for the agency."""
 
     decision = RadioField(

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovPasswordInput,
@@ -12,7 +11,7 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
-from tracker.forms import optional_int, strip
+from tracker.forms import TrackerForm, optional_int, strip
 from tracker.models import Role
 from tracker.permissions import may_be_spoc
 
@@ -28,7 +27,7 @@ def _email_validator(form, field):
         raise ValidationError("Enter an email address in the correct format, like name@example.org") from None
 
 
-class UserDetailsForm(FlaskForm):
+class UserDetailsForm(TrackerForm):
     email = StringField(
         "Email address",
         widget=GovTextInput(),
@@ -103,7 +102,7 @@ class EditUserForm(UserDetailsForm):
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 
-class TemporaryPasswordForm(FlaskForm):
+class TemporaryPasswordForm(TrackerForm):
     temporary_password = PasswordField(
         "Temporary password",
         description="This signs the user out everywhere. They must choose their own password when they next sign in.",
@@ -113,7 +112,7 @@ class TemporaryPasswordForm(FlaskForm):
     submit = SubmitField("Set temporary password", widget=GovSubmitInput())
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(TrackerForm):
     name = StringField(
         "Agency name",
         widget=GovTextInput(),
@@ -136,11 +135,11 @@ class AgencyForm(FlaskForm):
     submit = SubmitField("Save agency", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TrackerForm):
     """A bare form for POST-only buttons (deactivate, reactivate): CSRF token and nothing else."""
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(TrackerForm):
     confidentiality_statement = TextAreaField(
         "Confidentiality statement",
         description="Shown at the top of every meeting page. The chair records that it was read out.",
@@ -154,7 +153,7 @@ class SettingsForm(FlaskForm):
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 
 
-class ThemeForm(FlaskForm):
+class ThemeForm(TrackerForm):
     name = StringField(
         "New learning theme",
         description="For example, Coercive control not identified.",
@@ -168,7 +167,7 @@ class ThemeForm(FlaskForm):
     submit = SubmitField("Add learning theme", widget=GovSubmitInput())
 
 
-class MergeThemeForm(FlaskForm):
+class MergeThemeForm(TrackerForm):
     """Merge one learning theme into another: its reviews are re-tagged and it is removed."""
 
     into_id = SelectField("Merge it into", widget=GovSelect(), coerce=optional_int, validate_choice=False)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from tracker.extensions import db
 from tracker.models import Agency, AuditEvent, LearningTheme, Role, User
 from tracker.models.case import case_review_themes
+from tracker.params import id_param, search_text
 
 
 @dataclass(frozen=True)
@@ -25,17 +26,15 @@ class UserFilters:
     def from_args(cls, args) -> tuple[UserFilters, list[str]]:
         """Read filters from the query string; nonsense values are dropped with a message."""
         ignored = []
-        text = (args.get("q") or "").strip()[:100]
+        text = search_text(args.get("q"), 100)
         role = args.get("role") or ""
         if role and role not in {r.value for r in Role}:
             ignored.append("role")
             role = ""
-        agency_id = None
-        if raw_agency := args.get("agency"):
-            if raw_agency.isdigit():
-                agency_id = int(raw_agency)
-            else:
-                ignored.append("agency")
+        raw_agency = args.get("agency") or ""
+        agency_id = id_param(raw_agency)
+        if raw_agency and agency_id is None:
+            ignored.append("agency")
         status = args.get("status") or "active"
         if status not in cls.STATUSES:
             ignored.append("status")

@@ -1,12 +1,12 @@
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from tracker.auth.passwords import MAX_LENGTH
+from tracker.forms import TrackerForm
 
 
-class SignInForm(FlaskForm):
+class SignInForm(TrackerForm):
     email = StringField(
         "Email address",
         widget=GovTextInput(),
@@ -19,7 +19,7 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(TrackerForm):
     current_password = PasswordField(
         "Current password",
         widget=GovPasswordInput(),
@@ -43,6 +43,6 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError("The passwords do not match")
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(TrackerForm):
     create = SubmitField("Create a new calendar link", widget=GovSubmitInput())
     stop = SubmitField("Switch off the calendar link", widget=GovSubmitInput())

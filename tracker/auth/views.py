@@ -60,7 +60,7 @@ def change_password():
 
 
 @bp.route("/account/calendar", methods=["GET", "POST"])
-@requires(Capability.SIGNED_IN)
+@requires(Capability.READ_MEETINGS)  # meetings and action due dates: administrators have neither
 def calendar():
     """Create, replace or stop the user's private calendar feed."""
     from tracker import calendar_feed

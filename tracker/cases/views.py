@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from tracker import audit
 from tracker.cases import bp, queries
-from tracker.params import page_param
+from tracker.params import page_param, search_text
 from tracker.permissions import Capability, requires
 from tracker.timeutil import london_today
 
@@ -11,7 +11,7 @@ from tracker.timeutil import london_today
 @bp.route("/cases")
 @requires(Capability.READ_CASES)
 def cases():
-    text = " ".join((request.args.get("reference") or "").split())[:40]
+    text = search_text(request.args.get("reference"), 40)
     page, stats = queries.search(
         current_user, text, page_param(request.args.get("page")), current_app.config["CASES_PER_PAGE"]
     )
@@ -25,7 +25,6 @@ def cases():
 def case(case_id: int):
     page = queries.case_page(current_user, case_id)
     if page is None:
-        audit.record("case_view_refused", detail=f"case {case_id}", even_if_refused=True)
-        abort(404)
+        abort(404)  # audited as a refusal by tracker/refusals.py
     audit.record("case_viewed", page.case)
     return render_template("cases/case.html", page=page, today=london_today())

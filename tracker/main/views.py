@@ -2,17 +2,28 @@ from flask import render_template
 from flask_login import current_user
 
 from tracker.main import bp
-from tracker.permissions import Capability, may_decide_extensions, public, requires, sees_own_agency_only
+from tracker.permissions import (
+    Capability,
+    can,
+    may_decide_extensions,
+    public,
+    reads_case_work,
+    requires,
+    sees_own_agency_only,
+)
 
 
 @bp.route("/")
 @requires(Capability.SIGNED_IN)
 def home():
-    """Partners see their agency's actions; everyone else the workload by agency and the next meetings."""
+    """Partners see their agency's actions; chairs and managers the workload by agency and the next
+    meetings; administrators, who read no case work, what they can manage."""
     from tracker.actions import queries as action_queries
     from tracker.timeutil import london_today
 
     user = current_user
+    if not reads_case_work(user):
+        return render_template("main/admin_home.html", user=user)
     context = {"user": user, "today": london_today(), "next_meetings": action_queries.next_meetings(user)}
     if sees_own_agency_only(user):
         context["mine"] = action_queries.partner_home(user)
@@ -44,7 +55,7 @@ def calendar_feed(token: str):
     from tracker import calendar_feed as feeds
 
     user = feeds.user_for_token(token)
-    if user is None:
+    if user is None or not can(user, Capability.READ_MEETINGS):
         abort(404)
     from tracker import audit
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -31,6 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from tracker.forms import (
     DateRequired,
     GovDateField,
+    TrackerForm,
     WholeNumberField,
     choices,
     long_text,
@@ -47,7 +47,7 @@ def _time_of_day(form, field):
         raise ValidationError("Enter a time in 24-hour format, like 10:00 or 14:30")
 
 
-class MeetingDetailsForm(FlaskForm):
+class MeetingDetailsForm(TrackerForm):
     date = GovDateField("Date", validators=[DateRequired("Enter the date of the meeting")])
     time = StringField(
         "Start time",
@@ -112,7 +112,7 @@ class EditMeetingForm(MeetingDetailsForm):
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(TrackerForm):
     reason = TextAreaField(
         "Reason",
         widget=GovTextArea(),
@@ -125,7 +125,7 @@ class ReasonForm(FlaskForm):
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
-class MinutesTextForm(FlaskForm):
+class MinutesTextForm(TrackerForm):
     general_notes = long_text("General notes", "General notes")
     any_other_business = long_text("Any other business", "Any other business")
     submit = SubmitField("Save notes", widget=GovSubmitInput())
@@ -139,7 +139,7 @@ def _case_reference(form, field):
         raise ValidationError("Case reference must be 40 characters or fewer")
 
 
-class AddCaseForm(FlaskForm):
+class AddCaseForm(TrackerForm):
     reference = StringField(
         "Case reference",
         description="The crime or incident number. Never a person's name.",
@@ -150,7 +150,7 @@ class AddCaseForm(FlaskForm):
     submit = SubmitField("Add case to the agenda", widget=GovSubmitInput())
 
 
-class ActionForm(FlaskForm):
+class ActionForm(TrackerForm):
     description = TextAreaField(
         "What needs to happen",
         widget=GovTextArea(),
@@ -202,7 +202,7 @@ class ActionForm(FlaskForm):
             raise ValidationError("Due date must be today or in the future")
 
 
-class MoveReviewForm(FlaskForm):
+class MoveReviewForm(TrackerForm):
     review_id = HiddenField(validators=[InputRequired()])
     direction = HiddenField(validators=[InputRequired()])
     # The agenda as the chair saw it; a move on a stale agenda is refused.
@@ -227,7 +227,7 @@ class AgendaRowForm(Form):
     )
 
 
-class AgendaForm(FlaskForm):
+class AgendaForm(TrackerForm):
     rows = FieldList(FormField(AgendaRowForm), min_entries=AGENDA_ROWS, max_entries=AGENDA_ROWS)
     save = SubmitField("Save the agenda", widget=GovSubmitInput())
     publish = SubmitField("Save and publish the agenda", widget=GovSubmitInput())
@@ -258,7 +258,7 @@ class AgendaForm(FlaskForm):
 ATTENDANCE_CHOICES = [(status.value, status.label) for status in AttendanceStatus]
 
 
-class AttendanceSheetForm(FlaskForm):
+class AttendanceSheetForm(TrackerForm):
     """The attendance form: one line per member of the invited agencies and per guest. Each line's
     status is posted as ``status-u<user id>`` or ``status-r<attendance row id>`` (see entries())."""
 
@@ -306,12 +306,12 @@ class AttendanceSheetForm(FlaskForm):
         return value if value in {"", *(v for v, _ in ATTENDANCE_CHOICES)} else None
 
 
-class ApprovalForm(FlaskForm):
+class ApprovalForm(TrackerForm):
     accepted = SelectMultipleField("Gaps accepted", widget=GovCheckboxesInput(), validate_choice=False, choices=[])
     submit = SubmitField("Approve the minutes", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TrackerForm):
     """A confirmation page's single button (with its CSRF token)."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())

@@ -1,7 +1,8 @@
 """Daily reminder digests and escalations for actions.
 
 - Digest: one e-mail per person per day listing the actions they follow up that are due within N
-  days or overdue. Actions with a named owner go to the owner; the others to the agency's SPOCs.
+  days or overdue. Actions with a named owner go to the owner (while active and still in the owning
+  agency); the others to the agency's SPOCs.
 - Escalation: actions overdue by more than the grace period go to the agency's SPOCs and to the
   chair of the meeting that raised them, one e-mail per person per day.
 
@@ -23,7 +24,7 @@ from tracker import audit
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, Action, Meeting, ReminderSent, User
 from tracker.notify.mail import Mailer, build_message
-from tracker.permissions import spoc_condition
+from tracker.permissions import follows_up_as_named_owner, spoc_condition
 from tracker.timeutil import format_date
 
 DIGEST, ESCALATION = "digest", "escalation"
@@ -71,7 +72,7 @@ def plan(today: date, due_within_days: int, grace_days: int) -> tuple[list[Remin
     for action in actions:
         followers = (
             [action.owner]
-            if action.owner is not None and action.owner.active
+            if action.owner is not None and follows_up_as_named_owner(action.owner, action)
             else spocs.get(action.owning_agency_id, [])
         )
         if not followers:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -13,11 +12,11 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, SubmitField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from tracker.forms import WholeNumberField, choices, long_text, optional_int, strip
+from tracker.forms import TrackerForm, WholeNumberField, choices, long_text, optional_int, strip
 from tracker.models import RISK_FLAGS, SCRUTINY_GRADES, RiskLevel
 
 
-class CaseReviewForm(FlaskForm):
+class CaseReviewForm(TrackerForm):
     dash_score = WholeNumberField(
         "DASH risk score",
         not_a_number="DASH score must be a whole number from 0 to 24",
@@ -113,7 +112,7 @@ class CaseReviewForm(FlaskForm):
             raise ValidationError("Select learning themes from the list")
 
 
-class AgencyReturnForm(FlaskForm):
+class AgencyReturnForm(TrackerForm):
     """A partner agency's information on one agenda case, before the meeting."""
 
     no_information_held = BooleanField("Our agency holds no information on this case", widget=GovCheckboxInput())
