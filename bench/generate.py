@@ -63,6 +63,7 @@ from tracker.models import (
     AuditEvent,
     Case,
     CaseReview,
+    ExtensionRequest,
     LearningTheme,
     Meeting,
     MeetingRole,
@@ -72,6 +73,7 @@ from tracker.models import (
     User,
 )
 from tracker.models.case import case_review_agencies, case_review_themes
+from tracker.models.extension import ExtensionStatus
 from tracker.models.meeting import meeting_invited_agencies
 from tracker.timeutil import LONDON, london_today, utcnow
 
@@ -544,16 +546,30 @@ def _add_action(world, meeting_id, review_id, agency_id, day, starts_at, chair_i
             }
         )
 
-    if rng.random() < 0.05 and due - timedelta(days=3) > day:
-        new_due = due + timedelta(days=rng.choice([14, 21, 28]))
-        update(
-            _at(due - timedelta(days=3), 11),
-            "Waiting for the court date.",
-            due_from=due,
-            due_to=new_due,
-            reason="Court hearing adjourned",
+    if rng.random() < 0.06 and due - timedelta(days=5) > day:
+        # An extension request: about two in three agreed (the due date moves), the rest declined.
+        asked = due + timedelta(days=rng.choice([14, 21, 28]))
+        agreed = rng.random() < 0.67
+        decided = min(_at(due - timedelta(days=2), 11), now)
+        world.add(
+            ExtensionRequest.__table__,
+            {
+                "id": world.next_id(ExtensionRequest.__table__),
+                "action_id": action_id,
+                "requested_by_id": author,
+                "requested_at": min(_at(due - timedelta(days=5), 10), now),
+                "current_due_date": due,
+                "requested_due_date": asked,
+                "reason": "Waiting for the court date.",
+                "status": ExtensionStatus.AGREED if agreed else ExtensionStatus.DECLINED,
+                "decided_by_id": chair_id,
+                "decided_at": decided,
+                "decision_note": "Agreed." if agreed else "Declined: please complete as agreed.",
+            },
         )
-        due = new_due
+        if agreed:
+            update(decided, "Extension agreed.", due_from=due, due_to=asked, reason="Court hearing adjourned")
+            due = asked
     closed_at, note, reason = None, "", ""
     started = created + timedelta(days=rng.randint(1, 4))
     if due >= today:  # not yet due
@@ -629,6 +645,7 @@ def insert_all(connection, world: World, echo) -> dict[str, int]:
         AgencyReturn.__table__,
         Action.__table__,
         ActionUpdate.__table__,
+        ExtensionRequest.__table__,
     ]
     for table in order:
         rows = world.rows.get(table.name, [])

@@ -35,3 +35,8 @@ def test_generate_then_measure_two_pages_on_a_tiny_data_set(tmp_path):
         assert endpoint in output
     assert "meetings.meeting " not in output  # --pages kept to the two pages
     assert "PASS" in output or "FAIL" in output
+
+    board = run("bench/board.py", *size, "--database-url", url, "--runs", "1")
+    assert board.returncode == 0, board.stdout[-3000:] + board.stderr[-3000:]
+    assert "Board report for" in board.stdout
+    assert "chair" in board.stdout and "partner" in board.stdout

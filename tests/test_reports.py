@@ -232,9 +232,9 @@ def test_attendance_counts_each_invited_agency_as_attended_apologies_or_absent(c
     login_as("manager", world["police"])
     page = get_page(client, f"/reports?{SECOND_QUARTER_2025}")
     attendance = _table(page, "Held meetings each agency was invited to")
-    # Invited, attended, apologies, absent, rate, rate in the previous period.
-    assert attendance["Housing test agency"] == ["2", "2", "0", "0", "100%", "0%"]
-    assert attendance["IDVA test agency"] == ["2", "0", "1", "1", "0%", "–"]
+    # Invited, attended, apologies, absent, rate: this period (the previous period).
+    assert attendance["Housing test agency"] == ["2 (1)", "2 (0)", "0 (0)", "0 (1)", "100% (0%)"]
+    assert attendance["IDVA test agency"] == ["2 (0)", "0 (0)", "1 (0)", "1 (0)", "0% (–)"]
 
 
 def test_accountability_measures_completion_against_the_original_due_date(client, login_as, world):

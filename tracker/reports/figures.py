@@ -35,10 +35,15 @@ class PeriodReport:
         return self.previous.label
 
 
-def build_report(user: User, period: Period) -> PeriodReport:
+# The reports page lists the most overdue actions (the actions list has the rest); the board report
+# lists more, for the record.
+OVERDUE_ON_PAGE, OVERDUE_IN_PDF, OVERDUE_IN_CSV = 25, 200, 100_000
+
+
+def build_report(user: User, period: Period, *, overdue_limit: int = OVERDUE_ON_PAGE) -> PeriodReport:
     scrutiny = report_queries.scrutiny_figures(user, period)
     accountability = report_queries.accountability_by_agency(user, period)
-    overdue, overdue_total = report_queries.overdue_actions(user)
+    overdue, overdue_total = report_queries.overdue_actions(user, limit=overdue_limit)
     return PeriodReport(
         period=period,
         previous=period.previous(),

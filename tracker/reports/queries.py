@@ -467,7 +467,7 @@ class OverdueAction:
     latest_update_note: str
 
 
-def overdue_actions(user: User, *, limit: int = 200) -> tuple[list[OverdueAction], int]:
+def overdue_actions(user: User, *, limit: int) -> tuple[list[OverdueAction], int]:
     """Actions overdue today, most overdue first, each with its latest update (one query, no N+1)."""
     today = london_today()
     latest = (

@@ -22,6 +22,8 @@ from tracker.reports import board, bp
 from tracker.reports.figures import (
     ACCOUNTABILITY_COLUMNS,
     CSV_TABLES,
+    OVERDUE_IN_CSV,
+    OVERDUE_IN_PDF,
     accountability_cell,
     build_charts,
     build_report,
@@ -92,7 +94,8 @@ def figures_csv(table: str):
     period, problems = parse_period(request.args)
     if problems:
         abort(400)
-    report = build_report(current_user, period)
+    # The CSV carries every overdue action; the page and the PDF list the most overdue.
+    report = build_report(current_user, period, overdue_limit=OVERDUE_IN_CSV)
     header, rows = csv_table(report, table)
     audit.record("period_report_exported", detail=f"{table}, {period.first.isoformat()} to {period.last.isoformat()}")
     return csv_response(f"report-{table}-{period.slug}{_scope_slug()}.csv", header, rows)
@@ -104,7 +107,7 @@ def board_pdf():
     period, problems = parse_period(request.args)
     if problems:
         return _page()
-    report = build_report(current_user, period)
+    report = build_report(current_user, period, overdue_limit=OVERDUE_IN_PDF)
     rendered = board.render_board_report(
         report, current_user, produced_for=f"{current_user.display_name}, {current_user.agency.name}"
     )

@@ -1,0 +1,74 @@
+"""Board report benchmark: the board report PDF for the last complete quarter, over N years of
+generated history (bench/generate.py), as a chair and as a partner officer would download it.
+
+Prints, per reader: the median seconds over --runs downloads through the app (queries, charts,
+templating and WeasyPrint), the pages, and the SQL statements one download sends. Target (issue: reports):
+under 5 s for a quarter. The reports page itself is measured beside the bare page by bench/pages.py:
+    .venv/bin/python bench/pages.py --pages '^reports\\.index$' --roles 'chair,manager,partner IDVA'
+
+Usage:  .venv/bin/python bench/board.py [--years 10] [--scale 1] [--runs 3] [--database-url URL]
+Not part of the test suite: timings belong here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sqlalchemy as sa
+from generate import default_database_url, make_app
+from pypdf import PdfReader
+
+from tracker.demo import DEMO_PASSWORD
+from tracker.extensions import db
+from tracker.reports.periods import period_of
+from tracker.timeutil import london_today
+
+READERS = {"chair": "chair@example.org", "partner": "idva@example.org"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--years", type=float, default=10)
+    parser.add_argument("--scale", type=float, default=1)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    url = args.database_url or default_database_url(args.years, args.scale, args.seed)
+    app = make_app(url)
+    quarter = period_of("quarter", london_today()).previous()
+    query = f"period=quarter&of={quarter.first.isoformat()}"
+    statements: list[str] = []
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    print(f"Board report for {quarter.label} on {url.split('@')[-1]}, {args.runs} runs each:\n")
+    print(f"{'reader':10} {'median s':>9} {'max s':>7} {'pages':>6} {'SQL':>5}  target under 5 s")
+    for reader, email in READERS.items():
+        client = app.test_client()
+        response = client.post("/sign-in", data={"email": email, "password": DEMO_PASSWORD})
+        if response.status_code != 302:
+            raise SystemExit(f"Could not sign in as {email}")
+        timings, pages, count = [], 0, 0
+        for _ in range(args.runs):
+            statements.clear()
+            started = time.perf_counter()
+            response = client.get(f"/reports/board.pdf?{query}")
+            timings.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise SystemExit(f"{reader}: {response.status_code}")
+            pages, count = len(PdfReader(io.BytesIO(response.get_data())).pages), len(statements)
+        median = statistics.median(timings)
+        verdict = "PASS" if median < 5 else "FAIL"
+        print(f"{reader:10} {median:9.2f} {max(timings):7.2f} {pages:6d} {count:5d}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
