@@ -66,7 +66,8 @@ class Action(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed for the reports: completions in a period, and actions still open at a period's end.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Optimistic locking: SQLAlchemy refuses to save over a row someone else changed first.
     version: Mapped[int] = mapped_column(default=1)
 

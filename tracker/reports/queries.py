@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, select, union_all
 from sqlalchemy.orm import aliased
 
 from tracker.extensions import db
@@ -346,24 +346,27 @@ def _median_days_to_complete(user: User, period: Period) -> dict[tuple[int, int]
     with window functions in SQL."""
     days = days_between(london_date(Action.closed_at), london_date(Meeting.starts_at))
     bucket = _bucket(Action.closed_at, period)
-    partition = [Action.owning_agency_id, bucket]
+    # Closed actions of both periods, read by the closed_at index (the status is partitioned on, not
+    # filtered on, so the planner cannot prefer the far less selective status index).
+    partition = [Action.owning_agency_id, bucket, Action.status]
     ranked = (
         select(
             Action.owning_agency_id.label("agency_id"),
             bucket.label("bucket"),
+            Action.status.label("status"),
             days.label("days"),
             func.row_number().over(partition_by=partition, order_by=days).label("position"),
             func.count().over(partition_by=partition).label("total"),
         )
         .join(Meeting, Meeting.id == Action.meeting_id)
-        .where(Action.status == ActionStatus.COMPLETED, _both_periods(Action.closed_at, period), action_scope(user))
+        .where(_both_periods(Action.closed_at, period), action_scope(user))
         .subquery()
     )
     # The middle row (odd count) or the mean of the two middle rows (even count).
     middle = ranked.c.position.between((ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2)
     rows = db.session.execute(
         select(ranked.c.agency_id, ranked.c.bucket, func.avg(ranked.c.days))
-        .where(middle)
+        .where(middle, ranked.c.status == ActionStatus.COMPLETED)
         .group_by(ranked.c.agency_id, ranked.c.bucket)
     )
     return {(agency_id, which): float(median) for agency_id, which, median in rows}
@@ -388,14 +391,16 @@ def accountability_by_agency(user: User, period: Period) -> list[AgencyAccountab
         add(agency_id, "raised", which, count)
 
     completed_on = london_date(Action.closed_at)
+    is_completed = Action.status == ActionStatus.COMPLETED
     completed = db.session.execute(
         select(
             Action.owning_agency_id,
             _bucket(Action.closed_at, period),
-            func.count(Action.id),
-            func.count(Action.id).filter(completed_on <= Action.original_due_date),
+            func.count(Action.id).filter(is_completed),
+            func.count(Action.id).filter(is_completed, completed_on <= Action.original_due_date),
         )
-        .where(Action.status == ActionStatus.COMPLETED, _both_periods(Action.closed_at, period), action_scope(user))
+        # Closed in either period, from the closed_at index; completed (not cancelled) counted above.
+        .where(_both_periods(Action.closed_at, period), action_scope(user))
         .group_by(Action.owning_agency_id, _bucket(Action.closed_at, period))
     )
     for agency_id, which, count, on_time in completed:
@@ -403,21 +408,24 @@ def accountability_by_agency(user: User, period: Period) -> list[AgencyAccountab
         add(agency_id, "on_time", which, on_time)
 
     # Open at the end of a period: raised by then and not closed by then (whatever happened since).
+    # Only actions open now or closed since the period ended can qualify: both are read from the
+    # closed_at index, so the count does not grow with years of long-closed actions.
+    # (An action cancelled after the period ended was open at its end, and counts.)
     for which, each in ((CURRENT, period), (PREVIOUS, previous)):
         end = min(each.last, london_today())
-        still_open = and_(
-            Meeting.starts_at < each.ends_before,
-            Action.status != ActionStatus.CANCELLED,
-            (Action.closed_at.is_(None)) | (Action.closed_at >= each.ends_before),
-        )
+        not_closed_by_end = union_all(
+            select(Action.id.label("id")).where(Action.closed_at.is_(None)),
+            select(Action.id.label("id")).where(Action.closed_at >= each.ends_before),
+        ).subquery()
         rows = db.session.execute(
             select(
                 Action.owning_agency_id,
                 func.count(Action.id),
                 func.count(Action.id).filter(Action.due_date < end),
             )
+            .join(not_closed_by_end, not_closed_by_end.c.id == Action.id)
             .join(Meeting, Meeting.id == Action.meeting_id)
-            .where(still_open, action_scope(user))
+            .where(Meeting.starts_at < each.ends_before, action_scope(user))
             .group_by(Action.owning_agency_id)
         )
         for agency_id, count, overdue in rows:
@@ -470,17 +478,14 @@ class OverdueAction:
 def overdue_actions(user: User, *, limit: int) -> tuple[list[OverdueAction], int]:
     """Actions overdue today, most overdue first, each with its latest update (one query, no N+1)."""
     today = london_today()
-    latest = (
-        select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("update_id"))
-        .group_by(ActionUpdate.action_id)
-        .subquery()
-    )
+    # The latest update of each listed action, looked up from the action_updates index row by row.
+    update = aliased(ActionUpdate)
+    latest = select(func.max(update.id)).where(update.action_id == Action.id).correlate(Action).scalar_subquery()
     overdue = and_(Action.status.in_(OPEN_STATUSES), Action.due_date < today, action_scope(user))
     total = db.session.scalar(select(func.count(Action.id)).where(overdue)) or 0
     rows = db.session.execute(
         select(Action, ActionUpdate.at, ActionUpdate.note)
-        .outerjoin(latest, latest.c.action_id == Action.id)
-        .outerjoin(ActionUpdate, ActionUpdate.id == latest.c.update_id)
+        .outerjoin(ActionUpdate, ActionUpdate.id == latest)
         .where(overdue)
         .order_by(Action.due_date, Action.id)
         .limit(limit)
