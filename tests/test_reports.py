@@ -379,3 +379,37 @@ def test_the_report_uses_a_fixed_number_of_queries_however_many_meetings(app, cl
     with query_counter() as large:
         client.get(f"/reports?{SECOND_QUARTER_2025}")
     assert len(large) == len(small)
+
+
+# Kept renderings ---------------------------------------------------------------------------------
+
+
+def test_the_figures_are_kept_until_something_changes_them(app, client, login_as, world, query_counter):
+    from tracker.extensions import db
+    from tracker.models import Action, ActionStatus
+
+    login_as("manager", world["police"])
+    url = f"/reports?{SECOND_QUARTER_2025}"
+    with query_counter() as first:
+        page = get_page(client, url)
+    assert "Figures calculated at" in text_of(page.select_one("[data-testid=calculated-at]"))
+    with query_counter() as second:
+        again = get_page(client, url)
+    assert len(second) < len(first), "the second view recounted the figures"
+    assert _table(again, "Actions by owning agency")["IDVA test agency"][1] == "1 (0)"
+    # Completing the IDVA service's open action changes its figures: the next view counts afresh.
+    with app.app_context():
+        action = db.session.scalars(db.select(Action).filter_by(status=ActionStatus.OPEN)).one()
+        action.status, action.closed_at = ActionStatus.COMPLETED, _at(date(2025, 6, 5))
+        db.session.commit()
+    changed = get_page(client, url)
+    assert _table(changed, "Actions by owning agency")["IDVA test agency"][1] == "2 (0)"
+
+
+def test_a_partner_never_gets_the_figures_kept_for_every_agency(client, login_as, world):
+    login_as("manager", world["police"])
+    assert "IDVA test agency" in text_of(get_page(client, f"/reports?{SECOND_QUARTER_2025}").select_one("main"))
+    client.post("/sign-out")
+    login_as("partner", world["housing"])
+    main = text_of(get_page(client, f"/reports?{SECOND_QUARTER_2025}").select_one("main"))
+    assert "Housing test agency" in main and "IDVA test agency" not in main

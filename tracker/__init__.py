@@ -115,6 +115,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     WTFormsHelpers(app)
 
+    from tracker.reports import cache as report_cache
+
+    report_cache.listen()
+
     from tracker.auth.sessions import load_user_for_request
 
     login_manager.init_app(app)

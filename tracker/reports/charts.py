@@ -8,10 +8,11 @@ pygal was chosen over matplotlib's SVG backend: it is small (no numpy), draws ac
 
 from __future__ import annotations
 
+import hashlib
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pygal
 from markupsafe import Markup, escape
@@ -64,7 +65,8 @@ def _finish(chart: pygal.graph.graph.Graph, title: str, description: str) -> Cha
     svg = _SCRIPT.sub("", svg)
     svg = _INLINE_STYLE.sub("", svg)
     svg = _LEGEND_IDS.sub("", svg)
-    key = f"chart-{secrets.token_hex(4)}"
+    # Ids from the chart's own words: unique on a page (no two charts share a title) and stable.
+    key = "chart-" + hashlib.sha256(f"{title}\n{description}".encode()).hexdigest()[:10]
     svg = svg.replace("<svg", f'<svg role="img" aria-labelledby="{key}-title {key}-desc" focusable="false"', 1)
     opening_end = svg.index(">") + 1
     labels = f'<title id="{key}-title">{escape(title)}</title><desc id="{key}-desc">{escape(description)}</desc>'
@@ -102,6 +104,15 @@ def compared_bars(
     horizontal: bool = False,
 ) -> Chart:
     """Bars for each label: this period beside the previous one."""
+    return _compared_bars(
+        title, tuple(labels), tuple(now), tuple(before), period_label, previous_label, unit, horizontal
+    )
+
+
+# Drawing a chart costs more than counting its figures; the same figures give the same SVG, so
+# charts are kept per process by their inputs (a pure function: nothing to invalidate).
+@lru_cache(maxsize=512)
+def _compared_bars(title, labels, now, before, period_label, previous_label, unit, horizontal) -> Chart:
     style = Style(colors=(CURRENT_COLOUR, PREVIOUS_COLOUR), **_STYLE)
     height = max(360, 80 + 46 * len(labels)) if horizontal else 380
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
@@ -118,6 +129,11 @@ def compared_bars(
 
 def trend_lines(title: str, quarter_labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> Chart:
     """One line per series over the quarters (learning themes over 8 quarters)."""
+    return _trend_lines(title, tuple(quarter_labels), tuple((name, tuple(values)) for name, values in series))
+
+
+@lru_cache(maxsize=256)
+def _trend_lines(title, quarter_labels, series) -> Chart:
     style = Style(colors=TREND_COLOURS, **_STYLE)
     chart = pygal.Line(
         style=style,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from tracker import audit
@@ -17,8 +18,8 @@ from tracker.extensions import db
 from tracker.meetings import queries as meeting_queries
 from tracker.models import Meeting, MeetingStatus
 from tracker.params import id_param
-from tracker.permissions import Capability, meeting_scope, requires, sees_own_agency_only
-from tracker.reports import board, bp
+from tracker.permissions import Capability, meeting_scope, redaction_for, requires, sees_own_agency_only
+from tracker.reports import board, bp, cache
 from tracker.reports.figures import (
     ACCOUNTABILITY_COLUMNS,
     CSV_TABLES,
@@ -32,7 +33,12 @@ from tracker.reports.figures import (
 from tracker.reports.periods import KINDS, Period, parse_period
 from tracker.security import style_nonce
 from tracker.spreadsheet import csv_response
-from tracker.timeutil import LONDON, london_today
+from tracker.timeutil import LONDON, format_datetime, london_today
+
+# Slots in a kept rendering of the figures, filled in for each response: the response's own style
+# nonce for the charts, and when the figures were calculated.
+STYLE_NONCE_SLOT = "{{style-nonce}}"
+CALCULATED_AT_SLOT = "{{calculated-at}}"
 
 
 def _pdf_response(body: bytes, filename: str) -> Response:
@@ -62,18 +68,32 @@ def _page(errors: list[Problem] | None = None, status: int = 200, period: Period
     if period is None:
         period, problems = parse_period(request.args)
         period_problems = [Problem(f"period-{key}", message) for key, message in problems]
-    report = build_report(current_user, period)
-    nonce = style_nonce()
-    charts = {name: chart.for_page(nonce) for name, chart in build_charts(report).items()}
+    user = current_user._get_current_object()
+
+    def render_figures() -> str:
+        report = build_report(user, period)
+        charts = {name: chart.for_page(STYLE_NONCE_SLOT) for name, chart in build_charts(report).items()}
+        return render_template(
+            "reports/_figures.html",
+            report=report,
+            charts=charts,
+            csv_tables=CSV_TABLES,
+            accountability_columns=ACCOUNTABILITY_COLUMNS,
+            accountability_cell=accountability_cell,
+        )
+
+    scope = "every agency" if redaction_for(user) is None else user.agency_id
+    rendered, calculated_at = cache.figures((scope, period, london_today()), render_figures)
     audit.record("period_report_viewed", detail=f"{period.first.isoformat()} to {period.last.isoformat()}")
     return render_template(
         "reports/index.html",
-        report=report,
-        charts=charts,
+        period=period,
+        figures=Markup(  # noqa: S704 - our own rendering, with two slots filled in for this response
+            rendered.replace(STYLE_NONCE_SLOT, style_nonce()).replace(
+                CALCULATED_AT_SLOT, format_datetime(calculated_at)
+            )
+        ),
         period_kinds=KINDS,
-        csv_tables=CSV_TABLES,
-        accountability_columns=ACCOUNTABILITY_COLUMNS,
-        accountability_cell=accountability_cell,
         meetings=_recent_meetings(),
         errors=period_problems + (errors or []),
         agencies=action_queries.visible_agencies(current_user),
