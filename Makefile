@@ -1,5 +1,5 @@
 # Domestic abuse scrutiny tracker — the commands a new developer needs.
-#   make run    set up and serve the app on http://127.0.0.1:5000 with demo data (SQLite)
+#   make run    set up and serve the app on http://127.0.0.1:5000 with demo data (SQLite), and its jobs worker
 #   make test   set up and run the whole test suite (SQLite; browser tests need Chromium)
 #   make test-postgres   the same suite against PostgreSQL on 127.0.0.1:5432
 #   make lint   ruff (lint and format check), mypy and the import contracts
@@ -26,10 +26,13 @@ install: $(BIN)/.installed
 $(AXE): tests/e2e/package.json tests/e2e/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --silent --prefix tests/e2e; else echo "npm not found: browser accessibility checks will be skipped"; fi
 
+# The background-jobs worker (large PDFs, tracker/jobs.py) runs beside the server and stops with it.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	TRACKER_ENV=development $(BIN)/huey_consumer tracker.jobs.huey --workers 2 --logfile instance/jobs.log & \
+	  worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: install
 	$(BIN)/ruff check .

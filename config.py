@@ -90,6 +90,8 @@ class Config:
     MATTERS_ARISING_PER_PAGE = 25
     # A longer action summary is refused with a request to narrow the filters.
     ACTION_SUMMARY_MAX_ROWS = _env_int("ACTION_SUMMARY_MAX_ROWS", 5000)
+    # Summaries of more actions than this are prepared in the background (tracker/jobs.py).
+    ACTION_SUMMARY_INLINE_MAX = _env_int("ACTION_SUMMARY_INLINE_MAX", 300)
     AUDIT_EVENTS_PER_PAGE = 50
 
     @classmethod

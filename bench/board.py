@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -22,6 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The board report is prepared by a background job: here it runs at once, after the request, so the
+# time measured is the whole preparation (a worker would spend the same).
+os.environ["TRACKER_JOBS"] = "immediate"
 
 import sqlalchemy as sa
 from generate import default_database_url, make_app
@@ -29,6 +33,7 @@ from pypdf import PdfReader
 
 from tracker.demo import DEMO_PASSWORD
 from tracker.extensions import db
+from tracker.models import DocumentJob
 from tracker.reports import cache
 from tracker.reports.periods import period_of
 from tracker.timeutil import london_today
@@ -62,11 +67,15 @@ def main() -> None:
         timings, pages, count = [], 0, 0
         for _ in range(args.runs):
             statements.clear()
+            with app.app_context():  # a new job each run, not the one prepared a moment ago
+                db.session.execute(sa.delete(DocumentJob))
+                db.session.commit()
             started = time.perf_counter()
-            response = client.get(f"/reports/board.pdf?{query}")
+            asked = client.get(f"/reports/board.pdf?{query}")
+            response = client.get(asked.headers.get("Location", "") + "/download")
             timings.append(time.perf_counter() - started)
             if response.status_code != 200:
-                raise SystemExit(f"{reader}: {response.status_code}")
+                raise SystemExit(f"{reader}: {asked.status_code} then {response.status_code}")
             pages, count = len(PdfReader(io.BytesIO(response.get_data())).pages), len(statements)
         median = statistics.median(timings)
         verdict = "PASS" if median < 5 else "FAIL"

@@ -28,6 +28,9 @@ from bs4 import BeautifulSoup
 from flask_migrate import upgrade
 from jinja2.bccache import Bucket, BytecodeCache
 
+# Background jobs (tracker/jobs.py) run at once, in the requesting process, in tests.
+os.environ.setdefault("TRACKER_JOBS", "immediate")
+
 from config import TestingConfig
 from tracker import create_app
 from tracker.extensions import db as _db

@@ -93,6 +93,9 @@ POLICY = {
     "reports.action_summary_pdf": allowed(CASE_READERS),
     "reports.figures_csv": allowed(CASE_READERS),
     "reports.board_pdf": allowed(CASE_READERS),
+    # The sample document was asked for by another user: nobody else may see it.
+    "reports.document": allowed(set(), not_found=CASE_READERS),
+    "reports.download_document": allowed(set(), not_found=CASE_READERS),
     "cases.cases": allowed(CASE_READERS),
     "cases.case": IN_SCOPE_OF_A,
 }
@@ -139,6 +142,7 @@ def sample_world(database_template, tmp_path_factory):
         "agency_id": agency_b.id,
         "filename": "app.css",
         "table": "headline",
+        "job_id": give_document_job(app, sample_user.id),
         "token": give_calendar_token(app, sample_user.id),
     }
     args.update(make_meeting_world(app, agency_a, agency_b, users["chair"]))
@@ -198,6 +202,20 @@ def add_row_and_review(app, meeting_id, agency_ref):
         review.agencies = [agency]
         db.session.commit()
         return {"row_id": row.id, "review_id": review.id, "case_id": review.case_id}
+
+
+def give_document_job(app, user_id: int) -> int:
+    from tracker.extensions import db
+    from tracker.models import DocumentJob, DocumentJobStatus
+
+    with app.app_context():
+        job = DocumentJob(
+            user_id=user_id, kind="board_report", title="Board report", filename="b.pdf", status=DocumentJobStatus.READY
+        )
+        job.pdf, job.pages = b"%PDF-1.7 sample", 1
+        db.session.add(job)
+        db.session.commit()
+        return job.id
 
 
 def make_meeting_world(app, agency_a, agency_b, chair_ref):

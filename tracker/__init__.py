@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import config_for
-from tracker import audit
+from tracker import audit, jobs
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.notify import outbox
 from tracker.params import MAX_ID
@@ -203,10 +203,13 @@ def _register_request_hooks(app: Flask) -> None:
                 db.session.rollback()
                 session.pop("_flashes", None)
                 outbox.discard()
+                jobs.discard()
                 raise
             outbox.send_queued()
+            jobs.queue_prepared()
         else:
             outbox.discard()
+            jobs.discard()
             db.session.rollback()
             audit.keep_refusal_events()
             db.session.commit()

@@ -14,6 +14,7 @@ from tracker.models.case import (
     RiskLevel,
 )
 from tracker.models.document import MinutesDocument
+from tracker.models.document_job import DocumentJob, DocumentJobStatus
 from tracker.models.extension import ExtensionRequest, ExtensionStatus
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
@@ -35,6 +36,8 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseReview",
+    "DocumentJob",
+    "DocumentJobStatus",
     "ExtensionRequest",
     "ExtensionStatus",
     "FormSubmission",

@@ -5,10 +5,11 @@ name no person. Partners get every report scoped to their own agency."""
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from tracker import audit
 from tracker.actions import queries as action_queries
@@ -16,15 +17,14 @@ from tracker.actions.filters import STATUS_CHOICES, ActionFilter, OutOfScope, Pr
 from tracker.documents import action_summary, minutes
 from tracker.extensions import db
 from tracker.meetings import queries as meeting_queries
-from tracker.models import Meeting, MeetingStatus
+from tracker.models import DocumentJobStatus, Meeting, MeetingStatus
 from tracker.params import id_param
 from tracker.permissions import Capability, meeting_scope, redaction_for, requires, sees_own_agency_only
-from tracker.reports import board, bp, cache
+from tracker.reports import bp, cache, prepared
 from tracker.reports.figures import (
     ACCOUNTABILITY_COLUMNS,
     CSV_TABLES,
     OVERDUE_IN_CSV,
-    OVERDUE_IN_PDF,
     accountability_cell,
     build_charts,
     build_report,
@@ -124,15 +124,38 @@ def figures_csv(table: str):
 @bp.route("/reports/board.pdf")
 @requires(Capability.READ_REPORTS)
 def board_pdf():
+    """The board report takes seconds to draw: it is always prepared in the background."""
     period, problems = parse_period(request.args)
     if problems:
         return _page()
-    report = build_report(current_user, period, overdue_limit=OVERDUE_IN_PDF)
-    rendered = board.render_board_report(
-        report, current_user, produced_for=f"{current_user.display_name}, {current_user.agency.name}"
+    job = prepared.prepare(
+        current_user,
+        prepared.BOARD_REPORT,
+        MultiDict(period.query_args()),
+        title=f"Board report, {period.label}",
+        filename=f"board-report-{period.slug}{_scope_slug()}.pdf",
     )
-    audit.record("board_report_downloaded", detail=f"{period.first.isoformat()} to {period.last.isoformat()}")
-    return _pdf_response(rendered.pdf, f"board-report-{period.slug}{_scope_slug()}.pdf")
+    return redirect(url_for("reports.document", job_id=job.id))
+
+
+@bp.route("/reports/documents/<int:job_id>")
+@requires(Capability.READ_REPORTS)
+def document(job_id: int):
+    """Waiting for a document being prepared: the page refreshes itself until it is ready."""
+    job = prepared.job_for(current_user, job_id)
+    if job is None:
+        abort(404)
+    return render_template("reports/document.html", job=job)
+
+
+@bp.route("/reports/documents/<int:job_id>/download")
+@requires(Capability.READ_REPORTS)
+def download_document(job_id: int):
+    job = prepared.job_for(current_user, job_id)
+    if job is None or job.status != DocumentJobStatus.READY or job.pdf is None:
+        abort(404)
+    audit.record(f"{job.kind}_downloaded", job, detail=job.parameters[:200])
+    return _pdf_response(job.pdf, job.filename)
 
 
 @bp.route("/reports/minutes/<int:meeting_id>.pdf")
@@ -178,6 +201,16 @@ def action_summary_pdf():
     if problems:
         # A document for a board paper must not quietly leave out a filter: say what is wrong instead.
         return _page(errors=problems, status=400)
+    count = action_queries.count_filtered(current_user, filters)
+    if count <= current_app.config["ACTION_SUMMARY_MAX_ROWS"] and not prepared.renders_in_request(count):
+        job = prepared.prepare(
+            current_user,
+            prepared.ACTION_SUMMARY,
+            request.args,
+            title=f"Action summary of {count:,} actions",
+            filename=f"action-summary-{london_today().isoformat()}.pdf",
+        )
+        return redirect(url_for("reports.document", job_id=job.id))
     try:
         rendered = action_summary.render_summary(
             current_user, filters, produced_for=f"{current_user.display_name}, {current_user.agency.name}"

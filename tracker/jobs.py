@@ -1,0 +1,142 @@
+"""Background jobs with huey: large documents are prepared outside the web request.
+
+A request that wants a large document (a board report, an action summary of many actions) adds a
+DocumentJob row and asks for it to be prepared once its transaction has committed (as e-mail is sent:
+see notify/outbox.py). The reader waits on a page that refreshes itself, then downloads. No web
+request renders for longer than a small document takes.
+
+Storage: huey's SQLite storage in instance/jobs.sqlite by default (``make run`` starts a worker beside
+the server); Redis in production (TRACKER_JOBS_REDIS_URL=redis://...). The worker:
+    .venv/bin/huey_consumer tracker.jobs.huey --workers 2
+A job survives a worker restart: on start the worker queues again every job still marked queued or
+running (a job is idempotent: it renders the document again from the database).
+In tests (TRACKER_JOBS=immediate) a job runs at once in the requesting process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app, g, has_app_context
+from huey import MemoryHuey, RedisHuey, SqliteHuey
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import DocumentJob, DocumentJobStatus, User
+from tracker.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _make_huey():
+    if os.environ.get("TRACKER_JOBS") == "immediate":
+        return MemoryHuey("tracker", immediate=True)
+    if url := os.environ.get("TRACKER_JOBS_REDIS_URL"):
+        return RedisHuey("tracker", url=url)
+    default = Path(__file__).resolve().parent.parent / "instance" / "jobs.sqlite"
+    path = Path(os.environ.get("TRACKER_JOBS_SQLITE", default))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("tracker", filename=str(path))
+
+
+huey = _make_huey()
+
+
+@dataclass
+class Prepared:
+    pdf: bytes
+    pages: int
+
+
+# kind -> function(job, reader) -> Prepared; registered by the areas that own each document.
+RENDERERS: dict[str, Callable[[DocumentJob, User], Prepared]] = {}
+
+
+def renderer(kind: str):
+    def register(function: Callable[[DocumentJob, User], Prepared]):
+        RENDERERS[kind] = function
+        return function
+
+    return register
+
+
+# In the request -----------------------------------------------------------------------------------
+
+
+def prepare_after_commit(job: DocumentJob) -> None:
+    """Ask for ``job`` (already added and flushed) to be prepared once the request has committed."""
+    g.setdefault("jobs_to_queue", []).append(job.id)
+
+
+def queue_prepared() -> None:
+    """Called by create_app()'s commit hook after a successful commit."""
+    for job_id in g.pop("jobs_to_queue", []):
+        prepare_document(job_id)
+
+
+def discard() -> None:
+    g.pop("jobs_to_queue", None)
+
+
+# In the worker ------------------------------------------------------------------------------------
+
+_worker_app: Flask | None = None
+
+
+def _app() -> Flask:
+    """The app to run a job in: the requesting one (immediate mode), else one made for the worker."""
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    if _worker_app is None:
+        from tracker import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+@huey.task(retries=1, retry_delay=10)
+def prepare_document(job_id: int) -> None:
+    with _app().app_context():
+        run_job(job_id)
+
+
+def run_job(job_id: int) -> None:
+    """Render one job's document with its reader's permissions as they are now, and keep it."""
+    job = db.session.get(DocumentJob, job_id)
+    if job is None or job.status == DocumentJobStatus.READY:
+        return
+    job.status, job.started_at = DocumentJobStatus.RUNNING, utcnow()
+    db.session.commit()
+    reader = db.session.get(User, job.user_id)
+    try:
+        if reader is None or not reader.active:
+            raise PermissionError("the reader's account is no longer active")
+        prepared = RENDERERS[job.kind](job, reader)
+    except Exception:
+        db.session.rollback()
+        reference = secrets.token_hex(4).upper()
+        log.exception("Document job %s (%s) failed, reference %s", job_id, job.kind, reference)
+        failed = db.session.get_one(DocumentJob, job_id)
+        failed.status, failed.finished_at, failed.error_reference = DocumentJobStatus.FAILED, utcnow(), reference
+        db.session.commit()
+        return
+    job.pdf, job.pages = prepared.pdf, prepared.pages
+    job.status, job.finished_at = DocumentJobStatus.READY, utcnow()
+    db.session.commit()
+
+
+@huey.on_startup()
+def queue_unfinished_jobs() -> None:
+    """A worker that stopped mid-job leaves it queued or running: prepare those again."""
+    with _app().app_context():
+        unfinished = db.session.scalars(
+            select(DocumentJob.id).where(DocumentJob.status.in_([DocumentJobStatus.QUEUED, DocumentJobStatus.RUNNING]))
+        ).all()
+    for job_id in unfinished:
+        prepare_document(job_id)
