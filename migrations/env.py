@@ -5,6 +5,7 @@ from alembic import context
 from flask import current_app
 
 import tracker.models  # noqa: F401  (every model registers on the metadata)
+from tracker import fulltext
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -95,6 +96,8 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    # The full-text search index lives outside the models (see tracker/fulltext.py).
+    conf_args.setdefault("include_object", fulltext.include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

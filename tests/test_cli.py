@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from tests.conftest import make_test_app, sign_in
+from tests.conftest import get_page, make_test_app, sign_in
 from tracker.demo import DEMO_PASSWORD, DEMO_USERS, HISTORY_WEEKS
 from tracker.extensions import db
 from tracker.models import Action, Agency, AgencyReturn, AuditEvent, CaseReview, Meeting, User
@@ -115,3 +115,24 @@ def test_seed_demo_refuses_in_production(database_uri):
     assert result.exit_code != 0 and "refuses to run in production" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_seed_demo_has_extension_requests_agreed_declined_and_waiting(app):
+    from tracker.models import ExtensionRequest
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    with app.app_context():
+        # The recent meetings' requests, made by the demo's partner officers (the two years of history
+        # before them have agreed and declined requests too).
+        recent = select(ExtensionRequest).where(ExtensionRequest.requested_by_id.is_not(None))
+        requests = {r.status.value: r for r in db.session.scalars(recent)}
+        assert set(requests) == {"agreed", "declined", "pending"}
+        agreed = requests["agreed"].action
+        assert agreed.due_date == requests["agreed"].requested_due_date != agreed.original_due_date
+        declined = requests["declined"].action
+        assert declined.due_date == declined.original_due_date and declined.is_overdue
+        assert requests["pending"].action.owning_agency.code == "HOU"
+    client = app.test_client()
+    sign_in(client, "chair@example.org", DEMO_PASSWORD)
+    rows = get_page(client, "/").select("[data-testid=extension-requests] tbody tr")
+    assert len(rows) == 1

@@ -78,6 +78,14 @@ def test_original_due_date_is_set_when_an_action_is_raised(app, overdue_action):
     assert action.original_due_date == action.due_date == london_today() - timedelta(days=3)
 
 
+def test_the_original_due_date_cannot_be_changed(app, overdue_action):
+    with app.app_context():
+        action = db.session.get(Action, overdue_action)
+        with pytest.raises(ValueError, match="never changes"):
+            action.original_due_date = london_today()
+        action.original_due_date = action.original_due_date  # the same date is no change
+
+
 def test_a_request_needs_a_reason_and_a_later_date(client, app, people, overdue_action):
     as_user(client, people["idva"])
     response, _ = ask(client, overdue_action, 10, reason="")
@@ -257,6 +265,7 @@ def test_agreeing_moves_the_due_date_and_keeps_the_original(client, app, people,
     details = text_of(page.select_one("[data-testid=action-details]"))
     assert f"Original due date {format_date(original)}" in details
     assert len(events(app, "extension_agreed")) == 1
+    assert f"extension request {request.id}" in [e.detail for e in events(app, "action_viewed")]
     assert any(m["to"] == ["idva@example.org"] and "agreed" in m["subject"] for m in smtp_server)
     assert get_page(client, "/").select_one("[data-testid=extension-requests]") is None
     # A second decision on the same request changes nothing.

@@ -138,6 +138,7 @@ def seed_demo() -> bool:
         users[email] = user
     themes = [admin_operations.create_theme(name) for name in DEMO_THEMES]
     _seed_meetings(agencies, users, themes)
+    seed_extension_requests(users)
     _seed_history(agencies, users, themes)
     db.session.flush()
     return True
@@ -309,6 +310,76 @@ def _progress(action, author, note, status, day) -> None:
 def _at(day):
     moment = datetime.combine(day, time(14, 0), tzinfo=LONDON)
     return min(moment, utcnow())
+
+
+def seed_extension_requests(users: dict[str, User]) -> None:
+    """Three extension requests on the demo's open actions: one agreed (the due date moved, the
+    original kept), one declined (still due on its date) and one waiting for the chair."""
+    from tracker.models import OPEN_STATUSES, Action, ExtensionRequest, ExtensionStatus
+
+    chair, today = users["chair@example.org"], london_today()
+    idva, housing = users["idva@example.org"], users["housing@example.org"]
+
+    def open_actions(user: User) -> list[Action]:
+        return list(
+            db.session.scalars(
+                select(Action)
+                .where(Action.owning_agency_id == user.agency_id, Action.status.in_(OPEN_STATUSES))
+                .order_by(Action.due_date.desc(), Action.id)
+            )
+        )
+
+    def ask(action: Action, by: User, days: int, reason: str, asked) -> ExtensionRequest:
+        request = ExtensionRequest(
+            action=action,
+            requested_by=by,
+            requested_at=_at(asked),
+            current_due_date=action.due_date,
+            requested_due_date=action.due_date + timedelta(days=days),
+            reason=reason,
+            status=ExtensionStatus.PENDING,
+        )
+        db.session.add(request)
+        db.session.add(ActionUpdate(action=action, author=by, note="Asked for more time.", at=_at(asked)))
+        return request
+
+    idva_actions, housing_actions = open_actions(idva), open_actions(housing)
+    if idva_actions:  # the latest-due IDVA action: agreed, so it moves later
+        action = idva_actions[0]
+        asked = min(today, action.due_date) - timedelta(days=2)
+        request = ask(action, idva, 21, "The victim is in hospital until the end of the month.", asked)
+        request.status, request.decided_by, request.decided_at = ExtensionStatus.AGREED, chair, _at(asked)
+        request.decision_note = "Agreed: contact when discharged."
+        db.session.add(
+            ActionUpdate(
+                action=action,
+                author=chair,
+                note=request.decision_note,
+                due_from=action.due_date,
+                due_to=request.requested_due_date,
+                due_change_reason=f"Extension agreed: {request.reason}",
+                at=_at(asked),
+            )
+        )
+        action.due_date = request.requested_due_date
+    overdue_housing = [action for action in housing_actions if action.due_date < today]
+    if overdue_housing:  # declined: still overdue on its date
+        action = overdue_housing[0]
+        asked = action.due_date - timedelta(days=1)
+        request = ask(action, housing, 14, "Waiting for a panel decision on the transfer.", asked)
+        request.status, request.decided_by, request.decided_at = ExtensionStatus.DECLINED, chair, _at(asked)
+        request.decision_note = "Declined: the move is urgent; escalate to the housing manager."
+        db.session.add(
+            ActionUpdate(
+                action=action,
+                author=chair,
+                note=f"Extension declined. {request.decision_note}",
+                at=_at(asked + timedelta(days=1)),
+            )
+        )
+    waiting = [action for action in housing_actions if action not in overdue_housing[:1]]
+    if waiting:  # waiting for the chair: on the chair's home page
+        ask(waiting[0], housing, 14, "The tenancy officer is on leave until next week.", today)
 
 
 # Two years of history ----------------------------------------------------------------------------

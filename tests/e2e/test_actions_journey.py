@@ -91,5 +91,12 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     page.get_by_role("button", name="Save decision").click()
     assert "Extension agreed" in page.locator(".govuk-notification-banner").inner_text()
     assert "Overdue" not in page.locator("h1").inner_text()
+    # Case search by words and a flag, from the Cases page.
+    page.get_by_role("link", name="Cases").first.click()
+    page.get_by_label("Words in the summary or findings").fill("referral")
+    page.get_by_label("Children in household").check()
+    page.get_by_role("button", name="Search").click()
+    assert page.locator("[data-testid=cases-table], [data-testid=no-cases]").count() == 1
+    check_accessibility(page, "cases-search")
     page.get_by_role("button", name="Sign out").click()
     assert idva_overdue_on_chair_home(page, live_server) == before - 2

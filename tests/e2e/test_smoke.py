@@ -63,6 +63,10 @@ def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo, che
     check_accessibility(page, "admin-settings")
     page.goto(f"{live_server}/admin/themes")
     check_accessibility(page, "admin-themes")
+    page.locator("[data-testid=themes-table] tbody a", has_text="Merge").first.click()
+    page.get_by_role("button", name="Merge themes").click()
+    assert "Choose the theme to merge it into" in page.locator(".govuk-error-summary").inner_text()
+    check_accessibility(page, "admin-merge-theme-errors")
     page.goto(f"{live_server}/admin/users")
     check_accessibility(page, "admin-users")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, with_expression
 
@@ -68,9 +69,9 @@ def with_follow_up(query):
     )
 
 
-def filtered_actions(user: User, f: ActionFilter):
-    """The actions ``f`` selects that ``user`` may see, in the filter's order: the one query behind the
-    actions list, its CSV and the action summary PDF."""
+def _selected(user: User, f: ActionFilter):
+    """The actions ``f`` selects that ``user`` may see, in the filter's order: the one selection behind
+    the actions list, its CSV and the action summary PDF (no loader options: it is also counted)."""
     today = london_today()
     query = select(Action).where(action_scope(user))
     if f.agency_id is not None:
@@ -106,26 +107,58 @@ def filtered_actions(user: User, f: ActionFilter):
         )
     if f.text:
         query = query.where(func.lower(Action.description).like(f"%{f.text.lower()}%"))
-    order = {
+    return query.join(Agency, Action.owning_agency_id == Agency.id).order_by(*_order(f))
+
+
+def _order(f: ActionFilter):
+    return {
         "due": (Action.due_date.asc(), Action.id.asc()),
         "-due": (Action.due_date.desc(), Action.id.desc()),
         "raised": (Action.id.desc(),),
         "agency": (Agency.name.asc(), Action.due_date.asc(), Action.id.asc()),
     }[f.sort]
-    return (
-        with_follow_up(query.join(Agency, Action.owning_agency_id == Agency.id))
-        .order_by(*order)
-        .options(
-            joinedload(Action.owning_agency),
-            joinedload(Action.owner),
-            joinedload(Action.meeting),
-            joinedload(Action.case_review).joinedload(CaseReview.case),
-        )
+
+
+def _loaded(query):
+    """``query`` of Action with what the list, CSV and PDF show, in the same statement."""
+    return with_follow_up(query).options(
+        joinedload(Action.owning_agency),
+        joinedload(Action.owner),
+        joinedload(Action.meeting),
+        joinedload(Action.case_review).joinedload(CaseReview.case),
     )
 
 
-def actions_page(user: User, f: ActionFilter, page: int, per_page: int):
-    return db.paginate(filtered_actions(user, f), page=page, per_page=per_page, error_out=False, count=True)
+def filtered_actions(user: User, f: ActionFilter):
+    """Every action ``f`` selects that ``user`` may see, in order, with its agency, owner, meeting, case
+    and follow-up (latest update, extensions): the CSV and the summary PDF."""
+    return _loaded(_selected(user, f))
+
+
+class _ActionsPage(Pagination):
+    """One page of the actions list. The page's ids are chosen first (from the indexes, without the
+    follow-up), and only those 25 actions get their latest update and extensions: in one statement,
+    so the cost does not grow with the number of matching actions."""
+
+    def _query_items(self) -> list[Action]:
+        user, f = self._query_args["user"], self._query_args["filter"]
+        page_ids = (
+            _selected(user, f).with_only_columns(Action.id).limit(self.per_page).offset(self._query_offset).subquery()
+        )
+        query = (
+            select(Action)
+            .join(Agency, Action.owning_agency_id == Agency.id)
+            .where(Action.id.in_(select(page_ids.c.id)))
+            .order_by(*_order(f))
+        )
+        return list(db.session.scalars(_loaded(query)).unique())
+
+    def _query_count(self) -> int:
+        return count_filtered(self._query_args["user"], self._query_args["filter"])
+
+
+def actions_page(user: User, f: ActionFilter, page: int, per_page: int) -> Pagination:
+    return _ActionsPage(page=page, per_page=per_page, error_out=False, count=True, user=user, filter=f)
 
 
 def actions_for_export(user: User, f: ActionFilter):
@@ -134,7 +167,7 @@ def actions_for_export(user: User, f: ActionFilter):
 
 
 def count_filtered(user: User, f: ActionFilter) -> int:
-    query = select(func.count()).select_from(filtered_actions(user, f).order_by(None).subquery())
+    query = select(func.count()).select_from(_selected(user, f).order_by(None).subquery())
     return db.session.scalar(query) or 0
 
 

@@ -341,6 +341,8 @@ def decide_extension(action_id: int, request_id: int):
     if extension is None:
         abort(404)
     action = extension.action
+    if request.method == "GET":
+        audit.record("action_viewed", action, detail=f"extension request {extension.id}")
     if extension.status != ExtensionStatus.PENDING or action.status.is_closed:
         return render_template("actions/extension.html", action=action, extension=extension, form=None)
     form = ExtensionDecisionForm(version=action.version)

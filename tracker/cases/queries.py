@@ -3,47 +3,91 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker import fulltext
+from tracker.cases.filters import CaseSearch
 from tracker.extensions import db
-from tracker.models import Action, Case, CaseReview, Meeting
+from tracker.models import Action, Agency, Case, CaseReview, LearningTheme, Meeting, RiskLevel
+from tracker.models.case import case_review_agencies, case_review_themes
 from tracker.permissions import action_scope, case_review_scope
+from tracker.timeutil import LONDON
 
 
 def _visible_case_ids(user):
     return select(CaseReview.case_id).where(case_review_scope(user))
 
 
-def search(user, text: str, page: int, per_page: int):
-    """Cases whose reference contains ``text`` (any case), most recently reviewed first."""
-    last_review = (
+def _london_midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
+
+
+def _review_conditions(criteria: CaseSearch) -> list:
+    """SQL conditions on CaseReview (joined to its Meeting) for everything but the case reference."""
+    conditions: list = []
+    if criteria.reviewed_from:
+        conditions.append(Meeting.starts_at >= _london_midnight(criteria.reviewed_from))
+    if criteria.reviewed_to:
+        conditions.append(Meeting.starts_at < _london_midnight(criteria.reviewed_to + timedelta(days=1)))
+    if criteria.theme_id is not None:
+        themes = case_review_themes
+        conditions.append(
+            exists().where(themes.c.case_review_id == CaseReview.id, themes.c.theme_id == criteria.theme_id)
+        )
+    if criteria.agency_id is not None:
+        involved = case_review_agencies
+        conditions.append(
+            exists().where(involved.c.case_review_id == CaseReview.id, involved.c.agency_id == criteria.agency_id)
+        )
+    if criteria.grade is not None:
+        conditions.append(CaseReview.scrutiny_grade == criteria.grade)
+    if criteria.risk:
+        conditions.append(CaseReview.risk_level == RiskLevel(criteria.risk))
+    conditions += [getattr(CaseReview, flag).is_(True) for flag in criteria.flags]
+    if words := criteria.word_list:
+        conditions.append(fulltext.matches_words(db.engine.dialect.name, words))
+    return conditions
+
+
+def search(user, criteria: CaseSearch, page: int, per_page: int):
+    """The one case search: cases with at least one review ``user`` may see that meets every criterion
+    (reference, review dates, theme, agency involved, grade, risk, flags, words in the summary or
+    findings), most recently reviewed first, a page at a time. Returns the page and, per case on it,
+    the date of its latest matching review and how many reviews match."""
+    matching = (
         select(
             CaseReview.case_id,
             func.max(Meeting.starts_at).label("last_reviewed"),
             func.count(CaseReview.id).label("reviews"),
         )
         .join(Meeting, CaseReview.meeting_id == Meeting.id)
-        .where(case_review_scope(user))
+        .where(case_review_scope(user), *_review_conditions(criteria))
         .group_by(CaseReview.case_id)
         .subquery()
     )
     query = (
-        select(Case)
-        .join(last_review, last_review.c.case_id == Case.id)
-        .order_by(last_review.c.last_reviewed.desc(), Case.id)
+        select(Case).join(matching, matching.c.case_id == Case.id).order_by(matching.c.last_reviewed.desc(), Case.id)
     )
-    if text:
-        query = query.where(Case.reference.like(f"%{text.upper()}%"))
+    if criteria.reference:
+        query = query.where(Case.reference.like(f"%{criteria.reference.upper()}%"))
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
     ids = [case.id for case in result.items]
     stats = (
-        {row.case_id: row for row in db.session.execute(select(last_review).where(last_review.c.case_id.in_(ids)))}
+        {row.case_id: row for row in db.session.execute(select(matching).where(matching.c.case_id.in_(ids)))}
         if ids
         else {}
     )
     return result, stats
+
+
+def search_choices() -> tuple[list[LearningTheme], list[Agency]]:
+    """Every learning theme (retired ones too: old reviews carry them) and every agency, by name."""
+    themes = list(db.session.scalars(select(LearningTheme).order_by(LearningTheme.name)))
+    agencies = list(db.session.scalars(select(Agency).order_by(Agency.name)))
+    return themes, agencies
 
 
 @dataclass

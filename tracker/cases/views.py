@@ -1,9 +1,10 @@
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user
 
 from tracker import audit
 from tracker.cases import bp, queries
-from tracker.params import page_param, search_text
+from tracker.cases.filters import FLAG_CHOICES, GRADE_CHOICES, RISK_CHOICES, CaseSearch
+from tracker.params import page_param
 from tracker.permissions import Capability, requires
 from tracker.timeutil import london_today
 
@@ -11,13 +12,27 @@ from tracker.timeutil import london_today
 @bp.route("/cases")
 @requires(Capability.READ_CASES)
 def cases():
-    text = search_text(request.args.get("reference"), 40)
+    criteria, problems = CaseSearch.parse(request.args)
+    if problems:
+        # The service's own messages, never the text that was typed.
+        flash("Some search terms were ignored. " + " ".join(f"{problem.message}." for problem in problems), "info")
     page, stats = queries.search(
-        current_user, text, page_param(request.args.get("page")), current_app.config["CASES_PER_PAGE"]
+        current_user, criteria, page_param(request.args.get("page")), current_app.config["CASES_PER_PAGE"]
     )
-    if text:
-        audit.record("case_search", detail=f"reference contains {text}")
-    return render_template("cases/search.html", page=page, stats=stats, text=text)
+    if not criteria.is_empty:
+        audit.record("case_search", detail=criteria.for_audit())
+    themes, agencies = queries.search_choices()
+    return render_template(
+        "cases/search.html",
+        page=page,
+        stats=stats,
+        criteria=criteria,
+        themes=themes,
+        agencies=agencies,
+        grades=GRADE_CHOICES,
+        risks=RISK_CHOICES,
+        flags=FLAG_CHOICES,
+    )
 
 
 @bp.route("/cases/<int:case_id>")

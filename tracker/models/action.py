@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 
 from tracker.extensions import Model
 from tracker.models.agency import Agency
@@ -85,6 +85,12 @@ class Action(Model):
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     updates: Mapped[list[ActionUpdate]] = relationship(back_populates="action", order_by="ActionUpdate.id")
+
+    @validates("original_due_date")
+    def _original_due_date_never_moves(self, _key: str, value: date) -> date:
+        if self.original_due_date is not None and value != self.original_due_date:
+            raise ValueError("an action's original due date never changes")
+        return value
 
     @property
     def is_overdue(self) -> bool:
