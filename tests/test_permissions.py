@@ -161,11 +161,12 @@ def world(app, sample_world):
 
 
 def give_calendar_token(app, user_id):
+    from tracker.calendar_feed import token_digest
     from tracker.extensions import db
     from tracker.models import User
 
     with app.app_context():
-        db.session.get(User, user_id).calendar_token = "sample-calendar-token"
+        db.session.get(User, user_id).calendar_token_hash = token_digest("sample-calendar-token")
         db.session.commit()
     return "sample-calendar-token"
 

@@ -62,6 +62,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise RuntimeError(f"Every view must declare its permission; these do not: {', '.join(missing)}")
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
+    from tracker import access_log
+
+    access_log.install()  # calendar-feed secrets never reach the request log
     # WeasyPrint reports every layout step at INFO; only its warnings are worth a log line.
     for noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -63,7 +63,7 @@ def set_user_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
         sessions.end_all_sessions(user, "deactivated")
-        user.calendar_token = None  # the private calendar feed stops working at once
+        user.calendar_token_hash = None  # the private calendar feed stops working at once
     db.session.flush()
     audit.record("user_reactivated" if active else "user_deactivated", user)
 
