@@ -289,3 +289,22 @@ def test_a_save_that_clashes_at_commit_gets_the_conflict_page(client, app, login
     _assert_conflict_page(client.get("/test/add-agency"))
     with app.app_context():
         assert tracker_db.session.scalar(sa.select(sa.func.count()).where(Agency.code == "NHS")) == 1
+
+
+@pytest.mark.parametrize("year", ["9999", "1899", "2101"])
+def test_dates_outside_1900_to_2100_are_refused_with_a_message(client, app, login_as, make_meeting, year):
+    from tests.conftest import error_messages
+    from tracker.models import Action, Agency
+
+    chair = login_as("chair")
+    meeting_id = make_meeting(1, chair=chair)
+    with app.app_context():
+        agency_id = tracker_db.session.scalar(sa.select(Agency.id))
+    response = client.post(
+        f"/meetings/{meeting_id}/actions/new",
+        data={"description": "Refer", "owning_agency_id": agency_id, "due_date": ["1", "1", year]},
+    )
+    assert response.status_code == 200
+    assert error_messages(parse(response))["due_date-day"] == "Due date must be between 1900 and 2100, like 24 11 2026"
+    with app.app_context():
+        assert tracker_db.session.scalar(sa.select(sa.func.count(Action.id))) == 0
