@@ -91,6 +91,8 @@ class Config:
     # A longer action summary is refused with a request to narrow the filters.
     ACTION_SUMMARY_MAX_ROWS = _env_int("ACTION_SUMMARY_MAX_ROWS", 5000)
     AUDIT_EVENTS_PER_PAGE = 50
+    # A larger audit export is refused with a request to narrow the filters.
+    AUDIT_EXPORT_MAX_ROWS = _env_int("AUDIT_EXPORT_MAX_ROWS", 100_000)
 
     @classmethod
     def check(cls, settings) -> None:

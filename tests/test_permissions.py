@@ -52,6 +52,7 @@ POLICY = {
     "admin.deactivate_agency": allowed(ADMIN),
     "admin.reactivate_agency": allowed(ADMIN),
     "admin.audit_log": allowed(ADMIN),
+    "admin.audit_export": allowed(ADMIN),
     "admin.settings": allowed(ADMIN),
     "admin.themes": allowed(ADMIN),
     "admin.set_theme_active": allowed(ADMIN),

@@ -25,6 +25,7 @@ from tracker.models import ActionStatus
 from tracker.params import page_param
 from tracker.permissions import Capability, may_assign_owner, may_cancel_action, may_update_action, requires
 from tracker.redirects import is_safe_local_path
+from tracker.spreadsheets import neutralise
 from tracker.timeutil import format_date, london_today
 
 PROGRESS_MESSAGES = {
@@ -74,16 +75,10 @@ def actions():
     )
 
 
-def _neutralise(value) -> str:
-    """Stop spreadsheet programs treating a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_row(action) -> list[str]:
     review = action.case_review
     return [
-        _neutralise(cell)
+        neutralise(cell)
         for cell in (
             action.reference,
             action.description,
