@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from config import UnsafeConfiguration
 from tests.conftest import get_page, make_test_app, parse, text_of
+from tests.production_settings import SAFE_PRODUCTION
 from tracker import create_app
 from tracker.extensions import db as tracker_db
 from tracker.permissions import public
@@ -118,10 +119,10 @@ def test_user_text_is_escaped(client, login_as, make_user):
 
 def test_production_refuses_weak_secret_key_and_sqlite():
     with pytest.raises(UnsafeConfiguration, match="SECRET_KEY"):
-        create_app("production", {"SECRET_KEY": "short", "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y"})
+        create_app("production", {**SAFE_PRODUCTION, "SECRET_KEY": "short"})
     with pytest.raises(UnsafeConfiguration, match="PostgreSQL"):
-        create_app("production", {"SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"})
-    app = create_app("production", {"SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y"})
+        create_app("production", {**SAFE_PRODUCTION, "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"})
+    app = create_app("production", SAFE_PRODUCTION)
     assert app.debug is False
 
 
@@ -129,7 +130,7 @@ def test_production_session_cookie_is_host_prefixed_secure_httponly_lax(database
     app = create_app(
         "production",
         {
-            "SECRET_KEY": "k" * 48,
+            **SAFE_PRODUCTION,
             "SQLALCHEMY_DATABASE_URI": database_uri,
             "ALLOW_SQLITE_IN_PRODUCTION": True,
             "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},

@@ -14,6 +14,24 @@ def register(app) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(send_reminders_command)
+    app.cli.add_command(check_config_command)
+
+
+@click.command("check-config")
+def check_config_command():
+    """List the settings that are unsafe for production (weak SECRET_KEY, debug, SQLite, insecure
+    cookies, missing mail settings ...); exits 1 if there are any. A production start refuses the same."""
+    from config import unsafe_settings
+
+    problems = unsafe_settings(current_app.config)
+    environment = current_app.config["ENV_NAME"]
+    if not problems:
+        click.echo(f"No unsafe settings found ({environment} settings checked against the production rules).")
+        return
+    click.echo(f"{len(problems)} unsafe setting(s) for production ({environment} settings checked):", err=True)
+    for problem in problems:
+        click.echo(f"- {problem}", err=True)
+    raise SystemExit(1)
 
 
 @click.command("create-admin")
