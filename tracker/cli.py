@@ -15,6 +15,42 @@ def register(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(send_reminders_command)
     app.cli.add_command(check_config_command)
+    app.cli.add_command(purge_command)
+
+
+@click.command("purge")
+@click.option("--older-than", "older_than", required=True, help="Retention period: years or months, like 6y or 72m.")
+@click.option("--dry-run", is_flag=True, help="List what would be erased, and erase nothing.")
+@with_appcontext
+def purge_command(older_than, dry_run):
+    """Erase closed cases whose last review is older than the retention period, except those under a
+    legal hold. Each erasure is audited (reference and counts only). Running it again erases nothing more."""
+    from tracker import audit, retention
+    from tracker.timeutil import utcnow
+
+    try:
+        months = retention.parse_period(older_than)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    cutoff = retention.months_before(utcnow(), months)
+    plan = retention.plan(cutoff)
+    verb = "Would erase" if dry_run else "Erased"
+    for case in plan.due:
+        erasure = retention.erase(case, dry_run=dry_run)
+        click.echo(f"{verb} {erasure.reference}: {erasure.describe()}")
+    for reference in plan.held:
+        click.echo(f"Kept {reference}: under a legal hold")
+    if not dry_run:
+        audit.record(
+            "retention_purge_run",
+            detail=f"older than {older_than} (before {cutoff.date().isoformat()}): "
+            f"{len(plan.due)} cases erased, {len(plan.held)} kept by legal holds",
+        )
+        db.session.commit()
+    click.echo(
+        f"{len(plan.due)} case(s) {'would be ' if dry_run else ''}erased, {len(plan.held)} kept by a legal hold "
+        f"(last reviewed before {cutoff.date().isoformat()})."
+    )
 
 
 @click.command("check-config")

@@ -165,3 +165,27 @@ class ThemeForm(TrackerForm):
         ],
     )
     submit = SubmitField("Add learning theme", widget=GovSubmitInput())
+
+
+class LegalHoldForm(TrackerForm):
+    reference = StringField(
+        "Case reference",
+        description="The case to keep, for example a crime or incident number",
+        widget=GovTextInput(),
+        filters=[lambda value: value.strip().upper() if isinstance(value, str) else value],
+        validators=[
+            InputRequired(message="Enter the case reference"),
+            Length(max=40, message="Case reference must be 40 characters or fewer"),
+        ],
+    )
+    reason = TextAreaField(
+        "Why the case must be kept",
+        description="For example, the claim or inquiry it is needed for. Do not write about the people in the case.",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            InputRequired(message="Enter why the case must be kept"),
+            Length(max=500, message="The reason must be 500 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Place a legal hold", widget=GovSubmitInput())

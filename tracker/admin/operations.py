@@ -5,8 +5,9 @@ from __future__ import annotations
 from tracker import audit
 from tracker.auth import passwords, sessions, throttle
 from tracker.extensions import db
-from tracker.models import Agency, LearningTheme, Role, ServiceSetting, User
+from tracker.models import Agency, Case, LearningTheme, LegalHold, Role, ServiceSetting, User
 from tracker.permissions import may_be_spoc
+from tracker.timeutil import utcnow
 
 
 def create_user(
@@ -130,3 +131,20 @@ def set_theme_active(theme: LearningTheme, active: bool) -> None:
         theme.active = active
         db.session.flush()
         audit.record("learning_theme_reactivated" if active else "learning_theme_retired", theme)
+
+
+def place_legal_hold(case: Case, reason: str, *, by: User) -> LegalHold:
+    """Keep ``case`` past its retention period until the hold is released (the reason stays on the
+    hold, not in the audit log)."""
+    hold = LegalHold(case=case, reason=reason, placed_by=by)
+    db.session.add(hold)
+    db.session.flush()
+    audit.record("legal_hold_placed", case, detail=f"hold {hold.id}")
+    return hold
+
+
+def release_legal_hold(hold: LegalHold, *, by: User) -> None:
+    if hold.released_at is None:
+        hold.released_at, hold.released_by = utcnow(), by
+        db.session.flush()
+        audit.record("legal_hold_released", hold.case, detail=f"hold {hold.id}")

@@ -10,7 +10,7 @@ from sqlalchemy import and_, false, func, or_, select, text, tuple_
 from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
-from tracker.models import Action, Agency, AuditEvent, Case, CaseReview, LearningTheme, Role, User
+from tracker.models import Action, Agency, AuditEvent, Case, CaseReview, LearningTheme, LegalHold, Role, User
 from tracker.params import date_param, id_param, search_text
 from tracker.timeutil import LONDON
 
@@ -322,6 +322,38 @@ def audit_actions() -> list[str]:
         ") SELECT value FROM kinds WHERE value IS NOT NULL"
     )
     return list(db.session.scalars(statement))
+
+
+def active_legal_holds() -> list[LegalHold]:
+    return list(
+        db.session.scalars(
+            select(LegalHold)
+            .options(joinedload(LegalHold.case), joinedload(LegalHold.placed_by))
+            .where(LegalHold.released_at.is_(None))
+            .order_by(LegalHold.placed_at.desc(), LegalHold.id.desc())
+        )
+    )
+
+
+def recently_released_holds(limit: int = 20) -> list[LegalHold]:
+    return list(
+        db.session.scalars(
+            select(LegalHold)
+            .options(joinedload(LegalHold.case), joinedload(LegalHold.released_by))
+            .where(LegalHold.released_at.is_not(None))
+            .order_by(LegalHold.released_at.desc(), LegalHold.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def legal_hold_by_id(hold_id: int) -> LegalHold | None:
+    return db.session.get(LegalHold, hold_id)
+
+
+def case_is_held(case: Case) -> bool:
+    query = select(LegalHold.id).where(LegalHold.case_id == case.id, LegalHold.released_at.is_(None))
+    return db.session.scalar(query) is not None
 
 
 def users_for_audit_filter() -> list[User]:

@@ -273,6 +273,44 @@ def audit_export():
     )
 
 
+# Retention: legal holds -------------------------------------------------------------------
+
+
+@bp.route("/retention", methods=["GET", "POST"])
+@requires(Capability.MANAGE_RETENTION)
+def legal_holds():
+    """Cases kept past their retention period, and a form to keep another."""
+    form = forms.LegalHoldForm()
+    if form.validate_on_submit():
+        case = queries.case_by_reference(form.reference.data)
+        if case is None:
+            form.reference.errors.append("No case has this reference")
+        elif queries.case_is_held(case):
+            form.reference.errors.append("This case is already under a legal hold")
+        else:
+            operations.place_legal_hold(case, form.reason.data, by=current_user._get_current_object())
+            flash("Legal hold placed. The retention purge will keep this case until the hold is released.", "success")
+            return redirect(url_for("admin.legal_holds"))
+    return render_template(
+        "admin/legal_holds.html",
+        form=form,
+        holds=queries.active_legal_holds(),
+        released=queries.recently_released_holds(),
+    )
+
+
+@bp.route("/retention/<int:hold_id>/release", methods=["POST"])
+@requires(Capability.MANAGE_RETENTION)
+def release_hold(hold_id: int):
+    hold = queries.legal_hold_by_id(hold_id)
+    if hold is None:
+        abort(404)
+    if forms.ConfirmForm().validate_on_submit():
+        operations.release_legal_hold(hold, by=current_user._get_current_object())
+        flash("Legal hold released. The case is erased once it is past its retention period.", "success")
+    return redirect(url_for("admin.legal_holds"))
+
+
 # Settings and learning themes -------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from tracker.models.case import (
 from tracker.models.document import MinutesDocument
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
+from tracker.models.retention import LegalHold
 from tracker.models.setting import ServiceSetting
 from tracker.models.submission import FormSubmission
 from tracker.models.user import LoginFailure, Role, User, UserSession
@@ -36,6 +37,7 @@ __all__ = [
     "CaseReview",
     "FormSubmission",
     "LearningTheme",
+    "LegalHold",
     "LoginFailure",
     "Meeting",
     "MeetingRole",
