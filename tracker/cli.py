@@ -20,6 +20,24 @@ def register(app) -> None:
     app.cli.add_command(purge_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(grant_app_role_command)
+
+
+@click.command("grant-app-role")
+@click.argument("role")
+@with_appcontext
+def grant_app_role_command(role):
+    """PostgreSQL: give ROLE (what the service connects as) only what it needs. Run as the owner of the
+    tables, after every `flask db upgrade`."""
+    from tracker import db_roles
+
+    try:
+        statements = db_roles.grant_app_role(role)
+    except db_roles.RoleError as error:
+        raise click.ClickException(str(error)) from None
+    for statement in statements:
+        click.echo(statement)
+    click.echo(f"{role} may read and write rows, and only add rows to {', '.join(db_roles.APPEND_ONLY_TABLES)}.")
 
 
 @click.command("backup")
