@@ -12,6 +12,8 @@ from datetime import timedelta
 
 # Secret keys shorter than this are refused in production.
 MIN_SECRET_KEY_LENGTH = 32
+# The development server's key when SECRET_KEY is not set: in this repository, so never for real data.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-not-for-real-data"
 
 
 class UnsafeConfiguration(RuntimeError):
@@ -93,6 +95,8 @@ class Config:
     # Summaries of more actions than this are prepared in the background (tracker/jobs.py).
     ACTION_SUMMARY_INLINE_MAX = _env_int("ACTION_SUMMARY_INLINE_MAX", 300)
     AUDIT_EVENTS_PER_PAGE = 50
+    # A larger audit export is refused with a request to narrow the filters.
+    AUDIT_EXPORT_MAX_ROWS = _env_int("AUDIT_EXPORT_MAX_ROWS", 100_000)
 
     @classmethod
     def check(cls, settings) -> None:
@@ -102,7 +106,7 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = _env_bool("FLASK_DEBUG", False)
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-secret-key-not-for-real-data"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
     # Plain HTTP on 127.0.0.1: browsers refuse __Host- and Secure cookies there.
     SESSION_COOKIE_NAME = "tracker_session"
     SESSION_COOKIE_SECURE = False
@@ -126,20 +130,63 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    # No defaults for where mail goes and what links in it point at: production must say.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "")
+    SERVICE_URL = os.environ.get("SERVICE_URL", "")
 
     @classmethod
     def check(cls, settings) -> None:
-        if len(settings.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
+        if problems := unsafe_settings(settings):
             raise UnsafeConfiguration(
-                f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} characters "
-                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+                "The service will not start in production with these settings:\n- " + "\n- ".join(problems)
             )
-        uri = settings.get("SQLALCHEMY_DATABASE_URI") or ""
-        if uri.startswith("sqlite") and not settings.get("ALLOW_SQLITE_IN_PRODUCTION"):
-            raise UnsafeConfiguration(
-                "Production needs DATABASE_URL pointing at PostgreSQL "
-                "(set ALLOW_SQLITE_IN_PRODUCTION=1 to run on SQLite deliberately)."
-            )
+
+
+# Secrets that are in this repository (or are placeholders), so are known to everyone.
+KNOWN_SECRET_KEYS = frozenset({DEVELOPMENT_SECRET_KEY, TestingConfig.SECRET_KEY, "changeme", "change-me", "secret"})
+MIN_SECRET_KEY_CHARACTERS = 8  # different characters in it: "aaaa...a" is long and guessable
+
+
+def unsafe_settings(settings) -> list[str]:
+    """What in ``settings`` (an app's final config) puts the data at risk in production, in words
+    that say how to fix it. ProductionConfig refuses to start with any; ``flask check-config`` lists them."""
+    problems = []
+    secret = settings.get("SECRET_KEY") or ""
+    if len(secret) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} characters "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    elif secret in KNOWN_SECRET_KEYS or len(set(secret)) < MIN_SECRET_KEY_CHARACTERS:
+        problems.append("SECRET_KEY is a known or guessable value: set a new random one.")
+    if settings.get("DEBUG") or _env_bool("FLASK_DEBUG"):
+        problems.append("Debug mode is on (FLASK_DEBUG): error pages would show code and data. Turn it off.")
+    if settings.get("TESTING"):
+        problems.append("TESTING is on: it is for the test suite only.")
+    uri = settings.get("SQLALCHEMY_DATABASE_URI") or ""
+    if uri.startswith("sqlite") and not settings.get("ALLOW_SQLITE_IN_PRODUCTION"):
+        problems.append(
+            "Production needs DATABASE_URL pointing at PostgreSQL "
+            "(set ALLOW_SQLITE_IN_PRODUCTION=1 to run on SQLite deliberately)."
+        )
+    if not settings.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE is off: the session cookie would be sent over plain HTTP.")
+    if not settings.get("SESSION_COOKIE_HTTPONLY"):
+        problems.append("SESSION_COOKIE_HTTPONLY is off: scripts in the page could read the session cookie.")
+    if settings.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
+        problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict.")
+    if not str(settings.get("SESSION_COOKIE_NAME") or "").startswith("__Host-"):
+        problems.append("SESSION_COOKIE_NAME must start with __Host- (bound to this host, HTTPS only).")
+    if not settings.get("WTF_CSRF_ENABLED"):
+        problems.append("WTF_CSRF_ENABLED is off: forms would not be protected against cross-site requests.")
+    if not settings.get("MAIL_SERVER"):
+        problems.append("MAIL_SERVER is not set: agenda, reminder and alert e-mails cannot be sent.")
+    if not settings.get("MAIL_SENDER"):
+        problems.append("MAIL_SENDER is not set: e-mails need the address they come from.")
+    if not str(settings.get("SERVICE_URL") or "").startswith("https://"):
+        problems.append("SERVICE_URL must be the service's https:// address: links in e-mails point there.")
+    return problems
 
 
 CONFIGS = {

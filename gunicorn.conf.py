@@ -18,4 +18,6 @@ max_requests = 1000  # recycle workers now and then, so memory from large docume
 max_requests_jitter = 100
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
+# Calendar-feed addresses carry their secret in the path: the access log shows it as [secret].
+logger_class = "tracker.access_log.GunicornLogger"
 errorlog = "-"

@@ -1,6 +1,7 @@
 """Partner agencies keep their actions moving: home pages, list, action page, locking, CSV, calendar."""
 
 import csv
+import hashlib
 import io
 import re
 from datetime import timedelta
@@ -10,6 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from tests.conftest import error_messages, get_page, parse, sign_in, text_of
+from tracker.calendar_feed import token_digest
 from tracker.extensions import db
 from tracker.models import Action, ActionUpdate, AuditEvent, User
 from tracker.timeutil import london_today
@@ -424,9 +426,15 @@ def test_csv_follows_the_filters(client, world, agencies, login_as):
 
 def test_calendar_feed_lifecycle(client, app, world, agencies, idva, make_meeting):
     make_meeting(3, chair=world["chair"], invited=[agencies["IDVA"]])
-    client.post("/account/calendar", data={"create": "Create a calendar link"})
-    page = get_page(client, "/account/calendar")
+    page = parse(client.post("/account/calendar", data={"create": "Create a calendar link"}))
     url = page.select_one("[data-testid=feed-url]")["value"]
+    # Shown once: the service keeps only the secret's digest, so a later visit cannot show it again.
+    later = get_page(client, "/account/calendar")
+    assert later.select_one("[data-testid=feed-url]") is None and later.select_one("[data-testid=feed-exists]")
+    with app.app_context():
+        stored = db.session.get(User, idva.id).calendar_token_hash
+    token = path_token(url)
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
     path = url.split("localhost", 1)[1]
     anonymous = app.test_client()
     response = anonymous.get(path)
@@ -441,11 +449,9 @@ def test_calendar_feed_lifecycle(client, app, world, agencies, idva, make_meetin
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "calendar_feed_read"))
         assert event.user_id == idva.id
 
-    client.post("/account/calendar", data={"create": "Create a new calendar link"})
+    renewed = parse(client.post("/account/calendar", data={"create": "Create a new calendar link"}))
     assert anonymous.get(path).status_code == 404  # the old address stops working
-    new_path = (
-        get_page(client, "/account/calendar").select_one("[data-testid=feed-url]")["value"].split("localhost", 1)[1]
-    )
+    new_path = renewed.select_one("[data-testid=feed-url]")["value"].split("localhost", 1)[1]
     with app.app_context():
         db.session.get(User, idva.id).active = False
         db.session.commit()
@@ -455,10 +461,14 @@ def test_calendar_feed_lifecycle(client, app, world, agencies, idva, make_meetin
     assert admin_client.get("/calendar/" + "x" * 100 + ".ics").status_code == 404
 
 
+def path_token(url: str) -> str:
+    return url.rsplit("/calendar/", 1)[1].removesuffix(".ics")
+
+
 def test_deactivation_by_an_admin_revokes_the_calendar_link(client, app, world, agencies, make_user):
     partner = make_user("partner", agencies["IDVA"])
     with app.app_context():
-        db.session.get(User, partner.id).calendar_token = "known-token"
+        db.session.get(User, partner.id).calendar_token_hash = token_digest("known-token")
         db.session.commit()
     admin = make_user("admin", agencies["POL"])
     sign_in(client, admin.email, admin.password)

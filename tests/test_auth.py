@@ -308,10 +308,11 @@ def test_passwords_are_hashed_with_strong_argon2id_in_production():
     """The tests run with cheap argon2id parameters (TestingConfig.ARGON2_PARAMETERS); production must not."""
     from argon2 import Type, extract_parameters
 
+    from tests.production_settings import SAFE_PRODUCTION
     from tracker import create_app
     from tracker.auth.passwords import hash_password
 
-    app = create_app("production", {"SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y"})
+    app = create_app("production", SAFE_PRODUCTION)
     assert not app.config.get("ARGON2_PARAMETERS")
     with app.app_context():
         parameters = extract_parameters(hash_password("granite harbour willow nine"))

@@ -154,3 +154,33 @@ def test_original_due_date_backfilled_from_the_first_due_date_change(scratch_dat
             rows = connection.execute(sa.text("SELECT id, original_due_date FROM actions ORDER BY id")).all()
         assert [(row[0], str(row[1])) for row in rows] == [(1, "2026-03-01"), (2, "2026-04-30")]
         db.engine.dispose()
+
+
+def test_existing_calendar_links_keep_working_once_stored_hashed(scratch_database_uri):
+    import hashlib
+
+    app = make_test_app(scratch_database_uri)
+    with app.app_context():
+        upgrade(revision="3a4e041ef8b8")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO agencies (name, code, active, created_at)"
+                    " VALUES ('Police', 'POL', true, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (email, display_name, role, agency_id, is_spoc, active, password_hash,"
+                    " must_change_password, created_at, updated_at, calendar_token)"
+                    " SELECT 'a@example.org', 'A', 'partner', id, false, true, 'x', false, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, 'subscribed-secret' FROM agencies"
+                )
+            )
+        upgrade(revision="c4f1a9e2b7d3")
+        with db.engine.connect() as connection:
+            stored = connection.execute(sa.text("SELECT calendar_token_hash FROM users")).scalar_one()
+            columns = {column["name"] for column in sa.inspect(connection).get_columns("users")}
+        assert stored == hashlib.sha256(b"subscribed-secret").hexdigest()
+        assert "calendar_token" not in columns
+        db.engine.dispose()

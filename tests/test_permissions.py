@@ -52,6 +52,9 @@ POLICY = {
     "admin.deactivate_agency": allowed(ADMIN),
     "admin.reactivate_agency": allowed(ADMIN),
     "admin.audit_log": allowed(ADMIN),
+    "admin.audit_export": allowed(ADMIN),
+    "admin.legal_holds": allowed(ADMIN),
+    "admin.release_hold": allowed(ADMIN),
     "admin.settings": allowed(ADMIN),
     "admin.themes": allowed(ADMIN),
     "admin.set_theme_active": allowed(ADMIN),
@@ -146,6 +149,7 @@ def sample_world(database_template, tmp_path_factory):
         "token": give_calendar_token(app, sample_user.id),
     }
     args.update(make_meeting_world(app, agency_a, agency_b, users["chair"]))
+    args["hold_id"] = place_sample_hold(app, args["case_id"])
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()
@@ -172,13 +176,25 @@ def world(app, sample_world):
 
 
 def give_calendar_token(app, user_id):
+    from tracker.calendar_feed import token_digest
     from tracker.extensions import db
     from tracker.models import User
 
     with app.app_context():
-        db.session.get(User, user_id).calendar_token = "sample-calendar-token"
+        db.session.get(User, user_id).calendar_token_hash = token_digest("sample-calendar-token")
         db.session.commit()
     return "sample-calendar-token"
+
+
+def place_sample_hold(app, case_id):
+    from tracker.extensions import db
+    from tracker.models import LegalHold
+
+    with app.app_context():
+        hold = LegalHold(case_id=case_id, reason="Sample claim")
+        db.session.add(hold)
+        db.session.commit()
+        return hold.id
 
 
 # Routes whose allowed POST removes the object in the URL: each role gets a fresh one.

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from config import UnsafeConfiguration
 from tests.conftest import get_page, make_test_app, parse, text_of
+from tests.production_settings import SAFE_PRODUCTION
 from tracker import create_app
 from tracker.extensions import db as tracker_db
 from tracker.permissions import public
@@ -118,10 +119,10 @@ def test_user_text_is_escaped(client, login_as, make_user):
 
 def test_production_refuses_weak_secret_key_and_sqlite():
     with pytest.raises(UnsafeConfiguration, match="SECRET_KEY"):
-        create_app("production", {"SECRET_KEY": "short", "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y"})
+        create_app("production", {**SAFE_PRODUCTION, "SECRET_KEY": "short"})
     with pytest.raises(UnsafeConfiguration, match="PostgreSQL"):
-        create_app("production", {"SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"})
-    app = create_app("production", {"SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y"})
+        create_app("production", {**SAFE_PRODUCTION, "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"})
+    app = create_app("production", SAFE_PRODUCTION)
     assert app.debug is False
 
 
@@ -129,7 +130,7 @@ def test_production_session_cookie_is_host_prefixed_secure_httponly_lax(database
     app = create_app(
         "production",
         {
-            "SECRET_KEY": "k" * 48,
+            **SAFE_PRODUCTION,
             "SQLALCHEMY_DATABASE_URI": database_uri,
             "ALLOW_SQLITE_IN_PRODUCTION": True,
             "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
@@ -289,3 +290,22 @@ def test_a_save_that_clashes_at_commit_gets_the_conflict_page(client, app, login
     _assert_conflict_page(client.get("/test/add-agency"))
     with app.app_context():
         assert tracker_db.session.scalar(sa.select(sa.func.count()).where(Agency.code == "NHS")) == 1
+
+
+@pytest.mark.parametrize("year", ["9999", "1899", "2101"])
+def test_dates_outside_1900_to_2100_are_refused_with_a_message(client, app, login_as, make_meeting, year):
+    from tests.conftest import error_messages
+    from tracker.models import Action, Agency
+
+    chair = login_as("chair")
+    meeting_id = make_meeting(1, chair=chair)
+    with app.app_context():
+        agency_id = tracker_db.session.scalar(sa.select(Agency.id))
+    response = client.post(
+        f"/meetings/{meeting_id}/actions/new",
+        data={"description": "Refer", "owning_agency_id": agency_id, "due_date": ["1", "1", year]},
+    )
+    assert response.status_code == 200
+    assert error_messages(parse(response))["due_date-day"] == "Due date must be between 1900 and 2100, like 24 11 2026"
+    with app.app_context():
+        assert tracker_db.session.scalar(sa.select(sa.func.count(Action.id))) == 0

@@ -5,6 +5,7 @@ The feed carries no case details: meeting times and places, and action numbers w
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -20,23 +21,35 @@ from tracker.timeutil import utcnow
 MEETING_LENGTH = timedelta(hours=2)
 
 
+def token_digest(token: str) -> str:
+    """What is stored of a feed secret: its SHA-256. A copy of the database, a backup or a log of
+    its queries gives no working feed address (the secret has 256 random bits: no salt is needed)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def user_for_token(token: str) -> User | None:
     if not token or len(token) > 64:
         return None
-    user = db.session.scalar(select(User).where(User.calendar_token == token))
+    user = db.session.scalar(select(User).where(User.calendar_token_hash == token_digest(token)))
     return user if user is not None and user.active else None
 
 
 def regenerate_token(user: User) -> str:
-    """A new secret; the old feed address stops working at once."""
-    user.calendar_token = secrets.token_urlsafe(32)
+    """A new secret, returned to be shown once; only its digest is kept. The old address stops
+    working at once."""
+    token = secrets.token_urlsafe(32)
+    user.calendar_token_hash = token_digest(token)
     db.session.flush()
     audit.record("calendar_link_created", user)
-    return user.calendar_token
+    return token
+
+
+def has_feed(user: User) -> bool:
+    return user.calendar_token_hash is not None
 
 
 def revoke_token(user: User) -> None:
-    user.calendar_token = None
+    user.calendar_token_hash = None
     db.session.flush()
     audit.record("calendar_link_revoked", user)
 

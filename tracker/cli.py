@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -14,6 +16,116 @@ def register(app) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(send_reminders_command)
+    app.cli.add_command(check_config_command)
+    app.cli.add_command(purge_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(grant_app_role_command)
+
+
+@click.command("grant-app-role")
+@click.argument("role")
+@with_appcontext
+def grant_app_role_command(role):
+    """PostgreSQL: give ROLE (what the service connects as) only what it needs. Run as the owner of the
+    tables, after every `flask db upgrade`."""
+    from tracker import db_roles
+
+    try:
+        statements = db_roles.grant_app_role(role)
+    except db_roles.RoleError as error:
+        raise click.ClickException(str(error)) from None
+    for statement in statements:
+        click.echo(statement)
+    click.echo(f"{role} may read and write rows, and only add rows to {', '.join(db_roles.APPEND_ONLY_TABLES)}.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@with_appcontext
+def backup_command(path, force):
+    """Back up the whole database to PATH (SQLite: the online backup API; PostgreSQL: pg_dump's custom
+    format). The backup holds OFFICIAL-SENSITIVE data: keep it encrypted and access-controlled."""
+    from tracker import audit, backup
+
+    try:
+        digest = backup.backup(path, force=force)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record("database_backed_up", detail=f"{path.name} sha256 {digest}")
+    db.session.commit()
+    click.echo(f"Backed up to {path} (SHA-256 {digest}).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@with_appcontext
+def restore_command(path, force):
+    """Replace the database with the backup at PATH (made by `flask backup`). Stop the service first."""
+    from tracker import audit, backup
+
+    digest = backup.sha256_of(path) if path.is_file() else ""
+    try:
+        backup.restore(path, force=force)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record("database_restored", detail=f"{path.name} sha256 {digest}")
+    db.session.commit()
+    click.echo(f"Restored from {path} (SHA-256 {digest}).")
+
+
+@click.command("purge")
+@click.option("--older-than", "older_than", required=True, help="Retention period: years or months, like 6y or 72m.")
+@click.option("--dry-run", is_flag=True, help="List what would be erased, and erase nothing.")
+@with_appcontext
+def purge_command(older_than, dry_run):
+    """Erase closed cases whose last review is older than the retention period, except those under a
+    legal hold. Each erasure is audited (reference and counts only). Running it again erases nothing more."""
+    from tracker import audit, retention
+    from tracker.timeutil import utcnow
+
+    try:
+        months = retention.parse_period(older_than)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    cutoff = retention.months_before(utcnow(), months)
+    plan = retention.plan(cutoff)
+    verb = "Would erase" if dry_run else "Erased"
+    for case in plan.due:
+        erasure = retention.erase(case, dry_run=dry_run)
+        click.echo(f"{verb} {erasure.reference}: {erasure.describe()}")
+    for reference in plan.held:
+        click.echo(f"Kept {reference}: under a legal hold")
+    if not dry_run:
+        audit.record(
+            "retention_purge_run",
+            detail=f"older than {older_than} (before {cutoff.date().isoformat()}): "
+            f"{len(plan.due)} cases erased, {len(plan.held)} kept by legal holds",
+        )
+        db.session.commit()
+    click.echo(
+        f"{len(plan.due)} case(s) {'would be ' if dry_run else ''}erased, {len(plan.held)} kept by a legal hold "
+        f"(last reviewed before {cutoff.date().isoformat()})."
+    )
+
+
+@click.command("check-config")
+def check_config_command():
+    """List the settings that are unsafe for production (weak SECRET_KEY, debug, SQLite, insecure
+    cookies, missing mail settings ...); exits 1 if there are any. A production start refuses the same."""
+    from config import unsafe_settings
+
+    problems = unsafe_settings(current_app.config)
+    environment = current_app.config["ENV_NAME"]
+    if not problems:
+        click.echo(f"No unsafe settings found ({environment} settings checked against the production rules).")
+        return
+    click.echo(f"{len(problems)} unsafe setting(s) for production ({environment} settings checked):", err=True)
+    for problem in problems:
+        click.echo(f"- {problem}", err=True)
+    raise SystemExit(1)
 
 
 @click.command("create-admin")

@@ -13,7 +13,7 @@ from wtforms import DateField, Field, FieldList, FormField, IntegerField, Passwo
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation
 
-from tracker.params import UNSAFE_CHARACTERS
+from tracker.params import EARLIEST_DATE, LATEST_DATE, UNSAFE_CHARACTERS
 
 T = TypeVar("T")
 LONG_TEXT = 5000  # the longest free text a form takes (summaries, findings, notes)
@@ -110,6 +110,12 @@ class GovDateField(DateField):
         except (ValueError, OverflowError):
             self.data = None
             raise ValueError(f"{self.label.text} must be a real date, like 24 11 2026") from None
+        if not EARLIEST_DATE <= self.data <= LATEST_DATE:
+            # Year 9999 is a real date, and a typing mistake; it would also overflow date arithmetic.
+            self.data = None
+            raise ValueError(
+                f"{self.label.text} must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}, like 24 11 2026"
+            )
 
 
 class DateRequired:

@@ -14,6 +14,7 @@ ITEMS = [
     ("Users", "admin.users", Capability.MANAGE_USERS, "admin.user"),
     ("Agencies", "admin.agencies", Capability.MANAGE_AGENCIES, "admin.agenc"),
     ("Settings", "admin.settings", Capability.MANAGE_SETTINGS, "admin.settings"),
+    ("Legal holds", "admin.legal_holds", Capability.MANAGE_RETENTION, "admin.legal_holds"),
     ("Audit log", "admin.audit_log", Capability.READ_AUDIT_LOG, "admin.audit"),
 ]
 

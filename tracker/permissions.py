@@ -26,6 +26,7 @@ class Capability(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_AGENCIES = "manage_agencies"
     MANAGE_SETTINGS = "manage_settings"  # confidentiality statement, learning themes
+    MANAGE_RETENTION = "manage_retention"  # legal holds that keep a case past its retention period
     READ_AUDIT_LOG = "read_audit_log"
     READ_MEETINGS = "read_meetings"  # partners: only meetings their agency attended (queries scope it)
     RECORD_MEETINGS = "record_meetings"  # schedule, attendance, case reviews, actions
@@ -53,6 +54,7 @@ _ADMIN = {
     Capability.MANAGE_USERS,
     Capability.MANAGE_AGENCIES,
     Capability.MANAGE_SETTINGS,
+    Capability.MANAGE_RETENTION,
     Capability.READ_AUDIT_LOG,
 }
 

@@ -37,6 +37,7 @@ from tracker.permissions import (
     requires,
 )
 from tracker.redirects import is_safe_local_path
+from tracker.spreadsheet import neutralise
 from tracker.timeutil import LONDON, format_date, london_today
 
 PROGRESS_MESSAGES = {
@@ -90,16 +91,10 @@ def actions():
     )
 
 
-def _neutralise(value) -> str:
-    """Stop spreadsheet programs treating a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_row(action) -> list[str]:
     review = action.case_review
     return [
-        _neutralise(cell)
+        neutralise(cell)
         for cell in (
             action.reference,
             action.description,

@@ -185,3 +185,27 @@ class MergeThemeForm(TrackerForm):
             raise ValidationError("Choose the theme to merge it into")
         if field.data not in self._ids:
             raise ValidationError("Choose a theme from the list")
+
+
+class LegalHoldForm(TrackerForm):
+    reference = StringField(
+        "Case reference",
+        description="The case to keep, for example a crime or incident number",
+        widget=GovTextInput(),
+        filters=[lambda value: value.strip().upper() if isinstance(value, str) else value],
+        validators=[
+            InputRequired(message="Enter the case reference"),
+            Length(max=40, message="Case reference must be 40 characters or fewer"),
+        ],
+    )
+    reason = TextAreaField(
+        "Why the case must be kept",
+        description="For example, the claim or inquiry it is needed for. Do not write about the people in the case.",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[
+            InputRequired(message="Enter why the case must be kept"),
+            Length(max=500, message="The reason must be 500 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Place a legal hold", widget=GovSubmitInput())

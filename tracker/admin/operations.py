@@ -7,9 +7,10 @@ from sqlalchemy import delete, func, insert, literal, select
 from tracker import audit
 from tracker.auth import passwords, sessions, throttle
 from tracker.extensions import db
-from tracker.models import Agency, LearningTheme, Role, ServiceSetting, User
+from tracker.models import Agency, Case, LearningTheme, LegalHold, Role, ServiceSetting, User
 from tracker.models.case import case_review_themes
 from tracker.permissions import may_be_spoc
+from tracker.timeutil import utcnow
 
 
 def create_user(
@@ -66,7 +67,7 @@ def set_user_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
         sessions.end_all_sessions(user, "deactivated")
-        user.calendar_token = None  # the private calendar feed stops working at once
+        user.calendar_token_hash = None  # the private calendar feed stops working at once
     db.session.flush()
     audit.record("user_reactivated" if active else "user_deactivated", user)
 
@@ -168,3 +169,20 @@ def merge_theme(source: LearningTheme, target: LearningTheme) -> int:
         detail=f"theme {source_id} ({name[:80]}) merged into this one; {retagged} reviews re-tagged",
     )
     return retagged
+
+
+def place_legal_hold(case: Case, reason: str, *, by: User) -> LegalHold:
+    """Keep ``case`` past its retention period until the hold is released (the reason stays on the
+    hold, not in the audit log)."""
+    hold = LegalHold(case=case, reason=reason, placed_by=by)
+    db.session.add(hold)
+    db.session.flush()
+    audit.record("legal_hold_placed", case, detail=f"hold {hold.id}")
+    return hold
+
+
+def release_legal_hold(hold: LegalHold, *, by: User) -> None:
+    if hold.released_at is None:
+        hold.released_at, hold.released_by = utcnow(), by
+        db.session.flush()
+        audit.record("legal_hold_released", hold.case, detail=f"hold {hold.id}")

@@ -3,12 +3,15 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tracker import audit
 from tracker.admin import bp, forms, operations, queries
 from tracker.auth import passwords
 from tracker.forms import chosen
-from tracker.params import page_param
+from tracker.params import id_param, page_param
 from tracker.permissions import Capability, requires
 from tracker.settings import CONFIDENTIALITY_STATEMENT_KEY, confidentiality_statement
+from tracker.spreadsheet import csv_response
+from tracker.timeutil import london_today
 
 
 def _user_or_404(user_id: int):
@@ -206,13 +209,95 @@ def reactivate_agency(agency_id: int):
 @bp.route("/audit")
 @requires(Capability.READ_AUDIT_LOG)
 def audit_log():
-    actions = queries.audit_actions()
-    action = request.args.get("action", "")
-    if action and action not in actions:
-        flash("That kind of event was not understood and has been ignored.", "info")
-        action = ""
-    page = queries.audit_page(page_param(request.args.get("page")), current_app.config["AUDIT_EVENTS_PER_PAGE"], action)
-    return render_template("admin/audit.html", page=page, actions=actions, action=action)
+    """The audit log: filtered by account, agency, kind of event, record, case and dates; newest
+    first, a page at a time (by keyset: ``before`` / ``after`` name the event at the edge)."""
+    filters, ignored = queries.AuditFilters.from_args(request.args)
+    if ignored:
+        flash(f"Some filters were not understood and have been ignored: {', '.join(ignored)}.", "info")
+    before, after = id_param(request.args.get("before") or ""), id_param(request.args.get("after") or "")
+    page = queries.audit_page(filters, current_app.config["AUDIT_EVENTS_PER_PAGE"], before=before, after=after)
+    if filters.case_reference:
+        # A subject access request is itself a disclosure worth recording (the case's id only).
+        audit.record("case_access_searched", page.case, detail="" if page.case else "no such case reference")
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        filters=filters,
+        actions=queries.audit_actions(),
+        object_types=list(queries.AUDIT_OBJECT_TYPES.items()),
+        object_labels=queries.AUDIT_OBJECT_TYPES,
+        users=queries.users_for_audit_filter(),
+        agencies=queries.all_agencies(),
+    )
+
+
+AUDIT_CSV_COLUMNS = ["When (UTC)", "Account", "Email", "Agency", "Event", "Record type", "Record", "Detail", "From"]
+
+
+@bp.route("/audit/export.csv")
+@requires(Capability.READ_AUDIT_LOG)
+def audit_export():
+    """The events the filters select, as CSV (newest first), up to AUDIT_EXPORT_MAX_ROWS."""
+    filters, _ignored = queries.AuditFilters.from_args(request.args)
+    limit = current_app.config["AUDIT_EXPORT_MAX_ROWS"]
+    events = queries.audit_events_for_export(filters, limit)
+    if events is None:
+        flash(f"More than {limit:,} events match. Narrow the filters (dates, account or kind) and try again.", "info")
+        return redirect(url_for("admin.audit_log", **filters.as_args()))
+    audit.record("audit_log_exported", detail=f"{len(events)} events {filters.for_audit()}")
+    rows = (
+        (
+            event.at.isoformat(timespec="seconds"),
+            event.user.display_name if event.user else "",
+            event.user.email if event.user else "",
+            event.user.agency.code if event.user else "",
+            event.action,
+            event.object_type or "",
+            event.object_id or "",
+            event.detail,
+            event.ip_address or "",
+        )
+        for event in events
+    )
+    return csv_response(f"audit-log-{london_today().isoformat()}.csv", AUDIT_CSV_COLUMNS, rows)
+
+
+# Retention: legal holds -------------------------------------------------------------------
+
+
+@bp.route("/retention", methods=["GET", "POST"])
+@requires(Capability.MANAGE_RETENTION)
+def legal_holds():
+    """Cases kept past their retention period, and a form to keep another."""
+    form = forms.LegalHoldForm()
+    if form.validate_on_submit():
+        case = queries.case_by_reference(form.reference.data)
+        if case is None:
+            form.reference.errors.append("No case has this reference")
+        elif queries.case_is_held(case):
+            form.reference.errors.append("This case is already under a legal hold")
+        else:
+            operations.place_legal_hold(case, form.reason.data, by=current_user._get_current_object())
+            flash("Legal hold placed. The retention purge will keep this case until the hold is released.", "success")
+            return redirect(url_for("admin.legal_holds"))
+    return render_template(
+        "admin/legal_holds.html",
+        form=form,
+        holds=queries.active_legal_holds(),
+        released=queries.recently_released_holds(),
+    )
+
+
+@bp.route("/retention/<int:hold_id>/release", methods=["POST"])
+@requires(Capability.MANAGE_RETENTION)
+def release_hold(hold_id: int):
+    hold = queries.legal_hold_by_id(hold_id)
+    if hold is None:
+        abort(404)
+    if forms.ConfirmForm().validate_on_submit():
+        operations.release_legal_hold(hold, by=current_user._get_current_object())
+        flash("Legal hold released. The case is erased once it is past its retention period.", "success")
+    return redirect(url_for("admin.legal_holds"))
 
 
 # Settings and learning themes -------------------------------------------------------------

@@ -62,7 +62,10 @@ def change_password():
 @bp.route("/account/calendar", methods=["GET", "POST"])
 @requires(Capability.READ_MEETINGS)  # meetings and action due dates: administrators have neither
 def calendar():
-    """Create, replace or stop the user's private calendar feed."""
+    """Create, replace or stop the user's private calendar feed.
+
+    The address holds a secret that is stored only as a digest, so it is shown once, on the page
+    that answers "create" (not after a redirect): it cannot be shown again later."""
     from tracker import calendar_feed
     from tracker.auth.forms import CalendarForm
 
@@ -72,9 +75,8 @@ def calendar():
         if form.stop.data:
             calendar_feed.revoke_token(user)
             flash("Your calendar link has been switched off.", "success")
-        else:
-            calendar_feed.regenerate_token(user)
-            flash("Your new calendar link is ready. Any old link has stopped working.", "success")
-        return redirect(url_for("auth.calendar"))
-    feed_url = url_for("main.calendar_feed", token=user.calendar_token, _external=True) if user.calendar_token else None
-    return render_template("auth/calendar.html", form=form, feed_url=feed_url)
+            return redirect(url_for("auth.calendar"))
+        token = calendar_feed.regenerate_token(user)
+        feed_url = url_for("main.calendar_feed", token=token, _external=True)
+        return render_template("auth/calendar.html", form=CalendarForm(formdata=None), feed_url=feed_url, has_feed=True)
+    return render_template("auth/calendar.html", form=form, feed_url=None, has_feed=calendar_feed.has_feed(user))

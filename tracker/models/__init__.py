@@ -18,6 +18,7 @@ from tracker.models.document_job import DocumentJob, DocumentJobStatus
 from tracker.models.extension import ExtensionRequest, ExtensionStatus
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
+from tracker.models.retention import LegalHold
 from tracker.models.setting import ServiceSetting
 from tracker.models.submission import FormSubmission
 from tracker.models.user import LoginFailure, Role, User, UserSession
@@ -42,6 +43,7 @@ __all__ = [
     "ExtensionStatus",
     "FormSubmission",
     "LearningTheme",
+    "LegalHold",
     "LoginFailure",
     "Meeting",
     "MeetingRole",

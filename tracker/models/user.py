@@ -44,8 +44,9 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=True)
-    # Secret in the user's private calendar-feed URL; None means no feed. Cleared on deactivation.
-    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # SHA-256 (hex) of the secret in the user's private calendar-feed URL; the secret itself is shown
+    # once, when made, and never stored. None means no feed. Cleared on deactivation.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
