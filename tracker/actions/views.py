@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -74,10 +75,30 @@ def actions():
     )
 
 
+# Characters that make a spreadsheet program read a cell as a formula or a command (the pipe starts a
+# DDE command), with their full-width, small-form and mathematical look-alikes, which some programs
+# fold to the ASCII ones.
+FORMULA_STARTERS = frozenset(
+    "=+-@|\t\r"
+    "\uff1d\uff0b\uff0d\uff20\uff5c"  # full-width = + - @ |
+    "\ufe66\ufe62\ufe63\ufe6b"  # small = + - @
+    "\u2212\u2795\u2796\u207a\u207b\u207c\u208a\u208b\u208c\u2223"  # minus signs, super/subscripts, divides
+)
+# Spreadsheets skip these before a formula, so the guard looks past them.
+IGNORED_LEADING = " \u00a0\u3000"
+LINE_BREAKS = re.compile(r"(\r\n|\r|\n)")
+CSV_BOM = "\ufeff"
+
+
 def _neutralise(value) -> str:
-    """Stop spreadsheet programs treating a cell as a formula (CSV injection)."""
+    """Stop spreadsheet programs treating a cell as a formula (CSV injection): a cell, or any line of
+    a multi-line cell, that starts (after spaces) with a formula character gets a leading apostrophe."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    pieces = LINE_BREAKS.split(text)  # lines at even indexes, their line breaks between them
+    for i in range(0, len(pieces), 2):
+        if pieces[i].lstrip(IGNORED_LEADING)[:1] in FORMULA_STARTERS:
+            pieces[i] = "'" + pieces[i]
+    return "".join(pieces)
 
 
 def _csv_row(action) -> list[str]:
@@ -106,13 +127,16 @@ def export():
     audit.record("actions_exported", detail=filters.for_audit())
     # Written out in full before the request's transaction ends (a streamed body would outlive it).
     buffer = io.StringIO()
+    buffer.write(CSV_BOM)  # UTF-8 with a byte-order mark, so spreadsheet programs read it as UTF-8
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for action in queries.actions_for_export(current_user, filters):
         writer.writerow(_csv_row(action))
     filename = f"actions-{london_today().isoformat()}.csv"
     return Response(
-        buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        buffer.getvalue().encode("utf-8"),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
