@@ -132,7 +132,7 @@ def export():
     writer.writerow(CSV_COLUMNS)
     for action in queries.actions_for_export(current_user, filters):
         writer.writerow(_csv_row(action))
-    filename = f"actions-{london_today().isoformat()}.csv"
+    filename = queries.filter_names(filters).filename("actions", filters, ".csv")
     return Response(
         buffer.getvalue().encode("utf-8"),
         content_type="text/csv; charset=utf-8",

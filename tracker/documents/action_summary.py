@@ -124,11 +124,18 @@ def overdue_chart(
     }
 
 
+def summary_filename(action_filter: ActionFilter) -> str:
+    return action_queries.filter_names(action_filter).filename("action-summary", action_filter, ".pdf")
+
+
 def render_summary(user: User, action_filter: ActionFilter, *, produced_for: str) -> RenderedPdf:
     figures = summary_data(user, action_filter)
+    names = action_queries.filter_names(action_filter)
     return render_pdf(
         "pdf/action_summary.html",
-        title=f"Action summary, {format_date(london_today())}",
+        title=f"Action summary, {format_date(london_today())}"
+        + (f", {names.agency_name}" if names.agency_name else ""),
+        filters_in_words=names.words(action_filter),
         subject="Summary of actions from the domestic abuse response scrutiny meetings",
         figures=figures,
         chart=overdue_chart([(f.agency, f.overdue) for f in figures]),

@@ -17,7 +17,7 @@ from tracker.models import Meeting, MeetingStatus
 from tracker.params import id_param
 from tracker.permissions import Capability, may_see_agency, meeting_scope, requires, sees_own_agency_only
 from tracker.reports import bp
-from tracker.timeutil import LONDON, london_today
+from tracker.timeutil import LONDON
 
 
 def _pdf_response(body: bytes, filename: str) -> Response:
@@ -112,4 +112,4 @@ def action_summary_pdf():
         )
         return _page(errors=[Problem("agency", message)], status=400)
     audit.record("action_summary_downloaded", detail=filters.for_audit())
-    return _pdf_response(rendered.pdf, f"action-summary-{london_today().isoformat()}.pdf")
+    return _pdf_response(rendered.pdf, action_summary.summary_filename(filters))
