@@ -45,7 +45,9 @@ def meeting(app, agencies, chair, make_meeting, add_review, add_action):
         db.session.commit()
     add_action(meeting_id, agencies["IDVA"], review_id=review_id, due_in_days=-1, description="Safety plan")
     for number in range(90):
-        add_action(meeting_id, agencies["HOU"], review_id=review_id, due_in_days=number - 30, description=f"Work {number}")
+        add_action(
+            meeting_id, agencies["HOU"], review_id=review_id, due_in_days=number - 30, description=f"Work {number}"
+        )
     return meeting_id
 
 

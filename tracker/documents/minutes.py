@@ -38,6 +38,8 @@ def render_minutes(
     record = meeting_queries.meeting_record(viewer, meeting, for_minutes=True)
     redacted_for = record.redacted_for
     title = _title(meeting) + (f" (redacted for {redacted_for.code})" if redacted_for else "")
+    if show_now:
+        title += ", with each action's status now"
     agenda = is_agenda(meeting)
     return render_pdf(
         "pdf/agenda.html" if agenda else "pdf/minutes.html",
