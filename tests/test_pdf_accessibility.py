@@ -176,6 +176,23 @@ def check_a_table_over_several_pages_is_one_table_with_one_header(pdfs):
                     assert {bytes(header) for header in cell.A.Headers} <= ids
 
 
+def marks_content(element) -> bool:
+    for kid in struct_kids(element):
+        if isinstance(kid, int) or (isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR"):
+            return True
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and marks_content(kid):
+            return True
+    return False
+
+
+def check_no_heading_is_empty(pdfs):
+    for name, data in pdfs.items():
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            headings = [element for element in walk(document_element(pdf)) if re.fullmatch(r"/H\d", str(element.S))]
+            assert len([h for h in headings if h.S == "/H1"]) == 1, name
+            assert all(marks_content(heading) for heading in headings), name
+
+
 def check_the_chart_alternative_text_gives_the_values(pdfs):
     with pikepdf.open(io.BytesIO(pdfs["summary"])) as pdf:
         (figure,) = [element for element in walk(document_element(pdf)) if element.S == "/Figure"]
@@ -209,6 +226,7 @@ def test_every_document_is_tagged_completely(pdfs, tmp_path):
     check_all_marked_content_is_in_the_tree_or_an_artifact(pdfs)
     check_the_marking_is_announced_once_and_furniture_is_artifact(pdfs)
     check_a_table_over_several_pages_is_one_table_with_one_header(pdfs)
+    check_no_heading_is_empty(pdfs)
     check_the_chart_alternative_text_gives_the_values(pdfs)
     check_the_chart_labels_bars_with_agency_names(pdfs)
     check_an_independent_pdfua_checker_finds_nothing(pdfs, tmp_path)
