@@ -377,9 +377,6 @@ def matters_arising(reader: User, meeting: Meeting) -> list[MatterArising]:
     on, moment = record_moment(meeting)
     due_by = matters_due_by(meeting)
     earlier = select(Meeting.id).where(Meeting.starts_at < meeting.starts_at)
-    changed_since = select(ActionUpdate.action_id).where(
-        ActionUpdate.at >= moment, ActionUpdate.status_from.is_not(None)
-    )
     candidates = list(
         db.session.scalars(
             select(Action)
@@ -394,7 +391,8 @@ def matters_arising(reader: User, meeting: Meeting) -> list[MatterArising]:
                 Action.meeting_id.in_(earlier),
                 action_scope(reader),
                 Action.created_at < moment,
-                or_(Action.status.in_(OPEN_STATUSES), Action.closed_at >= moment, Action.id.in_(changed_since)),
+                # Open then means open now or closed since: closing stamps closed_at, reopening clears it.
+                or_(Action.status.in_(OPEN_STATUSES), Action.closed_at >= moment),
             )
             .order_by(Agency.name, Action.id)
         ).unique()
