@@ -19,6 +19,7 @@ marking into the structure, so the marking is announced once, at the start.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -73,6 +74,7 @@ def recording() -> Iterator[Recording]:
 # Completing the tagging --------------------------------------------------------------------
 
 REPEATED_GROUPS = {"/THead", "/TFoot"}
+MARKED_CONTENT = re.compile(rb"/(\w+)\s*<<\s*/MCID (\d+)\s*>>\s*BDC")
 TOP_MARKING = (0, "@top-center")  # the first page's OFFICIAL-SENSITIVE header
 
 
@@ -248,27 +250,23 @@ class _Tagging:
     # Content streams -------------------------------------------------------------------------
 
     def rewrite_artifacts(self) -> None:
+        """Turn the chosen marked content into artifacts in the pages' content streams, and drop it
+        from the parent tree. The streams are rewritten as bytes: WeasyPrint (pydyf) writes every
+        tagged piece as ``/Tag <</MCID n>> BDC``, and parsing whole streams would cost more than the
+        rest of this module together."""
         nums = self.pdf.Root.StructTreeRoot.ParentTree.Nums
         page_mcids = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
         for page_index, mcids in self.artifacts.items():
             page = self.pdf.pages[page_index]
-            instructions = pikepdf.parse_content_stream(page)
-            for position, instruction in enumerate(instructions):
-                if not isinstance(instruction, pikepdf.ContentStreamInstruction):
-                    continue
-                operands, operator = instruction.operands, instruction.operator
-                if str(operator) != "BDC" or len(operands) != 2:
-                    continue
-                properties = operands[1]
-                if not isinstance(properties, pikepdf.Dictionary) or "/MCID" not in properties:
-                    continue
-                mcid = int(properties.MCID)
-                if mcid in mcids:
-                    artifact = pikepdf.Dictionary(Type=pikepdf.Name("/" + mcids[mcid]))
-                    instructions[position] = pikepdf.ContentStreamInstruction(
-                        [pikepdf.Name.Artifact, artifact], pikepdf.Operator("BDC")
-                    )
-            page.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+
+            def artifact(match: re.Match[bytes], mcids: dict[int, str] = mcids) -> bytes:
+                kind = mcids.get(int(match.group(2)))
+                return match.group(0) if kind is None else b"/Artifact <</Type /" + kind.encode() + b">> BDC"
+
+            contents = page.obj.Contents
+            streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+            for stream in streams:
+                stream.write(MARKED_CONTENT.sub(artifact, stream.read_bytes()))
             parents = page_mcids.get(page_index)
             if isinstance(parents, pikepdf.Array):
                 for mcid in mcids:
