@@ -52,6 +52,9 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "scrutiny-tracker@example.org")
     # Where the service is reached, for links in e-mails (no trailing slash needed).
     SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:5000")
+    # The domain part of every calendar event's UID. Calendars recognise an event by its UID, so it
+    # must not change with the address a feed was fetched from (never the request's Host header).
+    CALENDAR_UID_DOMAIN = os.environ.get("CALENDAR_UID_DOMAIN", "scrutiny-tracker.invalid")
     REMINDER_DUE_WITHIN_DAYS = _env_int("REMINDER_DUE_WITHIN_DAYS", 3)
     ESCALATION_GRACE_DAYS = _env_int("ESCALATION_GRACE_DAYS", 7)
 

@@ -400,7 +400,7 @@ def test_csv_export_is_scoped_neutralised_audited_and_not_cached(client, app, wo
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="actions-')
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {row["Agency"] for row in rows} == {"IDVA agency"}
     assert len(rows) == 5
     dangerous = next(row for row in rows if "HYPERLINK" in row["Description"])
@@ -413,7 +413,7 @@ def test_csv_export_is_scoped_neutralised_audited_and_not_cached(client, app, wo
 def test_csv_follows_the_filters(client, world, agencies, login_as):
     login_as("chair", agencies["POL"])
     response = client.get("/actions/export.csv?overdue=1")
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert [row["Action"] for row in rows] == [ref(world, "overdue"), ref(world, "housing")]
     page = get_page(client, "/actions?overdue=1")
     assert (
@@ -530,7 +530,7 @@ def test_list_csv_and_pdf_give_the_same_actions_for_the_same_filter(
     login_as(role, agencies["IDVA"] if role == "partner" else agencies["POL"])
     listed_refs, first_page = _all_listed(client, f"/actions?{query}")
     csv_response = client.get(first_page.select_one("[data-testid=csv-link]")["href"])
-    csv_refs = [row["Action"] for row in csv.DictReader(io.StringIO(csv_response.get_data(as_text=True)))]
+    csv_refs = [row["Action"] for row in csv.DictReader(io.StringIO(csv_response.data.decode("utf-8-sig")))]
     pdf_response = client.get(first_page.select_one("[data-testid=pdf-link]")["href"])
     assert pdf_response.status_code == 200 and pdf_response.mimetype == "application/pdf"
     assert listed_refs, "each filter here matches something, or the comparison proves little"

@@ -186,7 +186,8 @@ def test_action_summary_figures_chart_and_grouping(client, app, agencies, meetin
     add_action(meeting, agencies["IDVA"], due_in_days=-2, description="Less overdue IDVA work")
     response = download(client, "/reports/actions.pdf")
     assert re.fullmatch(
-        r'attachment; filename="action-summary-\d{4}-\d{2}-\d{2}.pdf"', response.headers["Content-Disposition"]
+        r'attachment; filename="action-summary-all-agencies-open-or-in-progress-\d{4}-\d{2}-\d{2}.pdf"',
+        response.headers["Content-Disposition"],
     )
     reader = read_pdf(response.data)
     assert_house_style(reader, title_start="Action summary", draft=False)

@@ -75,14 +75,16 @@ def _open_actions(user: User) -> list[Action]:
     )
 
 
-def feed_for(user: User, service_name: str, host: str) -> bytes:
+def feed_for(user: User, service_name: str, uid_domain: str) -> bytes:
+    """The feed's events carry UIDs under ``uid_domain`` (configured), so a calendar that fetches the
+    feed through another address still recognises every event as the same one."""
     calendar = Calendar()
     calendar.add("prodid", f"-//{service_name}//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Scrutiny meetings and action due dates")
     for meeting in _upcoming_meetings(user):
         event = Event()
-        event.add("uid", f"meeting-{meeting.id}@{host}")
+        event.add("uid", f"meeting-{meeting.id}@{uid_domain}")
         event.add("summary", "Domestic abuse scrutiny meeting")
         event.add("dtstart", meeting.starts_at)
         event.add("dtend", meeting.starts_at + MEETING_LENGTH)
@@ -91,7 +93,7 @@ def feed_for(user: User, service_name: str, host: str) -> bytes:
         calendar.add_component(event)
     for action in _open_actions(user):
         event = Event()
-        event.add("uid", f"action-{action.id}@{host}")
+        event.add("uid", f"action-{action.id}@{uid_domain}")
         event.add("summary", f"Action {action.reference} due ({user.agency.code})")
         event.add("dtstart", action.due_date)
         event.add("dtend", action.due_date + timedelta(days=1))

@@ -138,9 +138,13 @@ class ActionFilter:
             parts.append("text=yes")
         return " ".join(parts)[:400]
 
-    def for_people(self) -> list[str]:
-        """What the filter selects, in words (printed at the top of the summary PDF)."""
-        parts = [dict(STATUS_CHOICES)[self.status].lower() if self.status else "any status"]
+    def for_people(
+        self, *, agency_name: str | None = None, meeting_day: date | None = None, owner_name: str | None = None
+    ) -> list[str]:
+        """What the filter selects, in words (printed on the first page of the summary PDF). The caller
+        looks up the names of the agency, meeting and owner the filter names."""
+        parts = [f"owned by {agency_name}" if self.agency_id else "every agency"]
+        parts.append(dict(STATUS_CHOICES)[self.status].lower() if self.status else "any status")
         if self.overdue:
             parts.append("overdue only")
         if self.due_from or self.due_to:
@@ -151,11 +155,40 @@ class ActionFilter:
                 f"{format_date(self.meetings_to) or 'any time'}"
             )
         if self.meeting_id:
-            parts.append("one meeting")
+            parts.append(f"raised at the meeting on {format_date(meeting_day)}" if meeting_day else "one meeting")
         if self.case_reference:
             parts.append(f"case reference containing {self.case_reference}")
         if self.owner_id:
-            parts.append("one named owner")
+            parts.append(f"named owner {owner_name}" if owner_name else "one named owner")
         if self.text:
-            parts.append("matching words in the description")
+            parts.append(f"description containing “{self.text}”")
         return parts
+
+    def for_filename(self, *, agency_code: str | None = None, meeting_day: date | None = None) -> list[str]:
+        """The filter as parts of a file name: ASCII words, no person's name and nothing typed."""
+        parts = [slug(agency_code) if self.agency_id and agency_code else "all-agencies"]
+        parts.append({STILL_OPEN: "open-or-in-progress", "": "any-status"}.get(self.status, slug(self.status)))
+        if self.overdue:
+            parts.append("overdue")
+        if self.due_from or self.due_to:
+            parts.append(f"due-{_day(self.due_from)}-to-{_day(self.due_to)}")
+        if self.meetings_from or self.meetings_to:
+            parts.append(f"raised-{_day(self.meetings_from)}-to-{_day(self.meetings_to)}")
+        if self.meeting_id:
+            parts.append(f"meeting-{_day(meeting_day)}")
+        if self.case_reference:
+            parts.append("one-case")
+        if self.owner_id:
+            parts.append("one-owner")
+        if self.text:
+            parts.append("text-search")
+        return parts
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else "any"
+
+
+def slug(text: str) -> str:
+    """Lower-case ASCII letters, digits and hyphens only (for file names)."""
+    return "-".join("".join(c if c.isascii() and c.isalnum() else " " for c in text.lower()).split())[:40] or "x"

@@ -171,6 +171,37 @@ def count_filtered(user: User, f: ActionFilter) -> int:
     return db.session.scalar(query) or 0
 
 
+@dataclass(frozen=True)
+class FilterNames:
+    """The names behind a filter's ids, to say the filter in words and in a file name."""
+
+    agency_name: str | None = None
+    agency_code: str | None = None
+    meeting_day: date | None = None
+    owner_name: str | None = None
+
+    def words(self, f: ActionFilter) -> list[str]:
+        return f.for_people(agency_name=self.agency_name, meeting_day=self.meeting_day, owner_name=self.owner_name)
+
+    def filename(self, prefix: str, f: ActionFilter, extension: str) -> str:
+        """E.g. action-summary-hou-open-or-in-progress-overdue-2026-11-26.pdf (names no person)."""
+        parts = f.for_filename(agency_code=self.agency_code, meeting_day=self.meeting_day)
+        return "-".join([prefix, *parts, london_today().isoformat()]) + extension
+
+
+def filter_names(f: ActionFilter) -> FilterNames:
+    """Look up what the filter's ids name (the filter was already checked against the user's scope)."""
+    agency = db.session.get(Agency, f.agency_id) if f.agency_id is not None else None
+    meeting = db.session.get(Meeting, f.meeting_id) if f.meeting_id is not None else None
+    owner = db.session.get(User, f.owner_id) if f.owner_id is not None else None
+    return FilterNames(
+        agency_name=agency.name if agency else None,
+        agency_code=agency.code if agency else None,
+        meeting_day=meeting.starts_at.astimezone(LONDON).date() if meeting else None,
+        owner_name=owner.display_name if owner else None,
+    )
+
+
 def action_for(user, action_id: int) -> Action | None:
     return db.session.scalar(
         select(Action)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker import audit, once
@@ -37,7 +35,7 @@ from tracker.permissions import (
     requires,
 )
 from tracker.redirects import is_safe_local_path
-from tracker.spreadsheet import neutralise
+from tracker.spreadsheet import csv_response
 from tracker.timeutil import LONDON, format_date, london_today
 
 PROGRESS_MESSAGES = {
@@ -91,27 +89,24 @@ def actions():
     )
 
 
-def _csv_row(action) -> list[str]:
+def _csv_row(action) -> tuple:
     review = action.case_review
-    return [
-        neutralise(cell)
-        for cell in (
-            action.reference,
-            action.description,
-            action.owning_agency.name,
-            action.owner.display_name if action.owner else "",
-            action.due_date.isoformat(),
-            action.original_due_date.isoformat(),
-            action.extension_count or 0,
-            action.status.label,
-            "Yes" if action.is_overdue else "No",
-            action.meeting.starts_at.date().isoformat(),
-            review.case.reference if review else "",
-            action.created_at.date().isoformat(),
-            action.latest_update_at.astimezone(LONDON).date().isoformat() if action.latest_update_at else "",
-            action.latest_update_text or "",
-        )
-    ]
+    return (
+        action.reference,
+        action.description,
+        action.owning_agency.name,
+        action.owner.display_name if action.owner else "",
+        action.due_date.isoformat(),
+        action.original_due_date.isoformat(),
+        action.extension_count or 0,
+        action.status.label,
+        "Yes" if action.is_overdue else "No",
+        action.meeting.starts_at.date().isoformat(),
+        review.case.reference if review else "",
+        action.created_at.date().isoformat(),
+        action.latest_update_at.astimezone(LONDON).date().isoformat() if action.latest_update_at else "",
+        action.latest_update_text or "",
+    )
 
 
 @bp.route("/actions/export.csv")
@@ -119,16 +114,9 @@ def _csv_row(action) -> list[str]:
 def export():
     filters, _problems = _filter_or_404()  # the list page's links carry only the filters it could use
     audit.record("actions_exported", detail=filters.for_audit())
-    # Written out in full before the request's transaction ends (a streamed body would outlive it).
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for action in queries.actions_for_export(current_user, filters):
-        writer.writerow(_csv_row(action))
-    filename = f"actions-{london_today().isoformat()}.csv"
-    return Response(
-        buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    filename = queries.filter_names(filters).filename("actions", filters, ".csv")
+    rows = (_csv_row(action) for action in queries.actions_for_export(current_user, filters))
+    return csv_response(filename, CSV_COLUMNS, rows)
 
 
 def _action_or_404(action_id: int):

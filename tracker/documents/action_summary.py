@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import textwrap
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -70,41 +71,72 @@ def summary_data(user: User, action_filter: ActionFilter) -> list[AgencyFigures]
 
 @dataclass
 class ChartBar:
-    label: str
+    label_lines: list[str]
     value: int
     y: float
     width: float
+    height: float
+
+
+CHART_LINE_HEIGHT = 13
+CHART_LABEL_CHARACTERS = 26  # about what fits in the label column at 11 px
+CHART_LABEL_MAX_LINES = 3
+
+
+def chart_label(name: str) -> list[str]:
+    """An agency's name wrapped to the label column (a long word is broken); the full name is always
+    in the chart's text alternative and in the table beside it."""
+    lines = textwrap.wrap(name, CHART_LABEL_CHARACTERS, break_long_words=True, break_on_hyphens=True) or [""]
+    if len(lines) > CHART_LABEL_MAX_LINES:
+        lines = lines[:CHART_LABEL_MAX_LINES]
+        lines[-1] = lines[-1][: CHART_LABEL_CHARACTERS - 1].rstrip() + "…"
+    return lines
 
 
 def overdue_chart(
     counts: list[tuple[Agency, int]],
     width: float = 480,
     bar_height: float = 16,
-    gap: float = 6,
-    label_width: float = 80,
+    gap: float = 8,
+    label_width: float = 180,
 ) -> dict:
-    """Geometry for the horizontal bar chart of overdue actions by agency (drawn as SVG in a template)."""
+    """Geometry for the horizontal bar chart of overdue actions by agency (drawn as SVG in a template).
+    Bars are labelled with the agency's name, wrapped over up to three lines."""
     most = max((overdue for _, overdue in counts), default=0) or 1
     plot = width - label_width - 40
-    bars = [
-        ChartBar(agency.code, overdue, gap + i * (bar_height + gap), plot * overdue / most)
-        for i, (agency, overdue) in enumerate(counts)
-    ]
+    bars = []
+    y = gap
+    for agency, overdue in counts:
+        lines = chart_label(agency.name)
+        row_height = max(bar_height, len(lines) * CHART_LINE_HEIGHT)
+        bars.append(ChartBar(lines, overdue, y, plot * overdue / most, row_height))
+        y += row_height + gap
+    values = "; ".join(f"{agency.name}: {overdue}" for agency, overdue in counts)
     return {
         "bars": bars,
         "width": width,
-        "height": gap + len(bars) * (bar_height + gap) + 4,
+        "height": y + 4,
         "bar_height": bar_height,
+        "line_height": CHART_LINE_HEIGHT,
         "label_width": label_width,
-        "description": "; ".join(f"{agency.name}: {overdue} overdue" for agency, overdue in counts) or "No actions",
+        "title": "Overdue actions by agency",
+        # The text alternative carries every value, so the chart loses nothing without sight.
+        "description": f"Number of overdue actions. {values}." if counts else "No actions.",
     }
+
+
+def summary_filename(action_filter: ActionFilter) -> str:
+    return action_queries.filter_names(action_filter).filename("action-summary", action_filter, ".pdf")
 
 
 def render_summary(user: User, action_filter: ActionFilter, *, produced_for: str) -> RenderedPdf:
     figures = summary_data(user, action_filter)
+    names = action_queries.filter_names(action_filter)
     return render_pdf(
         "pdf/action_summary.html",
-        title=f"Action summary, {format_date(london_today())}",
+        title=f"Action summary, {format_date(london_today())}"
+        + (f", {names.agency_name}" if names.agency_name else ""),
+        filters_in_words=names.words(action_filter),
         subject="Summary of actions from the domestic abuse response scrutiny meetings",
         figures=figures,
         chart=overdue_chart([(f.agency, f.overdue) for f in figures]),

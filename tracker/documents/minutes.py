@@ -14,25 +14,42 @@ from tracker.extensions import db
 from tracker.meetings import queries as meeting_queries
 from tracker.models import Meeting, MeetingStatus, MinutesDocument, User
 from tracker.settings import confidentiality_statement
-from tracker.timeutil import format_date
+from tracker.timeutil import format_date, london_today, utcnow
+
+
+def is_agenda(meeting: Meeting) -> bool:
+    """A meeting not yet held (still scheduled, and its time still to come) has an agenda, not minutes:
+    nobody can have been absent from it yet."""
+    return meeting.status == MeetingStatus.SCHEDULED and meeting.starts_at > utcnow()
 
 
 def _title(meeting: Meeting) -> str:
-    return f"Minutes of the scrutiny meeting on {format_date(meeting.starts_at)}"
+    kind = "Agenda for" if is_agenda(meeting) else "Minutes of"
+    return f"{kind} the scrutiny meeting on {format_date(meeting.starts_at)}"
 
 
-def render_minutes(meeting: Meeting, viewer: User, *, document_id: str, produced_for: str | None) -> RenderedPdf:
+def render_minutes(
+    meeting: Meeting, viewer: User, *, document_id: str, produced_for: str | None, show_now: bool = False
+) -> RenderedPdf:
     """Render the minutes as ``viewer`` may see them: everything for chairs, managers and admins;
-    for a partner, only their agency's cases and actions (the redacted version)."""
+    for a partner, only their agency's cases and actions (the redacted version). Actions appear as
+    they stood on the meeting's date; ``show_now`` adds each one's status today beside it. A meeting
+    not yet held gives its agenda instead."""
     record = meeting_queries.meeting_record(viewer, meeting, for_minutes=True)
     redacted_for = record.redacted_for
     title = _title(meeting) + (f" (redacted for {redacted_for.code})" if redacted_for else "")
+    if show_now:
+        title += ", with each action's status now"
+    agenda = is_agenda(meeting)
     return render_pdf(
-        "pdf/minutes.html",
+        "pdf/agenda.html" if agenda else "pdf/minutes.html",
         title=title,
-        subject="Minutes, domestic abuse response scrutiny meeting",
+        subject=f"{'Agenda' if agenda else 'Minutes'}, domestic abuse response scrutiny meeting",
         meeting=meeting,
         record=record,
+        record_day=meeting_queries.record_moment(meeting)[0],
+        today=london_today(),
+        show_now=show_now,
         statement=confidentiality_statement(),
         redacted_for=redacted_for,
         draft=meeting.status != MeetingStatus.APPROVED,

@@ -1,4 +1,5 @@
-"""The one render path for every PDF: Jinja template + print CSS -> WeasyPrint (tagged, PDF/UA-1)."""
+"""The one render path for every PDF: Jinja template + print CSS -> WeasyPrint (tagged, PDF/UA-1) ->
+tracker.documents.tagging, which completes the tagging WeasyPrint leaves unfinished."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from flask import render_template
 from weasyprint import HTML
 
+from tracker.documents import tagging
 from tracker.documents.fetcher import BASE_URL, StaticOnlyFetcher
 from tracker.timeutil import format_datetime, utcnow
 
@@ -31,7 +33,9 @@ def render_html(template: str, **context) -> str:
 def html_to_pdf(html: str) -> RenderedPdf:
     fetcher = StaticOnlyFetcher()
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
-    pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+    with tagging.recording() as record:
+        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+    pdf = tagging.complete_tagging(pdf, record)
     return RenderedPdf(pdf=pdf, html=html, pages=len(document.pages), refused_urls=fetcher.refused)
 
 

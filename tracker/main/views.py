@@ -50,7 +50,7 @@ def privacy():
 @public
 def calendar_feed(token: str):
     """Public by design: the secret token in the address is the credential. Unknown or revoked: 404."""
-    from flask import Response, abort, current_app, request
+    from flask import Response, abort, current_app
 
     from tracker import calendar_feed as feeds
 
@@ -60,7 +60,7 @@ def calendar_feed(token: str):
     from tracker import audit
 
     audit.record("calendar_feed_read", user, user=user)
-    body = feeds.feed_for(user, current_app.config["SERVICE_NAME"], request.host.split(":")[0])
+    body = feeds.feed_for(user, current_app.config["SERVICE_NAME"], current_app.config["CALENDAR_UID_DOMAIN"])
     return Response(
         body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="scrutiny-tracker.ics"'}
     )

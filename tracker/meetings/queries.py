@@ -138,6 +138,47 @@ def review_for(user: User, meeting: Meeting, review_id: int) -> CaseReview | Non
 class MatterArising:
     action: Action
     latest_update: ActionUpdate | None
+    as_at: ActionAsAt | None = None  # in the minutes: the action as it stood at the meeting
+
+
+@dataclass(frozen=True)
+class ActionAsAt:
+    """An action as it stood on a meeting's date: what its minutes record (the trail gives the rest)."""
+
+    status: ActionStatus
+    due_date: date
+    on: date
+
+    @property
+    def overdue(self) -> bool:
+        return self.status in OPEN_STATUSES and self.due_date < self.on
+
+    @property
+    def label(self) -> str:
+        return "Overdue" if self.overdue else self.status.label
+
+
+def record_moment(meeting: Meeting) -> tuple[date, datetime]:
+    """The day a meeting's minutes speak for, and the end of that day (London), their cut-off."""
+    day = meeting.starts_at.astimezone(LONDON).date()
+    return day, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=LONDON)
+
+
+def actions_as_at(actions: list[Action], on: date, moment: datetime) -> dict[int, ActionAsAt]:
+    """Each action's status and due date at ``moment``: today's values, with every change recorded in
+    the update trail after ``moment`` undone (newest first). One query, however many actions."""
+    state: dict[int, tuple[ActionStatus, date]] = {action.id: (action.status, action.due_date) for action in actions}
+    if state:
+        later_changes = db.session.execute(
+            select(ActionUpdate.action_id, ActionUpdate.status_from, ActionUpdate.due_from)
+            .where(ActionUpdate.action_id.in_(list(state)), ActionUpdate.at >= moment)
+            .where(or_(ActionUpdate.status_from.is_not(None), ActionUpdate.due_from.is_not(None)))
+            .order_by(ActionUpdate.id.desc())
+        )
+        for action_id, status_from, due_from in later_changes:
+            status, due = state[action_id]
+            state[action_id] = (status_from or status, due_from or due)
+    return {action_id: ActionAsAt(status, due, on) for action_id, (status, due) in state.items()}
 
 
 @dataclass
@@ -170,6 +211,13 @@ class MeetingRecord:
     # reader's agency has not attended it yet (next_meeting is then None: no link to a page they cannot see).
     next_meeting_when: Meeting | None = None
     show_feedback: bool = False
+    # In the minutes: each of the meeting's own actions as it stood on the meeting's date.
+    action_states: dict[int, ActionAsAt] = field(default_factory=dict)
+
+    def as_at(self, action: Action) -> ActionAsAt:
+        """The action as the minutes record it: at the meeting's date (today's state off the minutes)."""
+        state = self.action_states.get(action.id)
+        return state if state is not None else ActionAsAt(action.status, action.due_date, london_today())
 
     @property
     def present(self) -> int:
@@ -211,12 +259,14 @@ class MeetingRecord:
         return self.hidden_meeting_actions + sum(self.hidden_by_review.values()) + self.hidden_on_other_reviews
 
 
-def _latest_updates(action_ids: list[int]) -> dict[int, ActionUpdate]:
+def _latest_updates(action_ids: list[int], by: datetime | None = None) -> dict[int, ActionUpdate]:
+    """Each action's latest update (made before ``by``, when given)."""
     if not action_ids:
         return {}
-    latest_ids = (
-        select(func.max(ActionUpdate.id)).where(ActionUpdate.action_id.in_(action_ids)).group_by(ActionUpdate.action_id)
-    )
+    latest_ids = select(func.max(ActionUpdate.id)).where(ActionUpdate.action_id.in_(action_ids))
+    if by is not None:
+        latest_ids = latest_ids.where(ActionUpdate.at < by)
+    latest_ids = latest_ids.group_by(ActionUpdate.action_id)
     updates = db.session.scalars(
         select(ActionUpdate).options(joinedload(ActionUpdate.author)).where(ActionUpdate.id.in_(latest_ids))
     )
@@ -322,10 +372,42 @@ def matters_arising_page(reader: User, meeting: Meeting, f: MattersFilter, page:
 
 
 def matters_arising(reader: User, meeting: Meeting) -> list[MatterArising]:
-    """Every matter arising at this meeting, for the minutes (bounded in the same way as the page)."""
-    actions = list(db.session.scalars(_matters_query(reader, meeting, MattersFilter())).unique())
-    latest = _latest_updates([action.id for action in actions])
-    return [MatterArising(action, latest.get(action.id)) for action in actions]
+    """Every matter arising at this meeting, for the minutes: the actions from earlier meetings that were
+    open on the meeting's date and overdue or due by the next meeting, as they stood then, each with its
+    latest update made by then. The meeting page's list shows them as they are now."""
+    on, moment = record_moment(meeting)
+    due_by = matters_due_by(meeting)
+    earlier = select(Meeting.id).where(Meeting.starts_at < meeting.starts_at)
+    candidates = list(
+        db.session.scalars(
+            select(Action)
+            .join(Agency, Action.owning_agency_id == Agency.id)
+            .options(
+                joinedload(Action.owning_agency),
+                joinedload(Action.owner),
+                joinedload(Action.meeting),
+                joinedload(Action.case_review).joinedload(CaseReview.case),
+            )
+            .where(
+                Action.meeting_id.in_(earlier),
+                action_scope(reader),
+                Action.created_at < moment,
+                # Open then means open now or closed since: closing stamps closed_at, reopening clears it.
+                or_(Action.status.in_(OPEN_STATUSES), Action.closed_at >= moment),
+            )
+            .order_by(Agency.name, Action.id)
+        ).unique()
+    )
+    then = actions_as_at(candidates, on, moment)
+    arising = [
+        action
+        for action in candidates
+        if then[action.id].status in OPEN_STATUSES and (then[action.id].overdue or then[action.id].due_date <= due_by)
+    ]
+    # As on the meeting page: by agency, overdue first, then by due date.
+    arising.sort(key=lambda a: (a.owning_agency.name, not then[a.id].overdue, then[a.id].due_date, a.id))
+    latest = _latest_updates([action.id for action in arising], by=moment)
+    return [MatterArising(action, latest.get(action.id), then[action.id]) for action in arising]
 
 
 def _neighbours(user: User, meeting: Meeting) -> tuple[Meeting | None, Meeting | None]:
@@ -438,7 +520,16 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
         next_meeting=next_meeting,
         next_meeting_when=next_meeting_when,
         show_feedback=can_see_feedback(reader),
+        action_states=_own_actions_as_at(meeting, actions_by_review, meeting_actions) if for_minutes else {},
     )
+
+
+def _own_actions_as_at(
+    meeting: Meeting, actions_by_review: dict[int, list[Action]], meeting_actions: list[Action]
+) -> dict[int, ActionAsAt]:
+    on, moment = record_moment(meeting)
+    shown = meeting_actions + [action for actions in actions_by_review.values() for action in actions]
+    return actions_as_at(shown, on, moment)
 
 
 def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, AgencyReturn]]:

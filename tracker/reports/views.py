@@ -161,11 +161,16 @@ def download_document(job_id: int):
 @bp.route("/reports/minutes/<int:meeting_id>.pdf")
 @requires(Capability.READ_REPORTS)
 def minutes_pdf(meeting_id: int):
+    """The minutes (a meeting not yet held: its agenda). ``status_now=1`` asks for a copy with each
+    action's status today beside its status at the meeting (rendered now, never the stored record)."""
     meeting = meeting_queries.meeting_for(current_user, meeting_id)
     if meeting is None or meeting.status == MeetingStatus.CANCELLED:
         abort(404)
     day = meeting.starts_at.astimezone(LONDON).date().isoformat()
     revision = id_param(request.args.get("revision", ""))
+    show_now = request.args.get("status_now") == "1"
+    kind = "agenda" if minutes.is_agenda(meeting) else "minutes"
+    now_suffix = "-with-status-now" if show_now else ""
     if sees_own_agency_only(current_user):
         # Partners only ever get their agency's redacted version, rendered for them now.
         rendered = minutes.render_minutes(
@@ -173,22 +178,31 @@ def minutes_pdf(meeting_id: int):
             current_user,
             document_id=minutes.on_demand_document_id(),
             produced_for=f"{current_user.display_name}, {current_user.agency.name}",
+            show_now=show_now,
         )
         state = "" if meeting.status == MeetingStatus.APPROVED else "-draft"
-        filename = f"minutes-{day}-r{meeting.minutes_revision}{state}-redacted-{current_user.agency.code}.pdf"
+        filename = (
+            f"{kind}-{day}-r{meeting.minutes_revision}{state}{now_suffix}-redacted-{current_user.agency.code}.pdf"
+        )
         audit.record("minutes_pdf_downloaded", meeting, detail=f"redacted for {current_user.agency.code}")
         return _pdf_response(rendered.pdf, filename)
-    if meeting.status == MeetingStatus.APPROVED or revision:
+    if (meeting.status == MeetingStatus.APPROVED or revision) and not show_now:
         stored = minutes.stored_revision(meeting, revision)
         if stored is None:
             abort(404)
         audit.record("minutes_pdf_downloaded", meeting, detail=f"revision {stored.revision} sha256 {stored.sha256}")
         return _pdf_response(stored.pdf, f"minutes-{day}-r{stored.revision}.pdf")
     rendered = minutes.render_minutes(
-        meeting, current_user, document_id=minutes.on_demand_document_id(), produced_for=current_user.display_name
+        meeting,
+        current_user,
+        document_id=minutes.on_demand_document_id(),
+        produced_for=current_user.display_name,
+        show_now=show_now,
     )
-    audit.record("minutes_pdf_downloaded", meeting, detail=f"draft of revision {meeting.minutes_revision}")
-    return _pdf_response(rendered.pdf, f"minutes-{day}-r{meeting.minutes_revision}-draft.pdf")
+    state = "" if meeting.status == MeetingStatus.APPROVED else "-draft"
+    detail = f"{'copy with status now' if show_now else 'draft'} of revision {meeting.minutes_revision}"
+    audit.record("minutes_pdf_downloaded", meeting, detail=detail)
+    return _pdf_response(rendered.pdf, f"{kind}-{day}-r{meeting.minutes_revision}{state}{now_suffix}.pdf")
 
 
 @bp.route("/reports/actions.pdf")
@@ -208,7 +222,7 @@ def action_summary_pdf():
             prepared.ACTION_SUMMARY,
             request.args,
             title=f"Action summary of {count:,} actions",
-            filename=f"action-summary-{london_today().isoformat()}.pdf",
+            filename=action_summary.summary_filename(filters),
         )
         return redirect(url_for("reports.document", job_id=job.id))
     try:
@@ -222,4 +236,4 @@ def action_summary_pdf():
         )
         return _page(errors=[Problem("agency", message)], status=400)
     audit.record("action_summary_downloaded", detail=filters.for_audit())
-    return _pdf_response(rendered.pdf, f"action-summary-{london_today().isoformat()}.pdf")
+    return _pdf_response(rendered.pdf, action_summary.summary_filename(filters))

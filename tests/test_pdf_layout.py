@@ -1,0 +1,189 @@
+"""PDF layout that survives any text, read back with pdfplumber: nothing leaves the page, every page
+of a long table carries its column headers and its group, and every character has a glyph from a
+font the print CSS names."""
+
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from tests.conftest import sign_in
+from tracker.extensions import db
+from tracker.models import CaseReview, Meeting
+
+LONG_URL = "https://example.org/" + "very-long-path-segment/" * 12 + "x" * 20  # over 300 characters
+assert len(LONG_URL) > 300
+LONG_PARAGRAPH = " ".join(["The panel discussed the response and the safety plan in detail."] * 80)  # 5,000+
+assert len(LONG_PARAGRAPH) > 5000
+RIGHT_TO_LEFT = "خطة السلامة للضحية — תוכנית בטיחות"
+WIDE_AND_EMOJI = "＝ＳＵＭ（Ａ１）｜ 安全计划 🚨🏠✅ ﹦1"
+CASE_REFERENCE = "DA/2026/68937"
+A4_WIDTH, A4_HEIGHT = 595.28, 841.89
+SIDE_MARGIN = 15 * 72 / 25.4  # 15 mm, as pdf.css sets it
+
+
+@pytest.fixture
+def agencies(make_agency):
+    return {
+        "POL": make_agency(name="Police", code="POL"),
+        "HOU": make_agency(name="Housing – council housing options and homelessness prevention", code="HOU"),
+        "IDVA": make_agency(name="Independent Domestic Violence Advisor service", code="IDVA"),
+    }
+
+
+@pytest.fixture
+def chair(agencies, make_user):
+    return make_user("chair", agencies["POL"], name="Panel Chair")
+
+
+@pytest.fixture
+def hostile_meeting(app, agencies, chair, make_meeting, add_review, add_action):
+    """A held meeting full of text nobody planned for, and 200 actions for one agency."""
+    meeting_id = make_meeting(-3, chair=chair, invited=list(agencies.values()), attended_by=[agencies["HOU"]])
+    review_id = add_review(meeting_id, CASE_REFERENCE, agencies=[agencies["HOU"], agencies["IDVA"]], grade=2)
+    with app.app_context():
+        review = db.session.get(CaseReview, review_id)
+        review.findings = LONG_PARAGRAPH + " " + LONG_URL
+        review.summary = RIGHT_TO_LEFT + " " + WIDE_AND_EMOJI
+        meeting = db.session.get(Meeting, meeting_id)
+        meeting.general_notes = LONG_URL + " " + RIGHT_TO_LEFT
+        db.session.commit()
+    add_action(meeting_id, agencies["HOU"], review_id=review_id, description="Check " + LONG_URL)
+    add_action(meeting_id, agencies["HOU"], review_id=review_id, description=LONG_PARAGRAPH)
+    add_action(meeting_id, agencies["IDVA"], review_id=review_id, description=RIGHT_TO_LEFT)
+    add_action(meeting_id, agencies["IDVA"], review_id=review_id, description=WIDE_AND_EMOJI)
+    for number in range(200):
+        add_action(meeting_id, agencies["HOU"], due_in_days=-20 + number % 40, description=f"Routine work {number}")
+    return meeting_id
+
+
+def signed_in(app, user):
+    client = app.test_client()
+    sign_in(client, user.email, user.password)
+    return client
+
+
+def pdf_pages(data: bytes) -> list[dict]:
+    """Each page's size, characters and text (pdfplumber)."""
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return [
+            {
+                "width": page.width,
+                "height": page.height,
+                "chars": page.chars,
+                "text": re.sub(r"\s+", " ", page.extract_text() or ""),
+            }
+            for page in pdf.pages
+        ]
+
+
+def assert_nothing_leaves_the_page(pages):
+    for number, page in enumerate(pages, start=1):
+        assert (round(page["width"], 1), round(page["height"], 1)) == (round(A4_WIDTH, 1), round(A4_HEIGHT, 1))
+        for char in page["chars"]:
+            where = f"page {number}: {char['text']!r} at x {char['x0']:.0f}-{char['x1']:.0f}, y {char['top']:.0f}"
+            assert char["x0"] >= SIDE_MARGIN - 2 and char["x1"] <= page["width"] - SIDE_MARGIN + 2, where
+            assert char["top"] >= 0 and char["bottom"] <= page["height"], where
+
+
+def table_pages(pages, first_header: str) -> list[int]:
+    """The pages on which a table of actions (a row naming an action) appears."""
+    return [i for i, page in enumerate(pages) if re.search(r"A-\d{5}", page["text"])]
+
+
+def test_a_summary_of_hostile_text_stays_on_the_page_with_headers_and_agency_on_every_page(
+    app, agencies, hostile_meeting, make_user
+):
+    manager = make_user("manager", agencies["POL"])
+    response = signed_in(app, manager).get(f"/reports/actions.pdf?status=&agency={agencies['HOU'].id}")
+    assert response.status_code == 200
+    pages = pdf_pages(response.data)
+    assert len(pages) >= 4  # 202 actions do not fit on one page
+    assert_nothing_leaves_the_page(pages)
+    continued = table_pages(pages, "Action")[1:]
+    assert continued, "the agency's table continues over several pages"
+    for index in continued:
+        text = pages[index]["text"]
+        for header in ("Action", "Case", "Owner", "Due", "Status", "Days overdue"):
+            assert header in text, f"page {index + 1} lacks the column header {header!r}"
+        assert "Housing – council housing options" in text, f"page {index + 1} lacks its agency"
+
+
+@pytest.mark.parametrize("redacted", [False, True], ids=["full", "redacted"])
+def test_minutes_of_hostile_text_stay_on_the_page_with_headers_on_every_page(
+    app, agencies, chair, hostile_meeting, make_user, redacted
+):
+    reader = make_user("partner", agencies["HOU"]) if redacted else chair
+    response = signed_in(app, reader).get(f"/reports/minutes/{hostile_meeting}.pdf")
+    assert response.status_code == 200
+    pages = pdf_pages(response.data)
+    assert_nothing_leaves_the_page(pages)
+    with_actions = table_pages(pages, "Action")
+    assert len(with_actions) >= 3
+    for index in with_actions:
+        text = pages[index]["text"]
+        for header in ("Action", "Agency", "Owner", "Due", "Status at the meeting"):
+            assert header in text, f"page {index + 1} lacks the column header {header!r}"
+        if index != with_actions[0]:
+            continues = (f"Case {CASE_REFERENCE}", "Actions for the meeting as a whole")
+            assert any(group in text for group in continues), f"page {index + 1} lacks the group it continues"
+    text = " ".join(page["text"] for page in pages)
+    # The whole of a long description is there: it continues on the next page, nothing is cut.
+    assert text.count("The panel discussed the response") >= 80
+    # A case reference and a table's dates never break inside.
+    assert CASE_REFERENCE in text
+    for match in re.finditer(r"\b\d{1,2} [A-Z][a-z]{2}\b(?! \d{4})", text):
+        pytest.fail(f"a date broken over lines near {text[match.start() - 20 : match.end() + 20]!r}")
+
+
+def test_read_at_the_start_is_never_stranded_from_the_statement(app, agencies, chair, make_meeting):
+    meeting_id = make_meeting(-1, chair=chair, attended_by=[agencies["HOU"]])
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        meeting.statement_read_at = meeting.starts_at
+        db.session.commit()
+    pages = pdf_pages(signed_in(app, chair).get(f"/reports/minutes/{meeting_id}.pdf").data)
+    for page in pages:
+        if "Read at the start of the meeting." in page["text"]:
+            assert "Confidentiality statement" in page["text"]
+
+
+# Fonts ------------------------------------------------------------------------------------
+
+CSS = Path(__file__).resolve().parent.parent / "tracker" / "static" / "pdf.css"
+
+
+def named_fonts() -> list[str]:
+    stack = re.search(r"html \{\s*font-family:([^;]+);", CSS.read_text()).group(1)
+    return [name.strip().strip('"') for name in stack.split(",") if name.strip() != "sans-serif"]
+
+
+def families_with(character: str) -> set[str]:
+    listing = subprocess.run(
+        ["fc-list", f":charset={ord(character):x}", "family"], capture_output=True, text=True, check=True
+    ).stdout
+    return {family.strip() for line in listing.splitlines() for family in line.split(",")}
+
+
+@pytest.mark.parametrize(
+    "character",
+    # Latin with accents, Greek, Cyrillic, Arabic and Urdu, Hebrew, Hindi, Punjabi, Bengali, Gujarati,
+    # Tamil, Thai, Chinese, Korean, full-width and small forms, symbols and emoji.
+    [*"AéŁşąΩЖم", "ش", "ש", "क", "ਕ", "ক", "ગ", "த", "ก", "日", "한", "＝", "｜", "﹦", "✅", "🚨", "€", "£", "→"],
+)
+def test_every_character_a_user_may_type_has_a_glyph_in_a_named_font(character):
+    assert families_with(character) & set(named_fonts()), f"no named font has a glyph for {character!r}"
+
+
+def test_the_pdf_embeds_only_the_fonts_the_css_names(app, agencies, hostile_meeting, chair):
+    data = signed_in(app, chair).get(f"/reports/minutes/{hostile_meeting}.pdf").data
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        used = {char["fontname"].split("+", 1)[-1] for page in pdf.pages for char in page.chars}
+    squashed = {re.sub(r"[^a-z0-9]", "", name.lower()) for name in named_fonts()}
+    for font in used:
+        family = re.sub(r"[^a-z0-9]", "", font.lower())
+        family = re.sub(r"(bold|italic|regular|oblique|book|semi|condensed)+$", "", family)
+        assert family in squashed, f"{font} is not a font the print CSS names"
