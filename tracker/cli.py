@@ -59,11 +59,9 @@ def create_admin(email, display_name, agency_code, agency_name, password):
         is_spoc=False,
         password=password,
     )
-    # Chosen by the administrator at the prompt, so it is not a temporary password.
-    user.must_change_password = False
     audit.record("admin_created_from_command_line", user, detail="via flask create-admin")
     db.session.commit()
-    click.echo(f"Administrator {email} created.")
+    click.echo(f"Administrator {email} created. They set up two-step verification when they first sign in.")
 
 
 @click.command("seed-demo")

@@ -157,7 +157,6 @@ def seed_demo() -> bool:
             is_spoc=spoc,
             password=DEMO_PASSWORD,
         )
-        user.must_change_password = False  # demo accounts sign straight in
         db.session.add(SecondFactor(user_id=user.id, secret=DEMO_TOTP_SECRET, confirmed_at=utcnow()))
         users[email] = user
     themes = [admin_operations.create_theme(name) for name in DEMO_THEMES]

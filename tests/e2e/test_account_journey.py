@@ -5,7 +5,7 @@ import time
 
 import pyotp
 
-from tests.e2e.conftest import demo_code
+from tests.e2e.conftest import demo_code, sign_in
 
 
 def test_second_step_and_moving_to_a_new_app(live_server, page, demo, check_accessibility):
@@ -70,3 +70,34 @@ def test_forgotten_password_by_email(live_server, page, demo, smtp_server, check
     page.goto(f"{live_server}{path}")
     assert page.locator("h1").inner_text() == "This link does not work"
     check_accessibility(page, "link-not-valid")
+
+
+def test_admin_resets_a_chairs_app_and_the_chair_sets_up_a_new_one_at_sign_in(
+    live_server, page, demo, check_accessibility
+):
+    from tracker.demo import DEMO_PASSWORD
+
+    sign_in(page, live_server, "admin@example.org")
+    page.goto(f"{live_server}/admin/users?q=chair")
+    page.get_by_role("link", name="Demo Chair").click()
+    check_accessibility(page, "admin-user")
+    page.get_by_role("button", name="Reset two-step verification").click()
+    check_accessibility(page, "admin-reset-second-factor")
+    page.get_by_role("button", name="Reset two-step verification").click()
+    assert "Two-step verification reset" in page.locator(".govuk-notification-banner").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+
+    page.get_by_label("Email address").fill("chair@example.org")
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.url == f"{live_server}/sign-in/set-up"
+    assert page.locator("h1").inner_text() == "Set up two-step verification"
+    check_accessibility(page, "sign-in-set-up")
+    page.get_by_role("button", name="Check the code and finish setting up").click()
+    check_accessibility(page, "sign-in-set-up-error")
+    page.get_by_text("I cannot scan the QR code").click()
+    secret = re.sub(r"\s", "", page.get_by_test_id("secret-key").inner_text())
+    page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Check the code and finish setting up").click()
+    page.get_by_role("button", name="I have saved my recovery codes – continue").click()
+    assert page.url == f"{live_server}/"
