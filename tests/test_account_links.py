@@ -251,3 +251,27 @@ def test_no_link_is_mailed_when_the_request_fails(app, admin, client, make_user,
     monkeypatch.setattr(admin_operations, "send_password_reset", fail_after_queueing)
     assert client.post(f"/admin/users/{target.id}/password-reset").status_code == 500
     assert smtp_server == [] and tokens(app) == []
+
+
+def test_a_link_spent_by_another_request_meanwhile_sets_no_password(app, make_user):
+    """The same link posted twice at once: the request that read it before the other spent it must
+    still lose, so spending is one conditional UPDATE."""
+    from sqlalchemy import update
+
+    from tracker.auth import operations
+    from tracker.auth import tokens as account_tokens
+    from tracker.auth.passwords import verify_password
+    from tracker.models import TokenPurpose
+
+    target = make_user("partner")
+    with app.test_request_context():
+        token = account_tokens.issue(db.session.get(User, target.id), TokenPurpose.PASSWORD_RESET)
+        db.session.commit()
+    with app.test_request_context():
+        record = account_tokens.usable(token)  # this request found the link open
+        with db.engine.begin() as other_request:
+            other_request.execute(update(AccountToken).values(used_at=utcnow()))
+        assert operations.set_password_with_link(record, NEW_PASSWORD) is None
+        db.session.commit()
+    with app.app_context():
+        assert not verify_password(db.session.get(User, target.id).password_hash, NEW_PASSWORD)

@@ -374,3 +374,13 @@ def test_an_office_of_thirty_behind_one_address_still_signs_in(client, make_user
         assert sign_in(app.test_client(), colleague.email, colleague.password).headers["Location"] == "/"
     # The ceiling per address is still there for one address trying very many accounts.
     assert app.config["LOGIN_MAX_FAILURES_PER_IP"] >= 30 * app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+
+
+def test_wrong_current_passwords_on_the_change_password_page_are_throttled(client, make_user, app):
+    user = make_user("partner")
+    sign_in(client, user.email, user.password)
+    data = {"new_password": "violet kettle marching slowly", "confirm_password": "violet kettle marching slowly"}
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        client.post("/account/password", data={**data, "current_password": "a guess at the password"})
+    assert client.post("/account/password", data={**data, "current_password": PASSWORD}).status_code == 429
+    assert "password_confirmation_failed" in audit_actions(app)

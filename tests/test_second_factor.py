@@ -388,3 +388,26 @@ def test_totp_secrets_are_random_and_160_bits(app):
     secrets = {new_secret() for _ in range(20)}
     assert len(secrets) == 20
     assert all(len(pyotp.TOTP(s).byte_secret()) == 20 for s in secrets)
+
+
+def test_a_code_used_by_another_request_meanwhile_is_refused(app, make_user):
+    """Two requests with the same code at once: the one that reads before the other commits must still
+    lose, so the step is claimed in one conditional UPDATE rather than read, compared and written."""
+    from sqlalchemy import update
+
+    from tracker.auth import operations
+    from tracker.models import User
+
+    chair = make_user("chair")
+    code = current_code(app, chair.email)
+    step = pyotp.TOTP(DEMO_TOTP_SECRET).timecode(utcnow())
+    with app.test_request_context():
+        user = db.session.get(User, chair.id)
+        already_loaded = db.session.get(SecondFactor, chair.id)  # this request read it before the other wrote
+        assert already_loaded.last_used_step is None
+        with db.engine.begin() as other_request:
+            other_request.execute(
+                update(SecondFactor).where(SecondFactor.user_id == chair.id).values(last_used_step=step + 1)
+            )
+        result = operations.check_second_factor(user, code, "192.0.2.1")
+        assert result.method is None and result.replayed

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 
 from tracker import audit
 from tracker.auth import passwords, sessions, throttle, tokens, two_step
@@ -110,8 +110,7 @@ def check_second_factor(user: User, code: str, ip_address: str) -> CodeResult:
     if factor is None or not factor.secret:
         return CodeResult()
     step = two_step.matching_step(factor.secret, typed, after_step=None, now=utcnow())
-    if step is not None and (factor.last_used_step is None or step > factor.last_used_step):
-        factor.last_used_step = step
+    if step is not None and _claim_step(factor, step):
         return CodeResult(method="authenticator app")
     if step is None and not two_step.looks_like_totp(typed) and _use_recovery_code(user, typed):
         return CodeResult(method="recovery code")
@@ -122,13 +121,37 @@ def check_second_factor(user: User, code: str, ip_address: str) -> CodeResult:
     return CodeResult(replayed=step is not None)
 
 
+def _claim_step(factor: SecondFactor, step: int) -> bool:
+    """Record ``step`` as the last one used, only if it is later than the last one: one UPDATE, so
+    two requests racing with the same code cannot both win (the second finds the row changed)."""
+    claimed = db.session.execute(
+        update(SecondFactor)
+        .where(
+            SecondFactor.user_id == factor.user_id,
+            or_(SecondFactor.last_used_step.is_(None), SecondFactor.last_used_step < step),
+        )
+        .values(last_used_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(factor)
+    return getattr(claimed, "rowcount", 0) == 1
+
+
 def _use_recovery_code(user: User, typed: str) -> bool:
     unused = list(
         db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
     )
     for record in unused:
         if two_step.recovery_code_matches(record.code_hash, typed):
-            record.used_at = utcnow()
+            # Spent in one UPDATE that only succeeds while it is unused (two racing requests: one wins).
+            spent = db.session.execute(
+                update(RecoveryCode)
+                .where(RecoveryCode.id == record.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(spent, "rowcount", 0) != 1:
+                return False
             audit.record("recovery_code_used", user, detail=f"{len(unused) - 1} left", user=user)
             return True
     return False
@@ -281,12 +304,14 @@ def request_password_reset(email: str) -> None:
     send_account_link(user, TokenPurpose.PASSWORD_RESET)
 
 
-def set_password_with_link(record: AccountToken, new_password: str) -> User:
-    """Use a one-time link: the new password, the link spent, every session and other link ended."""
+def set_password_with_link(record: AccountToken, new_password: str) -> User | None:
+    """Use a one-time link: the new password, the link spent, every session and other link ended.
+    None if the link was spent meanwhile (the same link posted twice at once: only one wins)."""
+    if not tokens.spend(record):
+        return None
     user = record.user
     user.password_hash = passwords.hash_password(new_password)
     user.must_change_password = False
-    record.used_at = utcnow()
     tokens.end_open_tokens(user)
     sessions.end_all_sessions(user, "password set from a link")
     throttle.clear_failures(user.email)

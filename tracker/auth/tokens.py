@@ -66,6 +66,18 @@ def usable(token: str) -> AccountToken | None:
     return record
 
 
+def spend(record: AccountToken) -> bool:
+    """Mark the link used, in one UPDATE that only succeeds while it is open and unexpired."""
+    spent = db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == record.id, AccountToken.used_at.is_(None), AccountToken.expires_at > utcnow())
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(record)
+    return getattr(spent, "rowcount", 0) == 1
+
+
 def issued_since(user: User, purpose: TokenPurpose, since) -> bool:
     return (
         db.session.scalar(

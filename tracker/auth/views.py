@@ -149,7 +149,11 @@ def change_password():
     user = current_user._get_current_object()
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not passwords.verify_password(user.password_hash, form.current_password.data):
+        # The current password is checked, and throttled, like signing in.
+        checked = operations.confirm_password(user, form.current_password.data, _client_ip())
+        if isinstance(checked, throttle.Throttled):
+            return _throttled(checked)
+        if not checked:
             form.current_password.errors.append("Your current password is wrong")
         elif form.new_password.data == form.current_password.data:
             form.new_password.errors.append("Your new password must be different from your current password")
@@ -313,7 +317,8 @@ def set_password(token: str):
             form.new_password.errors.append(problem)
         else:
             invitation = record.purpose == TokenPurpose.INVITATION
-            operations.set_password_with_link(record, form.new_password.data)
+            if operations.set_password_with_link(record, form.new_password.data) is None:
+                return render_template("auth/link_not_valid.html"), 404
             if current_user.is_authenticated:
                 logout_user()
             flash(
