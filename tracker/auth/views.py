@@ -64,7 +64,7 @@ def sign_in():
 
 def _pending_user_or_sign_in():
     user = pending.pending_user()
-    if user is None:
+    if user is None and not current_user.is_authenticated:
         flash("Sign in again to continue: signing in took too long, or had not started.", "info")
     return user
 
