@@ -72,10 +72,12 @@ class Config:
     SESSION_COOKIE_PATH = "/"
     REMEMBER_COOKIE_DURATION = timedelta(0)
 
-    # Failed sign-in throttling (stored in the database so it holds across workers).
+    # Failed sign-in throttling (stored in the database so it holds across workers). The limit per
+    # account does the work; the per-address ceiling is far higher, because a whole office can share
+    # one address (30 people each mistyping a few times must not lock each other out).
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=_env_int("LOGIN_THROTTLE_WINDOW_MINUTES", 15))
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
-    LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 30)
+    LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 300)
 
     # One account refused (403, 404 on a record, failed CSRF check) this many times within the window:
     # the administrators are e-mailed, once per window per account.

@@ -50,7 +50,7 @@ from flask_migrate import upgrade
 
 from tracker import create_app
 from tracker.auth.passwords import hash_password
-from tracker.demo import DEMO_AGENCIES, DEMO_PASSWORD, DEMO_THEMES, DEMO_USERS
+from tracker.demo import DEMO_AGENCIES, DEMO_PASSWORD, DEMO_THEMES, DEMO_TOTP_SECRET, DEMO_USERS
 from tracker.extensions import db
 from tracker.models import (
     Action,
@@ -70,6 +70,7 @@ from tracker.models import (
     MeetingStatus,
     RiskLevel,
     Role,
+    SecondFactor,
     User,
 )
 from tracker.models.case import case_review_agencies, case_review_themes
@@ -278,9 +279,11 @@ def build_people(world: World, password_hash: str, total_users: int) -> None:
                 world.partners_by_agency.setdefault(world.agencies[code], []).append(user_id)
         return user_id
 
-    for email, name, role, code, spoc in DEMO_USERS:
-        add_user(email, name, role, code, spoc)
-    add_user(POLICE_PARTNER_EMAIL, "Police Partner Officer", Role.PARTNER, "POL")
+    signing_in = [add_user(email, name, role, code, spoc) for email, name, role, code, spoc in DEMO_USERS]
+    signing_in.append(add_user(POLICE_PARTNER_EMAIL, "Police Partner Officer", Role.PARTNER, "POL"))
+    # The accounts bench/pages.py signs in as pass the second step with the demo key, as in the demo.
+    for user_id in signing_in:
+        world.add(SecondFactor.__table__, {"user_id": user_id, "secret": DEMO_TOTP_SECRET, "updated_at": created})
 
     def person(code: str) -> tuple[str, str]:
         while True:
@@ -634,6 +637,7 @@ def insert_all(connection, world: World, echo) -> dict[str, int]:
     order = [
         Agency.__table__,
         User.__table__,
+        SecondFactor.__table__,
         LearningTheme.__table__,
         Case.__table__,
         Meeting.__table__,

@@ -63,9 +63,9 @@ import generate
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from tracker.demo import DEMO_PASSWORD, seed_demo
+from tracker.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_code, seed_demo
 from tracker.extensions import db
-from tracker.models import Action, Agency, CaseReview, Meeting, MeetingStatus, Role, User
+from tracker.models import Action, Agency, CaseReview, Meeting, MeetingStatus, Role, SecondFactor, User
 from tracker.permissions import action_scope, case_review_scope, meeting_scope
 from tracker.timeutil import london_today
 
@@ -200,9 +200,10 @@ def build_demo(url: str) -> None:
             role=Role.PARTNER.value,
             agency=police,
             is_spoc=False,
-            temporary_password=DEMO_PASSWORD,
+            password=DEMO_PASSWORD,
         )
         user.must_change_password = False
+        db.session.add(SecondFactor(user_id=user.id, secret=DEMO_TOTP_SECRET))
         db.session.commit()
         db.engine.dispose()
 
@@ -295,8 +296,13 @@ def candidate_arguments(user: User) -> list[dict[str, int]]:
 
 
 def sign_in(app, email: str):
+    """Through the real form, and the second step with the demo key's current code (tracker/demo.py)."""
     client = app.test_client()
     response = client.post("/sign-in", data={"email": email, "password": DEMO_PASSWORD})
+    if response.headers.get("Location") == "/sign-in/code":
+        with app.app_context():
+            code = demo_code(email)
+        response = client.post("/sign-in/code", data={"code": code.code if code else ""})
     if response.status_code != 302 or client.get("/").status_code != 200:
         raise SystemExit(f"Could not sign in as {email}: {response.status_code} (a second factor? a changed form?)")
     return client

@@ -363,9 +363,16 @@ def user_factory(app, make_agency):
         active: bool = True,
         is_spoc: bool = False,
         must_change_password: bool = False,
+        second_factor: str | None = "default",
     ) -> UserRef:
+        """``second_factor``: "app" (enrolled with the demo key, so ``sign_in`` can pass the second
+        step), "declined" (a partner who said "not now") or None (never set up). By default: "app"
+        where the role requires it, "declined" otherwise, so tests sign straight in."""
         from tracker.auth.passwords import hash_password
-        from tracker.models import Role, User
+        from tracker.demo import DEMO_TOTP_SECRET
+        from tracker.models import Role, SecondFactor, User
+        from tracker.permissions import second_factor_required
+        from tracker.timeutil import utcnow
 
         agency = agency or make_agency()
         n = next(numbers)
@@ -381,15 +388,42 @@ def user_factory(app, make_agency):
                 must_change_password=must_change_password,
             )
             _db.session.add(user)
+            _db.session.flush()
+            chosen = second_factor
+            if chosen == "default":
+                chosen = "app" if second_factor_required(user) else "declined"
+            if chosen == "app":
+                _db.session.add(SecondFactor(user_id=user.id, secret=DEMO_TOTP_SECRET, confirmed_at=utcnow()))
+            elif chosen == "declined":
+                _db.session.add(SecondFactor(user_id=user.id, declined_at=utcnow()))
             _db.session.commit()
             return UserRef(user.id, user.email, password, role, agency.id)
 
     return make
 
 
-def sign_in(client, email: str, password: str, next_url: str | None = None):
+def sign_in(client, email: str, password: str, next_url: str | None = None, **extra):
+    """Sign in through the real form; if the second step asks for a code, enter the current one
+    (test users and demo accounts hold the demo key). Returns the last response."""
     url = "/sign-in" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"email": email, "password": password})
+    response = client.post(url, data={"email": email, "password": password, **extra})
+    if response.status_code == 302 and response.headers["Location"] == "/sign-in/code":
+        response = enter_code(client, email, **extra)
+    return response
+
+
+def current_code(app, email: str) -> str:
+    """The code the demo key gives now that ``email`` has not used yet."""
+    from tracker.demo import demo_code
+
+    with app.app_context():
+        result = demo_code(email)
+    assert result is not None, f"no unused code for {email}: signed in more than twice within 30 seconds"
+    return result.code
+
+
+def enter_code(client, email: str, **extra):
+    return client.post("/sign-in/code", data={"code": current_code(client.application, email), **extra})
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ def new_user_form(agency_ref_id, **overrides):
         "role": "partner",
         "agency_id": str(agency_ref_id),
         "is_spoc": "y",
-        "temporary_password": NEW_PASSWORD,
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
@@ -38,20 +37,29 @@ def audit_events(app, action):
         return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
-def test_admin_creates_a_user_who_must_change_password(client, app, admin, make_agency):
+def test_admin_creates_a_user_who_is_invited_by_email_and_never_given_a_password(
+    client, app, admin, make_agency, smtp_server
+):
     idva = make_agency(name="IDVA service", code="IDVA")
-    response = client.post("/admin/users/new", data=new_user_form(idva.id))
+    page = get_page(client, "/admin/users/new")
+    assert page.select("input[type=password]") == []  # the admin never types a password for anyone
+    response = client.post("/admin/users/new", data=new_user_form(idva.id, temporary_password=NEW_PASSWORD))
     assert response.status_code == 302
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "new.person@example.org"))
-        assert (user.role, user.agency_id, user.is_spoc, user.must_change_password) == ("partner", idva.id, True, True)
-        assert user.password_hash.startswith("$argon2id$")
+        assert (user.role, user.agency_id, user.is_spoc, user.must_change_password) == ("partner", idva.id, True, False)
+        assert not user.password_hash.startswith("$argon2")  # no password until they choose one
     [event] = audit_events(app, "user_created")
     assert event.user_id == admin.id and "agency=IDVA" in event.detail
-    assert NEW_PASSWORD not in event.detail
+    assert len(audit_events(app, "invitation_sent")) == 1
+    [mail] = smtp_server
+    assert mail["to"] == ["new.person@example.org"] and "/set-password/" in mail["body"]
 
-    newcomer = app.test_client()
-    assert sign_in(newcomer, "new.person@example.org", NEW_PASSWORD).headers["Location"].startswith("/account/password")
+    # Not even a password the admin posted anyway works: the account has none.
+    assert sign_in(app.test_client(), "new.person@example.org", NEW_PASSWORD).status_code == 200
+    status = get_page(client, f"/admin/users/{user.id}")
+    assert "has not chosen a password yet" in text_of(status.select_one("[data-testid=password-status]"))
+    assert "invitation link works until" in text_of(status.select_one("[data-testid=password-status]"))
 
 
 @pytest.mark.parametrize(
@@ -67,17 +75,6 @@ def test_admin_creates_a_user_who_must_change_password(client, app, admin, make_
         ({"agency_id": "99999"}, "agency_id", "Select the user's agency from the list"),
         ({"agency_id": "abc"}, "agency_id", "Select the user's agency from the list"),
         ({"role": "chair"}, "is_spoc", "Only partner agency officers can be a single point of contact"),
-        ({"temporary_password": "too short"}, "temporary_password", "Password must be 12 characters or more"),
-        (
-            {"temporary_password": "1qaz2wsx3edc"},
-            "temporary_password",
-            "Password is too common or too easy to guess. Try a few unrelated words together",
-        ),
-        (
-            {"temporary_password": "new.person@example.org"},
-            "temporary_password",
-            "Password must not be your email address",
-        ),
     ],
 )
 def test_bad_new_user_input_gets_a_field_message_and_creates_nothing(
@@ -199,16 +196,16 @@ def test_deactivate_and_reactivate_user(client, app, admin, make_user):
     assert [len(audit_events(app, a)) for a in ("user_deactivated", "user_reactivated")] == [1, 1]
 
 
-def test_set_temporary_password_signs_out_and_clears_throttle(client, app, admin, make_user):
+def test_the_old_set_a_temporary_password_page_is_gone(client, admin, make_user):
     target = make_user("partner")
-    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
-        sign_in(app.test_client(), target.email, "wrong password guess")
-    assert sign_in(app.test_client(), target.email, target.password).status_code == 429
-    response = client.post(f"/admin/users/{target.id}/password", data={"temporary_password": NEW_PASSWORD})
-    assert response.status_code == 302
-    fresh = app.test_client()
-    assert sign_in(fresh, target.email, NEW_PASSWORD).headers["Location"].startswith("/account/password")
-    assert len(audit_events(app, "temporary_password_set")) == 1
+    assert client.get(f"/admin/users/{target.id}/password").status_code == 404
+    page = get_page(client, f"/admin/users/{target.id}")
+    assert not page.find(string=lambda s: s and "temporary password" in s.lower())
+    assert [text_of(b) for b in page.select("main form button")] == [
+        "Save changes",
+        "Send a password reset link",
+        "Deactivate account",
+    ]
 
 
 def test_unknown_or_malformed_user_ids_are_404(client, admin):

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, error_messages, get_page, parse, sign_in, summary_errors, text_of
+from tests.conftest import PASSWORD, enter_code, error_messages, get_page, parse, sign_in, summary_errors, text_of
 from tracker.extensions import db
 from tracker.models import AuditEvent, LoginFailure, User, UserSession
 from tracker.timeutil import utcnow
@@ -183,6 +183,9 @@ def test_next_only_goes_to_local_paths(client, make_user, target, expected):
     response = client.post(
         "/sign-in", query_string={"next": target}, data={"email": user.email, "password": user.password}
     )
+    # Where to go is kept, already made safe, through the second step.
+    assert response.headers["Location"] == "/sign-in/code"
+    response = enter_code(client, user.email)
     assert response.status_code == 302
     assert response.headers["Location"] == expected
 
@@ -319,3 +322,66 @@ def test_passwords_are_hashed_with_strong_argon2id_in_production():
     assert parameters.type == Type.ID
     # At least OWASP's minimum for argon2id: 19 MiB of memory and 2 passes.
     assert parameters.memory_cost >= 19 * 1024 and parameters.time_cost >= 2
+
+
+# What a failed sign-in leaves behind, and who it locks out --------------------------------------
+
+
+def _everything_stored(app) -> str:
+    """Every value of every audit event and throttling row, as one string."""
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent)).all()
+        failures = db.session.scalars(select(LoginFailure)).all()
+        values = [str(getattr(e, c)) for e in events for c in ("user_id", "object_type", "object_id", "detail")]
+        values += [f.account_key for f in failures]
+    return " ".join(values)
+
+
+def test_a_failed_sign_in_audits_the_matched_account_or_nothing_never_the_typed_text(client, make_user, app):
+    user = make_user("partner", email="real.person@example.org")
+    # People type passwords into the e-mail field: what they typed must not be kept anywhere.
+    sign_in(client, "hunter2-my-secret-password", "whatever they typed")
+    sign_in(client, "Real.Person@example.org", "a wrong password entirely")
+    with app.app_context():
+        unknown, known = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert (unknown.action, unknown.user_id, unknown.object_id) == ("sign_in_failed", None, None)
+    assert (known.action, known.user_id, known.object_id) == ("sign_in_failed", user.id, str(user.id))
+    stored = _everything_stored(app)
+    for typed in ("hunter2", "real.person", "whatever they typed", "a wrong password"):
+        assert typed not in stored.lower()
+
+
+def test_a_throttled_sign_in_audits_the_matched_account_or_nothing(client, make_user, app):
+    user = make_user("partner")
+    for email in (user.email, "typed-by-mistake@example.org"):
+        for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] + 1):
+            sign_in(client, email, "not the password at all")
+    with app.app_context():
+        throttled = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in_throttled")).all()
+    assert [event.user_id for event in throttled] == [user.id, None]
+    assert "typed-by-mistake" not in _everything_stored(app)
+
+
+def test_an_office_of_thirty_behind_one_address_still_signs_in(client, make_user, app, make_agency):
+    """Thirty colleagues behind one address each mistype their password a few times: nobody is locked out,
+    because the limits per account do the work and the per-address ceiling is much higher."""
+    office = make_agency(code="OFF")
+    colleagues = [make_user("partner", office) for _ in range(30)]
+    below_the_account_limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] - 1
+    for colleague in colleagues:
+        for _ in range(below_the_account_limit):
+            assert sign_in(app.test_client(), colleague.email, "a mistyped password").status_code == 200
+    for colleague in colleagues:
+        assert sign_in(app.test_client(), colleague.email, colleague.password).headers["Location"] == "/"
+    # The ceiling per address is still there for one address trying very many accounts.
+    assert app.config["LOGIN_MAX_FAILURES_PER_IP"] >= 30 * app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+
+
+def test_wrong_current_passwords_on_the_change_password_page_are_throttled(client, make_user, app):
+    user = make_user("partner")
+    sign_in(client, user.email, user.password)
+    data = {"new_password": "violet kettle marching slowly", "confirm_password": "violet kettle marching slowly"}
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        client.post("/account/password", data={**data, "current_password": "a guess at the password"})
+    assert client.post("/account/password", data={**data, "current_password": PASSWORD}).status_code == 429
+    assert "password_confirmation_failed" in audit_actions(app)

@@ -18,7 +18,9 @@ def test_create_admin_with_flags_and_environment_password(app):
         user = db.session.scalar(select(User).where(User.email == "head.admin@example.org"))
         assert user.role == "admin" and user.agency.code == "POL" and not user.must_change_password
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "user_created")) == 1
-    assert sign_in(app.test_client(), "head.admin@example.org", "granite harbour willow nine").status_code == 302
+    # The new administrator sets up two-step verification at their first sign-in.
+    response = sign_in(app.test_client(), "head.admin@example.org", "granite harbour willow nine")
+    assert response.headers["Location"] == "/sign-in/set-up"
 
 
 def test_create_admin_prompts_when_no_flags(app):

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, get_page, make_test_app, parse, sign_in, text_of
+from tests.conftest import PASSWORD, enter_code, get_page, make_test_app, parse, sign_in, text_of
 from tracker import once
 from tracker.extensions import db
 from tracker.models import (
@@ -222,16 +222,17 @@ def test_sending_an_agencys_information_twice_sends_it_once(
     assert count(app, AgencyReturn) == 1
 
 
-def test_adding_a_user_twice_adds_one(client, app, admin, agencies):
+def test_adding_a_user_twice_adds_one(client, app, admin, agencies, smtp_server):
     page = get_page(client, "/admin/users/new")
     data = filled_in(
         page, "submit", email="twice@example.org", display_name="Pat Twice", role="partner",
-        agency_id=agencies["HOU"].id, temporary_password="amber orchard lantern ridge",
+        agency_id=agencies["HOU"].id,
     )  # fmt: skip
     location = post_twice(client, "/admin/users/new", data)
     with app.app_context():
         [user_id] = db.session.scalars(select(User.id).where(User.email == "twice@example.org")).all()
     assert location == f"/admin/users/{user_id}"
+    assert len(smtp_server) == 1  # one invitation
 
 
 def test_adding_an_agency_twice_adds_one(client, app, admin):
@@ -414,7 +415,9 @@ def test_the_token_and_csrf_protection_work_together(csrf_app, make_user):
     client = csrf_app.test_client()
     csrf = get_page(client, "/sign-in").select_one("input[name=csrf_token]")["value"]
     signed_in = client.post("/sign-in", data={"email": admin_user.email, "password": PASSWORD, "csrf_token": csrf})
-    assert signed_in.status_code == 302
+    assert signed_in.headers["Location"] == "/sign-in/code"
+    csrf = get_page(client, "/sign-in/code").select_one("input[name=csrf_token]")["value"]
+    assert enter_code(client, admin_user.email, csrf_token=csrf).headers["Location"] == "/"
 
     page = get_page(client, "/admin/themes")
     data = filled_in(page, "submit", name="Child contact")

@@ -6,7 +6,7 @@ view cannot land without someone deciding, here, who may use it.
 
 import pytest
 
-from tests.conftest import agency_factory, database_from, make_test_app, take_snapshot, user_factory
+from tests.conftest import agency_factory, database_from, make_test_app, sign_in, take_snapshot, user_factory
 from tracker.extensions import db as _db
 from tracker.permissions import undeclared_endpoints
 
@@ -40,10 +40,24 @@ POLICY = {
     "auth.sign_in": allowed(EVERYONE),
     "auth.sign_out": allowed(SIGNED_IN),
     "auth.change_password": allowed(SIGNED_IN),
+    # The steps between the password and the session: without a password just checked, back to sign-in.
+    "auth.sign_in_code": allowed(EVERYONE),
+    "auth.sign_in_set_up": allowed(EVERYONE),
+    "auth.forgot_password": allowed(EVERYONE),
+    # The sample token is no invitation or reset link: "this link does not work" for everyone.
+    "auth.set_password": allowed(set(), not_found=EVERYONE),
+    "auth.confirm_password": allowed(SIGNED_IN),
+    "auth.two_step_verification": allowed(SIGNED_IN),
+    "auth.two_step_set_up": allowed(SIGNED_IN),
+    "auth.recovery_codes": allowed(SIGNED_IN),
+    # Only a partner who has set up an app may turn it off; the sample users have nothing to turn off.
+    "auth.two_step_turn_off": allowed(set(), not_found=SIGNED_IN),
     "admin.users": allowed(ADMIN),
     "admin.new_user": allowed(ADMIN),
     "admin.user": allowed(ADMIN),
-    "admin.user_password": allowed(ADMIN),
+    "admin.send_invitation": allowed(ADMIN),
+    "admin.send_password_reset": allowed(ADMIN),
+    "admin.reset_second_factor": allowed(ADMIN),
     "admin.deactivate_user": allowed(ADMIN),
     "admin.reactivate_user": allowed(ADMIN),
     "admin.agencies": allowed(ADMIN),
@@ -290,15 +304,24 @@ def _client_for(app, users, role):
     client = app.test_client()
     if role != "anonymous":
         user = users[role]
-        assert client.post("/sign-in", data={"email": user.email, "password": user.password}).status_code == 302
+        assert sign_in(client, user.email, user.password).status_code == 302
     return client
 
 
+# Routes whose allowed POST e-mails someone: they get a test SMTP server.
+SENDS_EMAIL = {"admin.send_invitation", "admin.send_password_reset"}
+# Allowed routes that lead to the sign-in page: signing out, and the second step of signing in
+# when no password has just been checked.
+ENDS_AT_SIGN_IN = {"auth.sign_out", "auth.sign_in_code", "auth.sign_in_set_up"}
+
+
 @pytest.mark.parametrize("endpoint, method", _rules())
-def test_route_policy(app, world, endpoint, method):
+def test_route_policy(app, world, endpoint, method, request):
     from flask import url_for
 
     users, sample_args, renew = world
+    if endpoint in SENDS_EMAIL:
+        request.getfixturevalue("smtp_server")
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     policy = POLICY[endpoint].get(method, POLICY[endpoint]) if "ok" not in POLICY[endpoint] else POLICY[endpoint]
 
@@ -314,7 +337,7 @@ def test_route_policy(app, world, endpoint, method):
             assert status == 405, outcome
         elif role in policy["ok"]:
             assert status in (200, 302), outcome
-            if endpoint != "auth.sign_out":  # the one allowed action that ends at the sign-in page
+            if endpoint not in ENDS_AT_SIGN_IN:
                 assert not location.startswith("/sign-in"), outcome
         elif role in policy["not_found"]:
             assert status == 404, outcome

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from config import UnsafeConfiguration
-from tests.conftest import get_page, make_test_app, parse, text_of
+from tests.conftest import current_code, enter_code, get_page, make_test_app, parse, text_of
 from tests.production_settings import SAFE_PRODUCTION
 from tracker import create_app
 from tracker.extensions import db as tracker_db
@@ -58,7 +58,11 @@ def test_csrf_token_is_required_for_sign_in_and_sign_out(csrf_app, make_user):
 
     token = _csrf_token(client, "/sign-in")
     response = client.post("/sign-in", data={"email": user.email, "password": user.password, "csrf_token": token})
-    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in/code"
+    # The second step is a form like any other.
+    assert client.post("/sign-in/code", data={"code": current_code(csrf_app, user.email)}).status_code == 400
+    response = enter_code(client, user.email, csrf_token=_csrf_token(client, "/sign-in/code"))
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
     # Sign-out is a state change too: without the token it is refused and the user stays signed in.
     assert client.post("/sign-out").status_code == 400
@@ -74,8 +78,10 @@ def test_csrf_token_from_before_sign_in_is_not_reused_after(csrf_app, make_user)
     user = make_user("admin")
     before = _csrf_token(client, "/sign-in")
     client.post("/sign-in", data={"email": user.email, "password": user.password, "csrf_token": before})
+    on_second_step = _csrf_token(client, "/sign-in/code")
+    enter_code(client, user.email, csrf_token=on_second_step)
     after = _csrf_token(client, "/admin/users/new")
-    assert before != after
+    assert len({before, on_second_step, after}) == 3
 
 
 def test_oversized_post_gets_the_413_page(client):
@@ -136,7 +142,7 @@ def test_production_session_cookie_is_host_prefixed_secure_httponly_lax(database
             "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         },
     )
-    user = make_user("chair")
+    user = make_user("partner")  # straight in (no second step), so this response starts the session
     client = app.test_client()
     token = parse(client.get("/sign-in", base_url="https://localhost")).select_one("input[name=csrf_token]")["value"]
     # Over HTTPS Flask-WTF also checks the Referer is this site.

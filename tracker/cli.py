@@ -21,6 +21,7 @@ def register(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(grant_app_role_command)
+    app.cli.add_command(demo_code_command)
 
 
 @click.command("grant-app-role")
@@ -168,20 +169,18 @@ def create_admin(email, display_name, agency_code, agency_name, password):
         role=Role.ADMIN.value,
         agency=agency,
         is_spoc=False,
-        temporary_password=password,
+        password=password,
     )
-    # Chosen by the administrator at the prompt, so it is not a temporary password.
-    user.must_change_password = False
     audit.record("admin_created_from_command_line", user, detail="via flask create-admin")
     db.session.commit()
-    click.echo(f"Administrator {email} created.")
+    click.echo(f"Administrator {email} created. They set up two-step verification when they first sign in.")
 
 
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
     """Load demo agencies and accounts (development only; does nothing if already loaded)."""
-    from tracker.demo import DEMO_PASSWORD, seed_demo
+    from tracker.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 
     if current_app.config.get("ENV_NAME") == "production":
         raise click.ClickException("seed-demo refuses to run in production (TRACKER_ENV=production).")
@@ -189,8 +188,35 @@ def seed_demo_command():
     db.session.commit()
     if created:
         click.echo(f"Demo data loaded. Every demo account's password is {DEMO_PASSWORD}")
+        click.echo(
+            f"Their two-step verification key is {DEMO_TOTP_SECRET}: add it to an authenticator app, "
+            "or print the current code with: flask --app tracker demo-code EMAIL"
+        )
     else:
         click.echo("Demo data is already loaded; nothing changed.")
+
+
+@click.command("demo-code")
+@click.argument("email")
+@with_appcontext
+def demo_code_command(email):
+    """Print the current two-step verification code of a demo account (development only).
+
+    Every demo account that seed-demo creates uses the same published demo key; this prints the code
+    an authenticator app holding it would show now. It prints nothing for any other account.
+    """
+    from tracker.demo import demo_code
+
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("demo-code refuses to run in production (TRACKER_ENV=production).")
+    result = demo_code(email)
+    if result is None:
+        raise click.ClickException(
+            f"No code for {email}: it is not a demo account (see the README), or its next code has "
+            "already been used. Wait half a minute and try again."
+        )
+    click.echo(result.code)
+    click.echo(f"(valid for about {result.seconds_valid} more seconds, once)", err=True)
 
 
 @click.command("send-reminders")

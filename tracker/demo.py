@@ -10,8 +10,10 @@ the reports have eight quarters worth reading. Random choices use a fixed seed: 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+import pyotp
 from flask import current_app
 from sqlalchemy import select
 
@@ -36,6 +38,7 @@ from tracker.models import (
     MeetingStatus,
     RiskLevel,
     Role,
+    SecondFactor,
     User,
 )
 from tracker.models.extension import ExtensionStatus
@@ -44,6 +47,10 @@ from tracker.reviews import operations as review_operations
 from tracker.timeutil import LONDON, london_today, utcnow
 
 DEMO_PASSWORD = "demo-password-2026"
+# Every demo account's authenticator-app key, so anyone following the README can pass the second step
+# (`flask --app tracker demo-code EMAIL` prints the current code; or add this key to any authenticator
+# app). Only ever set here, by seed-demo, which refuses to run in production; no configuration holds it.
+DEMO_TOTP_SECRET = "SCRUTINYDEMOKEYSCRUTINYDEMOKEY23"
 
 DEMO_AGENCIES = [
     ("Police – Protecting Vulnerable People unit", "POL"),
@@ -115,6 +122,34 @@ ACTION_TEXTS = {
 }
 
 
+@dataclass(frozen=True)
+class DemoCode:
+    code: str
+    seconds_valid: int
+
+
+def demo_code(email: str, now: datetime | None = None) -> DemoCode | None:
+    """The code a demo account's authenticator app would give now, for `flask demo-code` and scripts.
+
+    None unless the account holds the demo key. Codes work once, so if the current one has been used
+    this is the next one (the service accepts a code one 30-second step early); None if that has
+    been used too (wait half a minute).
+    """
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    factor = db.session.get(SecondFactor, user.id) if user is not None else None
+    if factor is None or factor.secret != DEMO_TOTP_SECRET:
+        return None
+    now = now or utcnow()
+    totp = pyotp.TOTP(DEMO_TOTP_SECRET)
+    current = totp.timecode(now)
+    step = current if factor.last_used_step is None or factor.last_used_step < current else factor.last_used_step + 1
+    if step > current + 1:
+        return None
+    # A code of step s is accepted until the end of step s + 1.
+    valid_until = (step + 2) * totp.interval
+    return DemoCode(totp.generate_otp(step), int(valid_until - now.timestamp()))
+
+
 def seed_demo() -> bool:
     """Create the demo agencies, accounts and meeting history. Returns False if already loaded."""
     if db.session.scalar(select(User.id).where(User.email == DEMO_USERS[0][0])) is not None:
@@ -132,9 +167,9 @@ def seed_demo() -> bool:
             role=role.value,
             agency=agencies[code],
             is_spoc=spoc,
-            temporary_password=DEMO_PASSWORD,
+            password=DEMO_PASSWORD,
         )
-        user.must_change_password = False  # demo accounts sign straight in
+        db.session.add(SecondFactor(user_id=user.id, secret=DEMO_TOTP_SECRET, confirmed_at=utcnow()))
         users[email] = user
     themes = [admin_operations.create_theme(name) for name in DEMO_THEMES]
     _seed_meetings(agencies, users, themes)

@@ -166,6 +166,16 @@ def may_chair_condition():
     return User.role.in_(roles)
 
 
+# Those who read across agencies, or run the service, must prove a second factor at every sign-in;
+# partner agency officers are offered it.
+_SECOND_FACTOR_REQUIRED = frozenset({Role.ADMIN, Role.CHAIR, Role.MANAGER})
+
+
+def second_factor_required(user: User) -> bool:
+    """Must this user sign in with an authenticator app code (and set one up at first sign-in)?"""
+    return user.role in _SECOND_FACTOR_REQUIRED
+
+
 def may_be_spoc(role: Role | str | None) -> bool:
     """Only a partner agency officer can be their agency's single point of contact."""
     return role == Role.PARTNER  # a StrEnum: equal to its value as submitted in a form
@@ -331,4 +341,5 @@ def template_globals() -> dict:
         "may_request_extension": may_request_extension,
         "may_decide_extensions": may_decide_extensions,
         "may_return_information": may_return_information,
+        "second_factor_required": second_factor_required,
     }

@@ -1,13 +1,12 @@
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovPasswordInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
@@ -87,29 +86,11 @@ class UserDetailsForm(TrackerForm):
 
 
 class NewUserForm(UserDetailsForm):
-    temporary_password = PasswordField(
-        "Temporary password",
-        description=(
-            "Give it to the user by a secure route. They must choose their own password when they first sign in."
-        ),
-        widget=GovPasswordInput(),
-        validators=[InputRequired(message="Enter a temporary password")],
-    )
-    submit = SubmitField("Create user", widget=GovSubmitInput())
+    submit = SubmitField("Create user and send invitation", widget=GovSubmitInput())
 
 
 class EditUserForm(UserDetailsForm):
     submit = SubmitField("Save changes", widget=GovSubmitInput())
-
-
-class TemporaryPasswordForm(TrackerForm):
-    temporary_password = PasswordField(
-        "Temporary password",
-        description="This signs the user out everywhere. They must choose their own password when they next sign in.",
-        widget=GovPasswordInput(),
-        validators=[InputRequired(message="Enter a temporary password")],
-    )
-    submit = SubmitField("Set temporary password", widget=GovSubmitInput())
 
 
 class AgencyForm(TrackerForm):

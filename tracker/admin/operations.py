@@ -5,17 +5,31 @@ from __future__ import annotations
 from sqlalchemy import delete, func, insert, literal, select
 
 from tracker import audit
-from tracker.auth import passwords, sessions, throttle
+from tracker.auth import operations as auth_operations
+from tracker.auth import passwords, sessions
 from tracker.extensions import db
-from tracker.models import Agency, Case, LearningTheme, LegalHold, Role, ServiceSetting, User
+from tracker.models import (
+    Agency,
+    Case,
+    LearningTheme,
+    LegalHold,
+    RecoveryCode,
+    Role,
+    SecondFactor,
+    ServiceSetting,
+    TokenPurpose,
+    User,
+)
 from tracker.models.case import case_review_themes
 from tracker.permissions import may_be_spoc
 from tracker.timeutil import utcnow
 
 
 def create_user(
-    *, email: str, display_name: str, role: str, agency: Agency, is_spoc: bool, temporary_password: str
+    *, email: str, display_name: str, role: str, agency: Agency, is_spoc: bool, password: str | None = None
 ) -> User:
+    """A new account. Without ``password`` (the admin area) it has none until the user chooses one
+    from their invitation; ``password`` is for the command line and the demo only."""
     user = User(
         email=email.strip().lower(),
         display_name=display_name.strip(),
@@ -23,13 +37,35 @@ def create_user(
         agency=agency,
         is_spoc=is_spoc and may_be_spoc(role),
         active=True,
-        password_hash=passwords.hash_password(temporary_password),
-        must_change_password=True,
+        password_hash=passwords.hash_password(password) if password else passwords.NO_PASSWORD,
+        must_change_password=False,
     )
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", user, detail=f"role={user.role} agency={agency.code} spoc={user.is_spoc}")
     return user
+
+
+def invite_user(user: User) -> None:
+    """E-mail the user a link to choose their password (72 hours, once); earlier links stop working."""
+    auth_operations.send_account_link(user, TokenPurpose.INVITATION)
+
+
+def send_password_reset(user: User) -> None:
+    """E-mail the user a link to choose a new password (1 hour, once). The admin never sees or sets it."""
+    auth_operations.send_account_link(user, TokenPurpose.PASSWORD_RESET)
+
+
+def reset_second_factor(user: User) -> None:
+    """Remove the user's authenticator app and recovery codes (they lost their phone, say).
+
+    They set up a new app at their next sign-in (or, as a partner, are offered to). Every session ends.
+    """
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(delete(SecondFactor).where(SecondFactor.user_id == user.id))
+    sessions.end_all_sessions(user, "second factor reset")
+    db.session.flush()
+    audit.record("second_factor_reset", user)
 
 
 def update_user(user: User, *, email: str, display_name: str, role: str, agency: Agency, is_spoc: bool) -> list[str]:
@@ -70,15 +106,6 @@ def set_user_active(user: User, active: bool) -> None:
         user.calendar_token_hash = None  # the private calendar feed stops working at once
     db.session.flush()
     audit.record("user_reactivated" if active else "user_deactivated", user)
-
-
-def set_temporary_password(user: User, temporary_password: str) -> None:
-    user.password_hash = passwords.hash_password(temporary_password)
-    user.must_change_password = True
-    sessions.end_all_sessions(user, "temporary password set")
-    throttle.clear_failures(user.email)
-    db.session.flush()
-    audit.record("temporary_password_set", user)
 
 
 def create_agency(*, name: str, code: str) -> Agency:

@@ -9,11 +9,25 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, false, func, or_, select, text, tuple_
 from sqlalchemy.orm import joinedload
 
+from tracker.auth.passwords import NO_PASSWORD
 from tracker.extensions import db
-from tracker.models import Action, Agency, AuditEvent, Case, CaseReview, LearningTheme, LegalHold, Role, User
+from tracker.models import (
+    AccountToken,
+    Action,
+    Agency,
+    AuditEvent,
+    Case,
+    CaseReview,
+    LearningTheme,
+    LegalHold,
+    Role,
+    SecondFactor,
+    TokenPurpose,
+    User,
+)
 from tracker.models.case import case_review_themes
 from tracker.params import date_param, id_param, search_text
-from tracker.timeutil import LONDON
+from tracker.timeutil import LONDON, utcnow
 
 
 def london_midnight(day: date) -> datetime:
@@ -379,3 +393,29 @@ def theme_by_id(theme_id: int) -> LearningTheme | None:
 
 def theme_name_taken(name: str) -> bool:
     return db.session.scalar(select(LearningTheme.id).where(func.lower(LearningTheme.name) == name.lower())) is not None
+
+
+@dataclass(frozen=True)
+class SignInStatus:
+    """What an admin may know about how a user signs in: never a password or a secret."""
+
+    has_password: bool
+    open_link: TokenPurpose | None  # an invitation or reset link that still works
+    link_expires_at: object
+    second_factor: bool
+
+
+def sign_in_status(user: User) -> SignInStatus:
+    open_link = db.session.scalar(
+        select(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None), AccountToken.expires_at > utcnow())
+        .order_by(AccountToken.id.desc())
+        .limit(1)
+    )
+    factor = db.session.get(SecondFactor, user.id)
+    return SignInStatus(
+        has_password=user.password_hash != NO_PASSWORD,
+        open_link=open_link.purpose if open_link else None,
+        link_expires_at=open_link.expires_at if open_link else None,
+        second_factor=factor is not None and factor.secret is not None,
+    )

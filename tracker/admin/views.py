@@ -5,7 +5,6 @@ from flask_login import current_user
 
 from tracker import audit
 from tracker.admin import bp, forms, operations, queries
-from tracker.auth import passwords
 from tracker.forms import chosen
 from tracker.params import id_param, page_param
 from tracker.permissions import Capability, requires
@@ -55,12 +54,6 @@ def _check_user_form(form, *, except_user_id=None) -> bool:
     if queries.email_taken(form.email.data, except_user_id=except_user_id):
         form.email.errors.append("A user with this email address already exists")
         ok = False
-    password_field = getattr(form, "temporary_password", None)
-    if password_field is not None and (
-        problem := passwords.password_problem(password_field.data, email=form.email.data, name=form.display_name.data)
-    ):
-        password_field.errors.append(problem)
-        ok = False
     return ok
 
 
@@ -75,9 +68,12 @@ def new_user():
             role=form.role.data,
             agency=chosen(queries.agency_by_id(form.agency_id.data)),
             is_spoc=form.is_spoc.data,
-            temporary_password=form.temporary_password.data,
         )
-        flash("User created. They must choose a new password when they first sign in.", "success")
+        operations.invite_user(user)
+        flash(
+            "User created. We have emailed them an invitation to choose their password. The link works for 72 hours.",
+            "success",
+        )
         return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_new.html", form=form)
 
@@ -103,24 +99,50 @@ def user(user_id: int):
             )
             flash("Changes saved." if changed else "Nothing was changed.", "success")
             return redirect(url_for("admin.user", user_id=user.id))
-    return render_template("admin/user.html", user=user, form=form, confirm=forms.ConfirmForm())
+    return render_template(
+        "admin/user.html",
+        user=user,
+        form=form,
+        confirm=forms.ConfirmForm(),
+        status=queries.sign_in_status(user),
+    )
 
 
-@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>/invitation", methods=["POST"])
 @requires(Capability.MANAGE_USERS)
-def user_password(user_id: int):
+def send_invitation(user_id: int):
     user = _user_or_404(user_id)
-    form = forms.TemporaryPasswordForm()
+    if not user.active:
+        flash("Reactivate the account before sending an invitation.", "error")
+    else:
+        operations.invite_user(user)
+        flash("Invitation sent. The link works for 72 hours; any earlier link has stopped working.", "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/password-reset", methods=["POST"])
+@requires(Capability.MANAGE_USERS)
+def send_password_reset(user_id: int):
+    user = _user_or_404(user_id)
+    if not user.active:
+        flash("Reactivate the account before sending a password reset link.", "error")
+    else:
+        operations.send_password_reset(user)
+        flash("Password reset link sent. It works for 1 hour; any earlier link has stopped working.", "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/second-factor/reset", methods=["GET", "POST"])
+@requires(Capability.MANAGE_USERS)
+def reset_second_factor(user_id: int):
+    """Confirm, then remove the user's authenticator app: they set up a new one at their next sign-in."""
+    user = _user_or_404(user_id)
+    form = forms.ConfirmForm()
     if form.validate_on_submit():
-        if problem := passwords.password_problem(
-            form.temporary_password.data, email=user.email, name=user.display_name
-        ):
-            form.temporary_password.errors.append(problem)
-        else:
-            operations.set_temporary_password(user, form.temporary_password.data)
-            flash("Temporary password set. The user has been signed out everywhere.", "success")
-            return redirect(url_for("admin.user", user_id=user.id))
-    return render_template("admin/user_password.html", user=user, form=form)
+        operations.reset_second_factor(user)
+        flash("Two-step verification reset. The user has been signed out everywhere.", "success")
+        return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user_second_factor_reset.html", user=user, form=form)
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])

@@ -46,3 +46,75 @@ class ChangePasswordForm(TrackerForm):
 class CalendarForm(TrackerForm):
     create = SubmitField("Create a new calendar link", widget=GovSubmitInput())
     stop = SubmitField("Switch off the calendar link", widget=GovSubmitInput())
+
+
+class CodeForm(TrackerForm):
+    code = StringField(
+        "Code",
+        description="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter the code from your authenticator app"), Length(max=40)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class SetUpForm(TrackerForm):
+    code = StringField(
+        "Code from the app",
+        description="After adding the account, enter the 6-digit code the app shows.",
+        widget=GovTextInput(),
+        validators=[Length(max=40)],
+    )
+    submit = SubmitField("Check the code and finish setting up", widget=GovSubmitInput())
+    # Offered to those for whom the second factor is optional (partners), at sign-in only.
+    skip = SubmitField("Not now", widget=GovSubmitInput())
+
+    def validate_code(self, field):
+        if not self.skip.data and not (field.data or "").strip():
+            raise ValidationError("Enter the 6-digit code from your authenticator app")
+
+
+class ConfirmPasswordForm(TrackerForm):
+    password = PasswordField(
+        "Password", widget=GovPasswordInput(), validators=[InputRequired(message="Enter your password")]
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class TwoStepForm(TrackerForm):
+    """The buttons on the two-step verification page (each needs a recent password confirmation)."""
+
+    new_codes = SubmitField("Get new recovery codes", widget=GovSubmitInput())
+    turn_off = SubmitField("Turn off two-step verification", widget=GovSubmitInput())
+
+
+class ForgotPasswordForm(TrackerForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter your email address"), Length(max=254)],
+    )
+    submit = SubmitField("Send me a link", widget=GovSubmitInput())
+
+
+class SetPasswordForm(TrackerForm):
+    new_password = PasswordField(
+        "New password",
+        description="Use 12 characters or more. A few unrelated words together are easy to remember and hard to guess.",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter a new password")],
+    )
+    confirm_password = PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Confirm your new password")],
+    )
+    submit = SubmitField("Save password", widget=GovSubmitInput())
+
+    def validate_confirm_password(self, field):
+        if self.new_password.data and field.data != self.new_password.data:
+            raise ValidationError("The passwords do not match")
+
+
+class ConfirmForm(TrackerForm):
+    """A bare form for a confirmation button: CSRF token and nothing else."""

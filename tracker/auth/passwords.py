@@ -60,16 +60,23 @@ def hash_password(password: str) -> str:
     return _hasher()[0].hash(password)
 
 
+# Stored for an account whose holder has not yet chosen a password (an invitation is pending):
+# no password matches it.
+NO_PASSWORD = "!no-password-set"  # noqa: S105  (a marker, not a password)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     hasher, dummy_hash = _hasher()
+    usable = password_hash is not None and password_hash.startswith("$argon2")
     try:
-        return hasher.verify(password_hash or dummy_hash, password) and password_hash is not None
+        # An account without a usable password is checked against the dummy hash, so it takes as long.
+        return hasher.verify(password_hash if password_hash and usable else dummy_hash, password) and usable
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher()[0].check_needs_rehash(password_hash)
+    return password_hash.startswith("$argon2") and _hasher()[0].check_needs_rehash(password_hash)
 
 
 @cache

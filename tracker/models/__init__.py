@@ -1,5 +1,6 @@
 """Every model, re-exported so Alembic's autogenerate sees them all."""
 
+from tracker.models.account_token import AccountToken, TokenPurpose
 from tracker.models.action import OPEN_STATUSES, Action, ActionStatus, ActionUpdate
 from tracker.models.agency import Agency
 from tracker.models.audit import AuditEvent
@@ -19,6 +20,7 @@ from tracker.models.extension import ExtensionRequest, ExtensionStatus
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
 from tracker.models.retention import LegalHold
+from tracker.models.second_factor import RecoveryCode, SecondFactor
 from tracker.models.setting import ServiceSetting
 from tracker.models.submission import FormSubmission
 from tracker.models.user import LoginFailure, Role, User, UserSession
@@ -27,6 +29,7 @@ __all__ = [
     "OPEN_STATUSES",
     "RISK_FLAGS",
     "SCRUTINY_GRADES",
+    "AccountToken",
     "Action",
     "ActionStatus",
     "ActionUpdate",
@@ -49,11 +52,14 @@ __all__ = [
     "MeetingRole",
     "MeetingStatus",
     "MinutesDocument",
+    "RecoveryCode",
     "ReminderSent",
     "ReviewProgress",
     "RiskLevel",
     "Role",
+    "SecondFactor",
     "ServiceSetting",
+    "TokenPurpose",
     "User",
     "UserSession",
 ]

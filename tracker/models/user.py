@@ -80,15 +80,21 @@ class UserSession(Model):
 
 
 class LoginFailure(Model):
-    """A failed sign-in, kept for the throttling window (shared by every worker)."""
+    """A failed sign-in (a wrong password or second-factor code), kept for the throttling window
+    (shared by every worker).
+
+    ``account_key`` is a keyed hash of the e-mail address as typed (tracker/auth/throttle.py), so
+    the table never holds what someone typed (a password typed into the e-mail field, say), yet an
+    address that has no account is throttled exactly like one that has.
+    """
 
     __tablename__ = "login_failures"
     __table_args__ = (
-        Index("ix_login_failures_email_at", "email", "at"),
+        Index("ix_login_failures_account_key_at", "account_key", "at"),
         Index("ix_login_failures_ip_at", "ip_address", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
+    account_key: Mapped[str] = mapped_column(String(64))
     ip_address: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
