@@ -86,7 +86,7 @@ def test_the_list_shows_latest_update_original_due_date_and_extensions(client, a
 
 def test_the_csv_has_the_same_columns(client, actions):
     response = client.get("/actions/export.csv")
-    rows = {row["Action"]: row for row in csv.DictReader(io.StringIO(response.get_data(as_text=True)))}
+    rows = {row["Action"]: row for row in csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig")))}
     extended = rows[ref(actions["extended"])]
     assert extended["Original due date"] == (london_today() - timedelta(days=10)).isoformat()
     assert extended["Due date"] == (london_today() + timedelta(days=20)).isoformat()

@@ -147,7 +147,7 @@ def test_csv_export_is_filtered_neutralised_audited_and_not_cached(client, app, 
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="audit-log-')
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert rows[0][:5] == ["When (UTC)", "Account", "Email", "Agency", "Event"]
     assert [(row[1], row[4], row[6], row[7]) for row in rows[1:]] == [
         ("IDVA Officer", "action_viewed", "7", '\'=HYPERLINK("http://x")')

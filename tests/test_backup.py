@@ -9,19 +9,24 @@ import sqlalchemy as sa
 
 from tracker.extensions import db
 from tracker.models import (
+    AccountToken,
     AgencyReturn,
     AuditEvent,
     Case,
+    DocumentJob,
     FormSubmission,
     LegalHold,
     LoginFailure,
     Meeting,
     MinutesDocument,
+    RecoveryCode,
     ReminderSent,
     ServiceSetting,
+    TokenPurpose,
     User,
     UserSession,
 )
+from tracker.timeutil import utcnow
 
 
 def every_table():
@@ -56,12 +61,17 @@ def full_database(app):
             )
         db.session.add_all(
             [
-                LoginFailure(email="someone@example.org", ip_address="192.0.2.9"),
+                LoginFailure(account_key="0" * 64, ip_address="192.0.2.9"),
                 ServiceSetting(key="confidentiality_statement", value="Kept in confidence."),
                 FormSubmission(user_id=user.id, token_hash="a" * 64, location="/meetings/1"),
                 LegalHold(case=case, reason="A claim"),
                 ReminderSent(user_id=user.id, kind="digest", sent_on=date(2026, 11, 1), action_ids="1,2"),
                 UserSession(token_hash="b" * 64, user_id=user.id),
+                AccountToken(
+                    user_id=user.id, purpose=TokenPurpose.PASSWORD_RESET, token_hash="c" * 64, expires_at=utcnow()
+                ),
+                RecoveryCode(user_id=user.id, code_hash="d" * 64),
+                DocumentJob(user_id=user.id, kind="board_report", title="Board report", filename="b.pdf"),
             ]
         )
         db.session.commit()

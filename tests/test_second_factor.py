@@ -363,11 +363,12 @@ def test_demo_code_gives_the_next_code_once_the_current_one_is_used(client, app)
 
 
 def test_demo_code_refuses_in_production(database_uri):
+    from tests.production_settings import SAFE_PRODUCTION
     from tracker import create_app
 
     app = create_app(
         "production",
-        {"SECRET_KEY": "k" * 48, "SQLALCHEMY_DATABASE_URI": database_uri, "ALLOW_SQLITE_IN_PRODUCTION": True},
+        SAFE_PRODUCTION | {"SQLALCHEMY_DATABASE_URI": database_uri, "ALLOW_SQLITE_IN_PRODUCTION": True},
     )
     result = app.test_cli_runner().invoke(args=["demo-code", "chair@example.org"])
     assert result.exit_code != 0 and "refuses to run in production" in result.output
