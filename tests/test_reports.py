@@ -269,6 +269,7 @@ def test_every_chart_is_svg_with_a_title_a_description_of_its_values_and_no_scri
         title_id, desc_id = chart["aria-labelledby"].split()
         assert text_of(page.find(id=title_id)) and text_of(page.find(id=desc_id))
         assert chart.select("script") == []
+        assert [text_of(title) for title in chart.select("title")] == [text_of(page.find(id=title_id))]
     grades = next(chart for chart in charts if text_of(chart.select_one("title")) == "Scrutiny grades")
     assert "1: Consistent with policy: 2 in April to June 2025, 0 in January to March 2025" in text_of(
         grades.select_one("desc")

@@ -41,6 +41,7 @@ _STYLE = {
 }
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 _INLINE_STYLE = re.compile(r'\sstyle="[^"]*"')
+_TITLES = re.compile(r"<title>.*?</title>", re.DOTALL)  # pygal's own: "Pygal", and each value's tooltip
 _LEGEND_IDS = re.compile(r'\sid="activate-serie-\d+"')  # the same ids in every chart: for its JavaScript only
 
 
@@ -65,6 +66,7 @@ def _finish(chart: pygal.graph.graph.Graph, title: str, description: str) -> Cha
     svg = _SCRIPT.sub("", svg)
     svg = _INLINE_STYLE.sub("", svg)
     svg = _LEGEND_IDS.sub("", svg)
+    svg = _TITLES.sub("", svg)
     # Ids from the chart's own words: unique on a page (no two charts share a title) and stable.
     key = "chart-" + hashlib.sha256(f"{title}\n{description}".encode()).hexdigest()[:10]
     svg = svg.replace("<svg", f'<svg role="img" aria-labelledby="{key}-title {key}-desc" focusable="false"', 1)

@@ -381,27 +381,31 @@ def accountability_by_agency(user: User, period: Period) -> list[AgencyAccountab
     def add(agency_id: int, name: str, which: int, value: int) -> None:
         figures.setdefault(agency_id, {}).setdefault(name, {})[which] = int(value or 0)
 
+    # Each bucket expression is built once and used in both SELECT and GROUP BY: PostgreSQL matches
+    # them by identity, bound parameters included.
+    raised_in = _bucket(Meeting.starts_at, period)
     raised = db.session.execute(
-        select(Action.owning_agency_id, _bucket(Meeting.starts_at, period), func.count(Action.id))
+        select(Action.owning_agency_id, raised_in, func.count(Action.id))
         .join(Meeting, Meeting.id == Action.meeting_id)
         .where(Meeting.status.in_(HELD), _both_periods(Meeting.starts_at, period), action_scope(user))
-        .group_by(Action.owning_agency_id, _bucket(Meeting.starts_at, period))
+        .group_by(Action.owning_agency_id, raised_in)
     )
     for agency_id, which, count in raised:
         add(agency_id, "raised", which, count)
 
     completed_on = london_date(Action.closed_at)
     is_completed = Action.status == ActionStatus.COMPLETED
+    closed_in = _bucket(Action.closed_at, period)
     completed = db.session.execute(
         select(
             Action.owning_agency_id,
-            _bucket(Action.closed_at, period),
+            closed_in,
             func.count(Action.id).filter(is_completed),
             func.count(Action.id).filter(is_completed, completed_on <= Action.original_due_date),
         )
         # Closed in either period, from the closed_at index; completed (not cancelled) counted above.
         .where(_both_periods(Action.closed_at, period), action_scope(user))
-        .group_by(Action.owning_agency_id, _bucket(Action.closed_at, period))
+        .group_by(Action.owning_agency_id, closed_in)
     )
     for agency_id, which, count, on_time in completed:
         add(agency_id, "completed", which, count)
@@ -432,10 +436,11 @@ def accountability_by_agency(user: User, period: Period) -> list[AgencyAccountab
             add(agency_id, "open_at_end", which, count)
             add(agency_id, "overdue_at_end", which, overdue)
 
+    decided_in = _bucket(ExtensionRequest.decided_at, period)
     extensions = db.session.execute(
         select(
             Action.owning_agency_id,
-            _bucket(ExtensionRequest.decided_at, period),
+            decided_in,
             func.count(ExtensionRequest.id),
             func.sum(days_between(ExtensionRequest.requested_due_date, ExtensionRequest.current_due_date)),
         )
@@ -445,7 +450,7 @@ def accountability_by_agency(user: User, period: Period) -> list[AgencyAccountab
             _both_periods(ExtensionRequest.decided_at, period),
             action_scope(user),
         )
-        .group_by(Action.owning_agency_id, _bucket(ExtensionRequest.decided_at, period))
+        .group_by(Action.owning_agency_id, decided_in)
     )
     for agency_id, which, count, days_added in extensions:
         add(agency_id, "extended", which, count)
