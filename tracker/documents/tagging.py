@@ -57,6 +57,8 @@ def _recording_build_box_tree(box, parent, pdf, page_number, nums, annotations, 
 
 
 # WeasyPrint's tree builder calls itself through this module global, so every level is recorded.
+# WeasyPrint is pinned (requirements.txt); a version without this function fails here, at import,
+# and tests/test_pdf_accessibility.py fails on any change in the tagging it produces.
 weasyprint_tags._build_box_tree = _recording_build_box_tree
 
 
