@@ -54,7 +54,7 @@ test-postgres: install $(AXE)
 
 # bandit (no medium or high finding), pip-audit over the pins (skipped, saying so, where the index
 # cannot be reached), and the property tests with more examples than the everyday run.
-PROPERTY_EXAMPLES ?= 40
+PROPERTY_EXAMPLES ?= 25
 security: install
 	$(BIN)/bandit --recursive tracker config.py --severity-level medium --quiet
 	$(BIN)/python .ci/pip-audit-pinned
