@@ -134,7 +134,7 @@ def _clients(app, users):
 
 
 @pytest.mark.parametrize("endpoint", _routes("GET"))
-def test_no_query_string_gives_a_500(app, surface, endpoint):
+def test_no_query_string_gives_a_500(app, surface, smtp_server, endpoint):
     routes, _fields, users = surface
     url = next(url for name, url, _ in routes if name == endpoint)
     clients = _clients(app, users)
@@ -150,7 +150,8 @@ def test_no_query_string_gives_a_500(app, surface, endpoint):
 
 
 @pytest.mark.parametrize("endpoint", _routes("POST"))
-def test_no_form_gives_a_500(app, surface, endpoint):
+def test_no_form_gives_a_500(app, surface, smtp_server, endpoint):
+    """(Mail goes to the tests' own SMTP server: a form may publish an agenda, which e-mails partners.)"""
     routes, fields, users = surface
     url = next(url for name, url, _ in routes if name == endpoint)
     clients = _clients(app, users)
