@@ -3,6 +3,7 @@
 #   make test   set up and run the whole test suite (SQLite; browser tests need Chromium)
 #   make test-postgres   the same suite against PostgreSQL on 127.0.0.1:5432
 #   make lint   ruff (lint and format check), mypy and the import contracts
+#   make security   bandit, pip-audit over the pins, and the property tests at length
 
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +13,7 @@ PG_TEST_DB ?= tracker_test
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run test test-postgres test-e2e lint format install vendor-govuk clean
+.PHONY: run test test-postgres test-e2e lint format security install vendor-govuk clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +54,14 @@ test: install $(AXE)
 test-postgres: install $(AXE)
 	psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $(PG_TEST_DB)" -c "CREATE DATABASE $(PG_TEST_DB)"
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n auto $(PYTEST_ARGS)
+
+# bandit (no medium or high finding), pip-audit over the pins (skipped, saying so, where the index
+# cannot be reached), and the property tests with more examples than the everyday run.
+PROPERTY_EXAMPLES ?= 25
+security: install
+	$(BIN)/bandit --recursive tracker config.py --severity-level medium --quiet
+	$(BIN)/python .ci/pip-audit-pinned
+	PROPERTY_EXAMPLES=$(PROPERTY_EXAMPLES) $(BIN)/pytest -n auto tests/test_properties.py $(PYTEST_ARGS)
 
 test-e2e: install $(AXE)
 	$(BIN)/pytest -n auto tests/e2e $(PYTEST_ARGS)

@@ -136,6 +136,28 @@ def test_pages_run_newest_first_by_keyset_without_gaps_or_repeats(client, app, a
     assert get_page(client, newer).select_one(".govuk-pagination__prev") is None
 
 
+@pytest.mark.parametrize("merged", [True, False])
+def test_an_agencys_events_page_in_order_across_its_accounts(client, app, admin, people, monkeypatch, merged):
+    """An agency's accounts are read one by one and merged (or, past a limit, as one IN condition)."""
+    from tracker.admin import queries
+
+    if not merged:
+        monkeypatch.setattr(queries, "MAX_ACCOUNTS_MERGED", 1)
+    app.config["AUDIT_EVENTS_PER_PAGE"] = 7
+    idva, idva2, chair = people["idva"].id, people["idva2"].id, people["chair"].id
+    add_events(
+        app,
+        *[(index / 100, (idva, idva2, chair)[index % 3], "meeting_viewed", "meetings", index) for index in range(30)],
+    )
+    seen, url = [], f"/admin/audit?agency={people['idva'].agency_id}&action=meeting_viewed"
+    while url:
+        page = get_page(client, url)
+        seen += [text_of(row.select("td")[3]) for row in page.select("[data-testid=audit-table] tbody tr")]
+        older = page.select_one(".govuk-pagination__next a")
+        url = older["href"] if older else None
+    assert seen == [f"Meeting {index}" for index in reversed(range(30)) if index % 3 != 2]
+
+
 def test_csv_export_is_filtered_neutralised_audited_and_not_cached(client, app, admin, people):
     add_events(
         app,

@@ -40,3 +40,13 @@ def test_generate_then_measure_two_pages_on_a_tiny_data_set(tmp_path):
     assert board.returncode == 0, board.stdout[-3000:] + board.stderr[-3000:]
     assert "Board report for" in board.stdout
     assert "chair" in board.stdout and "partner" in board.stdout
+
+
+def test_the_audit_viewer_benchmark_runs_on_a_tiny_data_set(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tiny.sqlite'}"
+    generated = run("bench/generate.py", "--years", "0.05", "--scale", "0.05", "--database-url", url)
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    measured = run("bench/audit_viewer.py", "--database-url", url, "--runs", "1")
+    assert measured.returncode == 0, measured.stdout[-3000:] + measured.stderr[-3000:]
+    assert "median ms   p95 ms  SQL  URL" in measured.stdout
+    assert "/admin/audit?agency=" in measured.stdout and "/admin/audit?case=" in measured.stdout

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, false, func, or_, select, text, tuple_
+from sqlalchemy import and_, false, func, or_, select, text, tuple_, union_all
 from sqlalchemy.orm import joinedload
 
 from tracker.auth.passwords import NO_PASSWORD
@@ -248,11 +248,11 @@ def _records_of_case(case: Case):
     )
 
 
-def _audit_query(filters: AuditFilters, case: Case | None):
+def _audit_query(filters: AuditFilters, case: Case | None, *, by_agency: bool = True):
     query = select(AuditEvent)
     if filters.user_id is not None:
         query = query.where(AuditEvent.user_id == filters.user_id)
-    if filters.agency_id is not None:
+    if filters.agency_id is not None and by_agency:
         query = query.where(AuditEvent.user_id.in_(select(User.id).where(User.agency_id == filters.agency_id)))
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
@@ -278,25 +278,54 @@ class AuditPage:
     references: dict[tuple[str, str], str]  # (object type, id) -> a reference to show beside it
 
 
+# An agency's accounts are read one by one from the (user_id, at) index, newest first, at most a page
+# each, and merged: a page costs the same however long the history. Beyond this many accounts (SQLite
+# caps a compound query at 500 parts) the agency is one IN condition instead.
+MAX_ACCOUNTS_MERGED = 400
+
+
+def _fetch(filters: AuditFilters, case: Case | None, conditions: list, order: tuple, limit: int) -> list[AuditEvent]:
+    query = _audit_query(filters, case, by_agency=False).where(*conditions)
+    if filters.agency_id is not None and filters.user_id is None:
+        user_ids = list(db.session.scalars(select(User.id).where(User.agency_id == filters.agency_id)))
+        if not user_ids:
+            return []
+        if len(user_ids) <= MAX_ACCOUNTS_MERGED:
+            parts = [
+                query.with_only_columns(AuditEvent.id)
+                .where(AuditEvent.user_id == user_id)
+                .order_by(*order)
+                .limit(limit)
+                for user_id in user_ids
+            ]
+            merged = union_all(*(select(part.subquery().c.id) for part in parts))
+            query = select(AuditEvent).where(AuditEvent.id.in_(merged))
+        else:
+            query = query.where(AuditEvent.user_id.in_(user_ids))
+    query = query.options(joinedload(AuditEvent.user).joinedload(User.agency)).order_by(*order).limit(limit)
+    return list(db.session.scalars(query))
+
+
+NEWEST_FIRST = (AuditEvent.at.desc(), AuditEvent.id.desc())
+OLDEST_FIRST = (AuditEvent.at.asc(), AuditEvent.id.asc())
+
+
 def audit_page(
     filters: AuditFilters, per_page: int, *, before: int | None = None, after: int | None = None
 ) -> AuditPage:
     """One page of matching events, newest first: the newest, or those just older than event
     ``before``, or just newer than event ``after``."""
     case = case_by_reference(filters.case_reference)
-    query = _audit_query(filters, case).options(joinedload(AuditEvent.user).joinedload(User.agency))
-    newest_first = (AuditEvent.at.desc(), AuditEvent.id.desc())
     cursor_id = before if before is not None else after
     cursor = db.session.get(AuditEvent, cursor_id) if cursor_id is not None else None
     if cursor is not None and after is not None:
-        query = query.where(tuple_(AuditEvent.at, AuditEvent.id) > tuple_(cursor.at, cursor.id))
-        rows = list(db.session.scalars(query.order_by(AuditEvent.at.asc(), AuditEvent.id.asc()).limit(per_page + 1)))
+        newer_than_cursor = tuple_(AuditEvent.at, AuditEvent.id) > tuple_(cursor.at, cursor.id)
+        rows = _fetch(filters, case, [newer_than_cursor], OLDEST_FIRST, per_page + 1)
         more_newer, events = len(rows) > per_page, list(reversed(rows[:per_page]))
         more_older = True
     else:
-        if cursor is not None:
-            query = query.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(cursor.at, cursor.id))
-        rows = list(db.session.scalars(query.order_by(*newest_first).limit(per_page + 1)))
+        conditions = [tuple_(AuditEvent.at, AuditEvent.id) < tuple_(cursor.at, cursor.id)] if cursor else []
+        rows = _fetch(filters, case, conditions, NEWEST_FIRST, per_page + 1)
         more_older, events = len(rows) > per_page, rows[:per_page]
         more_newer = cursor is not None
     return AuditPage(
@@ -310,9 +339,7 @@ def audit_page(
 
 def audit_events_for_export(filters: AuditFilters, limit: int) -> list[AuditEvent] | None:
     """Every matching event, newest first, or None if there are more than ``limit`` (narrow the filters)."""
-    case = case_by_reference(filters.case_reference)
-    query = _audit_query(filters, case).options(joinedload(AuditEvent.user).joinedload(User.agency))
-    events = list(db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit + 1)))
+    events = _fetch(filters, case_by_reference(filters.case_reference), [], NEWEST_FIRST, limit + 1)
     return None if len(events) > limit else events
 
 
