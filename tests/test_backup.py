@@ -19,6 +19,7 @@ from tracker.models import (
     LoginFailure,
     Meeting,
     MinutesDocument,
+    MinutesReopening,
     RecoveryCode,
     ReminderSent,
     ServiceSetting,
@@ -72,6 +73,7 @@ def full_database(app):
                 ),
                 RecoveryCode(user_id=user.id, code_hash="d" * 64),
                 DocumentJob(user_id=user.id, kind="board_report", title="Board report", filename="b.pdf"),
+                MinutesReopening(meeting=meeting, revision=2, reason="Attendance was wrong", reopened_by=user),
             ]
         )
         db.session.commit()

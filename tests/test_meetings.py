@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import approve_minutes, error_messages, get_page, parse, sign_in, text_of
 from tracker.extensions import db
-from tracker.models import Action, ActionUpdate, Attendance, AuditEvent, Meeting, MeetingStatus
+from tracker.models import Action, ActionUpdate, Attendance, AuditEvent, Meeting, MeetingStatus, MinutesReopening
 from tracker.timeutil import LONDON, london_today
 
 
@@ -351,7 +351,11 @@ def test_reopening_needs_a_reason_bumps_the_revision_and_is_audited(client, app,
         meeting = db.session.get(Meeting, meeting_id)
         assert (meeting.status, meeting.minutes_revision, meeting.approved_at) == ("in_progress", 2, None)
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "minutes_reopened"))
-        assert "Attendance was wrong" in event.detail and "revision 2" in event.detail
+        # The reason stays with the meeting: the audit log, which administrators read, names the revision.
+        assert event.detail == "now revision 2" and "Attendance" not in event.detail
+        (reopening,) = db.session.scalars(select(MinutesReopening)).all()
+        assert (reopening.meeting_id, reopening.revision, reopening.reason) == (meeting_id, 2, "Attendance was wrong")
+        assert reopening.reopened_by_id == chair.id
     client.post(f"/meetings/{meeting_id}/notes", data={"general_notes": "Corrected", "any_other_business": ""})
     with app.app_context():
         assert db.session.get(Meeting, meeting_id).general_notes == "Corrected"
@@ -367,6 +371,8 @@ def test_cancelling_needs_a_reason_and_locks(client, app, chair, make_meeting):
     with app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
         assert (meeting.status, meeting.cancellation_reason) == ("cancelled", "Bank holiday")
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "meeting_cancelled"))
+        assert event.detail == ""  # the reason is on the meeting, not in the log administrators read
     response = client.post(f"/meetings/{meeting_id}/agenda", data={"rows-0-reference": "CR/1", "save": "y"})
     assert "This meeting is cancelled" in banners(get_page(client, response.headers["Location"]))
 

@@ -24,6 +24,7 @@ from tracker.models import (
     Meeting,
     MeetingRole,
     MeetingStatus,
+    MinutesReopening,
     User,
 )
 from tracker.notify import outbox
@@ -101,7 +102,8 @@ def cancel_meeting(meeting: Meeting, reason: str) -> None:
     db.session.flush()
     # A cancelled meeting's reviews no longer count as earlier reviews of their cases.
     refresh_repeat_flags([review.case_id for review in meeting.reviews])
-    audit.record("meeting_cancelled", meeting, detail=reason[:200])
+    # The reason stays on the meeting; the audit log (which administrators read) names only the meeting.
+    audit.record("meeting_cancelled", meeting)
 
 
 def record_statement_read(meeting: Meeting, user: User) -> None:
@@ -148,14 +150,18 @@ def approve_minutes(
     signals.minutes_approved.send(meeting, meeting=meeting, approved_by=user)
 
 
-def reopen_minutes(meeting: Meeting, reason: str) -> None:
+def reopen_minutes(meeting: Meeting, reason: str, *, by: User | None) -> None:
     if meeting.status != MeetingStatus.APPROVED:
         raise ValueError("only approved minutes can be reopened")
     meeting.status = MeetingStatus.IN_PROGRESS
     meeting.minutes_revision += 1
     meeting.approved_at = meeting.approved_by = None
     db.session.flush()
-    audit.record("minutes_reopened", meeting, detail=f"now revision {meeting.minutes_revision}: {reason[:200]}")
+    db.session.add(
+        MinutesReopening(meeting=meeting, revision=meeting.minutes_revision, reason=reason[:500], reopened_by=by)
+    )
+    # The reason is kept with the meeting; the audit log (which administrators read) names the revision only.
+    audit.record("minutes_reopened", meeting, detail=f"now revision {meeting.minutes_revision}")
 
 
 # Attendance -------------------------------------------------------------------------------

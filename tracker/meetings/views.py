@@ -468,7 +468,7 @@ def reopen(meeting_id: int):
         return to_meeting(meeting)
     form = forms.ReasonForm()
     if form.validate_on_submit():
-        operations.reopen_minutes(meeting, form.reason.data)
+        operations.reopen_minutes(meeting, form.reason.data, by=current_user)
         flash(f"Minutes reopened as revision {meeting.minutes_revision}.", "success")
         return to_meeting(meeting)
     return render_template(

@@ -19,6 +19,7 @@ from tracker.models.document_job import DocumentJob, DocumentJobStatus
 from tracker.models.extension import ExtensionRequest, ExtensionStatus
 from tracker.models.meeting import Attendance, AttendanceStatus, Meeting, MeetingRole, MeetingStatus
 from tracker.models.reminder import ReminderSent
+from tracker.models.reopening import MinutesReopening
 from tracker.models.retention import LegalHold
 from tracker.models.second_factor import RecoveryCode, SecondFactor
 from tracker.models.setting import ServiceSetting
@@ -52,6 +53,7 @@ __all__ = [
     "MeetingRole",
     "MeetingStatus",
     "MinutesDocument",
+    "MinutesReopening",
     "RecoveryCode",
     "ReminderSent",
     "ReviewProgress",
