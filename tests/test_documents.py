@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.conftest import approve_minutes, get_page, parse, sign_in, text_of
+from tests.conftest import ON_POSTGRES, approve_minutes, get_page, parse, sign_in, text_of
 from tracker.documents import fetcher as fetcher_module
 from tracker.extensions import db
 from tracker.models import AuditEvent, MinutesDocument
@@ -333,9 +333,10 @@ def test_stored_minutes_cannot_be_changed_or_deleted(client, app, meeting):
         with pytest.raises(sa.exc.DBAPIError):
             db.session.execute(sa.update(MinutesDocument).values(sha256="0" * 64))
         db.session.rollback()
-        with pytest.raises(sa.exc.DBAPIError):
-            db.session.execute(sa.delete(MinutesDocument))
-        db.session.rollback()
+        if not ON_POSTGRES:  # there the schema's owner, whom the tests connect as, may delete (the purge)
+            with pytest.raises(sa.exc.DBAPIError):
+                db.session.execute(sa.delete(MinutesDocument))
+            db.session.rollback()
         assert db.session.scalar(select(sa.func.count(MinutesDocument.id))) == 1
 
 

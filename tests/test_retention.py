@@ -4,9 +4,10 @@ every erasure audited (reference and counts only), idempotent; and the admin's l
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
-from tests.conftest import error_messages, get_page, parse, sign_in, text_of
+from tests.conftest import ON_POSTGRES, error_messages, get_page, parse, sign_in, text_of
 from tracker.extensions import db
 from tracker.models import (
     Action,
@@ -173,3 +174,64 @@ def test_months_before_keeps_the_day_or_the_months_last_day():
     assert months_before(datetime(2026, 3, 31), 1) == datetime(2026, 2, 28)
     assert months_before(datetime(2028, 2, 29), 12) == datetime(2027, 2, 28)
     assert months_before(utcnow(), 12) < utcnow() - timedelta(days=364)
+
+
+# Stored minutes -------------------------------------------------------------------------------
+
+
+def _store_minutes(app, meeting_id: int) -> None:
+    import hashlib
+
+    from tracker.models import MinutesDocument, User
+
+    with app.app_context():
+        user = db.session.scalar(select(User).order_by(User.id))
+        pdf = b"%PDF-1.7 minutes naming the case"
+        db.session.add(
+            MinutesDocument(
+                meeting_id=meeting_id,
+                revision=1,
+                pdf=pdf,
+                sha256=hashlib.sha256(pdf).hexdigest(),
+                size_bytes=len(pdf),
+                approved_by=user,
+            )
+        )
+        db.session.commit()
+
+
+def _stored_minutes(app, meeting_id: int) -> int:
+    from tracker.models import MinutesDocument
+
+    with app.app_context():
+        return db.session.scalar(select(func.count(MinutesDocument.id)).where(MinutesDocument.meeting_id == meeting_id))
+
+
+def test_the_stored_minutes_of_a_meeting_whose_every_case_is_erased_go_too(
+    app, agencies, make_user, make_meeting, add_review, old_world
+):
+    chair = make_user("chair", agencies["POL"])
+    only_erasable = make_meeting(SEVEN_YEARS_AGO - 7, chair=chair)
+    add_review(only_erasable, "OLD/ALONE")
+    with app.app_context():
+        db.session.get(Meeting, only_erasable).status = MeetingStatus.APPROVED
+        db.session.commit()
+    _store_minutes(app, only_erasable)
+    _store_minutes(app, old_world["old"])  # it also records a held case, and one still open
+
+    dry = purge(app, "--older-than", "6y", "--dry-run")
+    assert "Would erase the stored minutes of the meeting of" in dry.output and ": 1 revision(s)" in dry.output
+    assert _stored_minutes(app, only_erasable) == 1
+
+    result = purge(app, "--older-than", "6y")
+    assert result.exit_code == 0, result.output
+    assert _stored_minutes(app, only_erasable) == 0
+    assert _stored_minutes(app, old_world["old"]) == 1
+    assert events(app, "stored_minutes_erased") == [("meetings", "1 stored revisions")]
+    if not ON_POSTGRES:  # SQLite: the delete trigger lifted for the purge is back
+        from tracker.models import MinutesDocument
+
+        with app.app_context(), pytest.raises(Exception, match="append-only"):
+            db.session.execute(sa_delete(MinutesDocument))
+            db.session.flush()
+    assert "OLD/ALONE" not in references(app)

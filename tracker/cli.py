@@ -94,9 +94,15 @@ def purge_command(older_than, dry_run):
     cutoff = retention.months_before(utcnow(), months)
     plan = retention.plan(cutoff)
     verb = "Would erase" if dry_run else "Erased"
+    # Found before the cases go: meetings every case of which is erased lose their stored minutes too.
+    emptied = retention.meetings_left_without_cases(cutoff, [case.id for case in plan.due])
     for case in plan.due:
         erasure = retention.erase(case, dry_run=dry_run)
         click.echo(f"{verb} {erasure.reference}: {erasure.describe()}")
+    for meeting in emptied:
+        revisions = retention.erase_stored_minutes(meeting, dry_run=dry_run)
+        day = meeting.starts_at.date().isoformat()
+        click.echo(f"{verb} the stored minutes of the meeting of {day}: {revisions} revision(s)")
     for reference in plan.held:
         click.echo(f"Kept {reference}: under a legal hold")
     if not dry_run:

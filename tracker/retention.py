@@ -5,7 +5,8 @@ meeting that reviewed it is finished (minutes approved, or cancelled), none of i
 open, and no legal hold is active on it. Erasing it deletes its case reviews (with their agencies,
 themes and agency returns), the actions raised on them with their updates, its released holds and
 the case itself. Meeting-level records (attendance, notes, meeting-level actions) stay with the
-meeting, and the approved minutes PDFs (append-only documents) are not touched.
+meeting. The stored minutes PDFs of a meeting whose every case is erased go too (they hold those
+cases' reviews); a meeting that also records a case that is kept keeps its minutes.
 
 Each erasure is audited with the case's reference and the counts only. A second run finds nothing
 more to erase: idempotent.
@@ -14,10 +15,12 @@ more to erase: idempotent.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, select, text
 
 from tracker import audit
 from tracker.extensions import db
@@ -31,6 +34,7 @@ from tracker.models import (
     LegalHold,
     Meeting,
     MeetingStatus,
+    MinutesDocument,
 )
 
 FINISHED = (MeetingStatus.APPROVED, MeetingStatus.CANCELLED)
@@ -133,3 +137,50 @@ def erase(case: Case, *, dry_run: bool) -> Erasure:
     db.session.execute(delete(Case).where(Case.id == case_id))
     db.session.expunge(case)
     return erasure
+
+
+# Stored minutes -------------------------------------------------------------------------------
+
+
+def meetings_left_without_cases(cutoff: datetime, erased_case_ids: list[int]) -> list[Meeting]:
+    """Meetings before the cut-off with stored minutes, every case of which is being erased."""
+    review = CaseReview
+    has_erased_case = exists().where(review.meeting_id == Meeting.id, review.case_id.in_(erased_case_ids))
+    has_kept_case = exists().where(review.meeting_id == Meeting.id, review.case_id.not_in(erased_case_ids))
+    has_minutes = exists().where(MinutesDocument.meeting_id == Meeting.id)
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.starts_at < cutoff, has_minutes, has_erased_case, ~has_kept_case)
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+@contextmanager
+def _stored_minutes_deletable() -> Iterator[None]:
+    """Stored minutes are append-only by trigger. On PostgreSQL the trigger lets the schema's owner
+    delete (the purge runs as the owner); SQLite has no roles, so the delete trigger is lifted for this
+    transaction only and put back before it commits."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    db.session.execute(text("DROP TRIGGER minutes_documents_no_delete"))
+    yield
+    db.session.execute(
+        text(
+            "CREATE TRIGGER minutes_documents_no_delete BEFORE DELETE ON minutes_documents "
+            "BEGIN SELECT RAISE(ABORT, 'minutes_documents is append-only: DELETE refused'); END"
+        )
+    )
+
+
+def erase_stored_minutes(meeting: Meeting, *, dry_run: bool) -> int:
+    """Delete ``meeting``'s stored minutes PDFs (only count, when ``dry_run``); audit the erasure."""
+    count = db.session.scalar(select(func.count(MinutesDocument.id)).where(MinutesDocument.meeting_id == meeting.id))
+    if dry_run or not count:
+        return count or 0
+    audit.record("stored_minutes_erased", meeting, detail=f"{count} stored revisions")
+    with _stored_minutes_deletable():
+        db.session.execute(delete(MinutesDocument).where(MinutesDocument.meeting_id == meeting.id))
+    return count
