@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import get_page, text_of
+from tests.conftest import get_page, sign_in, text_of
 from tests.test_documents import download, pages_text, read_pdf
 from tracker.extensions import db
 from tracker.models import Action, ActionStatus, ActionUpdate
@@ -134,3 +134,16 @@ def test_the_list_and_csv_take_the_same_number_of_queries_for_more_actions(
     assert len(many) == len(few)
     assert len(many_csv) == len(few_csv)
     assert "Later update" in text_of(page.select_one("[data-testid=actions-list]"))
+
+
+def test_the_partner_home_page_shows_them_too(client, app, agencies, actions, make_user):
+    partner = make_user("partner", agencies["IDVA"])
+    client.post("/sign-out")
+    sign_in(client, partner.email, partner.password)
+    page = get_page(client, "/")
+    rows = {text_of(row.select_one("a")): row for row in page.select("[data-testid=my-actions] tbody tr")}
+    latest = text_of(rows[ref(actions["noted"])].select_one("[data-testid=latest-update]"))
+    assert latest.startswith("9 January 2026: Safety plan agreed")
+    assert "Extended 2 times" in text_of(rows[ref(actions["extended"])])
+    # Overdue first, then due soon: the order is the page's, not the follow-up's.
+    assert list(rows) == [ref(actions["quiet"]), ref(actions["noted"]), ref(actions["extended"])]

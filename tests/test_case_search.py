@@ -179,3 +179,9 @@ def test_postgres_answers_the_words_from_the_index(app, world):
         compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
         plan = " ".join(row[0] for row in connection.execute(text(f"EXPLAIN {compiled}")))
     assert "ix_case_reviews_fulltext" in plan
+
+
+def test_a_page_past_the_end_is_empty_and_still_gives_the_total(client, world):
+    page = get_page(client, "/cases?words=visit&page=7")
+    assert page.select("[data-testid=cases-table]") == []
+    assert "of 2." in text_of(page.select_one("main"))

@@ -377,17 +377,16 @@ def partner_home(user, limit: int = 25) -> PartnerHome:
     ).one()
     counts = dict(zip(("open", "overdue", "due_soon", "in_progress"), counts_row, strict=True))
     bucket = case((overdue, 0), (due_soon, 1), (in_progress, 2), else_=3)
+    page_ids = select(Action.id).where(*mine).order_by(bucket, Action.due_date, Action.id).limit(limit).subquery()
     actions = list(
         db.session.scalars(
-            select(Action)
-            .where(*mine)
+            with_follow_up(select(Action).where(Action.id.in_(select(page_ids.c.id))))
             .options(
                 joinedload(Action.owning_agency),
                 joinedload(Action.owner),
                 joinedload(Action.case_review).joinedload(CaseReview.case),
             )
             .order_by(bucket, Action.due_date, Action.id)
-            .limit(limit)
         )
     )
     return PartnerHome(counts, actions, max(0, counts["open"] - len(actions)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -52,11 +53,40 @@ def _review_conditions(criteria: CaseSearch) -> list:
     return conditions
 
 
-def search(user, criteria: CaseSearch, page: int, per_page: int):
+@dataclass
+class CaseHit:
+    """A case the search found: the date of its latest matching review and how many reviews match."""
+
+    case: Case
+    last_reviewed: datetime
+    reviews: int
+
+
+class _SearchPage(Pagination):
+    """A page of search results and the total, from one statement (the total as a window count over
+    the same grouping), so the matching reviews are grouped once per page, not twice."""
+
+    _total: int | None = None
+
+    def _query_items(self) -> list[CaseHit]:
+        query = self._query_args["query"].limit(self.per_page).offset(self._query_offset)
+        rows = db.session.execute(query).all()
+        self._total = rows[0].total if rows else None
+        return [CaseHit(row[0], row.last_reviewed, row.reviews) for row in rows]
+
+    def _query_count(self) -> int:
+        if self._total is not None:
+            return self._total
+        # A page past the end: nothing to read the total from.
+        query = self._query_args["query"].with_only_columns(func.count()).order_by(None)
+        return db.session.scalar(query) or 0
+
+
+def search(user, criteria: CaseSearch, page: int, per_page: int) -> Pagination:
     """The one case search: cases with at least one review ``user`` may see that meets every criterion
     (reference, review dates, theme, agency involved, grade, risk, flags, words in the summary or
-    findings), most recently reviewed first, a page at a time. Returns the page and, per case on it,
-    the date of its latest matching review and how many reviews match."""
+    findings), most recently reviewed first, a page at a time; each with the date of its latest
+    matching review and how many reviews match."""
     matching = (
         select(
             CaseReview.case_id,
@@ -69,18 +99,13 @@ def search(user, criteria: CaseSearch, page: int, per_page: int):
         .subquery()
     )
     query = (
-        select(Case).join(matching, matching.c.case_id == Case.id).order_by(matching.c.last_reviewed.desc(), Case.id)
+        select(Case, matching.c.last_reviewed, matching.c.reviews, func.count().over().label("total"))
+        .join(matching, matching.c.case_id == Case.id)
+        .order_by(matching.c.last_reviewed.desc(), Case.id)
     )
     if criteria.reference:
         query = query.where(Case.reference.like(f"%{criteria.reference.upper()}%"))
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
-    ids = [case.id for case in result.items]
-    stats = (
-        {row.case_id: row for row in db.session.execute(select(matching).where(matching.c.case_id.in_(ids)))}
-        if ids
-        else {}
-    )
-    return result, stats
+    return _SearchPage(page=page, per_page=per_page, error_out=False, count=True, query=query)
 
 
 def search_choices() -> tuple[list[LearningTheme], list[Agency]]:

@@ -16,7 +16,7 @@ def cases():
     if problems:
         # The service's own messages, never the text that was typed.
         flash("Some search terms were ignored. " + " ".join(f"{problem.message}." for problem in problems), "info")
-    page, stats = queries.search(
+    page = queries.search(
         current_user, criteria, page_param(request.args.get("page")), current_app.config["CASES_PER_PAGE"]
     )
     if not criteria.is_empty:
@@ -25,7 +25,6 @@ def cases():
     return render_template(
         "cases/search.html",
         page=page,
-        stats=stats,
         criteria=criteria,
         themes=themes,
         agencies=agencies,
