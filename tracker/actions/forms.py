@@ -1,3 +1,5 @@
+from functools import cache
+
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea
 from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -13,12 +15,12 @@ KEEP_STATUS = ""
 NOTE_HINT = "What has happened since the last update. When completing, the outcome."
 
 
-def progress_choices(current: ActionStatus) -> list[tuple[str, str]]:
+@cache  # a handful of statuses; matters arising asks once per row
+def progress_choices(current: ActionStatus) -> tuple[tuple[str, str], ...]:
     """The statuses an update may move an action to (cancelling has its own page)."""
-    options = [(KEEP_STATUS, f"No change ({current.label.lower()})")]
-    options += [(status.value, status.label) for status in (ActionStatus.IN_PROGRESS, ActionStatus.COMPLETED)
-                if status != current]  # fmt: skip
-    return options
+    keep = ((KEEP_STATUS, f"No change ({current.label.lower()})"),)
+    return keep + tuple((status.value, status.label) for status in (ActionStatus.IN_PROGRESS, ActionStatus.COMPLETED)
+                        if status != current)  # fmt: skip
 
 
 class ActionProgressForm(TrackerForm):

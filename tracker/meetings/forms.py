@@ -30,6 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from tracker.forms import (
     DateRequired,
     GovDateField,
+    LongGovSelect,
     TrackerForm,
     WholeNumberField,
     choices,
@@ -164,7 +165,7 @@ class ActionForm(TrackerForm):
     owner_id = SelectField(
         "Named owner (optional)",
         coerce=optional_int,
-        widget=GovSelect(),
+        widget=LongGovSelect(),
         validate_choice=False,
         description="Must belong to the owning agency.",
     )
@@ -179,7 +180,7 @@ class ActionForm(TrackerForm):
             SelectChoice(a.id, a.name) for a in agencies
         ]
         self.owner_id.choices = [SelectChoice("", "No named owner – the agency's SPOC follows it up")] + [
-            SelectChoice(u.id, f"{u.display_name} ({u.agency.code})") for u in owners
+            SelectChoice(u.id, f"{u.display_name} ({u.agency_code})") for u in owners
         ]
         self._agency_ids = {a.id for a in agencies}
         self._owner_agency = {u.id: u.agency_id for u in owners}

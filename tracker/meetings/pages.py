@@ -16,8 +16,8 @@ LOCKED_MESSAGE = "These minutes are approved, so they cannot be changed. Reopen 
 CANCELLED_MESSAGE = "This meeting is cancelled, so it cannot be changed."
 
 
-def meeting_or_404(meeting_id: int):
-    meeting = queries.meeting_for(current_user, meeting_id)
+def meeting_or_404(meeting_id: int, *, with_page_details: bool = False):
+    meeting = queries.meeting_for(current_user, meeting_id, with_page_details=with_page_details)
     if meeting is None:
         abort(404)
     return meeting

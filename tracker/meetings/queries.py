@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Row, case, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, load_only, selectinload
 
 from tracker.extensions import db
 from tracker.models import (
@@ -28,6 +30,7 @@ from tracker.models import (
     User,
 )
 from tracker.models.case import case_review_themes
+from tracker.models.meeting import meeting_invited_agencies
 from tracker.params import date_param, id_param
 from tracker.permissions import (
     action_scope,
@@ -39,7 +42,6 @@ from tracker.permissions import (
     may_chair_condition,
     may_see_agency,
     meeting_scope,
-    meeting_scope_on,
     redaction_for,
     returns_scope,
 )
@@ -117,20 +119,34 @@ def review_counts(reader: User, meeting_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def meeting_for(user: User, meeting_id: int) -> Meeting | None:
-    """The meeting, or None if it does not exist or is outside the user's scope (both are 404)."""
-    return db.session.scalar(
-        select(Meeting)
-        .options(joinedload(Meeting.chair))  # invited agencies load when a page needs them
-        .where(Meeting.id == meeting_id, meeting_scope(user))
-    )
+def meeting_for(user: User, meeting_id: int, *, with_page_details: bool = False) -> Meeting | None:
+    """The meeting, or None if it does not exist or is outside the user's scope (both are 404).
+
+    ``with_page_details``: with what the meeting page shows of it in the same statement, its invited
+    agencies and stored minutes (otherwise each loads when a page needs it)."""
+    query = select(Meeting).options(joinedload(Meeting.chair)).where(Meeting.id == meeting_id, meeting_scope(user))
+    if with_page_details:
+        query = (
+            query.outerjoin(meeting_invited_agencies, meeting_invited_agencies.c.meeting_id == Meeting.id)
+            .outerjoin(Agency, Agency.id == meeting_invited_agencies.c.agency_id)
+            .options(contains_eager(Meeting.invited_agencies), joinedload(Meeting.minutes_documents))
+            .order_by(Agency.name)
+        )
+    return db.session.execute(query).unique().scalar()
 
 
 def review_for(user: User, meeting: Meeting, review_id: int) -> CaseReview | None:
-    return db.session.scalar(
-        select(CaseReview)
-        .options(joinedload(CaseReview.case), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
-        .where(CaseReview.id == review_id, CaseReview.meeting_id == meeting.id, case_review_scope(user))
+    return (
+        db.session.execute(
+            select(CaseReview)
+            .outerjoin(case_review_themes, case_review_themes.c.case_review_id == CaseReview.id)
+            .outerjoin(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
+            .options(joinedload(CaseReview.case), contains_eager(CaseReview.themes), selectinload(CaseReview.agencies))
+            .where(CaseReview.id == review_id, CaseReview.meeting_id == meeting.id, case_review_scope(user))
+            .order_by(LearningTheme.name)
+        )
+        .unique()
+        .scalar()
     )
 
 
@@ -179,6 +195,18 @@ def actions_as_at(actions: list[Action], on: date, moment: datetime) -> dict[int
             status, due = state[action_id]
             state[action_id] = (status_from or status, due_from or due)
     return {action_id: ActionAsAt(status, due, on) for action_id, (status, due) in state.items()}
+
+
+@dataclass(frozen=True)
+class CaseTask:
+    """One case on the chair's task list, worked out once here rather than in the template's loop."""
+
+    review: CaseReview
+    progress: ReviewProgress
+    actions: int
+    agency_codes: str
+    theme_names: str
+    missing_returns: str  # codes of the agencies asked for their information that have not sent it
 
 
 @dataclass
@@ -254,6 +282,26 @@ class MeetingRecord:
         returned = self.returns.get(review.id, {})
         return [agency for agency in self.expected_returns(review) if agency.id not in returned]
 
+    def case_tasks(self) -> list[CaseTask]:
+        published = self.meeting.agenda_published_at is not None
+        return [
+            CaseTask(
+                review=review,
+                progress=review.progress,
+                actions=len(self.actions_by_review.get(review.id, ())),
+                agency_codes=", ".join(agency.code for agency in review.agencies),
+                theme_names=", ".join(theme.name for theme in review.themes),
+                missing_returns=", ".join(agency.code for agency in self.missing_returns(review)) if published else "",
+            )
+            for review in self.reviews
+        ]
+
+    @property
+    def returns_received(self) -> tuple[int, int]:
+        """Agency information received, and asked for, over the whole agenda."""
+        expected = sum(len(self.expected_returns(review)) for review in self.reviews)
+        return sum(len(self.returns.get(review.id, {})) for review in self.reviews), expected
+
     @property
     def hidden_actions(self) -> int:
         return self.hidden_meeting_actions + sum(self.hidden_by_review.values()) + self.hidden_on_other_reviews
@@ -325,12 +373,15 @@ def _due_by(meeting: Meeting, following: Meeting | None) -> date:
 
 def _open_from_earlier_meetings(reader: User, meeting: Meeting):
     earlier = select(Meeting.id).where(Meeting.starts_at < meeting.starts_at)
-    return (Action.status.in_(OPEN_STATUSES), Action.meeting_id.in_(earlier), action_scope(reader))
+    # "+ 0" keeps the planner off the meeting_id index: nearly every meeting is earlier, so reading
+    # actions meeting by meeting reads all of history. Open actions come from the status index.
+    # (SQLite with statistics chose the meeting_id index, and took 10-25 ms at ten years.)
+    return (Action.status.in_(OPEN_STATUSES), (Action.meeting_id + 0).in_(earlier), action_scope(reader))
 
 
 def matters_arising_counts(reader: User, meeting: Meeting, due_by: date | None = None) -> MattersCounts:
     today, due_by = london_today(), due_by or matters_due_by(meeting)
-    to_review = or_(Action.due_date < today, Action.due_date <= due_by)
+    to_review = _to_review(today, due_by)
     row = db.session.execute(
         select(
             func.count(Action.id).filter(to_review),
@@ -341,19 +392,20 @@ def matters_arising_counts(reader: User, meeting: Meeting, due_by: date | None =
     return MattersCounts(to_review=row[0], overdue=row[1], later=row[2], due_by=due_by)
 
 
-def _matters_query(reader: User, meeting: Meeting, f: MattersFilter):
-    today, due_by = london_today(), matters_due_by(meeting)
+def _to_review(today: date, due_by: date):
+    """What matters arising lists: overdue, or due by the next meeting."""
+    return or_(Action.due_date < today, Action.due_date <= due_by)
+
+
+def _matters_selected(reader: User, meeting: Meeting, f: MattersFilter, due_by: date):
+    """The ids of the matters arising ``f`` selects, in the page's order: by agency, then by due date
+    (so overdue first); no loader options: the page's 25 are loaded afterwards, by id."""
+    today = london_today()
     query = (
-        select(Action)
+        select(Action.id)
         .join(Agency, Action.owning_agency_id == Agency.id)
-        .options(
-            joinedload(Action.owning_agency),
-            joinedload(Action.owner),
-            joinedload(Action.meeting),
-            joinedload(Action.case_review).joinedload(CaseReview.case),
-        )
-        .where(*_open_from_earlier_meetings(reader, meeting), Action.due_date <= max(due_by, today))
-        .order_by(Agency.name, case((Action.due_date < today, 0), else_=1), Action.due_date, Action.id)
+        .where(*_open_from_earlier_meetings(reader, meeting), _to_review(today, due_by))
+        .order_by(Agency.name, Action.due_date, Action.id)
     )
     if f.agency_id is not None:
         query = query.where(Action.owning_agency_id == f.agency_id)
@@ -364,9 +416,46 @@ def _matters_query(reader: User, meeting: Meeting, f: MattersFilter):
     return query
 
 
-def matters_arising_page(reader: User, meeting: Meeting, f: MattersFilter, page: int, per_page: int):
-    """One page of matters arising, grouped by agency (overdue first within each), with latest updates."""
-    pagination = db.paginate(_matters_query(reader, meeting, f), page=page, per_page=per_page, error_out=False)
+class _MattersPage(Pagination):
+    """One page of matters arising. The page's 25 ids come first, from the indexes alone; only those
+    actions are then loaded with their agency, owner, meeting and case. (Joining those to every open
+    action in history before sorting took 20-40 ms with ten years of it.) Unfiltered, the total is
+    the count the page shows anyway (matters_arising_counts), so it is not counted twice."""
+
+    def _query_items(self) -> list[Action]:
+        selected = self._query_args["selected"]
+        ids = list(db.session.scalars(selected.limit(self.per_page).offset(self._query_offset)))
+        if not ids:
+            return []
+        loaded = db.session.scalars(
+            select(Action)
+            .options(
+                joinedload(Action.owning_agency),
+                joinedload(Action.owner),
+                joinedload(Action.meeting),
+                joinedload(Action.case_review).joinedload(CaseReview.case),
+            )
+            .where(Action.id.in_(ids))
+        ).unique()
+        by_id = {action.id: action for action in loaded}
+        return [by_id[action_id] for action_id in ids]
+
+    def _query_count(self) -> int:
+        if (total := self._query_args["total"]) is not None:
+            return total
+        query = select(func.count()).select_from(self._query_args["selected"].order_by(None).subquery())
+        return db.session.scalar(query) or 0
+
+
+def matters_arising_page(
+    reader: User, meeting: Meeting, f: MattersFilter, page: int, per_page: int, counts: MattersCounts | None = None
+):
+    """One page of matters arising, grouped by agency (overdue first within each), with latest updates.
+    ``counts``: matters_arising_counts() for the meeting, when the caller has them already."""
+    counts = counts or matters_arising_counts(reader, meeting)
+    selected = _matters_selected(reader, meeting, f, counts.due_by)
+    total = None if f.as_args() else counts.to_review
+    pagination = _MattersPage(page=page, per_page=per_page, error_out=False, selected=selected, total=total)
     latest = _latest_updates([action.id for action in pagination.items])
     return pagination, [MatterArising(action, latest.get(action.id)) for action in pagination.items]
 
@@ -414,13 +503,14 @@ def _neighbours(user: User, meeting: Meeting) -> tuple[Meeting | None, Meeting |
     """The previous and the next meeting going ahead that ``user`` may see, in one query."""
 
     def nearest(later: bool):
-        other = aliased(Meeting)
-        condition = other.starts_at > meeting.starts_at if later else other.starts_at < meeting.starts_at
+        condition = Meeting.starts_at > meeting.starts_at if later else Meeting.starts_at < meeting.starts_at
         return (
-            select(other.id)
-            .where(condition, other.status != MeetingStatus.CANCELLED, meeting_scope_on(other, user))
-            .order_by(other.starts_at.asc() if later else other.starts_at.desc())
+            select(Meeting.id)
+            .where(condition, Meeting.status != MeetingStatus.CANCELLED, meeting_scope(user))
+            .order_by(Meeting.starts_at.asc() if later else Meeting.starts_at.desc())
             .limit(1)
+            # Its own FROM meetings, not correlated to the outer query's (an alias did this at a cost).
+            .correlate(None)
             .scalar_subquery()
         )
 
@@ -442,16 +532,17 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
     reviews = list(
         db.session.scalars(
             select(CaseReview)
-            .options(joinedload(CaseReview.case), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
+            .outerjoin(case_review_themes, case_review_themes.c.case_review_id == CaseReview.id)
+            .outerjoin(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
+            .options(joinedload(CaseReview.case), contains_eager(CaseReview.themes), selectinload(CaseReview.agencies))
             .where(CaseReview.meeting_id == meeting.id, case_review_scope(reader))
-            .order_by(CaseReview.position)
-        )
+            .order_by(CaseReview.position, LearningTheme.name)
+        ).unique()
     )
+    # Owners are named in the minutes only; the page counts actions and names their agencies.
+    action_loads = [joinedload(Action.owning_agency)] + ([joinedload(Action.owner)] if for_minutes else [])
     all_actions = db.session.scalars(
-        select(Action)
-        .options(joinedload(Action.owning_agency), joinedload(Action.owner))
-        .where(Action.meeting_id == meeting.id)
-        .order_by(Action.id)
+        select(Action).options(*action_loads).where(Action.meeting_id == meeting.id).order_by(Action.id)
     )
     visible_review_ids = {review.id for review in reviews}
     actions_by_review: dict[int, list[Action]] = defaultdict(list)
@@ -511,9 +602,10 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
         attendance=attendance,
         unrepresented=unrepresented,
         matters_counts=matters_arising_counts(reader, meeting, _due_by(meeting, next_meeting_when)),
-        # Agencies return their information only once the agenda is published.
-        returns=_returns(reader, [review.id for review in reviews]) if meeting.agenda_published_at else {},
-        returning_agency_ids=_agencies_with_officers(reviews) if meeting.agenda_published_at else set(),
+        # Agencies return their information only once the agenda is published; asked either way, so
+        # the page makes the same queries before and after (the answers are empty before).
+        returns=_returns(reader, [review.id for review in reviews]),
+        returning_agency_ids=_agencies_with_officers(reviews),
         matters_arising=matters_arising(reader, meeting) if for_minutes else [],
         to_regrade=to_regrade,
         previous_meeting=previous_meeting,
@@ -538,7 +630,8 @@ def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, AgencyR
     by_review: dict[int, dict[int, AgencyReturn]] = defaultdict(dict)
     for agency_return in db.session.scalars(
         select(AgencyReturn)
-        .options(joinedload(AgencyReturn.submitted_by))
+        # Which agencies returned, and when: the information itself is read on the case's own page.
+        .options(load_only(AgencyReturn.case_review_id, AgencyReturn.agency_id, AgencyReturn.submitted_at))
         .where(AgencyReturn.case_review_id.in_(review_ids), returns_scope(reader))
     ):
         by_review[agency_return.case_review_id][agency_return.agency_id] = agency_return
@@ -570,13 +663,7 @@ def stored_minutes(meeting: Meeting) -> list[MinutesDocument]:
     """The approved revisions stored for this meeting, newest first (without their bytes)."""
     if meeting.status != MeetingStatus.APPROVED and meeting.minutes_revision == 1:
         return []  # never approved: nothing stored, no need to ask
-    return list(
-        db.session.scalars(
-            select(MinutesDocument)
-            .where(MinutesDocument.meeting_id == meeting.id)
-            .order_by(MinutesDocument.revision.desc())
-        )
-    )
+    return list(meeting.minutes_documents)
 
 
 # Choices for the forms ----------------------------------------------------------------------
@@ -592,8 +679,15 @@ def active_agencies() -> list[Agency]:
     return list(db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)))
 
 
-def active_users() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)))
+def possible_owners() -> Sequence[Row]:
+    """Every active account as an action's possible named owner: rows of (id, display_name,
+    agency_id, agency_code), not whole accounts (a few hundred, loaded for each action form)."""
+    return db.session.execute(
+        select(User.id, User.display_name, User.agency_id, func.coalesce(Agency.code, "").label("agency_code"))
+        .outerjoin(Agency, User.agency_id == Agency.id)
+        .where(User.active.is_(True))
+        .order_by(User.display_name)
+    ).all()
 
 
 def active_themes() -> list[LearningTheme]:

@@ -86,7 +86,7 @@ def new_meeting():
 @requires(Capability.READ_MEETINGS)
 def meeting(meeting_id: int):
     """The meeting as a task list: status and counts; the records live on their own pages."""
-    meeting = meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id, with_page_details=True)
     record = queries.meeting_record(current_user, meeting)
     audit.record("meeting_viewed", meeting)
     may_record = can(current_user, Capability.RECORD_MEETINGS)
@@ -319,14 +319,15 @@ def matters_arising(meeting_id: int):
     """Open actions from earlier meetings that are overdue or due by the next meeting, by agency."""
     meeting = meeting_or_404(meeting_id)
     matters_filter = queries.MattersFilter.parse(request.args, current_user)
+    counts = queries.matters_arising_counts(current_user, meeting)
     pagination, items = queries.matters_arising_page(
         current_user,
         meeting,
         matters_filter,
         page_param(request.args.get("page")),
         current_app.config["MATTERS_ARISING_PER_PAGE"],
+        counts,
     )
-    counts = queries.matters_arising_counts(current_user, meeting)
     audit.record("matters_arising_viewed", meeting)
     may_update = meeting.status != MeetingStatus.CANCELLED
     updatable = {item.action.id for item in items if may_update and may_update_action(current_user, item.action)}
@@ -412,7 +413,7 @@ def new_action(meeting_id: int):
     review = None
     if review_id := id_param(request.args.get("review", "")):
         review = review_or_404(meeting, review_id)
-    form = forms.ActionForm(agencies=queries.active_agencies(), owners=queries.active_users(), today=london_today())
+    form = forms.ActionForm(agencies=queries.active_agencies(), owners=queries.possible_owners(), today=london_today())
     if form.validate_on_submit():
         action = raise_action_from(form, meeting, review)
         flash(f"Action {action.reference} raised.", "success")

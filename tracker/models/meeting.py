@@ -16,6 +16,7 @@ from tracker.timeutil import UTCDateTime, utcnow
 if TYPE_CHECKING:
     from tracker.models.action import Action
     from tracker.models.case import CaseReview
+    from tracker.models.document import MinutesDocument
 
 
 class MeetingStatus(enum.StrEnum):
@@ -103,6 +104,10 @@ class Meeting(Model):
     )
     reviews: Mapped[list[CaseReview]] = relationship(back_populates="meeting", order_by="CaseReview.position")
     actions: Mapped[list[Action]] = relationship(back_populates="meeting", order_by="Action.id")
+    # The approved revisions stored, newest first (read-only here: stored minutes are append-only).
+    minutes_documents: Mapped[list[MinutesDocument]] = relationship(
+        viewonly=True, order_by="MinutesDocument.revision.desc()"
+    )
 
     @property
     def is_locked(self) -> bool:

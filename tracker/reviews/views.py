@@ -28,7 +28,7 @@ def _action_form(agencies, **kwargs):
         kwargs["formdata"] = None
     return meeting_forms.ActionForm(
         agencies=agencies,
-        owners=meeting_queries.active_users(),
+        owners=meeting_queries.possible_owners(),
         today=london_today(),
         prefix=ACTION_PREFIX,
         **kwargs,
@@ -54,13 +54,15 @@ def review(meeting_id: int, review_id: int):
             abort(403)
         if refusal := refuse_if_locked(meeting):
             return refusal
-    agencies = meeting_queries.active_agencies()  # for both forms: asked once
-    form = _review_form(agencies, review, obj=review)
-    action_form = _action_form(agencies)
-    if request.method == "GET":
-        _prefill(form, review)
-    elif may_edit and _saved(form, action_form, meeting, review):
-        return _after_save(form, meeting, review)
+    form = action_form = None
+    if may_edit:  # a POST from anyone else was refused above; readers get no forms to fill
+        agencies = meeting_queries.active_agencies()  # for both forms: asked once
+        form = _review_form(agencies, review, obj=review)
+        action_form = _action_form(agencies)
+        if request.method == "GET":
+            _prefill(form, review)
+        elif _saved(form, action_form, meeting, review):
+            return _after_save(form, meeting, review)
     history = queries.case_history(current_user, review.case_id, before=meeting.starts_at, exclude_review_id=review.id)
     audit.record("case_review_viewed", review, detail=f"case {review.case_id}")
     return render_template(
@@ -72,7 +74,8 @@ def review(meeting_id: int, review_id: int):
         history=history,
         may_edit=may_edit,
         actions=queries.actions_on(current_user, review),
-        returns=queries.returns_on(current_user, review) if meeting.agenda_published_at else {},
+        # Asked whether or not the agenda is published (empty before), so the page's queries stay the same.
+        returns=queries.returns_on(current_user, review),
         show_feedback=can_see_feedback(current_user),
         may_return=may_return_information(current_user, review),
         today=london_today(),

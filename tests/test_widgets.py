@@ -1,0 +1,48 @@
+"""LongGovSelect writes GOV.UK select markup in Python for long lists: it must give exactly what
+govuk-frontend-wtf's GovSelect gives, in every state a form can be in."""
+
+import pytest
+from govuk_frontend_wtf.wtforms_widgets import GovSelect
+from wtforms import Form, SelectField
+from wtforms.fields.choices import SelectChoice
+
+from tracker.forms import LongGovSelect
+
+CHOICES = [
+    SelectChoice("", "No named owner – the agency's SPOC follows it up"),
+    SelectChoice(2, 'Ann <x> & "Co" (POL)'),
+    SelectChoice(3, "Bob (HOU)"),
+]
+
+
+class OwnerForm(Form):
+    owner = SelectField("Named owner (optional)", choices=CHOICES, description="Must belong to the owning agency.")
+    bare = SelectField("Owner", choices=CHOICES)
+
+
+@pytest.mark.parametrize("field_name", ["owner", "bare"])
+@pytest.mark.parametrize("data", [None, "2"])
+@pytest.mark.parametrize("errors", [[], ["Select the named owner from the list <b>"]])
+def test_long_select_matches_govuk_frontend_wtf(app, field_name, data, errors):
+    with app.test_request_context():
+        form = OwnerForm(data={field_name: data} if data else None)
+        field = form[field_name]
+        field.errors = errors
+        assert str(LongGovSelect()(field)) == str(GovSelect()(field))
+
+
+def test_long_select_passes_params_to_the_macro(app):
+    with app.test_request_context():
+        field = OwnerForm().owner
+        html = str(LongGovSelect()(field, params={"label": {"text": "Who follows it up"}}))
+        assert "Who follows it up" in html and "Named owner" not in html
+
+
+def test_select_options_escape_labels_and_mark_the_selected_one():
+    from tracker.templating import select_options
+
+    html = str(select_options([(1, "Ann <b>"), (2, 'Bo "B" & Co')], 2))
+    assert html == (
+        '<option value="1">Ann &lt;b&gt;</option><option value="2" selected>Bo &#34;B&#34; &amp; Co</option>'
+    )
+    assert "selected" not in str(select_options([(1, "Ann")], None))
