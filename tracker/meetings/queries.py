@@ -393,8 +393,9 @@ def matters_arising_counts(reader: User, meeting: Meeting, due_by: date | None =
 
 
 def _to_review(today: date, due_by: date):
-    """What matters arising lists: overdue, or due by the next meeting."""
-    return or_(Action.due_date < today, Action.due_date <= due_by)
+    """What matters arising lists: overdue (due before today), or due by the next meeting. As one
+    range, so the index reads it as one (an OR made SQLite scan the index twice and merge)."""
+    return Action.due_date <= max(due_by, today - timedelta(days=1))
 
 
 def _matters_selected(reader: User, meeting: Meeting, f: MattersFilter, due_by: date):

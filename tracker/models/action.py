@@ -45,9 +45,10 @@ class Action(Model):
     __tablename__ = "actions"
     __table_args__ = (
         Index("ix_actions_agency_status_due", "owning_agency_id", "status", "due_date"),
-        # Open actions by due date and meeting, read from the index alone: matters arising counts
-        # and lists (open actions from earlier meetings due by a date) stay fast with years of history.
-        Index("ix_actions_status_due_meeting", "status", "due_date", "meeting_id"),
+        # Open actions by due date, meeting and agency, read from the index alone: matters arising
+        # counts and lists (open actions from earlier meetings due by a date, by agency) stay fast
+        # with years of history.
+        Index("ix_actions_status_due_meeting", "status", "due_date", "meeting_id", "owning_agency_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,75 @@
+"""The meeting pages' history-sized queries are answered from the indexes meant for them, on SQLite
+without statistics (as the app runs it) — checked with EXPLAIN QUERY PLAN, not with timings."""
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+
+from tests.conftest import ON_POSTGRES
+from tracker.extensions import db
+from tracker.models import Meeting, User
+
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="SQLite query plans")
+
+
+def plan_of(statement) -> str:
+    sql = str(statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    return " ".join(row[-1] for row in db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}")))
+
+
+@pytest.fixture
+def meeting_and_chair(app, make_meeting, make_user):
+    chair = make_user("chair")
+    meeting_id = make_meeting(chair=chair)
+    return meeting_id, chair.id
+
+
+def test_matters_arising_are_chosen_from_the_covering_index(app, meeting_and_chair):
+    from tracker.meetings.queries import MattersFilter, _matters_selected, matters_due_by
+
+    meeting_id, chair_id = meeting_and_chair
+    with app.app_context():
+        meeting, chair = db.session.get(Meeting, meeting_id), db.session.get(User, chair_id)
+        selected = _matters_selected(chair, meeting, MattersFilter(), matters_due_by(meeting)).limit(25)
+        plan = plan_of(selected)
+    # Ids, agency, due date and meeting all from the index: no row read for each open action.
+    assert "COVERING INDEX ix_actions_status_due_meeting" in plan, plan
+    assert "MULTI-INDEX OR" not in plan, plan
+
+
+def test_matters_arising_counts_read_open_actions_not_every_meeting(app, meeting_and_chair):
+    from tracker.meetings.queries import _open_from_earlier_meetings
+
+    meeting_id, chair_id = meeting_and_chair
+    with app.app_context():
+        meeting, chair = db.session.get(Meeting, meeting_id), db.session.get(User, chair_id)
+        from tracker.models import Action
+
+        plan = plan_of(sa.select(sa.func.count(Action.id)).where(*_open_from_earlier_meetings(chair, meeting)))
+    assert "COVERING INDEX ix_actions_status_due_meeting" in plan, plan
+    assert "ix_actions_meeting_id" not in plan, plan
+
+
+def test_a_cases_open_actions_are_found_from_its_reviews(app, meeting_and_chair):
+    from tracker.reviews.queries import case_history
+
+    _meeting_id, chair_id = meeting_and_chair
+    statements = []
+
+    def keep(_connection, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        chair = db.session.get(User, chair_id)
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            case_history(chair, 1)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", keep)
+        [(sql, parameters)] = [(sql, p) for sql, p in statements if sql.lstrip().startswith("SELECT actions.")]
+        plan = " ".join(
+            row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+        )
+    # Not through the status index, which holds every open action in history.
+    assert "ix_actions_case_review_id" in plan, plan
+    assert "ix_actions_status_due_meeting" not in plan, plan
