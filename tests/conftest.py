@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import smtplib
+import sqlite3
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -154,7 +155,14 @@ def take_snapshot(database_uri: str, directory: Path) -> DatabaseSnapshot:
     """Keep the state of ``database_uri`` (nothing may be connected to a SQLite file meanwhile)."""
     if not database_uri.startswith("postgresql"):
         path = directory / f"snapshot-{next(_counter)}.sqlite"
-        shutil.copyfile(sa.engine.make_url(database_uri).database, path)
+        # SQLite's backup API, not a file copy: with a write-ahead log, committed pages may still sit
+        # in the -wal file beside the database.
+        source, target = sqlite3.connect(sa.engine.make_url(database_uri).database), sqlite3.connect(path)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
         return DatabaseSnapshot(sqlite_file=path)
     engine = sa.create_engine(database_uri)
     metadata = sa.MetaData()

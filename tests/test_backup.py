@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import ON_POSTGRES
 from tracker.extensions import db
 from tracker.models import (
     AccountToken,
@@ -150,3 +151,16 @@ def test_restoring_something_that_is_not_a_backup_changes_nothing(app, full_data
     assert result.exit_code != 0
     assert run(app, "restore", str(tmp_path / "missing.backup"), "--force").exit_code != 0
     assert contents(app) == full_database
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's backup file")
+def test_a_sqlite_backup_is_one_self_contained_file(app, tmp_path):
+    """The database runs with a write-ahead log; its backup does not (it is one file, readable even
+    from a folder its reader cannot write to)."""
+    path = tmp_path / "tracker.backup"
+    assert run(app, "backup", str(path)).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(sa.text("PRAGMA journal_mode")) == "wal"
+    # Byte 18 of a SQLite file is 1 for a rollback journal and 2 for a write-ahead log.
+    assert path.read_bytes()[18] == 1
+    assert not list(tmp_path.glob("tracker.backup-*"))

@@ -75,6 +75,10 @@ def backup(path: Path, *, force: bool = False) -> str:
         try:
             with target:
                 source.backup(target)
+            # The database runs with a write-ahead log, and the copy inherits that mode; a backup is
+            # one self-contained file instead (a write-ahead-log file could not even be opened
+            # read-only from a folder its reader cannot write to).
+            target.execute("PRAGMA journal_mode=DELETE")
         finally:
             target.close()
             source.close()

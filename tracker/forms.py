@@ -166,7 +166,7 @@ class LongGovSelect(GovSelect):
     error message and aria-describedby alike. Anything passed as ``params`` goes through the macro."""
 
     def __call__(self, field, **kwargs):
-        if kwargs:
+        if kwargs or "required" in field.flags:  # anything beyond the plain select: the macro's way
             return super().__call__(field, **kwargs)
         described_by = []
         parts = [

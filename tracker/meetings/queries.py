@@ -439,7 +439,7 @@ class _MattersPage(Pagination):
             .where(Action.id.in_(ids))
         ).unique()
         by_id = {action.id: action for action in loaded}
-        return [by_id[action_id] for action_id in ids]
+        return [by_id[action_id] for action_id in ids if action_id in by_id]  # erased in between: left out
 
     def _query_count(self) -> int:
         if (total := self._query_args["total"]) is not None:
@@ -540,8 +540,13 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
             .order_by(CaseReview.position, LearningTheme.name)
         ).unique()
     )
-    # Owners are named in the minutes only; the page counts actions and names their agencies.
-    action_loads = [joinedload(Action.owning_agency)] + ([joinedload(Action.owner)] if for_minutes else [])
+    # The minutes show each action in full. The page counts the cases' actions and lists those for
+    # the meeting as a whole (reference, agency, due date, description): only those columns are read.
+    if for_minutes:
+        action_loads = [joinedload(Action.owning_agency), joinedload(Action.owner)]
+    else:
+        page_columns = (Action.case_review_id, Action.owning_agency_id, Action.description, Action.due_date)
+        action_loads = [joinedload(Action.owning_agency), load_only(*page_columns, Action.status)]
     all_actions = db.session.scalars(
         select(Action).options(*action_loads).where(Action.meeting_id == meeting.id).order_by(Action.id)
     )
@@ -567,7 +572,8 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
     attendance = list(
         db.session.scalars(
             select(Attendance)
-            .options(joinedload(Attendance.agency), joinedload(Attendance.user))
+            # An attendee's name is all that is shown of their account.
+            .options(joinedload(Attendance.agency), joinedload(Attendance.user).load_only(User.display_name))
             .where(Attendance.meeting_id == meeting.id)
             .order_by(Attendance.id)
         )
@@ -767,7 +773,8 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
     rows = list(
         db.session.scalars(
             select(Attendance)
-            .options(joinedload(Attendance.agency), joinedload(Attendance.user))
+            # An attendee's name is all that is shown of their account.
+            .options(joinedload(Attendance.agency), joinedload(Attendance.user).load_only(User.display_name))
             .where(Attendance.meeting_id == meeting.id)
             .order_by(Attendance.id)
         )

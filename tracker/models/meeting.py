@@ -105,6 +105,8 @@ class Meeting(Model):
     reviews: Mapped[list[CaseReview]] = relationship(back_populates="meeting", order_by="CaseReview.position")
     actions: Mapped[list[Action]] = relationship(back_populates="meeting", order_by="Action.id")
     # The approved revisions stored, newest first (read-only here: stored minutes are append-only).
+    # Once loaded, a revision stored later in the same request appears only after the commit; the
+    # request that stores one (approval) redirects, so no page shows the list stale.
     minutes_documents: Mapped[list[MinutesDocument]] = relationship(
         viewonly=True, order_by="MinutesDocument.revision.desc()"
     )
