@@ -222,6 +222,8 @@ def _locust_users() -> dict:
 
         @task
         def browse(self) -> None:
+            if not self.groups:  # everything this role asks for was left out (--leave-out)
+                return
             group = random.choices(self.groups, self.weights)[0]
             url = random.choice(self.urls[group])
             name = f"{group} ({self.role})"
@@ -599,6 +601,88 @@ class Processes:
         self.started.clear()
 
 
+class CpuSampler:
+    """CPU seconds used by what serves the pages, sampled each second: gunicorn, the job worker, the
+    PostgreSQL backends of this database, and locust (the load generator). Unlike latency, CPU time is
+    hardly moved by other work on the machine, so it gives the capacity of a server."""
+
+    def __init__(self, processes: Processes, database: str | None) -> None:
+        self.processes, self.database = processes, database
+        self.samples: list[tuple[float, dict[str, dict[int, float]]]] = []
+        self.largest: dict[str, int] = {}  # the most memory (RSS) one process of each took
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _tree(self, name: str, pid: int) -> tuple[dict[int, float], set[int]]:
+        """CPU seconds of a process and its children, and the local ports of their TCP connections."""
+        import psutil
+
+        used, ports = {}, set()
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(pid)
+            for process in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = process.cpu_times()
+                    used[process.pid] = times.user + times.system
+                    ports.update(connection.laddr.port for connection in process.net_connections("tcp"))
+                    memory = process.memory_info().rss
+                    self.largest[name] = max(self.largest.get(name, 0), memory)
+        return used, ports
+
+    def _postgres(self) -> dict[int, tuple[float, int | None]]:
+        """This database's backends: CPU seconds and the client's port (from the process title)."""
+        import psutil
+
+        found = {}
+        if self.database:
+            for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+                title = " ".join(process.info["cmdline"] or ())
+                if process.info["name"] == "postgres" and f" {self.database} " in f"{title} ":
+                    port = re.search(r"\((\d+)\)", title)
+                    times = process.info["cpu_times"]
+                    found[process.pid] = (times.user + times.system, int(port.group(1)) if port else None)
+        return found
+
+    def _run(self) -> None:
+        owners: dict[int, str] = {}  # PostgreSQL backend -> whose connection it serves
+        while not self.stop.is_set():
+            sample, ports = {}, {}
+            for name, process in self.processes.started:
+                sample[name], ports[name] = self._tree(name, process.pid)
+            for pid, (cpu, port) in self._postgres().items():
+                if pid not in owners:
+                    owner = next((name for name, used in ports.items() if port in used), None)
+                    if owner is None:
+                        continue  # not (yet) known whose: another client of the same database
+                    owners[pid] = owner
+                sample.setdefault(f"PostgreSQL for {owners[pid]}", {})[pid] = cpu
+            self.samples.append((time.time(), sample))
+            self.stop.wait(1)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+    def used(self, first: float, last: float) -> dict[str, float]:
+        """CPU seconds each used between the samples nearest ``first`` and ``last``."""
+        if len(self.samples) < 2:
+            return {}
+        start = min(self.samples, key=lambda sample: abs(sample[0] - first))[1]
+        end_time, _ = min(self.samples, key=lambda sample: abs(sample[0] - last))
+        used = {}
+        for name in {name for at, sample in self.samples if at <= end_time for name in sample}:
+            seen: dict[int, float] = {}
+            for at, sample in self.samples:  # a process gone before the end counts with its last reading
+                if at <= end_time:
+                    seen.update(sample.get(name, {}))
+            used[name] = sum(cpu - start.get(name, {}).get(pid, 0.0) for pid, cpu in seen.items())
+        return used
+
+
 def server_environment(args, port: int, folder: Path, inline_max: int | None) -> dict:
     """The production configuration, as README "Running in production" sets it, on 127.0.0.1."""
     env = {
@@ -801,6 +885,9 @@ def main() -> None:
     )
     parser.add_argument("--summary-actions", type=int, default=5000, help="actions in each summary (5,000)")
     parser.add_argument("--no-documents", action="store_true", help="no documents in the background")
+    parser.add_argument(
+        "--leave-out", metavar="REGEX", help="leave out the page groups matching REGEX (to see what one page costs)"
+    )
     parser.add_argument("--p99-target", type=float, default=TARGET_P99_MS, help=f"ms ({TARGET_P99_MS})")
     parser.add_argument("--keep-logs", action="store_true", help="keep the logs folder even when the run passes")
     args = parser.parse_args()
@@ -862,6 +949,12 @@ def run(args, wait: tuple[float, float], folder: Path, processes: Processes) -> 
         raise SetUpFailed(f"check-config refused the production settings:\n{said}")
     wait_until_serving(base, processes)
 
+    if args.leave_out:
+        pattern = re.compile(args.leave_out)
+        for accounts in plan.accounts.values():
+            for account in accounts:
+                account["urls"] = {group: urls for group, urls in account["urls"].items() if not pattern.search(group)}
+        print(f"Left out: the page groups matching {args.leave_out!r} (not the benchmark's mix: its verdict is not)")
     sign_in_limit = args.users / args.spawn_rate + 120
     plan_file, results_file = folder / "plan.json", folder / "results.json"
     plan_file.write_text(
@@ -920,11 +1013,14 @@ def run(args, wait: tuple[float, float], folder: Path, processes: Processes) -> 
     runner = processes.start(
         "locust", locust, {**os.environ, "TRACKER_LOAD_PLAN": str(plan_file)}, folder / "locust.log"
     )
+    cpu = CpuSampler(processes, sa.engine.make_url(args.database_url).database if backend == "postgresql" else None)
+    cpu.start()
     try:
         runner.wait(timeout=sign_in_limit + args.duration + 120)
     except subprocess.TimeoutExpired:
         print("locust did not finish in time: stopped")
     finally:
+        cpu.finish()
         stop.set()
         for asker in askers:
             asker.join(timeout=30)
@@ -933,7 +1029,7 @@ def run(args, wait: tuple[float, float], folder: Path, processes: Processes) -> 
         print("\nlocust wrote no figures: the end of its log")
         print((folder / "locust.log").read_text()[-3000:])
         return False
-    return report(args, json.loads(results_file.read_text()), read_failures(prefix), documents)
+    return report(args, json.loads(results_file.read_text()), read_failures(prefix), documents, cpu)
 
 
 def counted_as(number: int, one: str, many: str = "") -> str:
@@ -947,7 +1043,7 @@ def gunicorn_setting(name: str) -> str:
     return str(settings[name])
 
 
-def report(args, results: dict, failures: list[str], documents: Documents) -> bool:
+def report(args, results: dict, failures: list[str], documents: Documents, cpu: CpuSampler) -> bool:
     window = results["window"]
     if window is None:
         print("\nThe measured window never started (locust stopped early): see its log")
@@ -996,6 +1092,24 @@ def report(args, results: dict, failures: list[str], documents: Documents) -> bo
     if not total.times:
         print("\nFAIL: no page was asked for in the measured window")
         return False
+    used = cpu.used(first, last)
+    if used:
+        cores = os.cpu_count() or 1
+        print(f"\nCPU used in the measured window ({cores} cores x {seconds:.0f} s = {cores * seconds:.0f} CPU s):")
+        for name in ("gunicorn", "PostgreSQL for gunicorn", "huey worker", "PostgreSQL for huey worker", "locust"):
+            if name in used:
+                each = used[name] * 1000 / len(total.times)
+                print(f"  {name:27} {used[name]:6.1f} s  ({each:5.1f} ms per page request)")
+        largest = ", ".join(
+            f"{name} {cpu.largest.get(name, 0) / 2**20:.0f} MiB" for name in ("gunicorn", "huey worker")
+        )
+        print(f"  the most memory one process took: {largest}")
+        serving = used.get("gunicorn", 0.0) + used.get("PostgreSQL for gunicorn", 0.0)
+        if serving:
+            print(
+                f"  so a page costs {serving * 1000 / len(total.times):.0f} ms of CPU (gunicorn and PostgreSQL): "
+                f"{cores} cores answer at most about {cores * len(total.times) / serving:.0f} requests/s of this mix"
+            )
     p99 = percentile(total.times, 0.99)
     print(
         f"\nTotal: {len(total.times) / seconds:.1f} requests/s, p50 {percentile(total.times, 0.5):.0f} ms, "
