@@ -31,9 +31,13 @@ as the machine was: note it beside them). Then the pages, measured for --duratio
 the moment everyone has signed in: one row per group of pages and role, with requests, requests per
 second, failures, p50, p95 and p99 in milliseconds (exact, from every request's own time), and the
 same over all pages. Then the sign-in steps, each person's once during the ramp-up, apart: a sign-in
-checks the password with argon2id, which is deliberately costly (tens of milliseconds of CPU), and a
-person does it once a day, not once a minute. Then the documents prepared in the background meanwhile:
-how many, and the median seconds from asking to having the PDF. Last, the totals over the measured
+checks the password with argon2id, which is deliberately costly (about a quarter of a second of CPU),
+and a person does it once a day, not once a minute. Then the documents prepared in the background meanwhile:
+how many, and the median seconds from asking to having the PDF. Then the CPU used in the window by
+gunicorn, by the PostgreSQL backends serving it, by the job worker (and its backends) and by locust,
+in seconds and per page request, the most memory one process of gunicorn and of the worker took, and
+so the pages per second the machine's cores could answer at most at that cost: CPU time, unlike
+latency, hardly moves with other work on the machine. Last, the totals over the measured
 window: requests/s, p50, p95, p99, and the errors of the whole run (any request that failed or
 answered other than expected, the sign-in included, and any document that failed or never became
 ready), with PASS or FAIL against 0 errors and p99 at most --p99-target ms (300).
@@ -42,6 +46,7 @@ Exit status: 0 on PASS, 1 on FAIL, 2 when something could not be set up.
 Usage:
     .venv/bin/python bench/load.py                         # PostgreSQL bench_load, ten years, 50 users, 60 s
     .venv/bin/python bench/load.py --users 150 --duration 60 --workers 4 --threads 4
+    .venv/bin/python bench/load.py --leave-out 'actions list' --no-documents   # what the rest costs
     .venv/bin/python bench/load.py --database-url sqlite:////tmp/tracker-load.sqlite --years 0.1 --scale 0.1 \\
         --users 3 --duration 3 --jobs-queue sqlite     # a tiny smoke run, as tests/test_bench_load.py does
 The data is reused when the database already holds the same --years/--scale/--seed (--regenerate to
@@ -613,7 +618,6 @@ class CpuSampler:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
-    @staticmethod
     def _tree(self, name: str, pid: int) -> tuple[dict[int, float], set[int]]:
         """CPU seconds of a process and its children, and the local ports of their TCP connections."""
         import psutil
