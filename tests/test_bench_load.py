@@ -34,6 +34,8 @@ def test_the_load_test_runs_at_a_tiny_size_and_stops_what_it_started(tmp_path):
     for step in ("sign-in: password form", "sign-in: password", "sign-in: code form", "sign-in: code"):
         assert re.search(rf"^{step}\s+[3-6]\s+0\s", output, re.MULTILINE), step
     assert re.search(r"action summaries\s+[1-9]\d*, median", output)  # prepared by the worker meanwhile
+    assert re.search(r"^  gunicorn\s+[\d.]+ s\s+\(\s*[\d.]+ ms per page request\)$", output, re.MULTILINE)
+    assert re.search(r"cores answer at most about \d+ requests/s of this mix", output)
     totals = re.search(r"^Total: [\d.]+ requests/s, p50 \d+ ms, p95 \d+ ms, p99 \d+ ms, 0 errors", output, re.MULTILINE)
     assert totals, output[-3000:]
     assert "PASS: 0 errors" in output
