@@ -418,6 +418,25 @@ def test_the_figures_are_kept_until_something_changes_them(app, client, login_as
     assert _table(changed, "Actions by owning agency")["IDVA test agency"][1] == "2 (0)"
 
 
+def test_preparing_a_document_keeps_the_figures(app, client, login_as, world, query_counter):
+    """A document job is bookkeeping, like an audit event: it changes no figure, so it must not
+    throw away the kept figures (under load, every board report asked for did)."""
+    from tracker.extensions import db
+    from tracker.models import DocumentJob, User
+
+    login_as("manager", world["police"])
+    url = f"/reports?{SECOND_QUARTER_2025}"
+    with query_counter() as first:
+        get_page(client, url)
+    with app.app_context():
+        someone = db.session.scalars(db.select(User)).first()
+        db.session.add(DocumentJob(user_id=someone.id, kind="board_report", title="Board report", filename="b.pdf"))
+        db.session.commit()
+    with query_counter() as second:
+        get_page(client, url)
+    assert len(second) < len(first), "a document job made the next view count the figures again"
+
+
 def test_a_partner_never_gets_the_figures_kept_for_every_agency(client, login_as, world):
     login_as("manager", world["police"])
     assert "IDVA test agency" in text_of(get_page(client, f"/reports?{SECOND_QUARTER_2025}").select_one("main"))

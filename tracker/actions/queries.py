@@ -137,18 +137,24 @@ def filtered_actions(user: User, f: ActionFilter):
 
 class _ActionsPage(Pagination):
     """One page of the actions list. The page's ids are chosen first (from the indexes, without the
-    follow-up), and only those 25 actions get their latest update and extensions: in one statement,
-    so the cost does not grow with the number of matching actions."""
+    follow-up), and only those 25 actions get their latest update and extensions, so the cost does
+    not grow with the number of matching actions. Two statements: given the ids as a subquery,
+    PostgreSQL joined every action in history to its latest update before keeping the page's 25
+    (300-500 ms with ten years of history)."""
 
     def _query_items(self) -> list[Action]:
         user, f = self._query_args["user"], self._query_args["filter"]
-        page_ids = (
-            _selected(user, f).with_only_columns(Action.id).limit(self.per_page).offset(self._query_offset).subquery()
+        page_ids = list(
+            db.session.scalars(
+                _selected(user, f).with_only_columns(Action.id).limit(self.per_page).offset(self._query_offset)
+            )
         )
+        if not page_ids:
+            return []
         query = (
             select(Action)
             .join(Agency, Action.owning_agency_id == Agency.id)
-            .where(Action.id.in_(select(page_ids.c.id)))
+            .where(Action.id.in_(page_ids))
             .order_by(*_order(f))
         )
         return list(db.session.scalars(_loaded(query)).unique())

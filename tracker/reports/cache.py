@@ -21,12 +21,12 @@ from cachetools import TTLCache
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from tracker.models import AuditEvent, FormSubmission, LoginFailure, ReminderSent, UserSession
+from tracker.models import AuditEvent, DocumentJob, FormSubmission, LoginFailure, ReminderSent, UserSession
 from tracker.timeutil import utcnow
 
 FRESH_FOR_SECONDS = 300
-# Rows written while reading or signing in: they never change a report's figures.
-BOOKKEEPING = (AuditEvent, FormSubmission, LoginFailure, ReminderSent, UserSession)
+# Rows written while reading, signing in or preparing a document: they never change a report's figures.
+BOOKKEEPING = (AuditEvent, DocumentJob, FormSubmission, LoginFailure, ReminderSent, UserSession)
 
 _lock = threading.Lock()
 _kept: TTLCache = TTLCache(maxsize=128, ttl=FRESH_FOR_SECONDS)
