@@ -298,7 +298,8 @@ def test_user_text_never_becomes_markup_or_a_fetch(client, app, agencies, chair,
                 assert "169.254" not in str(action.get("/URI", "")) and "file:" not in str(action.get("/URI", ""))
         text = " ".join(pages_text(reader)).replace(" ", "")
         assert "<linkrel=attachmenthref=file:///etc/passwd>" in text  # shown as the text it is, not followed
-    assert set(fetched) == {fetcher_module.BASE_URL + "pdf.css"}
+    # The print CSS is parsed once per process (whichever document came first fetched it): nothing else.
+    assert set(fetched) <= {fetcher_module.BASE_URL + "pdf.css"}
 
 
 def test_the_fetcher_refuses_everything_but_static_files():

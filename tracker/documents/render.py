@@ -1,17 +1,30 @@
 """The one render path for every PDF: Jinja template + print CSS -> WeasyPrint (tagged, PDF/UA-1) ->
-tracker.documents.tagging, which completes the tagging WeasyPrint leaves unfinished."""
+tracker.documents.tagging, which completes the tagging WeasyPrint leaves unfinished.
+
+Work that does not depend on the document is done once per process, not once per PDF: the print CSS
+(tracker/static/pdf.css, and pdf-draft.css for drafts) is parsed once and handed to WeasyPrint as
+stylesheets, and so is WeasyPrint's own default stylesheet, less the rules that give every element of
+every document pseudo-elements it never has (see :data:`USER_AGENT_STYLESHEET`).
+"""
 
 from __future__ import annotations
 
+import functools
+import re
 import secrets
 from dataclasses import dataclass
 
 from flask import render_template
-from weasyprint import HTML
+from weasyprint import CSS, HTML, Document
+from weasyprint.html import UA as WEASYPRINT_USER_AGENT_CSS
+from weasyprint.html import UA_COUNTER_STYLE
 
 from tracker.documents import tagging
 from tracker.documents.fetcher import BASE_URL, StaticOnlyFetcher
 from tracker.timeutil import format_datetime, utcnow
+
+PRINT_CSS = "pdf.css"
+DRAFT_CSS = "pdf-draft.css"  # the DRAFT watermark, added until minutes are approved
 
 
 @dataclass
@@ -20,6 +33,7 @@ class RenderedPdf:
     html: str
     pages: int
     refused_urls: list[str]
+    draft: bool = False
 
 
 def new_document_id(prefix: str) -> str:
@@ -30,14 +44,65 @@ def render_html(template: str, **context) -> str:
     return render_template(template, generated_at=format_datetime(utcnow()), **context)
 
 
-def html_to_pdf(html: str) -> RenderedPdf:
+# WeasyPrint's default (user agent) stylesheet, less the rules for pseudo-elements that our documents
+# never have. It styles ::marker, and the pseudo-elements of footnotes and notes, with selectors that
+# match every element: WeasyPrint then computes six pseudo-element styles for each element of every
+# document. That cost a seventh of the layout time and, in a long action summary, most of the memory
+# that styles hold. Markers belong to list items only (the rule is kept for them); our print CSS makes
+# no footnotes and no notes, so their rules go. tests/test_documents.py checks that the print CSS
+# still makes neither, and that a document is drawn the same with either stylesheet.
+_MARKER_RULE = re.compile(r"^::marker \{", re.MULTILINE)
+_NOTE_RULES = re.compile(
+    r"^::(footnote-call|footnote-marker|note-call|note-marker|note-callback) \{[^\n]*\}\n", re.MULTILINE
+)
+
+
+def _scoped_user_agent_css(css: str) -> str:
+    css, markers = _MARKER_RULE.subn("li::marker {", css)
+    css, notes = _NOTE_RULES.subn("", css)
+    if (markers, notes) != (1, 5):
+        # WeasyPrint is pinned (requirements.txt): a version whose stylesheet differs fails here, at import.
+        raise RuntimeError("WeasyPrint's default stylesheet is not the one tracker/documents/render.py expects")
+    return css
+
+
+USER_AGENT_STYLESHEET = CSS(string=_scoped_user_agent_css(WEASYPRINT_USER_AGENT_CSS), counter_style=UA_COUNTER_STYLE)
+
+
+class PdfHTML(HTML):
+    """WeasyPrint's HTML, with the scoped default stylesheet."""
+
+    def _ua_stylesheets(self, forms=False):
+        if forms:  # pragma: no cover - our documents have no forms (pdf_forms is never set)
+            return super()._ua_stylesheets(forms)
+        return [USER_AGENT_STYLESHEET]
+
+
+@functools.cache
+def _parsed_stylesheet(name: str) -> CSS:
+    # Through the same fetcher as the documents: our static files only. A CSS object is only read
+    # while rendering, so one parse serves every document (and every thread) of the process.
+    return CSS(url=BASE_URL + name, url_fetcher=StaticOnlyFetcher())
+
+
+def print_stylesheets(*, draft: bool) -> list[CSS]:
+    """The parsed print CSS for a document (parsed once per process)."""
+    return [_parsed_stylesheet(PRINT_CSS), *([_parsed_stylesheet(DRAFT_CSS)] if draft else [])]
+
+
+def layout(html: str, *, draft: bool, fetcher: StaticOnlyFetcher | None = None) -> Document:
+    """WeasyPrint's part before the PDF is written: parse the HTML, apply the CSS, lay out the pages."""
+    fetcher = fetcher or StaticOnlyFetcher()
+    source = PdfHTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
+    return source.render(stylesheets=print_stylesheets(draft=draft))
+
+
+def html_to_pdf(html: str, *, draft: bool) -> RenderedPdf:
     fetcher = StaticOnlyFetcher()
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
-    with tagging.recording() as record:
-        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
-    pdf = tagging.complete_tagging(pdf, record)
-    return RenderedPdf(pdf=pdf, html=html, pages=len(document.pages), refused_urls=fetcher.refused)
+    document = layout(html, draft=draft, fetcher=fetcher)
+    pdf = tagging.write_tagged_pdf(document)
+    return RenderedPdf(pdf=pdf, html=html, pages=len(document.pages), refused_urls=fetcher.refused, draft=draft)
 
 
-def render_pdf(template: str, **context) -> RenderedPdf:
-    return html_to_pdf(render_html(template, **context))
+def render_pdf(template: str, *, draft: bool, **context) -> RenderedPdf:
+    return html_to_pdf(render_html(template, draft=draft, **context), draft=draft)

@@ -9,23 +9,25 @@ WeasyPrint 70 tags every PDF, but leaves four gaps that a screen reader (and a P
   row, repeated on each page for sighted readers, is read again on every page;
 - nothing says which structure element came from which HTML element.
 
-While WeasyPrint builds the tree, :func:`recording` notes, for each structure element, the HTML
-element it came from and which objects belong to page margins. :func:`complete_tagging` then uses
-pikepdf to give header cells their scope, merge the pieces of an element split over pages, make the
-repeated header rows and the running header and footer artifacts, and link the first page's top
-marking into the structure, so the marking is announced once, at the start.
+:func:`write_tagged_pdf` writes a laid-out document as PDF/UA-1. While WeasyPrint builds the structure
+tree, it notes, for each structure element, the HTML element it came from and which objects belong to
+page margins. Then, in WeasyPrint's finisher (after the tree is built, before a byte is written), it
+completes the tagging on WeasyPrint's own PDF objects: it gives header cells their scope, merges the
+pieces of an element split over pages, makes the repeated header rows and the running header and
+footer artifacts, and links the first page's top marking into the structure, so the marking is
+announced once, at the start. Working on the objects WeasyPrint is about to write, rather than on the
+written file, spares parsing and writing the whole PDF a second time; it is one walk of the tree.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
-import pikepdf
+import pydyf
+from weasyprint import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.pdf import tags as weasyprint_tags
 
@@ -33,7 +35,7 @@ from weasyprint.pdf import tags as weasyprint_tags
 @dataclass
 class Recording:
     # Structure element object number -> the HTML element its box came from.
-    html_elements: dict[int, object] = field(default_factory=dict)
+    html_elements: dict[int, Any] = field(default_factory=dict)
     # (page index, margin rule such as "@top-center", first object number, end object number).
     margins: list[tuple[int, str, int, int]] = field(default_factory=list)
 
@@ -42,7 +44,25 @@ _current: ContextVar[Recording | None] = ContextVar("tagging_recording", default
 _build_box_tree = weasyprint_tags._build_box_tree
 
 
+class _PageReferencesOnce:
+    """The pydyf PDF that WeasyPrint is writing, with its list of page references made once.
+
+    WeasyPrint names the page of every structure element through ``pdf.page_references``, which pydyf
+    builds afresh, from every page, at each use: a document's cost of tagging grew with its pages times
+    its elements (a 500-page action summary spent more time there than in laying its pages out). The
+    pages are all added before the tagging starts, so the list cannot change while it is in use."""
+
+    def __init__(self, pdf):
+        self._pdf = pdf
+        self.page_references = pdf.page_references
+
+    def __getattr__(self, name):
+        return getattr(self._pdf, name)
+
+
 def _recording_build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
+    if not isinstance(pdf, _PageReferencesOnce):  # WeasyPrint's call for a page; the recursion passes it on
+        pdf = _PageReferencesOnce(pdf)
     recording = _current.get()
     if recording is not None and isinstance(box, boxes.MarginBox):
         start = len(pdf.objects)
@@ -62,244 +82,234 @@ def _recording_build_box_tree(box, parent, pdf, page_number, nums, annotations, 
 weasyprint_tags._build_box_tree = _recording_build_box_tree
 
 
-@contextmanager
-def recording() -> Iterator[Recording]:
-    """Record, for the PDF written inside the block, where each structure element came from."""
+def write_tagged_pdf(document: Document) -> bytes:
+    """The laid-out ``document`` as PDF/UA-1, its tagging completed (see the module's docstring)."""
     record = Recording()
     token = _current.set(record)
     try:
-        yield record
+        return document.write_pdf(pdf_variant="pdf/ua-1", finisher=lambda _document, pdf: _complete(pdf, record))
     finally:
         _current.reset(token)
 
 
 # Completing the tagging --------------------------------------------------------------------
+#
+# WeasyPrint's objects, before they are written: pdf.objects[n] is object n; a reference is the bytes
+# b"n 0 R"; a structure element is a pydyf.Dictionary whose /K (kids) is a pydyf.Array of references
+# (to structure elements), integers (marked content on the element's page, by MCID) and dictionaries
+# (an /MCR: marked content on another page); the page content streams are still lists of operators.
 
 REPEATED_GROUPS = {"/THead", "/TFoot"}
-MARKED_CONTENT = re.compile(rb"/(\w+)\s*<<\s*/MCID (\d+)\s*>>\s*BDC")
 TOP_MARKING = (0, "@top-center")  # the first page's OFFICIAL-SENSITIVE header
 
 
-def _kids(element) -> list:
-    kids = element.get("/K")
+def _number(reference: bytes) -> int:
+    return int(reference.split(b" ", 1)[0])
+
+
+def _kids(element: pydyf.Dictionary) -> list:
+    kids = element.get("K")
     if kids is None:
         return []
-    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+    return list(kids) if isinstance(kids, list) else [kids]
 
 
-def _is_struct(obj) -> bool:
-    return isinstance(obj, pikepdf.Dictionary) and "/S" in obj
-
-
-def _marked_content_ids(element) -> list[int]:
-    """Every MCID under ``element`` (its own and its descendants')."""
-    found = []
-    for kid in _kids(element):
-        if isinstance(kid, int):
-            found.append(int(kid))
-        elif _is_struct(kid):
-            found.extend(_marked_content_ids(kid))
-    return found
+def _complete(pdf: pydyf.PDF, record: Recording) -> None:
+    _Tagging(pdf, record).complete()
 
 
 class _Tagging:
-    def __init__(self, pdf: pikepdf.Pdf, record: Recording):
-        self.pdf = pdf
-        self.record = record
-        self.page_index = {page.obj.objgen: index for index, page in enumerate(pdf.pages)}
+    def __init__(self, pdf: pydyf.PDF, record: Recording):
+        self.objects = pdf.objects
+        self.html_elements = record.html_elements
+        self.margins = record.margins
+        page_numbers = pdf.pages["Kids"][::3]
+        self.page_index = {number: index for index, number in enumerate(page_numbers)}
+        self.page_streams = [self.objects[_number(self.objects[number]["Contents"])] for number in page_numbers]
+        root = self.objects[_number(pdf.catalog["StructTreeRoot"])]
+        nums = self.objects[_number(root["ParentTree"])]["Nums"]
+        # Page index -> the structure element (a reference) of each of its MCIDs, in MCID order.
+        self.parent_tree: dict[int, list] = {nums[i]: nums[i + 1] for i in range(0, len(nums), 2)}
+        (self.document_reference,) = root["K"]
+        document = self.struct(self.document_reference)
+        if document is None:  # pragma: no cover - WeasyPrint's tree always has its /Document
+            raise ValueError("the structure tree has no document element")
+        self.document = document
         self.artifacts: dict[int, dict[int, str]] = {}  # page index -> MCID -> artifact kind
-        self.header_ids: dict[bytes, pikepdf.String] = {}  # a repeated header cell's ID -> the original's
+        self.header_ids: dict[str, pydyf.String] = {}  # a repeated header cell's ID -> the original's
+        self.moved: dict[bytes, bytes] = {}  # an absorbed element with marked content -> the absorbing one
 
-    def html_element(self, element):
-        return self.record.html_elements.get(element.objgen[0])
+    def complete(self) -> None:
+        self.place_margins()
+        self.walk(self.document, in_head=False)
+        self.rewrite_artifacts()
+        self.reparent_moved_content()
 
-    def make_artifact(self, element, kind: str) -> None:
-        page = element.get("/Pg")
+    def struct(self, kid) -> pydyf.Dictionary | None:
+        """The structure element ``kid`` refers to; None for marked content (an MCID or an /MCR)."""
+        if isinstance(kid, bytes):
+            obj = self.objects[_number(kid)]
+            if isinstance(obj, dict) and obj.get("Type") == "/StructElem":
+                return obj
+        return None
+
+    def html_element(self, element: pydyf.Dictionary) -> Any:
+        return self.html_elements.get(element.number)
+
+    def make_artifact(self, element: pydyf.Dictionary, kind: str) -> None:
+        page = self.page_index[_number(element["Pg"])]
         for kid in _kids(element):
-            if isinstance(kid, int) and page is not None:
-                self.artifacts.setdefault(self.page_index[page.objgen], {})[int(kid)] = kind
-            elif _is_struct(kid):
-                self.make_artifact(kid, kind)
+            if isinstance(kid, int):
+                self.artifacts.setdefault(page, {})[kid] = kind
+            elif (struct := self.struct(kid)) is not None:
+                self.make_artifact(struct, kind)
 
-    # Scope of header cells -------------------------------------------------------------------
+    # Running header and footer ---------------------------------------------------------------
 
-    def give_headers_scope(self, element, in_head: bool = False) -> None:
-        for kid in _kids(element):
-            if not _is_struct(kid):
+    def place_margins(self) -> None:
+        """The first page's top marking becomes the document's first paragraph (announced once); every
+        other header and footer becomes an artifact, as page furniture."""
+        roots = []
+        for page_index, rule, start, end in self.margins:
+            for number in range(start, end):
+                obj = self.struct(self.objects[number].reference)
+                if obj is None or obj.get("P") != self.document_reference:
+                    continue
+                if (page_index, rule) == TOP_MARKING:
+                    obj["S"] = "/P"
+                    roots.append(obj.reference)
+                else:
+                    self.make_artifact(obj, "Pagination")
+        if roots:
+            self.document["K"] = pydyf.Array(roots + _kids(self.document))
+
+    # The tree, in one walk -------------------------------------------------------------------
+
+    def walk(self, element: pydyf.Dictionary, in_head: bool) -> None:
+        """Join ``element``'s pieces, then, for each kid: a header cell gets its scope, a data cell names
+        the original header cells, and the kid is walked in turn. A lone kid is then held by /K itself
+        rather than as a one-item array (both are valid; some checkers read only the first form)."""
+        kids = self.join_split_elements(element)
+        for kid in kids:
+            struct = self.struct(kid)
+            if struct is None:
                 continue
-            if kid.S == "/TH":
-                html = self.html_element(kid)
-                scope = html.get("scope") if html is not None else None
-                attributes = kid.get("/A")
-                if attributes is None:
-                    kid.A = attributes = pikepdf.Dictionary(O=pikepdf.Name.Table)
-                attributes.Scope = pikepdf.Name.Row if scope == "row" and not in_head else pikepdf.Name.Column
-            self.give_headers_scope(kid, in_head or kid.S == "/THead")
+            tag = struct["S"]
+            if tag == "/TH":
+                self.give_scope(struct, in_head)
+            elif tag == "/TD" and self.header_ids:
+                self.point_headers_at_originals(struct)
+            self.walk(struct, in_head or tag == "/THead")
+        if len(kids) == 1:
+            element["K"] = kids[0]
+
+    def give_scope(self, cell: pydyf.Dictionary, in_head: bool) -> None:
+        html = self.html_element(cell)
+        scope = html.get("scope") if html is not None else None
+        attributes = cell.get("A")
+        if attributes is None:
+            cell["A"] = attributes = pydyf.Dictionary({"O": "/Table"})
+        attributes["Scope"] = "/Row" if scope == "row" and not in_head else "/Column"
 
     # One element, however many pages ---------------------------------------------------------
 
-    def join_split_elements(self, element) -> None:
+    def join_split_elements(self, element: pydyf.Dictionary) -> list:
         """Merge the pieces of an element that WeasyPrint split over pages, and turn the repeats of a
-        table's header rows into artifacts (they are announced once, with the table)."""
+        table's header rows into artifacts (they are announced once, with the table). Returns the kids."""
         kids = _kids(element)
-        if not kids:
-            return
-        seen_groups: dict[int, object] = {}
+        seen_groups: dict[int, pydyf.Dictionary] = {}
         kept: list = []
+        previous = previous_html = None
         for kid in kids:
-            html = self.html_element(kid) if _is_struct(kid) else None
-            if html is not None and kid.S in REPEATED_GROUPS:
-                if id(html) in seen_groups:
-                    self.remember_header_ids(seen_groups[id(html)], kid)
-                    self.make_artifact(kid, "Pagination")
+            struct = self.struct(kid)
+            html = self.html_element(struct) if struct is not None else None
+            if struct is not None and html is not None:
+                tag = struct["S"]
+                if tag in REPEATED_GROUPS:
+                    if id(html) in seen_groups:
+                        self.remember_header_ids(seen_groups[id(html)], struct)
+                        self.make_artifact(struct, "Pagination")
+                        continue
+                    seen_groups[id(html)] = struct
+                if previous is not None and previous_html is html and previous["S"] == tag:
+                    self.absorb(previous, struct)
                     continue
-                seen_groups[id(html)] = kid
-            previous = kept[-1] if kept else None
-            if (
-                html is not None
-                and previous is not None
-                and _is_struct(previous)
-                and self.html_element(previous) is html
-                and previous.S == kid.S
-            ):
-                self.absorb(previous, kid)
-                continue
             kept.append(kid)
+            previous, previous_html = struct, html
         if len(kept) != len(kids):
-            element.K = pikepdf.Array(kept)
-        for kid in kept:
-            if _is_struct(kid):
-                self.join_split_elements(kid)
+            element["K"] = pydyf.Array(kept)
+        return kept
 
-    def absorb(self, first, second) -> None:
+    def absorb(self, first: pydyf.Dictionary, second: pydyf.Dictionary) -> None:
         """Move ``second``'s children (the same element's next page) into ``first``."""
         first_kids = _kids(first)
         moved_marked_content = False
         for kid in _kids(second):
-            if _is_struct(kid):
-                kid.P = first
+            if (struct := self.struct(kid)) is not None:
+                struct["P"] = first.reference
             elif isinstance(kid, int):
                 # Marked content on another page than the element's names its page: an MCR.
-                kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=second.Pg, MCID=kid)
+                kid = pydyf.Dictionary({"Type": "/MCR", "Pg": second["Pg"], "MCID": kid})
                 moved_marked_content = True
             first_kids.append(kid)
-        first.K = pikepdf.Array(first_kids)
-        second.K = pikepdf.Array([])
+        first["K"] = pydyf.Array(first_kids)
+        second["K"] = pydyf.Array([])
         if moved_marked_content:
-            self.reparent_marked_content(second, first)
+            self.moved[second.reference] = first.reference
 
-    def reparent_marked_content(self, old, new) -> None:
-        nums = self.pdf.Root.StructTreeRoot.ParentTree.Nums
-        for index in range(1, len(nums), 2):
-            entry = nums[index]
-            if isinstance(entry, pikepdf.Array):
-                for position, value in enumerate(entry):
-                    if isinstance(value, pikepdf.Dictionary) and value.objgen == old.objgen:
-                        entry[position] = new
+    def reparent_moved_content(self) -> None:
+        """The parent tree names, for marked content moved by :meth:`absorb`, the element now holding it."""
+        if not self.moved:
+            return
+        for parents in self.parent_tree.values():
+            if isinstance(parents, list):
+                for position, parent in enumerate(parents):
+                    while parent in self.moved:
+                        parent = parents[position] = self.moved[parent]
 
-    def remember_header_ids(self, original_group, repeated_group) -> None:
+    def remember_header_ids(self, original_group: pydyf.Dictionary, repeated_group: pydyf.Dictionary) -> None:
         originals = {}
         for cell in self.cells(original_group):
             html = self.html_element(cell)
-            if html is not None and "/ID" in cell:
-                originals[id(html)] = cell.ID
+            if html is not None and "ID" in cell:
+                originals[id(html)] = cell["ID"]
         for cell in self.cells(repeated_group):
             html = self.html_element(cell)
-            if html is not None and "/ID" in cell and id(html) in originals:
-                self.header_ids[bytes(cell.ID)] = originals[id(html)]
+            if html is not None and "ID" in cell and id(html) in originals:
+                self.header_ids[cell["ID"].string] = originals[id(html)]
 
-    def cells(self, element) -> Iterator:
+    def cells(self, element: pydyf.Dictionary) -> Iterator[pydyf.Dictionary]:
         for kid in _kids(element):
-            if _is_struct(kid):
-                if kid.S in ("/TH", "/TD"):
-                    yield kid
+            if (struct := self.struct(kid)) is not None:
+                if struct["S"] in ("/TH", "/TD"):
+                    yield struct
                 else:
-                    yield from self.cells(kid)
+                    yield from self.cells(struct)
 
-    def point_headers_at_originals(self, element) -> None:
-        for kid in _kids(element):
-            if not _is_struct(kid):
-                continue
-            attributes = kid.get("/A")
-            if kid.S == "/TD" and attributes is not None and "/Headers" in attributes:
-                attributes.Headers = pikepdf.Array(
-                    [self.header_ids.get(bytes(header), header) for header in attributes.Headers]
-                )
-            self.point_headers_at_originals(kid)
-
-    # Running header and footer ---------------------------------------------------------------
-
-    def place_margins(self, document) -> None:
-        """The first page's top marking becomes the document's first paragraph (announced once); every
-        other header and footer becomes an artifact, as page furniture."""
-        roots = []
-        for page_index, rule, start, end in self.record.margins:
-            for number in range(start, end):
-                try:
-                    obj = self.pdf.get_object((number, 0))
-                except (ValueError, KeyError):  # pragma: no cover - numbers come from the same write
-                    continue
-                if not _is_struct(obj) or obj.get("/P") is None or obj.P.objgen != document.objgen:
-                    continue
-                if (page_index, rule) == TOP_MARKING:
-                    obj.S = pikepdf.Name.P
-                    roots.append(obj)
-                else:
-                    self.make_artifact(obj, "Pagination")
-        if roots:
-            document.K = pikepdf.Array(roots + _kids(document))
+    def point_headers_at_originals(self, cell: pydyf.Dictionary) -> None:
+        attributes = cell.get("A")
+        if attributes is not None and "Headers" in attributes:
+            attributes["Headers"] = pydyf.Array(
+                [self.header_ids.get(header.string, header) for header in attributes["Headers"]]
+            )
 
     # Content streams -------------------------------------------------------------------------
 
     def rewrite_artifacts(self) -> None:
-        """Turn the chosen marked content into artifacts in the pages' content streams, and drop it
-        from the parent tree. The streams are rewritten as bytes: WeasyPrint (pydyf) writes every
-        tagged piece as ``/Tag <</MCID n>> BDC``, and parsing whole streams would cost more than the
-        rest of this module together."""
-        nums = self.pdf.Root.StructTreeRoot.ParentTree.Nums
-        page_mcids = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        """Turn the chosen marked content into artifacts in the pages' content streams (still lists of
+        operators: WeasyPrint writes each tagged piece as ``/Tag <</MCID n>> BDC``), and drop it from
+        the parent tree."""
         for page_index, mcids in self.artifacts.items():
-            page = self.pdf.pages[page_index]
-
-            def artifact(match: re.Match[bytes], mcids: dict[int, str] = mcids) -> bytes:
-                kind = mcids.get(int(match.group(2)))
-                return match.group(0) if kind is None else b"/Artifact <</Type /" + kind.encode() + b">> BDC"
-
-            contents = page.obj.Contents
-            streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-            for stream in streams:
-                stream.write(MARKED_CONTENT.sub(artifact, stream.read_bytes()))
-            parents = page_mcids.get(page_index)
-            if isinstance(parents, pikepdf.Array):
+            operators = self.page_streams[page_index].stream
+            for position, operator in enumerate(operators):
+                if isinstance(operator, dict) and operator.get("MCID") in mcids:
+                    if operators[position + 1] != b"BDC":  # pragma: no cover - WeasyPrint's one form
+                        raise ValueError("unexpected marked content operator")
+                    kind = mcids[operator["MCID"]]
+                    operators[position - 1] = "/Artifact"
+                    operators[position] = pydyf.Dictionary({"Type": f"/{kind}"})
+            parents = self.parent_tree.get(page_index)
+            if isinstance(parents, list):
                 for mcid in mcids:
                     if mcid < len(parents):
-                        parents[mcid] = None
-
-    def single_kids_unwrapped(self, element) -> None:
-        """/K holds a lone kid itself rather than a one-item array (both are valid; some checkers
-        read only the first form)."""
-        kids = _kids(element)
-        if isinstance(element.get("/K"), pikepdf.Array) and len(kids) == 1:
-            element.K = kids[0]
-        for kid in kids:
-            if _is_struct(kid):
-                self.single_kids_unwrapped(kid)
-
-
-def complete_tagging(pdf_bytes: bytes, record: Recording) -> bytes:
-    """The same PDF with its tagging completed (see the module's docstring)."""
-    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
-        tagging = _Tagging(pdf, record)
-        document = _kids(pdf.Root.StructTreeRoot)[0]
-        tagging.place_margins(document)
-        tagging.join_split_elements(document)
-        tagging.point_headers_at_originals(document)
-        tagging.give_headers_scope(document)
-        tagging.rewrite_artifacts()
-        tagging.single_kids_unwrapped(document)
-        pdf.remove_unreferenced_resources()
-        output = io.BytesIO()
-        # Keep the document as WeasyPrint wrote it (PDF/UA identification in the XMP metadata, the
-        # catalogue's /Lang, /MarkInfo and /ViewerPreferences): only the structure changes.
-        pdf.save(output, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        return output.getvalue()
+                        parents[mcid] = "null"
