@@ -8,7 +8,7 @@ For each document it prints, as medians over repeated runs:
   of the PDF/UA tagging (tracker/documents/tagging.py);
 - pages, pages per second (wall clock, and on the process's CPU time, which a busy machine disturbs less);
 - peak RSS: the peak resident memory of a fresh process (a new interpreter, as a job worker is) that
-  makes the app and renders that document once, read from getrusage (WeasyPrint and pikepdf allocate
+  makes the app and renders that document once, read from /proc/self/status (WeasyPrint and pikepdf allocate
   outside Python's heap, so tracemalloc would miss much of it);
 and the time to download a stored, approved minutes PDF through the app (no rendering at all). Then
 PASS or FAIL against the targets, and the machine's load average before and after (2-core machines
@@ -214,7 +214,21 @@ def print_peak(database_url: str, ids: dict, document: str) -> None:
     app = make_app(database_url)
     with app.test_request_context():
         render_one(app, ids, document)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6)  # Linux reports KiB
+    print(peak_rss_mb())
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux, VmHWM: the high-water mark of this program's own
+    memory since it was started. (getrusage's ru_maxrss also counts the parent's peak at fork, so a
+    child started after the parent had rendered a 5,000-action summary reported the parent's peak.)"""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e6  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # Linux reports KiB
 
 
 def make_app(database_url: str):
