@@ -185,3 +185,63 @@ def test_a_page_past_the_end_is_empty_and_still_gives_the_total(client, world):
     page = get_page(client, "/cases?words=visit&page=7")
     assert page.select("[data-testid=cases-table]") == []
     assert "of 2." in text_of(page.select_one("main"))
+
+
+def test_the_case_list_pages_most_recently_reviewed_first_without_a_total(
+    client, app, chair, make_meeting, add_review, monkeypatch
+):
+    """The unfiltered list walks back through the reviews (tracker.cases.queries._latest_cases), reading
+    more when too few cases were found: the order is the grouped order (latest review first, cases of
+    the same meeting by id), each case once, with its review count, one case a page here."""
+    from tracker.cases import queries
+
+    monkeypatch.setattr(queries, "_FIRST_WALK", 1)
+    app.config["CASES_PER_PAGE"] = 1
+    oldest, middle, newest = (make_meeting(days, chair=chair) for days in (-30, -20, -10))
+    for meeting, references in (
+        (oldest, ["CR/W/1", "CR/W/2", "CR/W/3"]),
+        (middle, ["CR/W/4", "CR/W/2", "CR/W/5"]),
+        (newest, ["CR/W/6", "CR/W/1"]),
+    ):
+        for reference in references:
+            add_review(meeting, reference)
+    listed, url = [], "/cases"
+    while url:
+        page = get_page(client, url)
+        assert text_of(page.select_one("[data-testid=cases-table] caption")) == "Cases, most recently reviewed first"
+        [row] = page.select("[data-testid=cases-table] tbody tr")
+        listed.append((text_of(row.select_one("a")), text_of(row.select("td")[-1])))
+        assert page.select(".govuk-pagination__item") == []  # no page numbers: the list is not counted
+        assert bool(page.select(".govuk-pagination__prev")) == (len(listed) > 1)
+        next_link = page.select_one(".govuk-pagination__next a")
+        url = next_link["href"] if next_link else None
+    assert listed == [
+        ("CR/W/1", "2"), ("CR/W/6", "1"), ("CR/W/2", "2"), ("CR/W/4", "1"), ("CR/W/5", "1"), ("CR/W/3", "1")
+    ]  # fmt: skip
+    assert get_page(client, "/cases?page=7").select_one("[data-testid=no-cases]") is not None
+    counted = get_page(client, "/cases?reference=CR/W")
+    assert text_of(counted.select_one("[data-testid=cases-table] caption")).startswith("6 cases")
+
+
+def test_cases_of_meetings_at_the_same_time_are_listed_by_case(
+    client, app, chair, make_meeting, add_review, monkeypatch
+):
+    """Two meetings at the same time: the walk reads the later-made one first, and the first read ends
+    inside their reviews; cases reviewed at the same time are still listed by case, as grouping lists them."""
+    from tracker.cases import queries
+    from tracker.models import Meeting
+
+    monkeypatch.setattr(queries, "_FIRST_WALK", 1)
+    app.config["CASES_PER_PAGE"] = 1
+    first, second = make_meeting(-10, chair=chair), make_meeting(-9, chair=chair)
+    add_review(first, "CR/SAME/1")
+    for n in range(2, 6):
+        add_review(second, f"CR/SAME/{n}")
+    with app.app_context():
+        db.session.get(Meeting, second).starts_at = db.session.get(Meeting, first).starts_at
+        db.session.commit()
+    listed = [
+        text_of(get_page(client, f"/cases?page={number}").select_one("[data-testid=cases-table] tbody a"))
+        for number in range(1, 6)
+    ]
+    assert listed == [f"CR/SAME/{n}" for n in range(1, 6)]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import groupby
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import exists, func, select
+from sqlalchemy import distinct, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import fulltext
@@ -58,50 +60,119 @@ class CaseHit:
     reviews: int
 
 
-class _SearchPage(Pagination):
-    """A page of search results and the total, from one statement (the total as a window count over
-    the same grouping), so the matching reviews are grouped once per page, not twice."""
+@dataclass
+class CaseResults:
+    """A page of cases, most recently reviewed first. ``total`` is None for the unfiltered list: counting
+    every case in the user's scope would cost a pass over all of history on every visit, so that list
+    pages with previous and next links only; a search (which narrows the reviews) is counted."""
 
-    _total: int | None = None
+    items: list[CaseHit]
+    page: int
+    per_page: int
+    has_next: bool
+    total: int | None
 
-    def _query_items(self) -> list[CaseHit]:
-        query = self._query_args["query"].limit(self.per_page).offset(self._query_offset)
-        rows = db.session.execute(query).all()
-        self._total = rows[0].total if rows else None
-        return [CaseHit(row[0], row.last_reviewed, row.reviews) for row in rows]
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
 
-    def _query_count(self) -> int:
-        if self._total is not None:
-            return self._total
-        # A page past the end: nothing to read the total from.
-        query = self._query_args["query"].with_only_columns(func.count()).order_by(None)
-        return db.session.scalar(query) or 0
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+    @property
+    def pages(self) -> int:
+        return -(-(self.total or 0) // self.per_page)
+
+    def iter_pages(self, **edges) -> Iterator[int | None]:
+        # The numbered links of a counted search, as Flask-SQLAlchemy's pages number them.
+        return Pagination.iter_pages(self, **edges)  # type: ignore[arg-type]
 
 
-def search(user, criteria: CaseSearch, page: int, per_page: int) -> Pagination:
+# Reviews read at first when walking back through them (at least twice the cases wanted: a partner sees
+# about a third of the reviews, and cases repeat); four times as many each time too few cases were found.
+_FIRST_WALK = 200
+
+
+def _newest_reviews(conditions: list, limit: int):
+    """The case and meeting time of the newest ``limit`` reviews meeting ``conditions``."""
+    return (
+        select(CaseReview.case_id, Meeting.starts_at)
+        .join(Meeting, CaseReview.meeting_id == Meeting.id)
+        .where(*conditions)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .limit(limit)
+    )
+
+
+def _latest_cases(conditions: list, wanted: int) -> list[int]:
+    """The ids of the first ``wanted`` cases with a review meeting ``conditions``, most recently reviewed
+    first (ties by case id), found by walking back through the reviews from the newest meeting.
+
+    Grouping every matching review by case to sort the groups costs a pass over all of history; the
+    walk stops once it has enough cases, so the first pages cost the same after ten years as after one.
+    It reads the reviews meeting by meeting (from ix_meetings_starts_at) and drops the last meeting's
+    rows when the read was cut short, as that meeting may be incomplete."""
+    limit = max(_FIRST_WALK, 2 * wanted)
+    while True:
+        rows = db.session.execute(_newest_reviews(conditions, limit)).all()
+        complete = len(rows) < limit
+        if not complete:
+            cut = rows[-1].starts_at
+            rows = [row for row in rows if row.starts_at != cut]
+        found: dict[int, None] = {}
+        # Cases reviewed at the same time are listed by id, as the grouped query listed them.
+        for _, same_time in groupby(rows, key=lambda row: row.starts_at):
+            for case_id in sorted(row.case_id for row in same_time):
+                found.setdefault(case_id)
+        if complete or len(found) >= wanted:
+            return list(found)[:wanted]
+        limit *= 4
+
+
+def search(user, criteria: CaseSearch, page: int, per_page: int) -> CaseResults:
     """The one case search: cases with at least one review ``user`` may see that meets every criterion
     (reference, review dates, theme, agency involved, grade, risk, flags, words in the summary or
     findings), most recently reviewed first, a page at a time; each with the date of its latest
     matching review and how many reviews match."""
-    matching = (
-        select(
-            CaseReview.case_id,
-            func.max(Meeting.starts_at).label("last_reviewed"),
-            func.count(CaseReview.id).label("reviews"),
-        )
-        .join(Meeting, CaseReview.meeting_id == Meeting.id)
-        .where(case_review_scope(user), *_review_conditions(criteria))
-        .group_by(CaseReview.case_id)
-        .subquery()
-    )
-    query = (
-        select(Case, matching.c.last_reviewed, matching.c.reviews, func.count().over().label("total"))
-        .join(matching, matching.c.case_id == Case.id)
-        .order_by(matching.c.last_reviewed.desc(), Case.id)
-    )
+    conditions = [case_review_scope(user), *_review_conditions(criteria)]
     if criteria.reference:
-        query = query.where(Case.reference.like(f"%{criteria.reference.upper()}%"))
-    return _SearchPage(page=page, per_page=per_page, error_out=False, count=True, query=query)
+        pattern = f"%{criteria.reference.upper()}%"
+        named = exists().where(Case.id == CaseReview.case_id, Case.reference.like(pattern)).correlate_except(Case)
+        conditions.append(named)
+    ids = _latest_cases(conditions, page * per_page + 1)  # one more than the page shows: is there a next?
+    page_ids = ids[(page - 1) * per_page : page * per_page]
+    hits: list[CaseHit] = []
+    if page_ids:
+        rows = db.session.execute(
+            select(Case, func.max(Meeting.starts_at), func.count(CaseReview.id))
+            .join(CaseReview, CaseReview.case_id == Case.id)
+            .join(Meeting, CaseReview.meeting_id == Meeting.id)
+            .where(Case.id.in_(page_ids), *conditions)
+            .group_by(Case.id)
+        ).all()
+        by_id = {case.id: CaseHit(case, last_reviewed, reviews) for case, last_reviewed, reviews in rows}
+        hits = [by_id[case_id] for case_id in page_ids]
+    total = None
+    if not criteria.is_empty:
+        total = db.session.scalar(
+            select(func.count(distinct(CaseReview.case_id)))
+            .join(Meeting, CaseReview.meeting_id == Meeting.id)
+            .where(*conditions)
+        )
+    return CaseResults(hits, page, per_page, has_next=len(ids) > page * per_page, total=total)
 
 
 def search_choices() -> tuple[list[LearningTheme], list[Agency]]:
