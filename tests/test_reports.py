@@ -444,3 +444,19 @@ def test_a_partner_never_gets_the_figures_kept_for_every_agency(client, login_as
     login_as("partner", world["housing"])
     main = text_of(get_page(client, f"/reports?{SECOND_QUARTER_2025}").select_one("main"))
     assert "Housing test agency" in main and "IDVA test agency" not in main
+
+
+def test_kept_figures_belong_to_their_database(app, tmp_path):
+    """Two apps in one process (as bench/pages.py runs the demo and ten years side by side) never
+    share kept figures: the same scope, period and day on another database is counted afresh."""
+    from tracker import create_app
+    from tracker.reports import cache
+
+    key = ("every agency", "a period", date(2025, 6, 30))
+    other = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite'}"})
+    with app.app_context():
+        assert cache.figures(key, lambda: "figures of the first database")[0] == "figures of the first database"
+    with other.app_context():
+        assert cache.figures(key, lambda: "figures of the other database")[0] == "figures of the other database"
+    with app.app_context():
+        assert cache.figures(key, lambda: "counted again")[0] == "figures of the first database"

@@ -3,7 +3,8 @@
 Counting a period's figures and drawing its charts is the costly part of the page; a manager moving
 between periods, or several readers of the same report, should not pay it on every request. A kept
 rendering is used only while all of these hold:
-- it is for the same scope (every agency, or one agency), the same period and the same day;
+- it is for the same database, the same scope (every agency, or one agency), the same period and the
+  same day (the database too: two apps in one process, as in bench/pages.py, must not share figures);
 - no write that can change a figure has been flushed by this process since it was rendered (any
   flush of a row other than the bookkeeping below, and any bulk UPDATE, DELETE or INSERT);
 - it is at most FRESH_FOR old, which bounds what another server process's writes can leave unseen.
@@ -21,6 +22,7 @@ from cachetools import TTLCache
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from tracker.extensions import db
 from tracker.models import AuditEvent, DocumentJob, FormSubmission, LoginFailure, ReminderSent, UserSession
 from tracker.timeutil import utcnow
 
@@ -59,6 +61,7 @@ def listen() -> None:
 
 def figures(key: tuple, render: Callable[[], str]) -> tuple[str, datetime]:
     """The kept rendering for ``key`` (scope, period, day), or a fresh one, with when it was made."""
+    key = (db.engine.url.render_as_string(hide_password=True), *key)
     with _lock:
         writes = _writes
         kept = _kept.get((key, writes))
