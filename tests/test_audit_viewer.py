@@ -89,6 +89,10 @@ def test_each_filter_selects_what_it_says(client, app, admin, people):
     ]
     assert listed(client, "/admin/audit?from=2026-07-01&to=2026-07-31") == [("meeting viewed", "Meeting 4")]
     assert listed(client, f"/admin/audit?user={idva}&type=actions") == [("action viewed", "Action 7")]
+    chosen = get_page(client, f"/admin/audit?user={idva}")
+    accounts = {option["value"]: text_of(option) for option in chosen.select("select#user option")}
+    assert accounts[""] == "Any account" and accounts[str(idva)] == f"IDVA Officer ({people['idva'].email})"
+    assert [option["value"] for option in chosen.select("select#user option[selected]")] == [str(idva)]
     page = get_page(client, "/admin/audit")
     kinds = [option["value"] for option in page.select("select#action option")]
     assert {"meeting_viewed", "action_viewed", "action_updated", "case_viewed", "sign_in"} <= set(kinds)
