@@ -140,3 +140,34 @@ def test_a_job_for_a_reader_deactivated_since_is_not_rendered(app, chair):
         db.session.commit()
         jobs.run_job(job.id)
         assert db.session.get(DocumentJob, job.id).status == DocumentJobStatus.FAILED
+
+
+def test_prepared_documents_are_deleted_a_day_after_they_were_asked_for(app, client, meeting):
+    """The worker's hourly task deletes each prepared document (its PDF too) once its reader can no
+    longer download it, and says how many in the audit log; newer ones stay."""
+    from datetime import timedelta
+
+    from tracker.timeutil import utcnow
+
+    app.config["ACTION_SUMMARY_INLINE_MAX"] = 2
+    waiting = client.get("/reports/actions.pdf?status=").headers["Location"]
+    client.get("/reports/actions.pdf?status=open")
+    with app.app_context():
+        old, new = db.session.scalars(db.select(DocumentJob).order_by(DocumentJob.id)).all()
+        assert old.pdf and new.pdf
+        old.created_at = utcnow() - jobs.KEPT_FOR - timedelta(minutes=1)
+        db.session.commit()
+        old_id, new_id = old.id, new.id
+    assert client.get(waiting).status_code == 404  # already out of its reader's reach
+    with app.app_context():  # the worker's own app, as tracker.jobs._app() makes it
+        jobs.delete_expired_documents_every_hour.call_local()
+    with app.app_context():
+        assert db.session.scalars(db.select(DocumentJob.id)).all() == [new_id]
+        assert db.session.get(DocumentJob, old_id) is None
+        [event] = db.session.scalars(db.select(AuditEvent).filter_by(action="expired_documents_deleted")).all()
+        assert event.detail.startswith("1 prepared documents asked for before ")
+        assert jobs.delete_expired_documents() == 0  # nothing more to delete, and nothing recorded
+        db.session.commit()
+        assert (
+            db.session.scalar(db.select(db.func.count()).where(AuditEvent.action == "expired_documents_deleted")) == 1
+        )

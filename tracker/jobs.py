@@ -10,6 +10,9 @@ the server); Redis in production (TRACKER_JOBS_REDIS_URL=redis://...). The worke
     .venv/bin/huey_consumer tracker.jobs.huey --workers 2
 A job survives a worker restart: on start the worker queues again every job still marked queued or
 running (a job is idempotent: it renders the document again from the database).
+A prepared document is kept for KEPT_FOR, for its reader to download; every hour the worker deletes
+the older ones with their PDFs (:func:`delete_expired_documents`), so no copy of the record outlives
+its purpose.
 In tests (TRACKER_JOBS=immediate) a job runs at once in the requesting process.
 """
 
@@ -20,17 +23,21 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_app_context
-from huey import MemoryHuey, RedisHuey, SqliteHuey
-from sqlalchemy import select
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy import delete, select
 
+from tracker import audit
 from tracker.extensions import db
 from tracker.models import DocumentJob, DocumentJobStatus, User
 from tracker.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+KEPT_FOR = timedelta(days=1)  # how long a prepared document stays with its reader
 
 
 def _make_huey():
@@ -140,3 +147,25 @@ def queue_unfinished_jobs() -> None:
         ).all()
     for job_id in unfinished:
         prepare_document(job_id)
+
+
+@huey.periodic_task(crontab(minute="20"))
+def delete_expired_documents_every_hour() -> None:
+    with _app().app_context():
+        delete_expired_documents()
+        db.session.commit()
+
+
+def delete_expired_documents(now: datetime | None = None) -> int:
+    """Delete the prepared documents (PDF and all) asked for more than KEPT_FOR ago, whatever became
+    of them, and record how many in the audit log. Their readers can no longer see them (see
+    tracker.reports.prepared.job_for); keeping the PDFs would keep copies of case records for nothing."""
+    cutoff = (now or utcnow()) - KEPT_FOR
+    expired = db.session.scalars(select(DocumentJob.id).where(DocumentJob.created_at < cutoff)).all()
+    if expired:
+        db.session.execute(delete(DocumentJob).where(DocumentJob.id.in_(expired)))
+        audit.record(
+            "expired_documents_deleted",
+            detail=f"{len(expired)} prepared documents asked for before {cutoff:%Y-%m-%d %H:%M} UTC",
+        )
+    return len(expired)

@@ -26,7 +26,6 @@ from tracker.timeutil import utcnow
 
 BOARD_REPORT, ACTION_SUMMARY = "board_report", "action_summary"
 SAME_REQUEST_WITHIN = timedelta(minutes=10)
-KEPT_FOR = timedelta(days=1)
 
 
 def prepare(user: User, kind: str, args: MultiDict, *, title: str, filename: str) -> DocumentJob:
@@ -57,7 +56,7 @@ def prepare(user: User, kind: str, args: MultiDict, *, title: str, filename: str
 def job_for(user: User, job_id: int) -> DocumentJob | None:
     """A job only its reader may see, for a day."""
     job = db.session.get(DocumentJob, job_id)
-    if job is None or job.user_id != user.id or job.created_at < utcnow() - KEPT_FOR:
+    if job is None or job.user_id != user.id or job.created_at < utcnow() - jobs.KEPT_FOR:
         return None
     return job
 
