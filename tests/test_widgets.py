@@ -46,3 +46,33 @@ def test_select_options_escape_labels_and_mark_the_selected_one():
         '<option value="1">Ann &lt;b&gt;</option><option value="2" selected>Bo &#34;B&#34; &amp; Co</option>'
     )
     assert "selected" not in str(select_options([(1, "Ann")], None))
+
+
+def test_small_inline_radios_label_check_and_escape_each_radio():
+    from bs4 import BeautifulSoup
+    from markupsafe import Markup
+
+    from tracker.templating import small_inline_radios
+
+    choices = [("present", "Present"), ("apologies", 'Apologies <sent> & "noted"'), ("", "Not recorded")]
+    html = small_inline_radios(
+        "status-u7", Markup('Ann <span class="govuk-body-s">(guest)</span>'), choices, "apologies"
+    )
+    group = BeautifulSoup(html, "html.parser").select_one("div.govuk-form-group")
+    assert group.select_one("legend.govuk-fieldset__legend--s").get_text() == "Ann (guest)"
+    radios = group.select("div.govuk-radios--inline.govuk-radios--small[data-module=govuk-radios] input[type=radio]")
+    assert [(radio["id"], radio["name"], radio["value"]) for radio in radios] == [
+        ("status-u7-1", "status-u7", "present"),
+        ("status-u7-2", "status-u7", "apologies"),
+        ("status-u7-3", "status-u7", ""),
+    ]
+    assert [radio.has_attr("checked") for radio in radios] == [False, True, False]
+    labels = {label["for"]: label.get_text() for label in group.select("label.govuk-radios__label")}
+    assert labels == {
+        "status-u7-1": "Present",
+        "status-u7-2": 'Apologies <sent> & "noted"',
+        "status-u7-3": "Not recorded",
+    }
+    # A plain-text legend is escaped; so is a name.
+    hostile = small_inline_radios('x"><script>', "<b>Bob</b>", choices, "", testid="attendance-line")
+    assert "<script>" not in hostile and "<b>" not in hostile and 'data-testid="attendance-line"' in hostile

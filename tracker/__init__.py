@@ -74,7 +74,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 
 def _configure_templates(app: Flask) -> None:
-    from tracker.templating import ImportCachingTemplate, govuk_table, select_options
+    from tracker.templating import ImportCachingTemplate, govuk_table, select_options, small_inline_radios
 
     app.jinja_env.template_class = ImportCachingTemplate  # before any template is loaded
     app.jinja_loader = ChoiceLoader(
@@ -104,6 +104,7 @@ def _configure_templates(app: Flask) -> None:
 
     app.jinja_env.globals.update(status_tags)
     app.jinja_env.globals["select_options"] = select_options
+    app.jinja_env.globals["small_inline_radios"] = small_inline_radios
     app.jinja_env.globals["govukTable"] = govuk_table  # the macro's drop-in (tracker/templating.py)
 
 

@@ -780,20 +780,22 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
         )
     )
     by_user = {row.user_id: row for row in rows if row.user_id is not None}
-    invited_ids = [agency.id for agency in meeting.invited_agencies]
+    invited = {agency.id: agency for agency in meeting.invited_agencies}
     members = (
         list(
             db.session.scalars(
                 select(User)
-                .options(joinedload(User.agency))
-                .where(User.agency_id.in_(invited_ids), User.active.is_(True), attendee_condition())
+                # Hundreds of accounts at a large service: their names only (and never a password hash);
+                # their agencies are the meeting's invited ones, loaded already.
+                .options(load_only(User.id, User.display_name, User.agency_id, raiseload=True))
+                .where(User.agency_id.in_(invited), User.active.is_(True), attendee_condition())
                 .order_by(User.display_name)
             )
         )
-        if invited_ids
+        if invited
         else []
     )
-    lines = [AttendanceLine(member.agency, member, by_user.pop(member.id, None)) for member in members]
+    lines = [AttendanceLine(invited[member.agency_id], member, by_user.pop(member.id, None)) for member in members]
     others = [row for row in rows if row.user_id is None or row.user_id in by_user]  # guests, uninvited agencies
     lines += [AttendanceLine(row.agency, row.user, row) for row in others]
     represented = {line.agency.id for line in lines if line.row and line.row.status == AttendanceStatus.PRESENT}
