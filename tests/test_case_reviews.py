@@ -481,3 +481,20 @@ def test_case_search_queries_do_not_grow_with_cases(client, chair, make_meeting,
         page = get_page(client, "/cases")
     assert len(many) == len(few)
     assert len(page.select("[data-testid=cases-table] tbody tr")) == 25
+
+
+def test_a_partner_sees_only_their_agencys_open_actions_in_a_cases_history(
+    client, app, agencies, make_user, make_meeting, add_review, add_action
+):
+    chair = make_user("chair", agencies["POL"])
+    earlier = make_meeting(-28, chair=chair, attended_by=[agencies["IDVA"], agencies["POL"]])
+    first = add_review(earlier, "CR/HISTORY", agencies=[agencies["IDVA"], agencies["POL"]])
+    add_action(earlier, agencies["IDVA"], review_id=first, description="Refer to the IDVA service")
+    add_action(earlier, agencies["POL"], review_id=first, description="Police safeguarding visit")
+    later = make_meeting(-1, chair=chair, attended_by=[agencies["IDVA"], agencies["POL"]])
+    again = add_review(later, "CR/HISTORY", agencies=[agencies["IDVA"]])
+    partner = make_user("partner", agencies["IDVA"])
+    sign_in(client, partner.email, partner.password)
+    history = text_of(get_page(client, f"/meetings/{later}/reviews/{again}").select_one("[data-testid=case-history]"))
+    assert "Refer to the IDVA service" in history
+    assert "Police safeguarding visit" not in history

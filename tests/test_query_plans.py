@@ -50,29 +50,32 @@ def test_matters_arising_counts_read_open_actions_not_every_meeting(app, meeting
     assert "ix_actions_meeting_id" not in plan, plan
 
 
-def test_a_cases_open_actions_are_found_from_its_reviews(app, meeting_and_chair):
+@pytest.mark.parametrize("role", ["chair", "partner"])
+def test_a_cases_open_actions_are_found_from_its_reviews(app, make_user, role):
     from tracker.reviews.queries import case_history
 
-    _meeting_id, chair_id = meeting_and_chair
+    user_id = make_user(role).id
     statements = []
 
     def keep(_connection, _cursor, statement, parameters, _context, _many):
         statements.append((statement, parameters))
 
     with app.app_context():
-        chair = db.session.get(User, chair_id)
+        user = db.session.get(User, user_id)
         sa.event.listen(db.engine, "before_cursor_execute", keep)
         try:
-            case_history(chair, 1)
+            case_history(user, 1)
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", keep)
         [(sql, parameters)] = [(sql, p) for sql, p in statements if sql.lstrip().startswith("SELECT actions.")]
         plan = " ".join(
             row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
         )
-    # Not through the status index, which holds every open action in history.
+    # Not through the status index, which holds every open action in history, nor through the
+    # partner's agency index, which holds every action of that agency.
     assert "ix_actions_case_review_id" in plan, plan
     assert "ix_actions_status_due_meeting" not in plan, plan
+    assert "ix_actions_agency_status_due" not in plan, plan
 
 
 @pytest.mark.parametrize("role", ["chair", "partner"])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, Action, AgencyReturn, CaseReview, Meeting, MeetingStatus, User
-from tracker.permissions import action_scope, can_see_action, case_review_scope, returns_scope
+from tracker.permissions import can_see_action, case_review_scope, returns_scope
 
 
 @dataclass
@@ -35,16 +35,19 @@ def case_history(
     if exclude_review_id is not None:
         query = query.where(CaseReview.id != exclude_review_id)
     reviews = list(db.session.scalars(query))
-    # Every action on the case's reviews (a handful), open ones kept here: asking SQL for open ones
-    # let SQLite read every open action in history through the status index.
+    # Every action on the case's reviews (a handful); the open ones in the user's scope are kept here.
+    # Asking SQL for open ones let SQLite read every open action in history through the status index,
+    # and asking for the partner's agency read every action of that agency (7 ms for the police at
+    # ten years): the case's reviews must choose the rows.
     on_case = db.session.scalars(
         select(Action)
         .options(joinedload(Action.owning_agency), joinedload(Action.owner))
         .where(Action.case_review_id.in_(select(CaseReview.id).where(CaseReview.case_id == case_id)))
-        .where(action_scope(user))
         .order_by(Action.due_date)
     )
-    return CaseHistory(reviews, [action for action in on_case if action.status in OPEN_STATUSES])
+    return CaseHistory(
+        reviews, [action for action in on_case if action.status in OPEN_STATUSES and can_see_action(user, action)]
+    )
 
 
 @dataclass
