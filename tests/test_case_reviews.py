@@ -483,7 +483,7 @@ def test_case_search_queries_do_not_grow_with_cases(client, chair, make_meeting,
     assert len(page.select("[data-testid=cases-table] tbody tr")) == 25
 
 
-def test_a_partner_sees_only_their_agencys_open_actions_in_a_cases_history(
+def test_a_partner_sees_only_their_agencys_actions_in_a_cases_history_and_page(
     client, app, agencies, make_user, make_meeting, add_review, add_action
 ):
     chair = make_user("chair", agencies["POL"])
@@ -498,3 +498,7 @@ def test_a_partner_sees_only_their_agencys_open_actions_in_a_cases_history(
     history = text_of(get_page(client, f"/meetings/{later}/reviews/{again}").select_one("[data-testid=case-history]"))
     assert "Refer to the IDVA service" in history
     assert "Police safeguarding visit" not in history
+    with app.app_context():
+        case_id = db.session.scalar(select(Case.id).where(Case.reference == "CR/HISTORY"))
+    case_page = text_of(get_page(client, f"/cases/{case_id}").select_one("main"))
+    assert "Refer to the IDVA service" in case_page and "Police safeguarding visit" not in case_page
