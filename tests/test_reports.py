@@ -460,3 +460,21 @@ def test_kept_figures_belong_to_their_database(app, tmp_path):
         assert cache.figures(key, lambda: "figures of the other database")[0] == "figures of the other database"
     with app.app_context():
         assert cache.figures(key, lambda: "counted again")[0] == "figures of the first database"
+
+
+def test_reading_the_audit_log_keeps_the_figures(app, client, login_as, world, query_counter):
+    """The audit log's list of event kinds is a read written in SQL text: it must not count as a
+    write that throws the kept figures away (every view of the audit log did)."""
+    from tracker.admin.queries import audit_actions
+    from tracker.extensions import db
+
+    login_as("manager", world["police"])
+    url = f"/reports?{SECOND_QUARTER_2025}"
+    with query_counter() as first:
+        get_page(client, url)
+    with app.app_context():
+        audit_actions()
+        db.session.commit()
+    with query_counter() as again:
+        get_page(client, url)
+    assert len(again) < len(first), "the audit log's read made the next view count the figures again"

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, false, func, or_, select, text, tuple_, union_all
+from sqlalchemy import String, and_, false, func, or_, select, text, tuple_, union_all
 from sqlalchemy.orm import joinedload
 
 from tracker.auth.passwords import NO_PASSWORD
@@ -362,7 +362,7 @@ def audit_actions() -> list[str]:
         " SELECT (SELECT MIN(action) FROM audit_events WHERE action > kinds.value) FROM kinds"
         " WHERE kinds.value IS NOT NULL"
         ") SELECT value FROM kinds WHERE value IS NOT NULL"
-    )
+    ).columns(value=String)  # a SELECT to SQLAlchemy, so that it is not taken for a write (reports/cache.py)
     return list(db.session.scalars(statement))
 
 
