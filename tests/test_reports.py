@@ -478,3 +478,31 @@ def test_reading_the_audit_log_keeps_the_figures(app, client, login_as, world, q
     with query_counter() as again:
         get_page(client, url)
     assert len(again) < len(first), "the audit log's read made the next view count the figures again"
+
+
+def test_signing_in_keeps_the_figures_and_a_bulk_change_to_a_figure_does_not(
+    app, client, login_as, make_user, world, query_counter
+):
+    """Signing in writes only bookkeeping (the second step's code claimed by a bulk UPDATE, spent
+    throttles, the session): the kept figures stay. A bulk change to an action still recounts them."""
+    import sqlalchemy as sa
+
+    from tests.conftest import sign_in
+    from tracker.extensions import db
+    from tracker.models import Action
+
+    someone = make_user("chair", world["police"], second_factor="app")
+    login_as("manager", world["police"])
+    url = f"/reports?{SECOND_QUARTER_2025}"
+    with query_counter() as first:
+        get_page(client, url)
+    assert sign_in(app.test_client(), someone.email, someone.password).status_code == 302
+    with query_counter() as after_sign_in:
+        get_page(client, url)
+    assert len(after_sign_in) < len(first), "a sign-in made the next view count the figures again"
+    with app.app_context():
+        db.session.execute(sa.update(Action).values(description="Changed in bulk"))
+        db.session.commit()
+    with query_counter() as after_change:
+        get_page(client, url)
+    assert len(after_change) == len(first)

@@ -23,12 +23,33 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tracker.extensions import db
-from tracker.models import AuditEvent, DocumentJob, FormSubmission, LoginFailure, ReminderSent, UserSession
+from tracker.models import (
+    AccountToken,
+    AuditEvent,
+    DocumentJob,
+    FormSubmission,
+    LoginFailure,
+    RecoveryCode,
+    ReminderSent,
+    SecondFactor,
+    UserSession,
+)
 from tracker.timeutil import utcnow
 
 FRESH_FOR_SECONDS = 300
 # Rows written while reading, signing in or preparing a document: they never change a report's figures.
-BOOKKEEPING = (AuditEvent, DocumentJob, FormSubmission, LoginFailure, ReminderSent, UserSession)
+BOOKKEEPING = (
+    AccountToken,
+    AuditEvent,
+    DocumentJob,
+    FormSubmission,
+    LoginFailure,
+    RecoveryCode,
+    ReminderSent,
+    SecondFactor,
+    UserSession,
+)
+_BOOKKEEPING_TABLES = frozenset(model.__table__ for model in BOOKKEEPING)
 
 _lock = threading.Lock()
 _kept: TTLCache = TTLCache(maxsize=128, ttl=FRESH_FOR_SECONDS)
@@ -48,7 +69,9 @@ def _after_flush(session, _context) -> None:
 
 
 def _do_orm_execute(state) -> None:
-    if not state.is_select:
+    # A bulk UPDATE, DELETE or INSERT, unless it is on a bookkeeping table (sign-in steps, ending
+    # sessions, spent throttles): those ran on every sign-in and threw the kept figures away.
+    if not state.is_select and getattr(state.statement, "table", None) not in _BOOKKEEPING_TABLES:
         _note_write()
 
 
