@@ -90,3 +90,25 @@ def test_the_case_list_walks_back_from_the_newest_meeting(app, make_user, role):
     # Meetings newest first from their index, stopping after 200 reviews: no sort of every review in history.
     assert "ix_meetings_starts_at" in plan, plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def test_pending_extension_requests_are_read_from_their_status_index(app):
+    from tracker.actions.queries import pending_extension_requests
+
+    statements = []
+
+    def keep(_connection, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            pending_extension_requests()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", keep)
+        plans = [
+            " ".join(row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in statements
+        ]
+    # The count and the list: both from the handful of pending requests, not every request ever made.
+    assert len(plans) == 2 and all("ix_extension_requests_status" in plan for plan in plans), plans

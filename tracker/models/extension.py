@@ -31,7 +31,11 @@ class ExtensionRequest(Model):
     """
 
     __tablename__ = "extension_requests"
-    __table_args__ = (Index("ix_extension_requests_action_status", "action_id", "status"),)
+    __table_args__ = (
+        Index("ix_extension_requests_action_status", "action_id", "status"),
+        # The chair's home page lists the pending requests: a few among every request ever made.
+        Index("ix_extension_requests_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
