@@ -246,8 +246,14 @@ def _register_request_hooks(app: Flask) -> None:
 
         # Documents are also rendered outside requests (on approval from the command line).
         user = current_user if has_request_context() and current_user.is_authenticated else None
+        # Worked out once a request: every form field renders a template of its own (govuk-frontend-wtf),
+        # and each render runs this processor; the items cost a url_for each.
+        if user is None:
+            items = []
+        elif (items := g.get("navigation_items")) is None:
+            items = g.navigation_items = items_for(user)
         return {
-            "navigation_items": items_for(user) if user else [],
+            "navigation_items": items,
             "service_name": app.config["SERVICE_NAME"],
             # Templates show controls only to those allowed to use them; the views check again.
             "can": lambda capability: can(user, Capability(capability)),
