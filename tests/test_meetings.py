@@ -637,3 +637,35 @@ def test_previous_and_next_meeting_links_skip_cancelled_and_out_of_scope_meeting
     page = get_page(partner_client, f"/meetings/{middle}")
     links = {text_of(a).split(" (")[0]: a["href"] for a in page.select("main a") if "meeting (" in text_of(a)}
     assert links == {"Previous meeting": f"/meetings/{before}"}  # IDVA has not attended the next one
+
+
+def test_only_the_full_meeting_page_counts_the_matters_arising(
+    client, app, agencies, make_user, make_meeting, add_action, query_counter
+):
+    """Counting open actions reads all of history: the chair's meeting page shows the counts (due by
+    the panel's next meeting, as the matters arising page counts them); the approval check and a
+    partner's meeting page do not show them, and do not count them."""
+    chair = make_user("chair", agencies["POL"])
+    earlier = make_meeting(-14, chair=chair, attended_by=[agencies["IDVA"]])
+    add_action(earlier, agencies["IDVA"], due_in_days=3, description="Due before the next meeting")
+    add_action(earlier, agencies["IDVA"], due_in_days=10, description="Due after it")
+    meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["IDVA"]])
+    make_meeting(7, chair=chair)  # the panel's next meeting
+    sign_in(client, chair.email, chair.password)
+    matters = get_page(client, f"/meetings/{meeting_id}/matters-arising").select_one("[data-testid=matters-counts]")
+    assert text_of(matters).startswith("1 open action from earlier meetings is overdue or due by")
+    counting = "FROM actions WHERE actions.status IN"
+
+    def counted(url: str) -> bool:
+        with query_counter() as statements:
+            get_page(client, url)
+        return any(counting in " ".join(statement.split()) for statement in statements)
+
+    assert counted(f"/meetings/{meeting_id}")
+    chairs_page = text_of(get_page(client, f"/meetings/{meeting_id}"))
+    assert "1 open action from earlier meetings overdue or due by" in chairs_page
+    assert not counted(f"/meetings/{meeting_id}/approve")
+    client.post("/sign-out")
+    partner = make_user("partner", agencies["IDVA"])
+    sign_in(client, partner.email, partner.password)
+    assert not counted(f"/meetings/{meeting_id}")

@@ -227,7 +227,9 @@ class MeetingRecord:
     hidden_on_other_reviews: int  # on cases the reader does not see: one count, after the cases
     attendance: list[Attendance]
     unrepresented: list[Agency]
-    matters_counts: MattersCounts
+    # The chair's and manager's meeting page alone shows them (meeting_record(..., with_matters_counts=True)):
+    # counting the open actions of all history is not done for pages that do not show the figures.
+    matters_counts: MattersCounts | None
     # Pre-meeting information: review id -> agency id -> its return (a partner sees only its own).
     returns: dict[int, dict[int, AgencyReturn]]
     returning_agency_ids: set[int]  # agencies with partner officers, who can send their information
@@ -500,14 +502,15 @@ def matters_arising(reader: User, meeting: Meeting) -> list[MatterArising]:
     return [MatterArising(action, latest.get(action.id), then[action.id]) for action in arising]
 
 
-def _neighbours(user: User, meeting: Meeting) -> tuple[Meeting | None, Meeting | None]:
-    """The previous and the next meeting going ahead that ``user`` may see, in one query."""
+def _neighbours(user: User, meeting: Meeting) -> tuple[Meeting | None, Meeting | None, Meeting | None]:
+    """The previous and the next meeting going ahead that ``user`` may see, and the next meeting going
+    ahead whoever may see it (matters arising are those due by then, for everyone), in one query."""
 
-    def nearest(later: bool):
+    def nearest(later: bool, *scope):
         condition = Meeting.starts_at > meeting.starts_at if later else Meeting.starts_at < meeting.starts_at
         return (
             select(Meeting.id)
-            .where(condition, Meeting.status != MeetingStatus.CANCELLED, meeting_scope(user))
+            .where(condition, Meeting.status != MeetingStatus.CANCELLED, *scope)
             .order_by(Meeting.starts_at.asc() if later else Meeting.starts_at.desc())
             .limit(1)
             # Its own FROM meetings, not correlated to the outer query's (an alias did this at a cost).
@@ -515,20 +518,31 @@ def _neighbours(user: User, meeting: Meeting) -> tuple[Meeting | None, Meeting |
             .scalar_subquery()
         )
 
-    found = db.session.scalars(select(Meeting).where(or_(Meeting.id == nearest(False), Meeting.id == nearest(True))))
-    previous = following = None
-    for other in found:
-        if other.starts_at < meeting.starts_at:
-            previous = other
-        else:
-            following = other
-    return previous, following
+    previous_id, following_id, going_ahead_id = (
+        nearest(False, meeting_scope(user)),
+        nearest(True, meeting_scope(user)),
+        nearest(True),
+    )
+    rows = db.session.execute(
+        select(Meeting, previous_id, following_id, going_ahead_id).where(
+            or_(Meeting.id == previous_id, Meeting.id == following_id, Meeting.id == going_ahead_id)
+        )
+    )
+    previous = following = going_ahead = None
+    for other, was_previous, was_following, was_going_ahead in rows:  # a meeting may be both of the last two
+        previous = other if other.id == was_previous else previous
+        following = other if other.id == was_following else following
+        going_ahead = other if other.id == was_going_ahead else going_ahead
+    return previous, following, going_ahead
 
 
-def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False) -> MeetingRecord:
+def meeting_record(
+    reader: User, meeting: Meeting, *, for_minutes: bool = False, with_matters_counts: bool = False
+) -> MeetingRecord:
     """The one place that decides what ``reader`` sees of ``meeting`` (see MeetingRecord).
 
-    The minutes list every matter arising; the meeting page only counts them (they have their own page).
+    The minutes list every matter arising; the meeting page only counts them (they have their own
+    page), and only in the full record: a partner's page does not show the counts.
     """
     reviews = list(
         db.session.scalars(
@@ -581,7 +595,7 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
     represented = {row.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
     unrepresented = [agency for agency in meeting.invited_agencies if agency.id not in represented]
 
-    previous_meeting, next_meeting = _neighbours(reader, meeting)
+    previous_meeting, next_meeting, next_going_ahead = _neighbours(reader, meeting)
     to_regrade = []
     if previous_meeting is not None:
         to_regrade = list(
@@ -596,7 +610,7 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
                 .order_by(CaseReview.position)
             )
         )
-    next_meeting_when = next_meeting or _next_scheduled(meeting)
+    next_meeting_when = next_meeting or next_going_ahead
     return MeetingRecord(
         meeting=meeting,
         redacted_for=redaction_for(reader),
@@ -608,7 +622,10 @@ def meeting_record(reader: User, meeting: Meeting, *, for_minutes: bool = False)
         hidden_on_other_reviews=hidden_on_other_reviews,
         attendance=attendance,
         unrepresented=unrepresented,
-        matters_counts=matters_arising_counts(reader, meeting, _due_by(meeting, next_meeting_when)),
+        # Due by the panel's next meeting, as on the matters arising page, whichever the reader may see.
+        matters_counts=matters_arising_counts(reader, meeting, _due_by(meeting, next_going_ahead))
+        if with_matters_counts and redaction_for(reader) is None
+        else None,
         # Agencies return their information only once the agenda is published; asked either way, so
         # the page makes the same queries before and after (the answers are empty before).
         returns=_returns(reader, [review.id for review in reviews]),

@@ -87,7 +87,7 @@ def new_meeting():
 def meeting(meeting_id: int):
     """The meeting as a task list: status and counts; the records live on their own pages."""
     meeting = meeting_or_404(meeting_id, with_page_details=True)
-    record = queries.meeting_record(current_user, meeting)
+    record = queries.meeting_record(current_user, meeting, with_matters_counts=True)
     audit.record("meeting_viewed", meeting)
     may_record = can(current_user, Capability.RECORD_MEETINGS)
     return render_template(
