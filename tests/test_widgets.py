@@ -2,8 +2,8 @@
 govuk-frontend-wtf's GovSelect gives, in every state a form can be in."""
 
 import pytest
-from govuk_frontend_wtf.wtforms_widgets import GovSelect
-from wtforms import Form, SelectField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect
+from wtforms import Form, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 
 from tracker.forms import LongGovSelect
@@ -76,3 +76,72 @@ def test_small_inline_radios_label_check_and_escape_each_radio():
     # A plain-text legend is escaped; so is a name.
     hostile = small_inline_radios('x"><script>', "<b>Bob</b>", choices, "", testid="attendance-line")
     assert "<script>" not in hostile and "<b>" not in hostile and 'data-testid="attendance-line"' in hostile
+
+
+def canonical(html: str):
+    """A document as nested (tag, attributes, children), whitespace between elements and around text
+    ignored: what a browser and assistive technology get from it."""
+    from bs4 import BeautifulSoup, NavigableString
+
+    def walk(node):
+        if isinstance(node, NavigableString):
+            text = " ".join(str(node).split())
+            return text or None
+        attributes = {
+            key: " ".join(value) if isinstance(value, list) else " ".join(str(value).split())
+            for key, value in node.attrs.items()
+        }
+        children = [child for child in (walk(child) for child in node.children) if child is not None]
+        return (node.name, tuple(sorted(attributes.items())), tuple(children))
+
+    soup = BeautifulSoup(html, "html.parser")
+    return tuple(child for child in (walk(child) for child in soup.children) if child is not None)
+
+
+AGENCIES = [SelectChoice("1", "POL"), SelectChoice("2", 'IDVA <x> & "Co"'), SelectChoice("3", "HOU")]
+
+
+class AgenciesForm(Form):
+    agency_ids = SelectMultipleField("Agencies involved", choices=AGENCIES, widget=GovCheckboxesInput())
+    flags = SelectMultipleField(
+        "Risk factors",
+        choices=[SelectChoice("stalking", "Stalking")],
+        description="Tick all that apply",
+        widget=GovCheckboxesInput(),
+    )
+
+
+@pytest.mark.parametrize("field_name", ["agency_ids", "flags"])
+@pytest.mark.parametrize("data", [None, ["2", "3"]])
+@pytest.mark.parametrize("errors", [[], ["Select agencies from the list <b>"]])
+@pytest.mark.parametrize(
+    "params",
+    [
+        None,
+        {
+            "classes": "govuk-checkboxes--small",
+            "fieldset": {"legend": {"text": "Agencies", "classes": "govuk-fieldset__legend--s"}},
+        },
+    ],
+)
+def test_fast_checkboxes_give_the_same_document_as_govuk_frontend_wtf(app, field_name, data, errors, params):
+    from tracker.forms import FastGovCheckboxes
+
+    with app.test_request_context():
+        form = AgenciesForm(data={field_name: data} if data else None)
+        field = form[field_name]
+        field.errors = errors
+        extra = {"params": params} if params else {}
+        fast = str(FastGovCheckboxes()(field, **dict(extra)))
+        macro = str(GovCheckboxesInput()(field, **dict(extra)))
+    assert canonical(fast) == canonical(macro)
+    assert "<x>" not in fast and "<b>" not in fast
+
+
+def test_fast_checkboxes_pass_other_params_to_the_macro(app):
+    from tracker.forms import FastGovCheckboxes
+
+    with app.test_request_context():
+        field = AgenciesForm().agency_ids
+        html = str(FastGovCheckboxes()(field, params={"items": [{"hint": {"text": "The force"}}]}))
+    assert "The force" in html

@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
     GovCheckboxInput,
     GovRadioInput,
     GovSelect,
@@ -29,6 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from tracker.forms import (
     DateRequired,
+    FastGovCheckboxes,
     GovDateField,
     LongGovSelect,
     TrackerForm,
@@ -70,7 +70,7 @@ class MeetingDetailsForm(TrackerForm):
     invited_agency_ids = SelectMultipleField(
         "Invited agencies",
         coerce=optional_int,
-        widget=GovCheckboxesInput(),
+        widget=FastGovCheckboxes(),
         validate_choice=False,
     )
 
@@ -224,7 +224,7 @@ class AgendaRowForm(Form):
         validators=[_case_reference],
     )
     agency_ids = SelectMultipleField(
-        "Agencies involved", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
+        "Agencies involved", coerce=optional_int, widget=FastGovCheckboxes(), validate_choice=False
     )
 
 
@@ -308,7 +308,7 @@ class AttendanceSheetForm(TrackerForm):
 
 
 class ApprovalForm(TrackerForm):
-    accepted = SelectMultipleField("Gaps accepted", widget=GovCheckboxesInput(), validate_choice=False, choices=[])
+    accepted = SelectMultipleField("Gaps accepted", widget=FastGovCheckboxes(), validate_choice=False, choices=[])
     submit = SubmitField("Approve the minutes", widget=GovSubmitInput())
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
     GovCheckboxInput,
     GovRadioInput,
     GovSubmitInput,
@@ -12,7 +11,7 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, SubmitField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from tracker.forms import TrackerForm, WholeNumberField, choices, long_text, optional_int, strip
+from tracker.forms import FastGovCheckboxes, TrackerForm, WholeNumberField, choices, long_text, optional_int, strip
 from tracker.models import RISK_FLAGS, SCRUTINY_GRADES, RiskLevel
 
 
@@ -38,10 +37,10 @@ class CaseReviewForm(TrackerForm):
         validators=[Length(max=500, message="Reason must be 500 characters or fewer")],
     )
     flags = SelectMultipleField(
-        "Risk factors", choices=choices(RISK_FLAGS), widget=GovCheckboxesInput(), validate_choice=False
+        "Risk factors", choices=choices(RISK_FLAGS), widget=FastGovCheckboxes(), validate_choice=False
     )
     agency_ids = SelectMultipleField(
-        "Agencies involved", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
+        "Agencies involved", coerce=optional_int, widget=FastGovCheckboxes(), validate_choice=False
     )
     summary = long_text("Summary", "Summary")
     findings = long_text("Findings and discussion", "Findings")
@@ -52,7 +51,7 @@ class CaseReviewForm(TrackerForm):
         validate_choice=False,
     )
     theme_ids = SelectMultipleField(
-        "Learning themes", coerce=optional_int, widget=GovCheckboxesInput(), validate_choice=False
+        "Learning themes", coerce=optional_int, widget=FastGovCheckboxes(), validate_choice=False
     )
     feedback_to_officer = long_text("Feedback to the officer", "Feedback")
     save = SubmitField("Save the review", widget=GovSubmitInput())
