@@ -2,8 +2,8 @@
 govuk-frontend-wtf's GovSelect gives, in every state a form can be in."""
 
 import pytest
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect
-from wtforms import Form, SelectField, SelectMultipleField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect
+from wtforms import Form, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 
 from tracker.forms import LongGovSelect
@@ -145,3 +145,34 @@ def test_fast_checkboxes_pass_other_params_to_the_macro(app):
         field = AgenciesForm().agency_ids
         html = str(FastGovCheckboxes()(field, params={"items": [{"hint": {"text": "The force"}}]}))
     assert "The force" in html
+
+
+class GradeForm(Form):
+    grade = RadioField(
+        "Scrutiny grade",
+        choices=[SelectChoice("1", "1 – Consistent"), SelectChoice("2", 'Appropriate <with> "observations"')],
+        widget=GovRadioInput(),
+    )
+    risk = RadioField(
+        "Risk level", choices=[SelectChoice("high", "High")], description="By judgement", widget=GovRadioInput()
+    )
+
+
+@pytest.mark.parametrize("field_name", ["grade", "risk"])
+@pytest.mark.parametrize("data", [None, "2", "high"])
+@pytest.mark.parametrize("errors", [[], ["Choose a grade <b>"]])
+@pytest.mark.parametrize(
+    "params", [None, {"classes": "govuk-radios--inline", "fieldset": {"legend": {"text": "Grade"}}}]
+)
+def test_fast_radios_give_the_same_document_as_govuk_frontend_wtf(app, field_name, data, errors, params):
+    from tracker.forms import FastGovRadios
+
+    with app.test_request_context():
+        form = GradeForm(data={field_name: data} if data else None)
+        field = form[field_name]
+        field.errors = errors
+        extra = {"params": params} if params else {}
+        fast = str(FastGovRadios()(field, **dict(extra)))
+        macro = str(GovRadioInput()(field, **dict(extra)))
+    assert canonical(fast) == canonical(macro)
+    assert "<with>" not in fast and "<b>" not in fast

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from flask import abort
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput, GovSelect, GovTextArea
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput, GovRadioInput, GovSelect, GovTextArea
 from markupsafe import Markup, escape
 from wtforms import DateField, Field, FieldList, FormField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -210,42 +210,44 @@ def _only(mapping, allowed: set[str]) -> bool:
     return isinstance(mapping, dict) and set(mapping) <= allowed
 
 
-class FastGovCheckboxes(GovCheckboxesInput):
-    """GOV.UK checkboxes markup written here in Python for the plain case: items with a value, a text
-    and a checked state, a legend (text and classes), the field's hint and error message, classes on the
-    checkboxes. govuk-frontend-wtf renders the govukCheckboxes macro, and its label, hint and fieldset
-    macros, for every box: fifteen agencies cost about two milliseconds a group, and the agenda has five
-    groups, a case review three. Anything else in ``params`` goes through the macro, as before.
-    tests/test_widgets.py checks that both give the same document."""
+class _FastChoices:
+    """GOV.UK checkboxes or radios markup written here in Python for the plain case: items with a value,
+    a text and a checked state, a legend (text and classes), the field's hint and error message, classes
+    on the group. govuk-frontend-wtf renders the govukCheckboxes (or govukRadios) macro, and its label,
+    hint and fieldset macros, for every box: fifteen agencies cost about two milliseconds a group, and
+    the agenda has five groups, a case review five. Anything else in ``params`` goes through the macro,
+    as before. tests/test_widgets.py checks that both give the same document."""
+
+    kind = ""  # "checkboxes" or "radios": the GOV.UK classes and the input's type
 
     def render(self, params):
         if not self._plain(params):
-            return super().render(params)
+            return super().render(params)  # type: ignore[misc]
+        kind, input_type = self.kind, "checkbox" if self.kind == "checkboxes" else "radio"
         name = escape(params["name"])
         described_by = []
         inner = []
-        hint = params.get("hint") or {}
-        if params.get("hint"):  # as the macro: a hint block whenever a hint is given, even an empty one
+        if params.get("hint"):  # as the macros: a hint block whenever a hint is given, even an empty one
             described_by.append(f"{name}-hint")
-            inner.append(f'<div id="{name}-hint" class="govuk-hint">{escape(hint.get("text") or "")}</div>')
+            inner.append(f'<div id="{name}-hint" class="govuk-hint">{escape(params["hint"].get("text") or "")}</div>')
         if error := params.get("errorMessage"):
             described_by.append(f"{name}-error")
             inner.append(
                 f'<p id="{name}-error" class="govuk-error-message">'
                 f'<span class="govuk-visually-hidden">Error:</span> {escape(error.get("text") or "")}</p>'
             )
-        boxes = []
+        items = []
         for index, item in enumerate(params["items"], 1):
             item_id = f"{name}-{index}" if index > 1 else str(name)
-            boxes.append(
-                f'<div class="govuk-checkboxes__item"><input class="govuk-checkboxes__input" id="{item_id}"'
-                f' name="{name}" type="checkbox" value="{escape(item.get("value"))}"'
+            items.append(
+                f'<div class="govuk-{kind}__item"><input class="govuk-{kind}__input" id="{item_id}"'
+                f' name="{name}" type="{input_type}" value="{escape(item.get("value"))}"'
                 f"{' checked' if item.get('checked') else ''}>"
-                f'<label class="govuk-label govuk-checkboxes__label" for="{item_id}">{escape(item.get("text"))}'
+                f'<label class="govuk-label govuk-{kind}__label" for="{item_id}">{escape(item.get("text"))}'
                 f"</label></div>"
             )
         classes = f" {escape(params['classes'])}" if params.get("classes") else ""
-        inner.append(f'<div class="govuk-checkboxes{classes}" data-module="govuk-checkboxes">{"".join(boxes)}</div>')
+        inner.append(f'<div class="govuk-{kind}{classes}" data-module="govuk-{kind}">{"".join(items)}</div>')
         legend = params["fieldset"].get("legend") or {}
         legend_html = ""
         if legend.get("text"):
@@ -269,3 +271,11 @@ class FastGovCheckboxes(GovCheckboxesInput):
             and _only(params.get("hint") or {}, {"text"})
             and _only(params.get("errorMessage") or {}, {"text"})
         )
+
+
+class FastGovCheckboxes(_FastChoices, GovCheckboxesInput):
+    kind = "checkboxes"
+
+
+class FastGovRadios(_FastChoices, GovRadioInput):
+    kind = "radios"

@@ -1,12 +1,12 @@
 from functools import cache
 
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea
 from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from tracker.forms import DateRequired, GovDateField, TrackerForm, optional_int, strip
+from tracker.forms import DateRequired, FastGovRadios, GovDateField, TrackerForm, optional_int, strip
 from tracker.models import ActionStatus
 
 KEEP_STATUS = ""
@@ -168,7 +168,7 @@ class ExtensionDecisionForm(TrackerForm):
     decision = RadioField(
         "Decision",
         choices=[SelectChoice(AGREE, "Agree: move the due date"), SelectChoice(DECLINE, "Decline: the due date stays")],
-        widget=GovRadioInput(),
+        widget=FastGovRadios(),
         validators=[InputRequired(message="Select agree or decline")],
         validate_choice=False,
     )

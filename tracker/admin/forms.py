@@ -1,6 +1,5 @@
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
@@ -10,7 +9,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
-from tracker.forms import TrackerForm, optional_int, strip
+from tracker.forms import FastGovRadios, TrackerForm, optional_int, strip
 from tracker.models import Role
 from tracker.permissions import may_be_spoc
 
@@ -49,7 +48,7 @@ class UserDetailsForm(TrackerForm):
     role = RadioField(
         "Role",
         choices=ROLE_CHOICES,
-        widget=GovRadioInput(),
+        widget=FastGovRadios(),
         validators=[InputRequired(message="Select a role")],
         validate_choice=False,  # checked below with a plain-English message
     )

@@ -4,7 +4,6 @@ import re
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
@@ -29,6 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from tracker.forms import (
     DateRequired,
     FastGovCheckboxes,
+    FastGovRadios,
     GovDateField,
     LongGovSelect,
     TrackerForm,
@@ -280,7 +280,7 @@ class AttendanceSheetForm(TrackerForm):
         validators=[Length(max=120, message="Deputising for must be 120 characters or fewer")],
     )
     guest_status = RadioField(
-        "Attendance", choices=choices(ATTENDANCE_CHOICES), widget=GovRadioInput(), validate_choice=False,
+        "Attendance", choices=choices(ATTENDANCE_CHOICES), widget=FastGovRadios(), validate_choice=False,
         default=AttendanceStatus.PRESENT.value,
     )  # fmt: skip
     save = SubmitField("Save attendance", widget=GovSubmitInput())

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -11,7 +10,16 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, SubmitField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from tracker.forms import FastGovCheckboxes, TrackerForm, WholeNumberField, choices, long_text, optional_int, strip
+from tracker.forms import (
+    FastGovCheckboxes,
+    FastGovRadios,
+    TrackerForm,
+    WholeNumberField,
+    choices,
+    long_text,
+    optional_int,
+    strip,
+)
 from tracker.models import RISK_FLAGS, SCRUTINY_GRADES, RiskLevel
 
 
@@ -27,7 +35,7 @@ class CaseReviewForm(TrackerForm):
     risk_level = RadioField(
         "Risk level by professional judgement",
         choices=choices((r.value, r.label) for r in RiskLevel),
-        widget=GovRadioInput(),
+        widget=FastGovRadios(),
         validate_choice=False,
     )
     risk_override_reason = TextAreaField(
@@ -47,7 +55,7 @@ class CaseReviewForm(TrackerForm):
     scrutiny_grade = RadioField(
         "Scrutiny grade",
         choices=choices((str(k), f"{k} – {v}") for k, v in SCRUTINY_GRADES.items()),
-        widget=GovRadioInput(),
+        widget=FastGovRadios(),
         validate_choice=False,
     )
     theme_ids = SelectMultipleField(
