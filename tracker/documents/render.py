@@ -34,6 +34,7 @@ class RenderedPdf:
     pages: int
     refused_urls: list[str]
     draft: bool = False
+    html_parts: list[HtmlPart] | None = None  # a document made in parts: the HTML of each
 
 
 def new_document_id(prefix: str) -> str:
@@ -90,11 +91,13 @@ def print_stylesheets(*, draft: bool) -> list[CSS]:
     return [_parsed_stylesheet(PRINT_CSS), *([_parsed_stylesheet(DRAFT_CSS)] if draft else [])]
 
 
-def layout(html: str, *, draft: bool, fetcher: StaticOnlyFetcher | None = None) -> Document:
+def layout(
+    html: str, *, draft: bool, fetcher: StaticOnlyFetcher | None = None, numbering: CSS | None = None
+) -> Document:
     """WeasyPrint's part before the PDF is written: parse the HTML, apply the CSS, lay out the pages."""
     fetcher = fetcher or StaticOnlyFetcher()
     source = PdfHTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-    return source.render(stylesheets=print_stylesheets(draft=draft))
+    return source.render(stylesheets=print_stylesheets(draft=draft) + ([numbering] if numbering else []))
 
 
 def html_to_pdf(html: str, *, draft: bool) -> RenderedPdf:
@@ -106,3 +109,58 @@ def html_to_pdf(html: str, *, draft: bool) -> RenderedPdf:
 
 def render_pdf(template: str, *, draft: bool, **context) -> RenderedPdf:
     return html_to_pdf(render_html(template, draft=draft, **context), draft=draft)
+
+
+# A very long document, in parts ------------------------------------------------------------------
+#
+# WeasyPrint keeps every page laid out (every box of every line) until the whole PDF is written, and
+# builds the structure tree from those boxes: the memory a document takes grows with its length (a
+# 5,000-action summary took almost a gigabyte). A very long document is therefore made of parts, each
+# laid out and written on its own, its memory freed before the next, then joined
+# (tracker/documents/joining.py). The page footer says "Page X of Y": a part's pages are numbered on
+# from the part before, and Y, the document's page count, is known only once every part is laid out,
+# so each part is laid out twice: once to count its pages, once to be written.
+
+
+@dataclass
+class HtmlPart:
+    html: str
+    # The part starts by continuing the last table of the part before (see joining.PartPdf).
+    continues_table: bool = False
+
+
+def _numbering(first_page: int, total_pages: int) -> CSS:
+    """A part's page numbers: the page counter starts at ``first_page``; Y is the document's page count.
+    The footer's wording is pdf.css's (@bottom-right), with counter(pages) given as a number."""
+    return CSS(
+        string=f"@page :first {{ counter-reset: page {first_page} }}\n"
+        f'@page {{ @bottom-right {{ content: "Page " counter(page) " of {total_pages}" }} }}'
+    )
+
+
+def html_parts_to_pdf(parts: list[HtmlPart], *, draft: bool) -> RenderedPdf:
+    """One PDF of a document given in parts (see above); each part's memory is freed before the next."""
+    from tracker.documents import joining  # pikepdf: loaded only by the few documents made in parts
+
+    fetcher = StaticOnlyFetcher()
+    page_counts = []
+    for part in parts:
+        # WeasyPrint numbers pages without knowing the others: here only the count matters.
+        page_counts.append(len(layout(part.html, draft=draft, fetcher=fetcher).pages))
+    total, first_page, written = sum(page_counts), 1, []
+    for index, (part, counted) in enumerate(zip(parts, page_counts, strict=True)):
+        document = layout(part.html, draft=draft, fetcher=fetcher, numbering=_numbering(first_page, total))
+        if len(document.pages) != counted:  # pragma: no cover - WeasyPrint's layout is deterministic
+            raise RuntimeError("a part of the document was laid out on a different number of pages")
+        pdf = tagging.write_tagged_pdf(document, tagging.Part(first=index == 0, id_prefix=f"p{index}-"))
+        del document
+        written.append(joining.PartPdf(pdf, continues_table=part.continues_table))
+        first_page += counted
+    return RenderedPdf(
+        pdf=joining.join(written),
+        html="",  # no one HTML: see html_parts
+        pages=total,
+        refused_urls=fetcher.refused,
+        draft=draft,
+        html_parts=parts,
+    )

@@ -33,7 +33,19 @@ from weasyprint.pdf import tags as weasyprint_tags
 
 
 @dataclass
+class Part:
+    """Where a document written in parts (tracker.documents.joining) puts this one."""
+
+    # Only the first part's top marking is the document's first paragraph; later parts' are artifacts.
+    first: bool = True
+    # Prefixed to the structure IDs WeasyPrint makes up for header cells, which count from 1 in each part
+    # (a header cell whose HTML element has an id takes that instead: the same in every part).
+    id_prefix: str = ""
+
+
+@dataclass
 class Recording:
+    part: Part = field(default_factory=Part)
     # Structure element object number -> the HTML element its box came from.
     html_elements: dict[int, Any] = field(default_factory=dict)
     # (page index, margin rule such as "@top-center", first object number, end object number).
@@ -82,9 +94,10 @@ def _recording_build_box_tree(box, parent, pdf, page_number, nums, annotations, 
 weasyprint_tags._build_box_tree = _recording_build_box_tree
 
 
-def write_tagged_pdf(document: Document) -> bytes:
-    """The laid-out ``document`` as PDF/UA-1, its tagging completed (see the module's docstring)."""
-    record = Recording()
+def write_tagged_pdf(document: Document, part: Part | None = None) -> bytes:
+    """The laid-out ``document`` as PDF/UA-1, its tagging completed (see the module's docstring);
+    ``part`` says where it goes when a document is written in parts."""
+    record = Recording(part=part or Part())
     token = _current.set(record)
     try:
         return document.write_pdf(pdf_variant="pdf/ua-1", finisher=lambda _document, pdf: _complete(pdf, record))
@@ -100,6 +113,9 @@ def write_tagged_pdf(document: Document) -> bytes:
 # (an /MCR: marked content on another page); the page content streams are still lists of operators.
 
 REPEATED_GROUPS = {"/THead", "/TFoot"}
+# The class of a table's header (or footer) group that repeats one read earlier: a table continued
+# in a later part of a document written in parts. Drawn for sighted readers, it is an artifact.
+REPEATED_CLASS = "repeated"
 TOP_MARKING = (0, "@top-center")  # the first page's OFFICIAL-SENSITIVE header
 
 
@@ -123,6 +139,7 @@ class _Tagging:
         self.objects = pdf.objects
         self.html_elements = record.html_elements
         self.margins = record.margins
+        self.part = record.part
         page_numbers = pdf.pages["Kids"][::3]
         self.page_index = {number: index for index, number in enumerate(page_numbers)}
         self.page_streams = [self.objects[_number(self.objects[number]["Contents"])] for number in page_numbers]
@@ -136,7 +153,10 @@ class _Tagging:
             raise ValueError("the structure tree has no document element")
         self.document = document
         self.artifacts: dict[int, dict[int, str]] = {}  # page index -> MCID -> artifact kind
-        self.header_ids: dict[str, pydyf.String] = {}  # a repeated header cell's ID -> the original's
+        # A header cell's ID as WeasyPrint made it -> its ID in the document (a repeated header cell's:
+        # its original's), for the data cells' /Headers.
+        self.header_ids: dict[str, pydyf.String] = {}
+        self.named_headers: set[int] = set()  # the header cells (object numbers) given their document ID
         self.moved: dict[bytes, bytes] = {}  # an absorbed element with marked content -> the absorbing one
 
     def complete(self) -> None:
@@ -175,7 +195,7 @@ class _Tagging:
                 obj = self.struct(self.objects[number].reference)
                 if obj is None or obj.get("P") != self.document_reference:
                     continue
-                if (page_index, rule) == TOP_MARKING:
+                if (page_index, rule) == TOP_MARKING and self.part.first:
                     obj["S"] = "/P"
                     roots.append(obj.reference)
                 else:
@@ -197,6 +217,7 @@ class _Tagging:
             tag = struct["S"]
             if tag == "/TH":
                 self.give_scope(struct, in_head)
+                self.name_header(struct)
             elif tag == "/TD" and self.header_ids:
                 self.point_headers_at_originals(struct)
             self.walk(struct, in_head or tag == "/THead")
@@ -210,6 +231,21 @@ class _Tagging:
         if attributes is None:
             cell["A"] = attributes = pydyf.Dictionary({"O": "/Table"})
         attributes["Scope"] = "/Row" if scope == "row" and not in_head else "/Column"
+
+    def document_id(self, cell: pydyf.Dictionary) -> pydyf.String:
+        """A header cell's ID in the whole document: its HTML element's id if it has one, else WeasyPrint's,
+        prefixed in a document written in parts."""
+        html = self.html_element(cell)
+        if html is not None and html.get("id"):
+            return pydyf.String(html.get("id"))
+        return pydyf.String(self.part.id_prefix + cell["ID"].string)
+
+    def name_header(self, cell: pydyf.Dictionary) -> None:
+        if "ID" in cell and cell.number not in self.named_headers:
+            self.named_headers.add(cell.number)
+            named = self.document_id(cell)
+            self.header_ids[cell["ID"].string] = named
+            cell["ID"] = named
 
     # One element, however many pages ---------------------------------------------------------
 
@@ -226,6 +262,13 @@ class _Tagging:
             if struct is not None and html is not None:
                 tag = struct["S"]
                 if tag in REPEATED_GROUPS:
+                    if REPEATED_CLASS in (html.get("class") or "").split():
+                        # Read with the table in an earlier part; its cells' HTML ids are the originals'.
+                        for cell in self.cells(struct):
+                            if "ID" in cell:
+                                self.header_ids[cell["ID"].string] = self.document_id(cell)
+                        self.make_artifact(struct, "Pagination")
+                        continue
                     if id(html) in seen_groups:
                         self.remember_header_ids(seen_groups[id(html)], struct)
                         self.make_artifact(struct, "Pagination")
@@ -272,6 +315,7 @@ class _Tagging:
         for cell in self.cells(original_group):
             html = self.html_element(cell)
             if html is not None and "ID" in cell:
+                self.name_header(cell)
                 originals[id(html)] = cell["ID"]
         for cell in self.cells(repeated_group):
             html = self.html_element(cell)
