@@ -101,7 +101,7 @@ class Config:
     ACTION_SUMMARY_INLINE_MAX = _env_int("ACTION_SUMMARY_INLINE_MAX", 300)
     # A longer summary is laid out and written in parts of about this many actions, then joined: the
     # memory it takes is a part's, not the whole document's (tracker/documents/render.py).
-    ACTION_SUMMARY_PART_ACTIONS = _env_int("ACTION_SUMMARY_PART_ACTIONS", 1000)
+    ACTION_SUMMARY_PART_ACTIONS = _env_int("ACTION_SUMMARY_PART_ACTIONS", 500)
     AUDIT_EVENTS_PER_PAGE = 50
     # A larger audit export is refused with a request to narrow the filters.
     AUDIT_EXPORT_MAX_ROWS = _env_int("AUDIT_EXPORT_MAX_ROWS", 100_000)

@@ -84,7 +84,7 @@ def join(parts: list[PartPdf]) -> bytes:
                 with source.open_outline() as part_outline:
                     _append_bookmarks(pdf, outline, title_item, part_outline.root)
     output = io.BytesIO()
-    pdf.save(output)
+    pdf.save(output, object_stream_mode=pikepdf.ObjectStreamMode.generate)  # as WeasyPrint writes them
     pdf.close()
     return output.getvalue()
 

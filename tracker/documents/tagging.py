@@ -45,7 +45,7 @@ class Part:
 
 @dataclass
 class Recording:
-    part: Part = field(default_factory=Part)
+    part: Part | None = None  # None: a whole document
     # Structure element object number -> the HTML element its box came from.
     html_elements: dict[int, Any] = field(default_factory=dict)
     # (page index, margin rule such as "@top-center", first object number, end object number).
@@ -97,7 +97,7 @@ weasyprint_tags._build_box_tree = _recording_build_box_tree
 def write_tagged_pdf(document: Document, part: Part | None = None) -> bytes:
     """The laid-out ``document`` as PDF/UA-1, its tagging completed (see the module's docstring);
     ``part`` says where it goes when a document is written in parts."""
-    record = Recording(part=part or Part())
+    record = Recording(part=part)
     token = _current.set(record)
     try:
         return document.write_pdf(pdf_variant="pdf/ua-1", finisher=lambda _document, pdf: _complete(pdf, record))
@@ -113,6 +113,7 @@ def write_tagged_pdf(document: Document, part: Part | None = None) -> bytes:
 # (an /MCR: marked content on another page); the page content streams are still lists of operators.
 
 REPEATED_GROUPS = {"/THead", "/TFoot"}
+SPAN_KEYS = {"Type", "S", "K", "Pg", "P"}  # a Span WeasyPrint made for a piece of text, and nothing more
 # The class of a table's header (or footer) group that repeats one read earlier: a table continued
 # in a later part of a document written in parts. Drawn for sighted readers, it is an artifact.
 REPEATED_CLASS = "repeated"
@@ -195,7 +196,7 @@ class _Tagging:
                 obj = self.struct(self.objects[number].reference)
                 if obj is None or obj.get("P") != self.document_reference:
                     continue
-                if (page_index, rule) == TOP_MARKING and self.part.first:
+                if (page_index, rule) == TOP_MARKING and (self.part is None or self.part.first):
                     obj["S"] = "/P"
                     roots.append(obj.reference)
                 else:
@@ -210,6 +211,8 @@ class _Tagging:
         the original header cells, and the kid is walked in turn. A lone kid is then held by /K itself
         rather than as a one-item array (both are valid; some checkers read only the first form)."""
         kids = self.join_split_elements(element)
+        if self.part is not None:
+            kids = self.hold_text_directly(element, kids)
         for kid in kids:
             struct = self.struct(kid)
             if struct is None:
@@ -223,6 +226,29 @@ class _Tagging:
             self.walk(struct, in_head or tag == "/THead")
         if len(kids) == 1:
             element["K"] = kids[0]
+
+    def hold_text_directly(self, element: pydyf.Dictionary, kids: list) -> list:
+        """In a part of a document made in parts: ``element`` holds its text's marked content itself,
+        rather than through the /Span that WeasyPrint makes for every piece of text (one line of one
+        cell), a Span with no attributes, which says nothing more. Those Spans are most of the
+        structure elements that joining the parts has to copy (tracker/documents/joining.py): without
+        them, joining takes half the memory. The parent tree then names ``element`` for that content."""
+        held: list = []
+        for kid in kids:
+            span = self.struct(kid)
+            if span is None or span["S"] != "/Span" or set(span) != SPAN_KEYS or len(_kids(span)) != 1:
+                held.append(kid)
+                continue
+            (mcid,) = _kids(span)
+            if not isinstance(mcid, int):  # pragma: no cover - WeasyPrint's Spans hold one MCID
+                held.append(kid)
+                continue
+            page = span["Pg"]
+            held.append(mcid if page == element["Pg"] else pydyf.Dictionary({"Type": "/MCR", "Pg": page, "MCID": mcid}))
+            self.parent_tree[self.page_index[_number(page)]][mcid] = element.reference
+        if len(held) != len(kids) or held != kids:
+            element["K"] = pydyf.Array(held)
+        return held
 
     def give_scope(self, cell: pydyf.Dictionary, in_head: bool) -> None:
         html = self.html_element(cell)
@@ -238,7 +264,7 @@ class _Tagging:
         html = self.html_element(cell)
         if html is not None and html.get("id"):
             return pydyf.String(html.get("id"))
-        return pydyf.String(self.part.id_prefix + cell["ID"].string)
+        return pydyf.String((self.part.id_prefix if self.part else "") + cell["ID"].string)
 
     def name_header(self, cell: pydyf.Dictionary) -> None:
         if "ID" in cell and cell.number not in self.named_headers:
