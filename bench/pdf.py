@@ -4,8 +4,11 @@ For each document it prints, as medians over repeated runs:
 - total: our whole render path (queries + templating + WeasyPrint + completing the tagging), as a
   download would run it;
 - weasyprint: WeasyPrint alone on the very same HTML and print CSS (parse, layout, write_pdf as PDF/UA-1);
+  for a summary made in parts (more than ACTION_SUMMARY_PART_ACTIONS actions), WeasyPrint alone on each
+  part's HTML once;
 - our share: (total - weasyprint) / total, i.e. the cost of our queries, templating and the completion
-  of the PDF/UA tagging (tracker/documents/tagging.py);
+  of the PDF/UA tagging (tracker/documents/tagging.py); for a summary made in parts, also the second
+  layout of each part (the first counts its pages, for "Page X of Y") and joining the parts;
 - pages, pages per second (wall clock, and on the process's CPU time, which a busy machine disturbs less);
 - peak RSS: the peak resident memory of a fresh process (a new interpreter, as a job worker is) that
   makes the app and renders that document once, read from /proc/self/status (WeasyPrint and pikepdf allocate
@@ -169,9 +172,11 @@ def measure(render_document, runs: int) -> dict:
         rendered = render_document()
         totals.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
+        parts = [part.html for part in rendered.html_parts] if rendered.html_parts else [rendered.html]
         started = time.perf_counter()
         # WeasyPrint alone: layout and writing, without our completion of the tagging (that is ours).
-        render.layout(rendered.html, draft=rendered.draft).write_pdf(pdf_variant="pdf/ua-1")
+        for html in parts:
+            render.layout(html, draft=rendered.draft).write_pdf(pdf_variant="pdf/ua-1")
         weasy.append(time.perf_counter() - started)
         pages = rendered.pages
     total, weasyprint = statistics.median(totals), statistics.median(weasy)
@@ -182,6 +187,7 @@ def measure(render_document, runs: int) -> dict:
         "pages": pages,
         "pages_per_second": pages / total,
         "pages_per_cpu_second": pages / statistics.median(cpu),
+        "parts": len(parts),
     }
 
 
@@ -307,6 +313,9 @@ def main() -> None:
             f"{label:34} {r['total']:8.2f} {r['weasyprint']:8.2f} {r['share']:9.1%} {r['pages']:6d} "
             f"{r['pages_per_second']:8.1f} {r['pages_per_cpu_second']:11.1f} {r['peak_mb']:11.0f}"
         )
+    for label, r in results.values():
+        if r["parts"] > 1:
+            print(f"{label}: made in {r['parts']} parts, each laid out twice (see the top of bench/pdf.py)")
     print(f"\nRe-download of the stored approved minutes: {redownload_ms:.1f} ms (median of 30)")
     minutes_result, summary_result = results["minutes"][1], results["summary-5000"][1]
     print("\nTargets:")

@@ -178,8 +178,7 @@ def render_summary(user: User, action_filter: ActionFilter, *, produced_for: str
         produced_for=produced_for,
         service_name=current_app.config["SERVICE_NAME"],
     )
-    part_actions = current_app.config["ACTION_SUMMARY_PART_ACTIONS"]
-    if sum(len(f.actions) for f in figures) <= part_actions:
+    if sum(len(f.actions) for f in figures) <= current_app.config["ACTION_SUMMARY_WHOLE_MAX"]:
         return render_pdf(
             "pdf/action_summary.html", draft=False, groups=[ActionGroup(f, f.actions) for f in figures], **context
         )
@@ -188,6 +187,6 @@ def render_summary(user: User, action_filter: ActionFilter, *, produced_for: str
             render_html("pdf/action_summary.html", draft=False, groups=groups, front_matter=index == 0, **context),
             continues_table=groups[0].continued,
         )
-        for index, groups in enumerate(parts_of(figures, part_actions))
+        for index, groups in enumerate(parts_of(figures, current_app.config["ACTION_SUMMARY_PART_ACTIONS"]))
     ]
     return html_parts_to_pdf(parts, draft=False)
