@@ -10,6 +10,9 @@ For each document it prints, as medians over repeated runs:
   of the PDF/UA tagging (tracker/documents/tagging.py); for a summary made in parts, also the second
   layout of each part (the first counts its pages, for "Page X of Y") and joining the parts;
 - pages, pages per second (wall clock, and on the process's CPU time, which a busy machine disturbs less);
+  all timed after one untimed render of the minutes: a web or job worker has compiled the templates,
+  parsed the print CSS and loaded the fonts long before, once for all the documents it makes (timed
+  in the first render, they were counted in our share though much of them is WeasyPrint's own);
 - peak RSS: the peak resident memory of a fresh process (a new interpreter, as a job worker is) that
   makes the app and renders that document once, read from /proc/self/status (WeasyPrint and pikepdf allocate
   outside Python's heap, so tracemalloc would miss much of it);
@@ -269,6 +272,8 @@ def main() -> None:
     results = {}
     with app.test_request_context():
         chair = db.session.get(User, ids["chair_id"])
+        print("Warming up (one untimed render of the minutes) ...", flush=True)
+        render_one(app, ids, "minutes")
         for document in DOCUMENTS:
             if document == "minutes":
                 label = "minutes, 40 cases"
