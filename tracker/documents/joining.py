@@ -3,9 +3,9 @@
 WeasyPrint keeps every page of a document laid out until the PDF is written: a summary of thousands of
 actions took a gigabyte. tracker.documents.render lays out and writes a very long document in parts
 instead, each part freed before the next; this module joins them. Each part comes from
-tracker.documents.tagging, numbered as a part (see :class:`tagging.Part`): its pages are numbered on
-from the part before, with the document's page count; only the first part links its first page's
-marking into the structure; its header cells' IDs are unique in the document. Joining then:
+tracker.documents.tagging, written as a part (see :class:`tagging.Part`): only the first part links
+its first page's marking into the structure; its header cells' IDs are unique in the document; its
+text is held by the cells themselves. Joining then:
 
 - appends each part's pages (and, with them, their content, fonts and annotations);
 - appends each part's structure elements to the first part's one /Document element, and the pieces
@@ -13,7 +13,9 @@ marking into the structure; its header cells' IDs are unique in the document. Jo
 - carries the parent tree over, each part's keys (its pages' /StructParents, its annotations'
   /StructParent) moved on past the keys already in use; marked content IDs belong to their page and
   stay as they are;
-- hangs each later part's bookmarks under the document's title (a later part has no h1).
+- hangs each later part's bookmarks under the document's title (a later part has no h1);
+- draws each page's number ("Page X of Y", laid out once the page count is known, as artifacts)
+  over it, as a form XObject.
 
 The catalog, the document information and the XMP metadata (title, language, the PDF/UA
 identification) are the first part's, which are the whole document's.
@@ -71,8 +73,9 @@ def _first_table_body(element: pikepdf.Dictionary) -> pikepdf.Dictionary | None:
     return None
 
 
-def join(parts: list[PartPdf]) -> bytes:
-    """The parts, in order, as one tagged PDF."""
+def join(parts: list[PartPdf], page_numbers: bytes) -> bytes:
+    """The parts, in order, as one tagged PDF, with the pages of ``page_numbers`` (as many, with
+    nothing but page furniture: artifacts) drawn over theirs."""
     pdf = pikepdf.open(io.BytesIO(parts[0].pdf))
     document = _document_element(pdf)
     nums = pdf.Root.StructTreeRoot.ParentTree.Nums
@@ -83,6 +86,11 @@ def join(parts: list[PartPdf]) -> bytes:
                 _append(pdf, document, nums, source, part.continues_table)
                 with source.open_outline() as part_outline:
                     _append_bookmarks(pdf, outline, title_item, part_outline.root)
+    with pikepdf.open(io.BytesIO(page_numbers)) as numbers:
+        if len(numbers.pages) != len(pdf.pages):  # pragma: no cover - render.py lays out one per page
+            raise ValueError("page numbers for a different number of pages")
+        for page, numbered in zip(pdf.pages, numbers.pages, strict=True):
+            _draw_over(pdf, page, numbered)
     output = io.BytesIO()
     pdf.save(output, object_stream_mode=pikepdf.ObjectStreamMode.generate)  # as WeasyPrint writes them
     pdf.close()
@@ -119,6 +127,16 @@ def _append(pdf, document, nums, source: pikepdf.Pdf, continues_table: bool) -> 
     for kid in kids:
         kid.P = document
     document.K = pikepdf.Array(_kids(document) + kids)
+
+
+def _draw_over(pdf: pikepdf.Pdf, page: pikepdf.Page, furniture: pikepdf.Page) -> None:
+    """Draw ``furniture`` (a page of another PDF, of the same size) over ``page``, as an artifact: its
+    own content is marked as artifacts already, and drawing it is too, so no content is left unmarked."""
+    form = pdf.copy_foreign(furniture.as_form_xobject())
+    name = page.add_resource(form, pikepdf.Name.XObject, prefix="Furniture")
+    # WeasyPrint's content starts by turning the page's coordinates upside down: draw in the page's own.
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(f"\nQ\n/Artifact <</Type /Pagination>> BDC q {name} Do Q EMC\n".encode())
 
 
 def _copied(pdf: pikepdf.Pdf, value):

@@ -117,9 +117,11 @@ def render_pdf(template: str, *, draft: bool, **context) -> RenderedPdf:
 # builds the structure tree from those boxes: the memory a document takes grows with its length (a
 # 5,000-action summary took almost a gigabyte). A very long document is therefore made of parts, each
 # laid out and written on its own, its memory freed before the next, then joined
-# (tracker/documents/joining.py). The page footer says "Page X of Y": a part's pages are numbered on
-# from the part before, and Y, the document's page count, is known only once every part is laid out,
-# so each part is laid out twice: once to count its pages, once to be written.
+# (tracker/documents/joining.py). The footer's "Page X of Y" needs the document's page count, known
+# only once every part is laid out: the parts are written without it, and the page numbers are laid
+# out afterwards as a document of their own, as many pages of nothing but that footer (pdf.css's
+# @bottom-right, in the same place), which joining draws over the parts' pages, as page furniture
+# (artifacts), as they were.
 
 
 @dataclass
@@ -129,12 +131,21 @@ class HtmlPart:
     continues_table: bool = False
 
 
-def _numbering(first_page: int, total_pages: int) -> CSS:
-    """A part's page numbers: the page counter starts at ``first_page``; Y is the document's page count.
-    The footer's wording is pdf.css's (@bottom-right), with counter(pages) given as a number."""
-    return CSS(
-        string=f"@page :first {{ counter-reset: page {first_page} }}\n"
-        f'@page {{ @bottom-right {{ content: "Page " counter(page) " of {total_pages}" }} }}'
+# The parts' pages without their numbers; the numbers' pages with nothing else. A margin box with no
+# content is not made, and the others keep their place (each has its width in pdf.css).
+WITHOUT_PAGE_NUMBERS = CSS(string="@page { @bottom-right { content: none } }")
+PAGE_NUMBERS_ONLY = CSS(
+    string="@page { @top-left { content: none } @top-center { content: none } "
+    "@bottom-center { content: none } @bottom-left { content: none } }\n"
+    ".page + .page { break-before: page }"
+)
+
+
+def page_numbers_html(pages: int) -> str:
+    return (
+        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>Page numbers</title></head><body>'
+        + '<div class="page"></div>' * pages
+        + "</body></html>"
     )
 
 
@@ -143,23 +154,21 @@ def html_parts_to_pdf(parts: list[HtmlPart], *, draft: bool) -> RenderedPdf:
     from tracker.documents import joining  # pikepdf: loaded only by the few documents made in parts
 
     fetcher = StaticOnlyFetcher()
-    page_counts = []
-    for part in parts:
-        # WeasyPrint numbers pages without knowing the others: here only the count matters.
-        page_counts.append(len(layout(part.html, draft=draft, fetcher=fetcher).pages))
-    total, first_page, written = sum(page_counts), 1, []
-    for index, (part, counted) in enumerate(zip(parts, page_counts, strict=True)):
-        document = layout(part.html, draft=draft, fetcher=fetcher, numbering=_numbering(first_page, total))
-        if len(document.pages) != counted:  # pragma: no cover - WeasyPrint's layout is deterministic
-            raise RuntimeError("a part of the document was laid out on a different number of pages")
+    written, pages = [], 0
+    for index, part in enumerate(parts):
+        document = layout(part.html, draft=draft, fetcher=fetcher, numbering=WITHOUT_PAGE_NUMBERS)
+        pages += len(document.pages)
         pdf = tagging.write_tagged_pdf(document, tagging.Part(first=index == 0, id_prefix=f"p{index}-"))
         del document
         written.append(joining.PartPdf(pdf, continues_table=part.continues_table))
-        first_page += counted
+    numbers = layout(page_numbers_html(pages), draft=False, fetcher=fetcher, numbering=PAGE_NUMBERS_ONLY)
+    if len(numbers.pages) != pages:  # pragma: no cover - one page per empty block, each after a break
+        raise RuntimeError("the page numbers were laid out on a different number of pages")
+    page_numbers = tagging.write_tagged_pdf(numbers, tagging.Part(first=False, id_prefix="numbers-"))
     return RenderedPdf(
-        pdf=joining.join(written),
+        pdf=joining.join(written, page_numbers),
         html="",  # no one HTML: see html_parts
-        pages=total,
+        pages=pages,
         refused_urls=fetcher.refused,
         draft=draft,
         html_parts=parts,
