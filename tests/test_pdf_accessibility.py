@@ -70,7 +70,7 @@ def documents(app, chair, agencies, meeting, make_user) -> dict[str, bytes]:
     result["minutes"] = chair_client.get(f"/reports/minutes/{meeting}.pdf").data
     result["redacted minutes"] = client_for(app, partner).get(f"/reports/minutes/{meeting}.pdf").data
     result["summary"] = chair_client.get("/reports/actions.pdf?status=").data
-    app.config.update(ACTION_SUMMARY_WHOLE_MAX=40, ACTION_SUMMARY_PART_ACTIONS=40)
+    app.config["ACTION_SUMMARY_PART_ACTIONS"] = 40
     result["summary in parts"] = chair_client.get("/reports/actions.pdf?status=").data
     for name, data in result.items():
         assert data.startswith(b"%PDF-"), name

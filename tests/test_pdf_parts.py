@@ -42,7 +42,7 @@ def summary_client(app, agencies, make_meeting, add_action, make_user):
 
 
 def summary(app, client, part_actions: int) -> bytes:
-    app.config.update(ACTION_SUMMARY_WHOLE_MAX=part_actions, ACTION_SUMMARY_PART_ACTIONS=part_actions)
+    app.config["ACTION_SUMMARY_PART_ACTIONS"] = part_actions
     response = client.get("/reports/actions.pdf?status=")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     return response.data

@@ -178,7 +178,8 @@ def render_summary(user: User, action_filter: ActionFilter, *, produced_for: str
         produced_for=produced_for,
         service_name=current_app.config["SERVICE_NAME"],
     )
-    if sum(len(f.actions) for f in figures) <= current_app.config["ACTION_SUMMARY_WHOLE_MAX"]:
+    part_actions = current_app.config["ACTION_SUMMARY_PART_ACTIONS"]
+    if sum(len(f.actions) for f in figures) <= part_actions:
         return render_pdf(
             "pdf/action_summary.html", draft=False, groups=[ActionGroup(f, f.actions) for f in figures], **context
         )
@@ -187,6 +188,6 @@ def render_summary(user: User, action_filter: ActionFilter, *, produced_for: str
             render_html("pdf/action_summary.html", draft=False, groups=groups, front_matter=index == 0, **context),
             continues_table=groups[0].continued,
         )
-        for index, groups in enumerate(parts_of(figures, current_app.config["ACTION_SUMMARY_PART_ACTIONS"]))
+        for index, groups in enumerate(parts_of(figures, part_actions))
     ]
     return html_parts_to_pdf(parts, draft=False)
