@@ -13,7 +13,8 @@ For each document it prints, as medians over repeated runs:
 - pages, pages per second (wall clock, and on the process's CPU time, which a busy machine disturbs less);
   all timed after one untimed render of the minutes: a web or job worker has compiled the templates,
   parsed the print CSS and loaded the fonts long before, once for all the documents it makes (timed
-  in the first render, they were counted in our share though much of them is WeasyPrint's own);
+  in the first render, they were counted in our share though much of them is WeasyPrint's own),
+  and each timed part after a full garbage collection;
 - peak RSS: the peak resident memory of a fresh process (a new interpreter, as a job worker is) that
   makes the app and renders that document once, read from /proc/self/status (WeasyPrint and pikepdf allocate
   outside Python's heap, so tracemalloc would miss much of it);
@@ -29,6 +30,7 @@ Not part of the test suite: timings belong here, never in tests.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -172,11 +174,15 @@ def build(app) -> dict:
 def measure(render_document, runs: int) -> dict:
     totals, cpu, weasy, weasy_cpu, pages = [], [], [], [], 0
     for _ in range(runs):
+        # Each timed part starts with no garbage waiting: a full collection (about 0.2 s with a laid-out
+        # document alive) otherwise falls in one part or the other by chance, and decided our share.
+        gc.collect()
         started, started_cpu = time.perf_counter(), time.process_time()
         rendered = render_document()
         totals.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
         parts = [part.html for part in rendered.html_parts] if rendered.html_parts else [rendered.html]
+        gc.collect()
         started, started_cpu = time.perf_counter(), time.process_time()
         # WeasyPrint alone: layout and writing, without our completion of the tagging (that is ours).
         for html in parts:
