@@ -120,3 +120,35 @@ def test_parts_keep_tables_whole_where_they_fit_and_cut_only_longer_ones():
     ]
     assert pieces(parts_of([agency("A", 30), agency("B", 30)], 50)) == [[("A", 30, False)], [("B", 30, False)]]
     assert pieces(parts_of([agency("A", 50), agency("B", 1)], 50)) == [[("A", 50, False)], [("B", 1, False)]]
+
+
+def test_header_cells_of_tables_in_different_parts_keep_document_wide_unique_ids(app):
+    """WeasyPrint numbers header cell IDs from the objects of its own PDF, the same in every part."""
+    from tracker.documents.render import HtmlPart, html_parts_to_pdf
+
+    def part(label: str) -> str:
+        rows = "".join(f"<tr><td>{label} {n}</td><td>{n}</td></tr>" for n in range(3))
+        return (
+            f'<!DOCTYPE html><html lang="en-GB"><head><title>Parts</title></head><body><h1>{label}</h1>'
+            f'<table><thead><tr><th scope="col">Name</th><th scope="col">Number</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></body></html>"
+        )
+
+    with app.test_request_context():
+        rendered = html_parts_to_pdf([HtmlPart(part("First")), HtmlPart(part("Second"))], draft=False)
+    with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
+        document = pdf.Root.StructTreeRoot.K
+        document = document[0] if isinstance(document, pikepdf.Array) else document
+        tables = [kid for kid in document.K if kid.S == "/Table"]
+        assert len(tables) == 2
+
+        def cells(element, tag):
+            for kid in element.K if isinstance(element.K, pikepdf.Array) else [element.K]:
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    yield from [kid] if kid.get("/S") == tag else cells(kid, tag)
+
+        ids = [[bytes(cell.ID) for cell in cells(table, "/TH")] for table in tables]
+        assert len(set(ids[0] + ids[1])) == 4
+        for table, own in zip(tables, ids, strict=True):
+            for cell in cells(table, "/TD"):
+                assert {bytes(header) for header in cell.A.Headers} <= set(own)

@@ -73,6 +73,14 @@ def _first_table_body(element: pikepdf.Dictionary) -> pikepdf.Dictionary | None:
     return None
 
 
+def _elements_outside(element: pikepdf.Dictionary, body: pikepdf.Dictionary) -> int:
+    """How many structure elements ``element`` is, and holds, outside ``body``: a continued group is
+    two, itself and its table (the table's repeated header row is an artifact)."""
+    if element.objgen == body.objgen:
+        return 0
+    return 1 + sum(_elements_outside(kid, body) for kid in _kids(element) if _is_element(kid))
+
+
 def join(parts: list[PartPdf], page_numbers: bytes) -> bytes:
     """The parts, in order, as one tagged PDF, with the pages of ``page_numbers`` (as many, with
     nothing but page furniture: artifacts) drawn over theirs."""
@@ -119,11 +127,13 @@ def _append(pdf, document, nums, source: pikepdf.Pdf, continues_table: bool) -> 
         target = _first_table_body(continued) if continued is not None else None
         if body is None or target is None:  # pragma: no cover - the part plan promised a table on both sides
             raise ValueError("a part said to continue a table has no table to continue")
+        if _elements_outside(kids[0], body) != 2:  # pragma: no cover - the template's continued group
+            raise ValueError("a continued group holds more than its table")
         rows = _kids(body)
         for row in rows:
             row.P = target
         target.K = pikepdf.Array(_kids(target) + rows)
-        kids = kids[1:]  # the continued group's wrapper: its one child, the table, is now joined
+        kids = kids[1:]  # the continued group's wrapper (and its table), now joined to the table before
     for kid in kids:
         kid.P = document
     document.K = pikepdf.Array(_kids(document) + kids)
