@@ -17,6 +17,11 @@ pieces of an element split over pages, makes the repeated header rows and the ru
 footer artifacts, and links the first page's top marking into the structure, so the marking is
 announced once, at the start. Working on the objects WeasyPrint is about to write, rather than on the
 written file, spares parsing and writing the whole PDF a second time; it is one walk of the tree.
+
+A part of a document made in parts (tracker/documents/render.py, joining.py) is written as such
+(:class:`Part`): only the first part links its marking into the structure, header cell IDs are unique
+in the whole document, a header row marked as repeating one from an earlier part is an artifact, and
+text is held by its element rather than by a Span of its own.
 """
 
 from __future__ import annotations
@@ -246,7 +251,7 @@ class _Tagging:
             page = span["Pg"]
             held.append(mcid if page == element["Pg"] else pydyf.Dictionary({"Type": "/MCR", "Pg": page, "MCID": mcid}))
             self.parent_tree[self.page_index[_number(page)]][mcid] = element.reference
-        if len(held) != len(kids) or held != kids:
+        if held != kids:
             element["K"] = pydyf.Array(held)
         return held
 
