@@ -99,6 +99,9 @@ class Config:
     ACTION_SUMMARY_MAX_ROWS = _env_int("ACTION_SUMMARY_MAX_ROWS", 5000)
     # Summaries of more actions than this are prepared in the background (tracker/jobs.py).
     ACTION_SUMMARY_INLINE_MAX = _env_int("ACTION_SUMMARY_INLINE_MAX", 300)
+    # A summary of more actions than this is laid out and written in parts of at most this many, then
+    # joined: it takes about a part's memory, not the whole document's (tracker/documents/render.py).
+    ACTION_SUMMARY_PART_ACTIONS = _env_int("ACTION_SUMMARY_PART_ACTIONS", 500)
     AUDIT_EVENTS_PER_PAGE = 50
     # A larger audit export is refused with a request to narrow the filters.
     AUDIT_EXPORT_MAX_ROWS = _env_int("AUDIT_EXPORT_MAX_ROWS", 100_000)

@@ -57,8 +57,12 @@ def client_for(app, user):
     return client
 
 
+SUMMARIES = ("summary", "summary in parts")
+
+
 def documents(app, chair, agencies, meeting, make_user) -> dict[str, bytes]:
-    """The draft minutes, the approved minutes, a partner's redacted minutes and the summary."""
+    """The draft minutes, the approved minutes, a partner's redacted minutes and the summary, whole and
+    made in parts of 40 actions (the housing table cut twice, the IDVA table after it in the last part)."""
     chair_client = client_for(app, chair)
     partner = make_user("partner", agencies["HOU"])
     result = {"draft minutes": chair_client.get(f"/reports/minutes/{meeting}.pdf").data}
@@ -66,6 +70,8 @@ def documents(app, chair, agencies, meeting, make_user) -> dict[str, bytes]:
     result["minutes"] = chair_client.get(f"/reports/minutes/{meeting}.pdf").data
     result["redacted minutes"] = client_for(app, partner).get(f"/reports/minutes/{meeting}.pdf").data
     result["summary"] = chair_client.get("/reports/actions.pdf?status=").data
+    app.config["ACTION_SUMMARY_PART_ACTIONS"] = 40
+    result["summary in parts"] = chair_client.get("/reports/actions.pdf?status=").data
     for name, data in result.items():
         assert data.startswith(b"%PDF-"), name
     return result
@@ -157,8 +163,30 @@ def check_the_marking_is_announced_once_and_furniture_is_artifact(pdfs):
             assert first.S == "/P", name
 
 
+def check_the_parent_tree_names_the_element_of_each_piece_of_content(pdfs):
+    """A reader finds the structure element of what is on a page through the parent tree (the page's
+    /StructParents, then the MCID): it must name the element that holds the content."""
+    for name, data in pdfs.items():
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+            parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+            assert len(parents) * 2 == len(nums), f"{name}: a parent tree key is used twice"
+            checked = 0
+            for element in walk(document_element(pdf)):
+                for kid in struct_kids(element):
+                    if isinstance(kid, int):
+                        page, mcid = element.Pg, int(kid)
+                    elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                        page, mcid = kid.Pg, int(kid.MCID)
+                    else:
+                        continue
+                    assert parents[int(page.StructParents)][mcid].objgen == element.objgen, (name, mcid)
+                    checked += 1
+            assert checked, name
+
+
 def check_a_table_over_several_pages_is_one_table_with_one_header(pdfs):
-    for name in ("minutes", "summary"):
+    for name in ("minutes", *SUMMARIES):
         with pikepdf.open(io.BytesIO(pdfs[name])) as pdf:
             assert len(pdf.pages) >= 3, name
             tables = [element for element in walk(document_element(pdf)) if element.S == "/Table"]
@@ -194,17 +222,19 @@ def check_no_heading_is_empty(pdfs):
 
 
 def check_the_chart_alternative_text_gives_the_values(pdfs):
-    with pikepdf.open(io.BytesIO(pdfs["summary"])) as pdf:
-        (figure,) = [element for element in walk(document_element(pdf)) if element.S == "/Figure"]
-        alternative = str(figure.Alt)
-    assert "Overdue actions by agency" in alternative
-    assert re.search(r"Housing options: \d+", alternative) and "IDVA service: 1" in alternative
+    for name in SUMMARIES:
+        with pikepdf.open(io.BytesIO(pdfs[name])) as pdf:
+            (figure,) = [element for element in walk(document_element(pdf)) if element.S == "/Figure"]
+            alternative = str(figure.Alt)
+        assert "Overdue actions by agency" in alternative
+        assert re.search(r"Housing options: \d+", alternative) and "IDVA service: 1" in alternative
 
 
 def check_the_chart_labels_bars_with_agency_names(pdfs):
-    with pdfplumber.open(io.BytesIO(pdfs["summary"])) as pdf:
-        text = pdf.pages[0].extract_text() + pdf.pages[1].extract_text()
-    assert "Housing options" in text and "IDVA service" in text
+    for name in SUMMARIES:
+        with pdfplumber.open(io.BytesIO(pdfs[name])) as pdf:
+            text = pdf.pages[0].extract_text() + pdf.pages[1].extract_text()
+        assert "Housing options" in text and "IDVA service" in text
 
 
 def check_an_independent_pdfua_checker_finds_nothing(pdfs, folder):
@@ -224,6 +254,7 @@ def test_every_document_is_tagged_completely(pdfs, tmp_path):
     """One set of documents (rendering them is the slow part), every check in turn."""
     check_header_cells_carry_their_scope(pdfs)
     check_all_marked_content_is_in_the_tree_or_an_artifact(pdfs)
+    check_the_parent_tree_names_the_element_of_each_piece_of_content(pdfs)
     check_the_marking_is_announced_once_and_furniture_is_artifact(pdfs)
     check_a_table_over_several_pages_is_one_table_with_one_header(pdfs)
     check_no_heading_is_empty(pdfs)

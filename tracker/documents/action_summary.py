@@ -10,7 +10,7 @@ from flask import current_app
 
 from tracker.actions import queries as action_queries
 from tracker.actions.filters import ActionFilter
-from tracker.documents.render import RenderedPdf, new_document_id, render_pdf
+from tracker.documents.render import HtmlPart, RenderedPdf, html_parts_to_pdf, new_document_id, render_html, render_pdf
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, Action, ActionStatus, Agency, User
 from tracker.timeutil import LONDON, format_date, london_today
@@ -129,11 +129,42 @@ def summary_filename(action_filter: ActionFilter) -> str:
     return action_queries.filter_names(action_filter).filename("action-summary", action_filter, ".pdf")
 
 
+@dataclass
+class ActionGroup:
+    """An agency's table of actions, or the piece of it in one part of a summary made in parts."""
+
+    figures: AgencyFigures
+    actions: list[Action]
+    continued: bool = False  # the table goes on from the part before: no heading, its header row a repeat
+
+
+def parts_of(figures: list[AgencyFigures], part_actions: int) -> list[list[ActionGroup]]:
+    """The agencies' tables in parts of at most ``part_actions`` actions, in order. A part starts on a
+    new page, so a table that does not fit in what is left of a part starts the next part; only a
+    table longer than a part is cut, and goes on in the next."""
+    parts: list[list[ActionGroup]] = [[]]
+    room = part_actions
+    for agency in figures:
+        actions, continued = agency.actions, False
+        if len(actions) > room and len(actions) <= part_actions and parts[-1]:
+            room = 0
+        while True:
+            if room == 0:
+                parts.append([])
+                room = part_actions
+            piece, actions = actions[:room], actions[room:]
+            parts[-1].append(ActionGroup(agency, piece, continued))
+            room -= len(piece)
+            if not actions:
+                break
+            continued = True
+    return parts
+
+
 def render_summary(user: User, action_filter: ActionFilter, *, produced_for: str) -> RenderedPdf:
     figures = summary_data(user, action_filter)
     names = action_queries.filter_names(action_filter)
-    return render_pdf(
-        "pdf/action_summary.html",
+    context = dict(
         title=f"Action summary, {format_date(london_today())}"
         + (f", {names.agency_name}" if names.agency_name else ""),
         filters_in_words=names.words(action_filter),
@@ -142,9 +173,21 @@ def render_summary(user: User, action_filter: ActionFilter, *, produced_for: str
         chart=overdue_chart([(f.agency, f.overdue) for f in figures]),
         filters=action_filter,
         today=london_today(),
-        draft=False,
         document_id=new_document_id("ACT"),
         revision=None,
         produced_for=produced_for,
         service_name=current_app.config["SERVICE_NAME"],
     )
+    part_actions = current_app.config["ACTION_SUMMARY_PART_ACTIONS"]
+    if sum(len(f.actions) for f in figures) <= part_actions:
+        return render_pdf(
+            "pdf/action_summary.html", draft=False, groups=[ActionGroup(f, f.actions) for f in figures], **context
+        )
+    parts = [
+        HtmlPart(
+            render_html("pdf/action_summary.html", draft=False, groups=groups, front_matter=index == 0, **context),
+            continues_table=groups[0].continued,
+        )
+        for index, groups in enumerate(parts_of(figures, part_actions))
+    ]
+    return html_parts_to_pdf(parts, draft=False)

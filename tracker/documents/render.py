@@ -34,6 +34,7 @@ class RenderedPdf:
     pages: int
     refused_urls: list[str]
     draft: bool = False
+    html_parts: list[HtmlPart] | None = None  # a document made in parts: the HTML of each
 
 
 def new_document_id(prefix: str) -> str:
@@ -90,11 +91,13 @@ def print_stylesheets(*, draft: bool) -> list[CSS]:
     return [_parsed_stylesheet(PRINT_CSS), *([_parsed_stylesheet(DRAFT_CSS)] if draft else [])]
 
 
-def layout(html: str, *, draft: bool, fetcher: StaticOnlyFetcher | None = None) -> Document:
+def layout(
+    html: str, *, draft: bool, fetcher: StaticOnlyFetcher | None = None, numbering: CSS | None = None
+) -> Document:
     """WeasyPrint's part before the PDF is written: parse the HTML, apply the CSS, lay out the pages."""
     fetcher = fetcher or StaticOnlyFetcher()
     source = PdfHTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-    return source.render(stylesheets=print_stylesheets(draft=draft))
+    return source.render(stylesheets=print_stylesheets(draft=draft) + ([numbering] if numbering else []))
 
 
 def html_to_pdf(html: str, *, draft: bool) -> RenderedPdf:
@@ -106,3 +109,67 @@ def html_to_pdf(html: str, *, draft: bool) -> RenderedPdf:
 
 def render_pdf(template: str, *, draft: bool, **context) -> RenderedPdf:
     return html_to_pdf(render_html(template, draft=draft, **context), draft=draft)
+
+
+# A very long document, in parts ------------------------------------------------------------------
+#
+# WeasyPrint keeps every page laid out (every box of every line) until the whole PDF is written, and
+# builds the structure tree from those boxes: the memory a document takes grows with its length (a
+# 5,000-action summary took almost a gigabyte). A very long document is therefore made of parts, each
+# laid out and written on its own, its memory freed before the next, then joined
+# (tracker/documents/joining.py). The footer's "Page X of Y" needs the document's page count, known
+# only once every part is laid out: the parts are written without it, and the page numbers are laid
+# out afterwards as a document of their own, as many pages of nothing but that footer (pdf.css's
+# @bottom-right, in the same place), which joining draws over the parts' pages, as page furniture
+# (artifacts), as they were.
+
+
+@dataclass
+class HtmlPart:
+    html: str
+    # The part starts by continuing the last table of the part before (see joining.PartPdf).
+    continues_table: bool = False
+
+
+# The parts' pages without their numbers; the numbers' pages with nothing else. A margin box with no
+# content is not made, and the others keep their place (each has its width in pdf.css).
+WITHOUT_PAGE_NUMBERS = CSS(string="@page { @bottom-right { content: none } }")
+PAGE_NUMBERS_ONLY = CSS(
+    string="@page { @top-left { content: none } @top-center { content: none } "
+    "@bottom-center { content: none } @bottom-left { content: none } }\n"
+    ".page + .page { break-before: page }"
+)
+
+
+def page_numbers_html(pages: int) -> str:
+    return (
+        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>Page numbers</title></head><body>'
+        + '<div class="page"></div>' * pages
+        + "</body></html>"
+    )
+
+
+def html_parts_to_pdf(parts: list[HtmlPart], *, draft: bool) -> RenderedPdf:
+    """One PDF of a document given in parts (see above); each part's memory is freed before the next."""
+    from tracker.documents import joining  # pikepdf: loaded only by the few documents made in parts
+
+    fetcher = StaticOnlyFetcher()
+    written, pages = [], 0
+    for index, part in enumerate(parts):
+        document = layout(part.html, draft=draft, fetcher=fetcher, numbering=WITHOUT_PAGE_NUMBERS)
+        pages += len(document.pages)
+        pdf = tagging.write_tagged_pdf(document, tagging.Part(first=index == 0, id_prefix=f"p{index}-"))
+        del document
+        written.append(joining.PartPdf(pdf, continues_table=part.continues_table))
+    numbers = layout(page_numbers_html(pages), draft=False, fetcher=fetcher, numbering=PAGE_NUMBERS_ONLY)
+    if len(numbers.pages) != pages:  # pragma: no cover - one page per empty block, each after a break
+        raise RuntimeError("the page numbers were laid out on a different number of pages")
+    page_numbers = tagging.write_tagged_pdf(numbers, tagging.Part(first=False, id_prefix="numbers-"))
+    return RenderedPdf(
+        pdf=joining.join(written, page_numbers),
+        html="",  # no one HTML: see html_parts
+        pages=pages,
+        refused_urls=fetcher.refused,
+        draft=draft,
+        html_parts=parts,
+    )

@@ -17,6 +17,11 @@ pieces of an element split over pages, makes the repeated header rows and the ru
 footer artifacts, and links the first page's top marking into the structure, so the marking is
 announced once, at the start. Working on the objects WeasyPrint is about to write, rather than on the
 written file, spares parsing and writing the whole PDF a second time; it is one walk of the tree.
+
+A part of a document made in parts (tracker/documents/render.py, joining.py) is written as such
+(:class:`Part`): only the first part links its marking into the structure, header cell IDs are unique
+in the whole document, a header row marked as repeating one from an earlier part is an artifact, and
+text is held by its element rather than by a Span of its own.
 """
 
 from __future__ import annotations
@@ -33,7 +38,19 @@ from weasyprint.pdf import tags as weasyprint_tags
 
 
 @dataclass
+class Part:
+    """Where a document written in parts (tracker.documents.joining) puts this one."""
+
+    # Only the first part's top marking is the document's first paragraph; later parts' are artifacts.
+    first: bool = True
+    # Prefixed to the structure IDs WeasyPrint makes up for header cells, which count from 1 in each part
+    # (a header cell whose HTML element has an id takes that instead: the same in every part).
+    id_prefix: str = ""
+
+
+@dataclass
 class Recording:
+    part: Part | None = None  # None: a whole document
     # Structure element object number -> the HTML element its box came from.
     html_elements: dict[int, Any] = field(default_factory=dict)
     # (page index, margin rule such as "@top-center", first object number, end object number).
@@ -82,9 +99,10 @@ def _recording_build_box_tree(box, parent, pdf, page_number, nums, annotations, 
 weasyprint_tags._build_box_tree = _recording_build_box_tree
 
 
-def write_tagged_pdf(document: Document) -> bytes:
-    """The laid-out ``document`` as PDF/UA-1, its tagging completed (see the module's docstring)."""
-    record = Recording()
+def write_tagged_pdf(document: Document, part: Part | None = None) -> bytes:
+    """The laid-out ``document`` as PDF/UA-1, its tagging completed (see the module's docstring);
+    ``part`` says where it goes when a document is written in parts."""
+    record = Recording(part=part)
     token = _current.set(record)
     try:
         return document.write_pdf(pdf_variant="pdf/ua-1", finisher=lambda _document, pdf: _complete(pdf, record))
@@ -100,6 +118,10 @@ def write_tagged_pdf(document: Document) -> bytes:
 # (an /MCR: marked content on another page); the page content streams are still lists of operators.
 
 REPEATED_GROUPS = {"/THead", "/TFoot"}
+SPAN_KEYS = {"Type", "S", "K", "Pg", "P"}  # a Span WeasyPrint made for a piece of text, and nothing more
+# The class of a table's header (or footer) group that repeats one read earlier: a table continued
+# in a later part of a document written in parts. Drawn for sighted readers, it is an artifact.
+REPEATED_CLASS = "repeated"
 TOP_MARKING = (0, "@top-center")  # the first page's OFFICIAL-SENSITIVE header
 
 
@@ -123,6 +145,7 @@ class _Tagging:
         self.objects = pdf.objects
         self.html_elements = record.html_elements
         self.margins = record.margins
+        self.part = record.part
         page_numbers = pdf.pages["Kids"][::3]
         self.page_index = {number: index for index, number in enumerate(page_numbers)}
         self.page_streams = [self.objects[_number(self.objects[number]["Contents"])] for number in page_numbers]
@@ -136,7 +159,10 @@ class _Tagging:
             raise ValueError("the structure tree has no document element")
         self.document = document
         self.artifacts: dict[int, dict[int, str]] = {}  # page index -> MCID -> artifact kind
-        self.header_ids: dict[str, pydyf.String] = {}  # a repeated header cell's ID -> the original's
+        # A header cell's ID as WeasyPrint made it -> its ID in the document (a repeated header cell's:
+        # its original's), for the data cells' /Headers.
+        self.header_ids: dict[str, pydyf.String] = {}
+        self.named_headers: set[int] = set()  # the header cells (object numbers) given their document ID
         self.moved: dict[bytes, bytes] = {}  # an absorbed element with marked content -> the absorbing one
 
     def complete(self) -> None:
@@ -175,7 +201,7 @@ class _Tagging:
                 obj = self.struct(self.objects[number].reference)
                 if obj is None or obj.get("P") != self.document_reference:
                     continue
-                if (page_index, rule) == TOP_MARKING:
+                if (page_index, rule) == TOP_MARKING and (self.part is None or self.part.first):
                     obj["S"] = "/P"
                     roots.append(obj.reference)
                 else:
@@ -190,6 +216,8 @@ class _Tagging:
         the original header cells, and the kid is walked in turn. A lone kid is then held by /K itself
         rather than as a one-item array (both are valid; some checkers read only the first form)."""
         kids = self.join_split_elements(element)
+        if self.part is not None:
+            kids = self.hold_text_directly(element, kids)
         for kid in kids:
             struct = self.struct(kid)
             if struct is None:
@@ -197,11 +225,35 @@ class _Tagging:
             tag = struct["S"]
             if tag == "/TH":
                 self.give_scope(struct, in_head)
+                self.name_header(struct)
             elif tag == "/TD" and self.header_ids:
                 self.point_headers_at_originals(struct)
             self.walk(struct, in_head or tag == "/THead")
         if len(kids) == 1:
             element["K"] = kids[0]
+
+    def hold_text_directly(self, element: pydyf.Dictionary, kids: list) -> list:
+        """In a part of a document made in parts: ``element`` holds its text's marked content itself,
+        rather than through the /Span that WeasyPrint makes for every piece of text (one line of one
+        cell), a Span with no attributes, which says nothing more. Those Spans are most of the
+        structure elements that joining the parts has to copy (tracker/documents/joining.py): without
+        them, joining takes half the memory. The parent tree then names ``element`` for that content."""
+        held: list = []
+        for kid in kids:
+            span = self.struct(kid)
+            if span is None or span["S"] != "/Span" or set(span) != SPAN_KEYS or len(_kids(span)) != 1:
+                held.append(kid)
+                continue
+            (mcid,) = _kids(span)
+            if not isinstance(mcid, int):  # pragma: no cover - WeasyPrint's Spans hold one MCID
+                held.append(kid)
+                continue
+            page = span["Pg"]
+            held.append(mcid if page == element["Pg"] else pydyf.Dictionary({"Type": "/MCR", "Pg": page, "MCID": mcid}))
+            self.parent_tree[self.page_index[_number(page)]][mcid] = element.reference
+        if held != kids:
+            element["K"] = pydyf.Array(held)
+        return held
 
     def give_scope(self, cell: pydyf.Dictionary, in_head: bool) -> None:
         html = self.html_element(cell)
@@ -210,6 +262,21 @@ class _Tagging:
         if attributes is None:
             cell["A"] = attributes = pydyf.Dictionary({"O": "/Table"})
         attributes["Scope"] = "/Row" if scope == "row" and not in_head else "/Column"
+
+    def document_id(self, cell: pydyf.Dictionary) -> pydyf.String:
+        """A header cell's ID in the whole document: its HTML element's id if it has one, else WeasyPrint's,
+        prefixed in a document written in parts."""
+        html = self.html_element(cell)
+        if html is not None and html.get("id"):
+            return pydyf.String(html.get("id"))
+        return pydyf.String((self.part.id_prefix if self.part else "") + cell["ID"].string)
+
+    def name_header(self, cell: pydyf.Dictionary) -> None:
+        if "ID" in cell and cell.number not in self.named_headers:
+            self.named_headers.add(cell.number)
+            named = self.document_id(cell)
+            self.header_ids[cell["ID"].string] = named
+            cell["ID"] = named
 
     # One element, however many pages ---------------------------------------------------------
 
@@ -226,6 +293,13 @@ class _Tagging:
             if struct is not None and html is not None:
                 tag = struct["S"]
                 if tag in REPEATED_GROUPS:
+                    if REPEATED_CLASS in (html.get("class") or "").split():
+                        # Read with the table in an earlier part; its cells' HTML ids are the originals'.
+                        for cell in self.cells(struct):
+                            if "ID" in cell:
+                                self.header_ids[cell["ID"].string] = self.document_id(cell)
+                        self.make_artifact(struct, "Pagination")
+                        continue
                     if id(html) in seen_groups:
                         self.remember_header_ids(seen_groups[id(html)], struct)
                         self.make_artifact(struct, "Pagination")
@@ -272,6 +346,7 @@ class _Tagging:
         for cell in self.cells(original_group):
             html = self.html_element(cell)
             if html is not None and "ID" in cell:
+                self.name_header(cell)
                 originals[id(html)] = cell["ID"]
         for cell in self.cells(repeated_group):
             html = self.html_element(cell)
