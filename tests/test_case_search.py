@@ -245,3 +245,25 @@ def test_cases_of_meetings_at_the_same_time_are_listed_by_case(
         for number in range(1, 6)
     ]
     assert listed == [f"CR/SAME/{n}" for n in range(1, 6)]
+
+
+def test_a_partner_counts_only_the_reviews_their_agency_may_see(
+    client, app, agencies, make_user, make_meeting, add_review
+):
+    """A case reviewed twice, the IDVA service involved once: a partner of it sees the case with one
+    matching review, the chair with two; a page number far past the end answers, with no cases."""
+    chair = make_user("chair", agencies["POL"])
+    first = make_meeting(-20, chair=chair, attended_by=[agencies["IDVA"]])
+    second = make_meeting(-10, chair=chair, attended_by=[agencies["HOU"]])
+    add_review(first, "CR/COUNTED", agencies=[agencies["IDVA"]])
+    add_review(second, "CR/COUNTED", agencies=[agencies["HOU"]])
+
+    def listed(user, query=""):
+        reader = app.test_client()
+        sign_in(reader, user.email, user.password)
+        page = get_page(reader, f"/cases{query}")
+        return [(text_of(row.select_one("a")), text_of(row.select("td")[-1])) for row in page.select("tbody tr")]
+
+    assert listed(make_user("partner", agencies["IDVA"])) == [("CR/COUNTED", "1")]
+    assert listed(chair) == [("CR/COUNTED", "2")]
+    assert listed(chair, "?page=100000") == []

@@ -171,3 +171,36 @@ def test_prepared_documents_are_deleted_a_day_after_they_were_asked_for(app, cli
         assert (
             db.session.scalar(db.select(db.func.count()).where(AuditEvent.action == "expired_documents_deleted")) == 1
         )
+
+
+def test_a_worker_leaves_expired_jobs_and_one_deleted_while_it_runs(app, chair, monkeypatch):
+    """A restarted worker does not prepare jobs past the day their reader may fetch them in; a job
+    deleted as expired while it is prepared ends quietly, keeping nothing."""
+    from datetime import timedelta
+
+    from tracker.timeutil import utcnow
+
+    def vanishing(job, reader):
+        jobs.delete_expired_documents(now=utcnow() + jobs.KEPT_FOR + timedelta(minutes=1))
+        db.session.commit()  # as the hourly task would, from another worker
+        return jobs.Prepared(pdf=b"%PDF-1.7 never kept", pages=1)
+
+    monkeypatch.setitem(jobs.RENDERERS, "vanishing_for_test", vanishing)
+    with app.app_context():
+        old, running = (
+            DocumentJob(user_id=chair.id, kind=kind, title="Summary", filename="s.pdf", status=DocumentJobStatus.QUEUED)
+            for kind in ("board_report", "vanishing_for_test")
+        )
+        old.created_at = utcnow() - jobs.KEPT_FOR - timedelta(hours=1)
+        db.session.add_all([old, running])
+        db.session.commit()
+        old_id, running_id = old.id, running.id
+        queued = []
+        monkeypatch.setattr(jobs, "prepare_document", queued.append)
+        jobs.queue_unfinished_jobs()
+        assert queued == [running_id]  # not the expired one
+        jobs.run_job(old_id)  # asked directly all the same: nothing is prepared
+        assert db.session.get(DocumentJob, old_id).status == DocumentJobStatus.QUEUED
+        jobs.run_job(running_id)  # deleted while it was prepared: no error, nothing kept
+        db.session.expire_all()
+        assert db.session.get(DocumentJob, running_id) is None

@@ -176,3 +176,13 @@ def test_fast_radios_give_the_same_document_as_govuk_frontend_wtf(app, field_nam
         macro = str(GovRadioInput()(field, **dict(extra)))
     assert canonical(fast) == canonical(macro)
     assert "<with>" not in fast and "<b>" not in fast
+
+
+def test_small_inline_radios_escape_a_plain_label_after_the_same_text_as_markup():
+    from markupsafe import Markup
+
+    from tracker.templating import small_inline_radios
+
+    trusted = small_inline_radios("a", "A", [("x", Markup("<b>Bold</b>"))], "")
+    plain = small_inline_radios("a", "A", [("x", "<b>Bold</b>")], "")
+    assert "<b>Bold</b>" in trusted and "<b>" not in plain and "&lt;b&gt;Bold&lt;/b&gt;" in plain

@@ -29,6 +29,7 @@ from pathlib import Path
 from flask import Flask, current_app, g, has_app_context
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import delete, select
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from tracker import audit
 from tracker.extensions import db
@@ -116,26 +117,31 @@ def prepare_document(job_id: int) -> None:
 def run_job(job_id: int) -> None:
     """Render one job's document with its reader's permissions as they are now, and keep it."""
     job = db.session.get(DocumentJob, job_id)
-    if job is None or job.status == DocumentJobStatus.READY:
-        return
+    if job is None or job.status == DocumentJobStatus.READY or job.created_at < utcnow() - KEPT_FOR:
+        return  # gone, done, or past the day its reader may fetch it in: nothing to prepare
     job.status, job.started_at = DocumentJobStatus.RUNNING, utcnow()
     db.session.commit()
-    reader = db.session.get(User, job.user_id)
+    reader, kind = db.session.get(User, job.user_id), job.kind
     try:
         if reader is None or not reader.active:
             raise PermissionError("the reader's account is no longer active")
-        prepared = RENDERERS[job.kind](job, reader)
+        prepared = RENDERERS[kind](job, reader)
     except Exception:
         db.session.rollback()
         reference = secrets.token_hex(4).upper()
-        log.exception("Document job %s (%s) failed, reference %s", job_id, job.kind, reference)
-        failed = db.session.get_one(DocumentJob, job_id)
-        failed.status, failed.finished_at, failed.error_reference = DocumentJobStatus.FAILED, utcnow(), reference
-        db.session.commit()
+        log.exception("Document job %s (%s) failed, reference %s", job_id, kind, reference)
+        failed = db.session.get(DocumentJob, job_id)
+        if failed is not None:  # deleted meanwhile, as expired: nothing to mark
+            failed.status, failed.finished_at, failed.error_reference = DocumentJobStatus.FAILED, utcnow(), reference
+            db.session.commit()
         return
     job.pdf, job.pages = prepared.pdf, prepared.pages
     job.status, job.finished_at = DocumentJobStatus.READY, utcnow()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except (ObjectDeletedError, StaleDataError):  # deleted as expired while it was prepared: keep nothing
+        db.session.rollback()
+        log.info("Document job %s was deleted as expired while it was prepared", job_id)
 
 
 @huey.on_startup()
@@ -143,7 +149,10 @@ def queue_unfinished_jobs() -> None:
     """A worker that stopped mid-job leaves it queued or running: prepare those again."""
     with _app().app_context():
         unfinished = db.session.scalars(
-            select(DocumentJob.id).where(DocumentJob.status.in_([DocumentJobStatus.QUEUED, DocumentJobStatus.RUNNING]))
+            select(DocumentJob.id).where(
+                DocumentJob.status.in_([DocumentJobStatus.QUEUED, DocumentJobStatus.RUNNING]),
+                DocumentJob.created_at >= utcnow() - KEPT_FOR,  # older ones can no longer be fetched
+            )
         ).all()
     for job_id in unfinished:
         prepare_document(job_id)
@@ -161,11 +170,12 @@ def delete_expired_documents(now: datetime | None = None) -> int:
     of them, and record how many in the audit log. Their readers can no longer see them (see
     tracker.reports.prepared.job_for); keeping the PDFs would keep copies of case records for nothing."""
     cutoff = (now or utcnow()) - KEPT_FOR
-    expired = db.session.scalars(select(DocumentJob.id).where(DocumentJob.created_at < cutoff)).all()
-    if expired:
-        db.session.execute(delete(DocumentJob).where(DocumentJob.id.in_(expired)))
-        audit.record(
-            "expired_documents_deleted",
-            detail=f"{len(expired)} prepared documents asked for before {cutoff:%Y-%m-%d %H:%M} UTC",
-        )
-    return len(expired)
+    # One statement, and its own count: two workers running this at once record what each deleted.
+    result = db.session.execute(
+        delete(DocumentJob).where(DocumentJob.created_at < cutoff).execution_options(synchronize_session=False)
+    )
+    deleted = getattr(result, "rowcount", 0) or 0  # a CursorResult for a DELETE
+    if deleted:
+        detail = f"{deleted} prepared documents asked for before {cutoff:%Y-%m-%d %H:%M} UTC"
+        audit.record("expired_documents_deleted", detail=detail)
+    return deleted

@@ -44,8 +44,9 @@ def select_options(choices: Iterable[tuple[object, str]], selected: object = Non
 
 
 @functools.lru_cache(maxsize=64)
-def _escaped_pairs(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((str(escape(value)), str(escape(label))) for value, label in pairs)
+def _escaped_pairs(pairs: tuple[tuple[str, str, type, type], ...]) -> tuple[tuple[str, str], ...]:
+    # Keyed on the types too: a Markup label and a plain one with the same text escape differently.
+    return tuple((str(escape(value)), str(escape(label))) for value, label, _types, _ in pairs)
 
 
 def small_inline_radios(
@@ -63,7 +64,9 @@ def small_inline_radios(
         f' value="{value}"{" checked" if value == checked_value else ""}>'
         f'<label class="govuk-label govuk-radios__label" for="{field}-{number}">{label}</label>'
         f"</div>"
-        for number, (value, label) in enumerate(_escaped_pairs(tuple(map(tuple, choices))), 1)
+        for number, (value, label) in enumerate(
+            _escaped_pairs(tuple((value, label, type(value), type(label)) for value, label in choices)), 1
+        )
     )
     test_attribute = f' data-testid="{escape(testid)}"' if testid else ""
     return Markup(  # noqa: S704 - every value and label escaped above  # nosec B704

@@ -106,6 +106,11 @@ class CaseResults:
 _FIRST_WALK = 200
 
 
+# The furthest page the walk goes to (10,000 cases at 25 a page): a page number typed beyond it is
+# answered as that page, rather than reading every review the user may see into Python.
+MAX_PAGE = 400
+
+
 def _newest_reviews(conditions: list, limit: int):
     """The case and meeting time of the newest ``limit`` reviews meeting ``conditions``."""
     return (
@@ -152,6 +157,7 @@ def search(user, criteria: CaseSearch, page: int, per_page: int) -> CaseResults:
         pattern = f"%{criteria.reference.upper()}%"
         named = exists().where(Case.id == CaseReview.case_id, Case.reference.like(pattern)).correlate_except(Case)
         conditions.append(named)
+    page = min(page, MAX_PAGE)
     ids = _latest_cases(conditions, page * per_page + 1)  # one more than the page shows: is there a next?
     page_ids = ids[(page - 1) * per_page : page * per_page]
     hits: list[CaseHit] = []
@@ -164,7 +170,8 @@ def search(user, criteria: CaseSearch, page: int, per_page: int) -> CaseResults:
             .group_by(Case.id)
         ).all()
         by_id = {case.id: CaseHit(case, last_reviewed, reviews) for case, last_reviewed, reviews in rows}
-        hits = [by_id[case_id] for case_id in page_ids]
+        # A case gone between the two reads (a review taken off an agenda, a case erased) is left out.
+        hits = [by_id[case_id] for case_id in page_ids if case_id in by_id]
     total = None
     if not criteria.is_empty:
         total = db.session.scalar(
