@@ -46,7 +46,7 @@ def select_options(choices: Iterable[tuple[object, str]], selected: object = Non
 @functools.lru_cache(maxsize=64)
 def _escaped_pairs(pairs: tuple[tuple[str, str, type, type], ...]) -> tuple[tuple[str, str], ...]:
     # Keyed on the types too: a Markup label and a plain one with the same text escape differently.
-    return tuple((str(escape(value)), str(escape(label))) for value, label, _types, _ in pairs)
+    return tuple((str(escape(value)), str(escape(label))) for value, label, _value_type, _label_type in pairs)
 
 
 def small_inline_radios(

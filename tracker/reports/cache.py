@@ -22,32 +22,22 @@ from cachetools import TTLCache
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from tracker import models
 from tracker.extensions import db
-from tracker.models import (
-    AccountToken,
-    AuditEvent,
-    DocumentJob,
-    FormSubmission,
-    LoginFailure,
-    RecoveryCode,
-    ReminderSent,
-    SecondFactor,
-    UserSession,
-)
 from tracker.timeutil import utcnow
 
 FRESH_FOR_SECONDS = 300
 # Rows written while reading, signing in or preparing a document: they never change a report's figures.
 BOOKKEEPING = (
-    AccountToken,
-    AuditEvent,
-    DocumentJob,
-    FormSubmission,
-    LoginFailure,
-    RecoveryCode,
-    ReminderSent,
-    SecondFactor,
-    UserSession,
+    models.AccountToken,
+    models.AuditEvent,
+    models.DocumentJob,
+    models.FormSubmission,
+    models.LoginFailure,
+    models.RecoveryCode,
+    models.ReminderSent,
+    models.SecondFactor,
+    models.UserSession,
 )
 _BOOKKEEPING_TABLES = frozenset(model.__table__ for model in BOOKKEEPING)
 
