@@ -7,7 +7,8 @@ from sqlalchemy.dialects import sqlite
 
 from tests.conftest import ON_POSTGRES
 from tracker.extensions import db
-from tracker.models import Meeting, User
+from tracker.models import CaseReview, Meeting, User
+from tracker.timeutil import utcnow
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="SQLite query plans")
 
@@ -64,7 +65,8 @@ def test_a_cases_open_actions_are_found_from_its_reviews(app, make_user, role):
         user = db.session.get(User, user_id)
         sa.event.listen(db.engine, "before_cursor_execute", keep)
         try:
-            case_history(user, 1)
+            review = CaseReview(id=0, case_id=1)  # not saved: only its case and id are read
+            case_history(user, review, before=utcnow())
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", keep)
         [(sql, parameters)] = [(sql, p) for sql, p in statements if sql.lstrip().startswith("SELECT actions.")]

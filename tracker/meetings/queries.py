@@ -318,7 +318,10 @@ def _latest_updates(action_ids: list[int], by: datetime | None = None) -> dict[i
         latest_ids = latest_ids.where(ActionUpdate.at < by)
     latest_ids = latest_ids.group_by(ActionUpdate.action_id)
     updates = db.session.scalars(
-        select(ActionUpdate).options(joinedload(ActionUpdate.author)).where(ActionUpdate.id.in_(latest_ids))
+        select(ActionUpdate)
+        # An update shows its author's name only.
+        .options(joinedload(ActionUpdate.author).load_only(User.display_name).lazyload(User.agency))
+        .where(ActionUpdate.id.in_(latest_ids))
     )
     return {update.action_id: update for update in updates}
 
@@ -430,13 +433,14 @@ class _MattersPage(Pagination):
         ids = list(db.session.scalars(selected.limit(self.per_page).offset(self._query_offset)))
         if not ids:
             return []
+        # Only what a row shows of the owner, meeting and review (a review's text is long and stays unread).
         loaded = db.session.scalars(
             select(Action)
             .options(
                 joinedload(Action.owning_agency),
-                joinedload(Action.owner),
-                joinedload(Action.meeting),
-                joinedload(Action.case_review).joinedload(CaseReview.case),
+                joinedload(Action.owner).load_only(User.display_name).lazyload(User.agency),
+                joinedload(Action.meeting).load_only(Meeting.starts_at),
+                joinedload(Action.case_review).load_only(CaseReview.case_id).joinedload(CaseReview.case),
             )
             .where(Action.id.in_(ids))
         ).unique()

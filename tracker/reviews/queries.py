@@ -6,48 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload, load_only
 
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, Action, AgencyReturn, CaseReview, Meeting, MeetingStatus, User
 from tracker.permissions import can_see_action, case_review_scope, returns_scope
-
-
-@dataclass
-class CaseHistory:
-    previous_reviews: list[CaseReview]
-    open_actions: list[Action]
-
-
-def case_history(
-    user: User, case_id: int, *, before: datetime | None = None, exclude_review_id: int | None = None
-) -> CaseHistory:
-    """Earlier reviews of a case the user may see, and its open actions, for the review page."""
-    query = (
-        select(CaseReview)
-        .join(Meeting, CaseReview.meeting_id == Meeting.id)
-        .options(joinedload(CaseReview.meeting))
-        .where(CaseReview.case_id == case_id, case_review_scope(user), Meeting.status != MeetingStatus.CANCELLED)
-        .order_by(Meeting.starts_at.desc())
-    )
-    if before is not None:
-        query = query.where(Meeting.starts_at < before)
-    if exclude_review_id is not None:
-        query = query.where(CaseReview.id != exclude_review_id)
-    reviews = list(db.session.scalars(query))
-    # Every action on the case's reviews (a handful); the open ones in the user's scope are kept here.
-    # Asking SQL for open ones let SQLite read every open action in history through the status index,
-    # and asking for the partner's agency read every action of that agency (7 ms for the police at
-    # ten years): the case's reviews must choose the rows.
-    on_case = db.session.scalars(
-        select(Action)
-        .options(joinedload(Action.owning_agency), joinedload(Action.owner))
-        .where(Action.case_review_id.in_(select(CaseReview.id).where(CaseReview.case_id == case_id)))
-        .order_by(Action.due_date)
-    )
-    return CaseHistory(
-        reviews, [action for action in on_case if action.status in OPEN_STATUSES and can_see_action(user, action)]
-    )
 
 
 @dataclass
@@ -56,17 +19,54 @@ class ReviewActions:
     hidden: int  # other agencies' actions on this case, for a partner: a count only
 
 
-def actions_on(reader: User, review: CaseReview) -> ReviewActions:
-    actions = list(
+@dataclass
+class CaseHistory:
+    previous_reviews: list[CaseReview]
+    open_actions: list[Action]  # on any review of the case, in the reader's scope
+    on_review: ReviewActions  # raised at the review being read
+
+
+def case_history(user: User, review: CaseReview, *, before: datetime) -> CaseHistory:
+    """For the review page: the case's other reviews at meetings before ``before`` that the user may
+    see, its open actions in the user's scope, and the actions raised at this review."""
+    case_id = review.case_id
+    query = (
+        select(CaseReview)
+        .join(Meeting, CaseReview.meeting_id == Meeting.id)
+        # The page lists each earlier review's date, risk and grade, never its text.
+        .options(
+            load_only(CaseReview.meeting_id, CaseReview.risk_level, CaseReview.scrutiny_grade),
+            contains_eager(CaseReview.meeting).load_only(Meeting.starts_at),
+        )
+        .where(CaseReview.case_id == case_id, case_review_scope(user), Meeting.status != MeetingStatus.CANCELLED)
+        .order_by(Meeting.starts_at.desc())
+    )
+    query = query.where(Meeting.starts_at < before, CaseReview.id != review.id)
+    reviews = list(db.session.scalars(query))
+    # Every action on the case's reviews (a handful), in one statement: the open ones in the user's
+    # scope, and this review's own, are chosen here. Asking SQL for open ones let SQLite read every
+    # open action in history through the status index, and asking for the partner's agency read every
+    # action of that agency (7 ms for the police at ten years): the case's reviews must choose the rows.
+    on_case = list(
         db.session.scalars(
             select(Action)
-            .options(joinedload(Action.owning_agency), joinedload(Action.owner))
-            .where(Action.case_review_id == review.id)
-            .order_by(Action.id)
+            .options(
+                joinedload(Action.owning_agency),
+                # An owner is shown by name.
+                joinedload(Action.owner).load_only(User.display_name).lazyload(User.agency),
+            )
+            .where(Action.case_review_id.in_(select(CaseReview.id).where(CaseReview.case_id == case_id)))
+            .order_by(Action.due_date, Action.id)
         )
     )
-    visible = [action for action in actions if can_see_action(reader, action)]
-    return ReviewActions(visible, len(actions) - len(visible))
+    visible = [action for action in on_case if can_see_action(user, action)]
+    raised_here = [action for action in on_case if action.case_review_id == review.id]
+    shown_here = sorted((action for action in visible if action.case_review_id == review.id), key=lambda a: a.id)
+    return CaseHistory(
+        previous_reviews=reviews,
+        open_actions=[action for action in visible if action.status in OPEN_STATUSES],
+        on_review=ReviewActions(shown_here, len(raised_here) - len(shown_here)),
+    )
 
 
 def returns_on(reader: User, review: CaseReview) -> dict[int, AgencyReturn]:

@@ -63,7 +63,7 @@ def review(meeting_id: int, review_id: int):
             _prefill(form, review)
         elif _saved(form, action_form, meeting, review):
             return _after_save(form, meeting, review)
-    history = queries.case_history(current_user, review.case_id, before=meeting.starts_at, exclude_review_id=review.id)
+    history = queries.case_history(current_user, review, before=meeting.starts_at)
     audit.record("case_review_viewed", review, detail=f"case {review.case_id}")
     return render_template(
         "reviews/review.html",
@@ -73,7 +73,7 @@ def review(meeting_id: int, review_id: int):
         review=review,
         history=history,
         may_edit=may_edit,
-        actions=queries.actions_on(current_user, review),
+        actions=history.on_review,
         # Asked whether or not the agenda is published (empty before), so the page's queries stay the same.
         returns=queries.returns_on(current_user, review),
         show_feedback=can_see_feedback(current_user),
