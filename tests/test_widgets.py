@@ -1,12 +1,16 @@
-"""LongGovSelect writes GOV.UK select markup in Python for long lists: it must give exactly what
-govuk-frontend-wtf's GovSelect gives, in every state a form can be in."""
+"""The widgets that write GOV.UK markup in Python (tracker/forms.py) must give the document
+govuk-frontend-wtf's macros give, in every state a form can be in."""
+
+import copy
+from datetime import date
 
 import pytest
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect
-from wtforms import Form, RadioField, SelectField, SelectMultipleField
+from wtforms import Form, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
 
-from tracker.forms import LongGovSelect
+from tracker.forms import DateRequired, GovDateField, LongGovSelect
 
 CHOICES = [
     SelectChoice("", "No named owner – the agency's SPOC follows it up"),
@@ -186,3 +190,128 @@ def test_small_inline_radios_escape_a_plain_label_after_the_same_text_as_markup(
     trusted = small_inline_radios("a", "A", [("x", Markup("<b>Bold</b>"))], "")
     plain = small_inline_radios("a", "A", [("x", "<b>Bold</b>")], "")
     assert "<b>Bold</b>" in trusted and "<b>" not in plain and "&lt;b&gt;Bold&lt;/b&gt;" in plain
+
+
+class TextForm(Form):
+    reference = StringField("Case reference <ref>")
+    email = StringField("Email address", description='Your work "email" <address>', validators=[InputRequired()])
+    notes = TextAreaField("Notes & updates", description="What has been done <since>")
+    reason = TextAreaField("Reason", validators=[InputRequired()])
+    due = GovDateField("Due date", description="For example, 27 11 2026")
+    meeting_day = GovDateField("Date <of meeting>", validators=[DateRequired("Enter the date")])
+
+
+TEXT_STATES = [None, 'A-1 <b> & "quoted"', ""]
+TEXT_PARAMS = [
+    None,
+    {"classes": "govuk-input--width-20", "spellcheck": False, "autocomplete": "off"},
+    {"type": "email", "autocomplete": "username", "spellcheck": False, "classes": "govuk-!-width-two-thirds"},
+    {"label": {"text": "Reference <new>", "classes": "govuk-label--s"}, "inputmode": "numeric"},
+    {"attributes": {"autocapitalize": "none"}},
+]
+
+
+@pytest.mark.parametrize("field_name", ["reference", "email"])
+@pytest.mark.parametrize("data", TEXT_STATES)
+@pytest.mark.parametrize("errors", [[], ["Enter the reference <b>"]])
+@pytest.mark.parametrize("params", TEXT_PARAMS)
+def test_fast_text_inputs_give_the_same_document_as_govuk_frontend_wtf(app, field_name, data, errors, params):
+    from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+
+    from tracker.forms import FastGovTextInput
+
+    with app.test_request_context():
+        form = TextForm(data={field_name: data} if data is not None else None)
+        field = form[field_name]
+        field.errors = errors
+        extra = {"params": params} if params else {}
+        fast = str(FastGovTextInput()(field, **copy.deepcopy(extra)))
+        macro = str(GovTextInput()(field, **copy.deepcopy(extra)))
+    assert canonical(fast) == canonical(macro)
+    assert "<b>" not in fast and "<ref>" not in fast and "<address>" not in fast
+
+
+@pytest.mark.parametrize("field_name", ["notes", "reason"])
+@pytest.mark.parametrize("data", [*TEXT_STATES, "First line\nsecond <line>"])
+@pytest.mark.parametrize("errors", [[], ["Enter the notes <b>"]])
+@pytest.mark.parametrize("params", [None, {"rows": 2}, {"label": {"text": "Reason", "classes": "govuk-label--s"}}])
+def test_fast_text_areas_give_the_same_document_as_govuk_frontend_wtf(app, field_name, data, errors, params):
+    from govuk_frontend_wtf.wtforms_widgets import GovTextArea
+
+    from tracker.forms import FastGovTextArea
+
+    with app.test_request_context():
+        form = TextForm(data={field_name: data} if data is not None else None)
+        field = form[field_name]
+        field.errors = errors
+        extra = {"params": params} if params else {}
+        fast = str(FastGovTextArea()(field, **copy.deepcopy(extra)))
+        macro = str(GovTextArea()(field, **copy.deepcopy(extra)))
+    assert canonical(fast) == canonical(macro)
+    assert "<b>" not in fast and "<line>" not in fast and "<since>" not in fast
+
+
+@pytest.mark.parametrize("field_name", ["due", "meeting_day"])
+@pytest.mark.parametrize("posted", [None, ["27", "11", "2026"], ["31", "2", "x<y"], ["", "", ""]])
+@pytest.mark.parametrize("errors", [[], ["Due date must be a real date <b>"]])
+@pytest.mark.parametrize(
+    "params", [None, {"hint": {"text": "For example, 1 12 2026"}}, {"fieldset": {"legend": {"text": "When"}}}]
+)
+def test_fast_date_inputs_give_the_same_document_as_govuk_frontend_wtf(app, field_name, posted, errors, params):
+    from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+    from werkzeug.datastructures import MultiDict
+
+    from tracker.forms import FastGovDateInput
+
+    with app.test_request_context():
+        formdata = MultiDict([(field_name, part) for part in posted]) if posted is not None else None
+        form = TextForm(formdata=formdata, data={"due": date(2026, 11, 27)} if posted is None else None)
+        field = form[field_name]
+        field.errors = errors
+        extra = {"params": params} if params else {}
+        fast = str(FastGovDateInput()(field, **copy.deepcopy(extra)))
+        macro = str(GovDateInput()(field, **copy.deepcopy(extra)))
+    assert canonical(fast) == canonical(macro)
+    assert "<b>" not in fast and "<y" not in fast and "<of meeting>" not in fast
+
+
+def test_fast_text_widgets_pass_other_params_to_the_macro(app):
+    from tracker.forms import FastGovDateInput, FastGovTextArea, FastGovTextInput
+
+    with app.test_request_context():
+        form = TextForm()
+        prefixed = str(FastGovTextInput()(form.reference, params={"prefix": {"text": "£"}}))
+        counted = str(FastGovTextArea()(form.notes, params={"label": {"html": "<em>Notes</em>"}}))
+        dated = str(
+            FastGovDateInput()(form.due, params={"fieldset": {"legend": {"isPageHeading": True, "text": "Due"}}})
+        )
+    assert "govuk-input__prefix" in prefixed
+    assert "<em>Notes</em>" in counted
+    assert "govuk-fieldset__heading" in dated
+
+
+def test_plain_fields_are_written_without_a_template(app):
+    """The fast widgets are used, not merely equal: the plain cases render no template at all."""
+    from flask import template_rendered
+
+    from tracker.forms import FastGovCheckboxes, FastGovDateInput, FastGovRadios, FastGovTextArea, FastGovTextInput
+
+    rendered = []
+
+    def note(_sender, template, **_extra):
+        rendered.append(template.name)
+
+    with app.test_request_context(), template_rendered.connected_to(note, app):
+        form = TextForm()
+        form.reason.errors = ["Enter the reason"]
+        FastGovTextInput()(form.reference, params={"classes": "govuk-input--width-20", "spellcheck": False})
+        FastGovTextInput()(form.email, params={"type": "email", "autocomplete": "username"})
+        FastGovTextArea()(form.notes, params={"rows": 2})
+        FastGovTextArea()(form.reason)
+        FastGovDateInput()(form.due)
+        FastGovDateInput()(form.meeting_day, params={"hint": {"text": "For example, 1 12 2026"}})
+        FastGovCheckboxes()(AgenciesForm().agency_ids, params={"classes": "govuk-checkboxes--small"})
+        FastGovRadios()(GradeForm().grade, params={"classes": "govuk-radios--inline"})
+        assert rendered == []
+        FastGovTextInput()(form.reference, params={"prefix": {"text": "£"}})
+    assert rendered, "a param the fast widget does not write goes through the macro"

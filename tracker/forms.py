@@ -8,7 +8,14 @@ from typing import TypeVar
 
 from flask import abort
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput, GovRadioInput, GovSelect, GovTextArea
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
 from markupsafe import Markup, escape
 from wtforms import DateField, Field, FieldList, FormField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -18,6 +25,152 @@ from tracker.params import EARLIEST_DATE, LATEST_DATE, UNSAFE_CHARACTERS
 
 T = TypeVar("T")
 LONG_TEXT = 5000  # the longest free text a form takes (summaries, findings, notes)
+
+
+# Text inputs, text areas and date inputs ------------------------------------------------------
+# The same idea as _FastChoices, for the fields every form page has: govuk-frontend-wtf renders each
+# through its macro (a date input is four macros and a fieldset), about a millisecond a field. The plain
+# case is written here in GOV.UK's markup; anything else goes through the macro, and
+# tests/test_widgets.py checks that both give the same document in every state a field can be in.
+
+_LABEL_KEYS = {"text", "classes"}
+_TEXT_ONLY = {"text"}
+
+
+def _attributes(attributes: dict) -> str:
+    return "".join(f' {escape(name)}="{escape(value)}"' for name, value in attributes.items())
+
+
+def _plain_text_params(params, allowed: set[str]) -> bool:
+    """Only the keys this module writes, each in its simplest form (texts, not HTML; string attributes)."""
+    return (
+        set(params) <= allowed
+        and _only(params.get("label") or {}, _LABEL_KEYS)
+        and _only(params.get("hint") or {}, _TEXT_ONLY)
+        and _only(params.get("errorMessage") or {}, _TEXT_ONLY)
+        and isinstance(params.get("attributes", {}), dict)
+        and all(isinstance(value, str) for value in params.get("attributes", {}).values())
+    )
+
+
+def _hint_and_error(field_id: str, params) -> tuple[list[str], list[str]]:
+    """The hint and error message blocks, and the ids that the input is described by."""
+    described_by, blocks = [], []
+    if params.get("hint"):
+        described_by.append(f"{field_id}-hint")
+        blocks.append(f'<div id="{field_id}-hint" class="govuk-hint">{escape(params["hint"].get("text") or "")}</div>')
+    if error := params.get("errorMessage"):
+        described_by.append(f"{field_id}-error")
+        blocks.append(
+            f'<p id="{field_id}-error" class="govuk-error-message">'
+            f'<span class="govuk-visually-hidden">Error:</span> {escape(error.get("text") or "")}</p>'
+        )
+    return described_by, blocks
+
+
+def _label(field_id: str, label) -> str:
+    if not label or not label.get("text"):
+        return ""
+    classes = f" {escape(label['classes'])}" if label.get("classes") else ""
+    return f'<label class="govuk-label{classes}" for="{field_id}">{escape(label["text"])}</label>'
+
+
+def _form_group(params, inner: str) -> Markup:
+    error_class = " govuk-form-group--error" if params.get("errorMessage") else ""
+    return Markup(f'<div class="govuk-form-group{error_class}">{inner}</div>')  # noqa: S704 - parts escaped  # nosec B704
+
+
+class FastGovTextInput(GovTextInput):
+    _ALLOWED = {
+        "id", "name", "label", "attributes", "hint", "value", "type", "errorMessage", "classes",
+        "spellcheck", "autocomplete", "inputmode",
+    }  # fmt: skip
+
+    def render(self, params):
+        if not _plain_text_params(params, self._ALLOWED) or params.get("spellcheck") not in (None, True, False):
+            return super().render(params)
+        field_id = escape(params.get("id") or params["name"])
+        described_by, blocks = _hint_and_error(field_id, params)
+        classes = "govuk-input"
+        if params.get("classes"):
+            classes += f" {escape(params['classes'])}"
+        if params.get("errorMessage"):
+            classes += " govuk-input--error"
+        optional = {
+            "spellcheck": str(params["spellcheck"]).lower() if params.get("spellcheck") is not None else None,
+            "value": params.get("value"),
+            "aria-describedby": " ".join(described_by) or None,
+            "autocomplete": params.get("autocomplete"),
+            "inputmode": params.get("inputmode"),
+        }
+        attributes = {name: value for name, value in optional.items() if value is not None and value is not False}
+        attributes.update(params.get("attributes") or {})
+        element = (
+            f'<input class="{classes}" id="{field_id}" name="{escape(params["name"])}"'
+            f' type="{escape(params.get("type") or "text")}"{_attributes(attributes)}>'
+        )
+        return _form_group(params, _label(field_id, params.get("label")) + "".join(blocks) + element)
+
+
+class FastGovTextArea(GovTextArea):
+    _ALLOWED = {"id", "name", "label", "attributes", "hint", "value", "errorMessage", "classes", "rows"}
+
+    def render(self, params):
+        if not _plain_text_params(params, self._ALLOWED):
+            return super().render(params)
+        field_id = escape(params.get("id") or params["name"])
+        described_by, blocks = _hint_and_error(field_id, params)
+        classes = "govuk-textarea"
+        if params.get("errorMessage"):
+            classes += " govuk-textarea--error"
+        if params.get("classes"):
+            classes += f" {escape(params['classes'])}"
+        described = f' aria-describedby="{" ".join(described_by)}"' if described_by else ""
+        element = (
+            f'<textarea class="{classes}" id="{field_id}" name="{escape(params["name"])}"'
+            f' rows="{escape(params.get("rows") or 5)}"{described}{_attributes(params.get("attributes") or {})}>'
+            f"{escape(params.get('value') if params.get('value') is not None else '')}</textarea>"
+        )
+        return _form_group(params, _label(field_id, params.get("label")) + "".join(blocks) + element)
+
+
+class FastGovDateInput(GovDateInput):
+    _ALLOWED = {"id", "name", "label", "attributes", "hint", "value", "errorMessage", "fieldset", "items"}
+    _ITEM_KEYS = {"label", "id", "name", "classes", "value"}
+
+    def render(self, params):
+        fieldset = params.get("fieldset")
+        if not (
+            _plain_text_params(params, self._ALLOWED)
+            and _only(fieldset, {"legend"})
+            and _only(fieldset.get("legend") or {}, _LABEL_KEYS)
+            and all(_only(item, self._ITEM_KEYS) and item.get("label") for item in params.get("items") or [None])
+        ):
+            return super().render(params)
+        field_id = escape(params["id"])
+        described_by, blocks = _hint_and_error(field_id, params)
+        items = []
+        for item in params["items"]:
+            item_id = escape(item["id"])
+            value = f' value="{escape(item["value"])}"' if item.get("value") is not None else ""
+            items.append(
+                f'<div class="govuk-date-input__item"><div class="govuk-form-group">'
+                f'<label class="govuk-label govuk-date-input__label" for="{item_id}">{escape(item["label"])}</label>'
+                f'<input class="govuk-input govuk-date-input__input {escape(item.get("classes") or "")}"'
+                f' id="{item_id}" name="{escape(item["name"])}" type="text"{value} inputmode="numeric"></div></div>'
+            )
+        inputs = (
+            f'<div class="govuk-date-input"{_attributes(params.get("attributes") or {})} id="{field_id}">'
+            f"{''.join(items)}</div>"
+        )
+        legend = fieldset["legend"] or {}
+        legend_html = ""
+        if legend.get("text"):
+            legend_classes = f" {escape(legend['classes'])}" if legend.get("classes") else ""
+            legend_html = f'<legend class="govuk-fieldset__legend{legend_classes}">{escape(legend["text"])}</legend>'
+        described = f' aria-describedby="{" ".join(described_by)}"' if described_by else ""
+        inner = f"{legend_html}{''.join(blocks)}{inputs}"
+        return _form_group(params, f'<fieldset class="govuk-fieldset" role="group"{described}>{inner}</fieldset>')
 
 
 def unsafe_character_message(field: Field) -> str:
@@ -57,7 +210,7 @@ def long_text(label: str, noun: str, **kwargs) -> TextAreaField:
     """An optional free-text field up to LONG_TEXT characters (notes, summary, findings, ...)."""
     return TextAreaField(
         label,
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[Length(max=LONG_TEXT, message=f"{noun} must be {LONG_TEXT} characters or fewer")],
         **kwargs,
@@ -86,7 +239,7 @@ def optional_int(value):
 class GovDateField(DateField):
     """A GOV.UK date input (day, month, year) with plain-English errors, including 31/02."""
 
-    widget = GovDateInput()
+    widget = FastGovDateInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format="%d %m %Y", **kwargs)

@@ -1,12 +1,12 @@
 from functools import cache
 
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from tracker.forms import DateRequired, FastGovRadios, GovDateField, TrackerForm, optional_int, strip
+from tracker.forms import DateRequired, FastGovRadios, FastGovTextArea, GovDateField, TrackerForm, optional_int, strip
 from tracker.models import ActionStatus
 
 KEEP_STATUS = ""
@@ -30,7 +30,7 @@ class ActionProgressForm(TrackerForm):
     note = TextAreaField(
         "Update",
         description=NOTE_HINT,
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[
             DataRequired(message="Enter an update"),
@@ -58,7 +58,7 @@ class DueDateForm(TrackerForm):
     )
     reason = TextAreaField(
         "Reason for the new date",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[
             DataRequired(message="Enter the reason for changing the due date"),
@@ -99,7 +99,7 @@ class CancelActionForm(TrackerForm):
 
     reason = TextAreaField(
         "Why is this action being cancelled?",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[
             DataRequired(message="Enter the reason for cancelling the action"),
@@ -115,7 +115,7 @@ class ReopenActionForm(TrackerForm):
 
     reason = TextAreaField(
         "Why is this action being reopened?",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[
             DataRequired(message="Enter the reason for reopening the action"),
@@ -136,7 +136,7 @@ class ExtensionRequestForm(TrackerForm):
     )
     reason = TextAreaField(
         "Why is more time needed?",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[
             DataRequired(message="Enter why more time is needed"),
@@ -175,7 +175,7 @@ class ExtensionDecisionForm(TrackerForm):
     note = TextAreaField(
         "Note for the agency",
         description="Required when declining.",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[Length(max=1000, message="Note must be 1000 characters or fewer")],
     )

@@ -2,14 +2,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovSelect,
     GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
 )
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
-from tracker.forms import FastGovRadios, TrackerForm, optional_int, strip
+from tracker.forms import FastGovRadios, FastGovTextArea, FastGovTextInput, TrackerForm, optional_int, strip
 from tracker.models import Role
 from tracker.permissions import may_be_spoc
 
@@ -28,7 +26,7 @@ def _email_validator(form, field):
 class UserDetailsForm(TrackerForm):
     email = StringField(
         "Email address",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[strip],
         validators=[
             InputRequired(message="Enter an email address"),
@@ -38,7 +36,7 @@ class UserDetailsForm(TrackerForm):
     )
     display_name = StringField(
         "Full name",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[strip],
         validators=[
             InputRequired(message="Enter the user's full name"),
@@ -95,7 +93,7 @@ class EditUserForm(UserDetailsForm):
 class AgencyForm(TrackerForm):
     name = StringField(
         "Agency name",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[strip],
         validators=[
             InputRequired(message="Enter the agency's name"),
@@ -105,7 +103,7 @@ class AgencyForm(TrackerForm):
     code = StringField(
         "Short code",
         description="2 to 12 capital letters or digits, shown in tables. For example, POL or IDVA.",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[lambda value: value.strip().upper() if isinstance(value, str) else value],
         validators=[
             InputRequired(message="Enter a short code"),
@@ -123,7 +121,7 @@ class SettingsForm(TrackerForm):
     confidentiality_statement = TextAreaField(
         "Confidentiality statement",
         description="Shown at the top of every meeting page. The chair records that it was read out.",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[
             InputRequired(message="Enter the confidentiality statement"),
@@ -137,7 +135,7 @@ class ThemeForm(TrackerForm):
     name = StringField(
         "New learning theme",
         description="For example, Coercive control not identified.",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[strip],
         validators=[
             InputRequired(message="Enter the learning theme"),
@@ -171,7 +169,7 @@ class LegalHoldForm(TrackerForm):
     reference = StringField(
         "Case reference",
         description="The case to keep, for example a crime or incident number",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[lambda value: value.strip().upper() if isinstance(value, str) else value],
         validators=[
             InputRequired(message="Enter the case reference"),
@@ -181,7 +179,7 @@ class LegalHoldForm(TrackerForm):
     reason = TextAreaField(
         "Why the case must be kept",
         description="For example, the claim or inquiry it is needed for. Do not write about the people in the case.",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[
             InputRequired(message="Enter why the case must be kept"),

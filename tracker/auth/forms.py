@@ -1,15 +1,15 @@
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from tracker.auth.passwords import MAX_LENGTH
-from tracker.forms import TrackerForm
+from tracker.forms import FastGovTextInput, TrackerForm
 
 
 class SignInForm(TrackerForm):
     email = StringField(
         "Email address",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         validators=[InputRequired(message="Enter your email address"), Length(max=254)],
     )
     # Length is not checked here: a wrong password of any length gets the same generic answer.
@@ -52,7 +52,7 @@ class CodeForm(TrackerForm):
     code = StringField(
         "Code",
         description="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         validators=[InputRequired(message="Enter the code from your authenticator app"), Length(max=40)],
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
@@ -62,7 +62,7 @@ class SetUpForm(TrackerForm):
     code = StringField(
         "Code from the app",
         description="After adding the account, enter the 6-digit code the app shows.",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         validators=[Length(max=40)],
     )
     submit = SubmitField("Check the code and finish setting up", widget=GovSubmitInput())
@@ -91,7 +91,7 @@ class TwoStepForm(TrackerForm):
 class ForgotPasswordForm(TrackerForm):
     email = StringField(
         "Email address",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         validators=[InputRequired(message="Enter your email address"), Length(max=254)],
     )
     submit = SubmitField("Send me a link", widget=GovSubmitInput())

@@ -6,8 +6,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovSelect,
     GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
 )
 from wtforms import (
     BooleanField,
@@ -29,6 +27,8 @@ from tracker.forms import (
     DateRequired,
     FastGovCheckboxes,
     FastGovRadios,
+    FastGovTextArea,
+    FastGovTextInput,
     GovDateField,
     LongGovSelect,
     TrackerForm,
@@ -53,13 +53,13 @@ class MeetingDetailsForm(TrackerForm):
     time = StringField(
         "Start time",
         description="24-hour clock, UK time. For example, 10:00.",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[strip],
         validators=[InputRequired(message="Enter the start time"), _time_of_day],
     )
     location = StringField(
         "Location or call link",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[strip],
         validators=[
             DataRequired(message="Enter where the meeting is held"),
@@ -99,7 +99,7 @@ class NewMeetingForm(MeetingDetailsForm):
         "How many weekly meetings?",
         not_a_number=f"Enter a number of weeks from 1 to {MAX_SERIES_WEEKS}",
         description="1 for a single meeting. More creates a weekly series at the same time, place and chair.",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         default=1,
         validators=[
             InputRequired(message="Enter how many weekly meetings to create"),
@@ -116,7 +116,7 @@ class EditMeetingForm(MeetingDetailsForm):
 class ReasonForm(TrackerForm):
     reason = TextAreaField(
         "Reason",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[
             DataRequired(message="Enter the reason"),
@@ -144,7 +144,7 @@ class AddCaseForm(TrackerForm):
     reference = StringField(
         "Case reference",
         description="The crime or incident number. Never a person's name.",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[DataRequired(message="Enter the case reference"), _case_reference],
     )
@@ -154,7 +154,7 @@ class AddCaseForm(TrackerForm):
 class ActionForm(TrackerForm):
     description = TextAreaField(
         "What needs to happen",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[
             DataRequired(message="Describe the action"),
@@ -219,7 +219,7 @@ class AgendaRowForm(Form):
 
     reference = StringField(
         "Case reference",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[_case_reference],
     )
@@ -268,14 +268,14 @@ class AttendanceSheetForm(TrackerForm):
     )
     guest_name = StringField(
         "Name",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[strip],
         validators=[Length(max=120, message="Name must be 120 characters or fewer")],
     )
     guest_agency_id = SelectField("Agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
     guest_deputy_for = StringField(
         "Deputising for (optional)",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         filters=[strip],
         validators=[Length(max=120, message="Deputising for must be 120 characters or fewer")],
     )

@@ -3,8 +3,6 @@ from __future__ import annotations
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
 )
 from wtforms import BooleanField, RadioField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -13,6 +11,8 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from tracker.forms import (
     FastGovCheckboxes,
     FastGovRadios,
+    FastGovTextArea,
+    FastGovTextInput,
     TrackerForm,
     WholeNumberField,
     choices,
@@ -28,7 +28,7 @@ class CaseReviewForm(TrackerForm):
         "DASH risk score",
         not_a_number="DASH score must be a whole number from 0 to 24",
         description="Number of ticks on the DASH risk checklist, from 0 to 24. Leave blank if not known.",
-        widget=GovTextInput(),
+        widget=FastGovTextInput(),
         validators=[Optional(), NumberRange(min=0, max=24, message="DASH score must be a whole number from 0 to 24")],
     )
     risk_overridden = BooleanField("Set the risk level by professional judgement", widget=GovCheckboxInput())
@@ -40,7 +40,7 @@ class CaseReviewForm(TrackerForm):
     )
     risk_override_reason = TextAreaField(
         "Reason for the professional judgement",
-        widget=GovTextArea(),
+        widget=FastGovTextArea(),
         filters=[strip],
         validators=[Length(max=500, message="Reason must be 500 characters or fewer")],
     )
