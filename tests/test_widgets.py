@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect
-from wtforms import Form, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import Form, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from tracker.forms import DateRequired, GovDateField, LongGovSelect
+from tracker.forms import DateRequired, FastGovSelect, GovDateField
 
 CHOICES = [
     SelectChoice("", "No named owner – the agency's SPOC follows it up"),
@@ -32,13 +32,13 @@ def test_long_select_matches_govuk_frontend_wtf(app, field_name, data, errors):
         form = OwnerForm(data={field_name: data} if data else None)
         field = form[field_name]
         field.errors = errors
-        assert str(LongGovSelect()(field)) == str(GovSelect()(field))
+        assert str(FastGovSelect()(field)) == str(GovSelect()(field))
 
 
 def test_long_select_passes_params_to_the_macro(app):
     with app.test_request_context():
         field = OwnerForm().owner
-        html = str(LongGovSelect()(field, params={"label": {"text": "Who follows it up"}}))
+        html = str(FastGovSelect()(field, params={"label": {"text": "Who follows it up"}}))
         assert "Who follows it up" in html and "Named owner" not in html
 
 
@@ -294,7 +294,15 @@ def test_plain_fields_are_written_without_a_template(app):
     """The fast widgets are used, not merely equal: the plain cases render no template at all."""
     from flask import template_rendered
 
-    from tracker.forms import FastGovCheckboxes, FastGovDateInput, FastGovRadios, FastGovTextArea, FastGovTextInput
+    from tracker.forms import (
+        FastGovCheckboxes,
+        FastGovDateInput,
+        FastGovRadios,
+        FastGovSelect,
+        FastGovSubmitInput,
+        FastGovTextArea,
+        FastGovTextInput,
+    )
 
     rendered = []
 
@@ -312,6 +320,36 @@ def test_plain_fields_are_written_without_a_template(app):
         FastGovDateInput()(form.meeting_day, params={"hint": {"text": "For example, 1 12 2026"}})
         FastGovCheckboxes()(AgenciesForm().agency_ids, params={"classes": "govuk-checkboxes--small"})
         FastGovRadios()(GradeForm().grade, params={"classes": "govuk-radios--inline"})
+        FastGovSelect()(OwnerForm().owner)
+        FastGovSubmitInput()(ButtonForm().submit, params={"preventDoubleClick": True})
         assert rendered == []
         FastGovTextInput()(form.reference, params={"prefix": {"text": "£"}})
     assert rendered, "a param the fast widget does not write goes through the macro"
+
+
+class ButtonForm(Form):
+    submit = SubmitField("Save & go <on>")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        None,
+        {"preventDoubleClick": True},
+        {"classes": "govuk-button--secondary", "attributes": {"data-prevent-double-click": "true"}},
+        {"text": "Take <it> off", "classes": "govuk-button--warning", "preventDoubleClick": False},
+        {"attributes": {"data-testid": 'save "now"'}},
+    ],
+)
+def test_fast_buttons_give_the_same_document_as_govuk_frontend_wtf(app, params):
+    from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+
+    from tracker.forms import FastGovSubmitInput
+
+    with app.test_request_context():
+        field = ButtonForm().submit
+        extra = {"params": params} if params else {}
+        fast = str(FastGovSubmitInput()(field, **copy.deepcopy(extra)))
+        macro = str(GovSubmitInput()(field, **copy.deepcopy(extra)))
+    assert canonical(fast) == canonical(macro)
+    assert "<on>" not in fast and "<it>" not in fast

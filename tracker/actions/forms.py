@@ -1,12 +1,21 @@
 from functools import cache
 
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from tracker.forms import DateRequired, FastGovRadios, FastGovTextArea, GovDateField, TrackerForm, optional_int, strip
+from tracker.forms import (
+    DateRequired,
+    FastGovRadios,
+    FastGovSelect,
+    FastGovSubmitInput,
+    FastGovTextArea,
+    GovDateField,
+    TrackerForm,
+    optional_int,
+    strip,
+)
 from tracker.models import ActionStatus
 
 KEEP_STATUS = ""
@@ -37,9 +46,9 @@ class ActionProgressForm(TrackerForm):
             Length(max=2000, message="Update must be 2000 characters or fewer"),
         ],
     )
-    status = SelectField("Status", widget=GovSelect(), validate_choice=False, default=KEEP_STATUS)
+    status = SelectField("Status", widget=FastGovSelect(), validate_choice=False, default=KEEP_STATUS)
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
-    submit = SubmitField("Save update", widget=GovSubmitInput())
+    submit = SubmitField("Save update", widget=FastGovSubmitInput())
 
     def __init__(self, *args, action=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,7 +75,7 @@ class DueDateForm(TrackerForm):
         ],
     )
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
-    submit = SubmitField("Change due date", widget=GovSubmitInput())
+    submit = SubmitField("Change due date", widget=FastGovSubmitInput())
 
     def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,9 +87,9 @@ class DueDateForm(TrackerForm):
 
 
 class OwnerForm(TrackerForm):
-    owner_id = SelectField("Named owner", widget=GovSelect(), coerce=optional_int, validate_choice=False)
+    owner_id = SelectField("Named owner", widget=FastGovSelect(), coerce=optional_int, validate_choice=False)
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
-    submit = SubmitField("Assign owner", widget=GovSubmitInput())
+    submit = SubmitField("Assign owner", widget=FastGovSubmitInput())
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,7 +116,7 @@ class CancelActionForm(TrackerForm):
         ],
     )
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
-    submit = SubmitField("Cancel the action", widget=GovSubmitInput())
+    submit = SubmitField("Cancel the action", widget=FastGovSubmitInput())
 
 
 class ReopenActionForm(TrackerForm):
@@ -123,7 +132,7 @@ class ReopenActionForm(TrackerForm):
         ],
     )
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
-    submit = SubmitField("Reopen the action", widget=GovSubmitInput())
+    submit = SubmitField("Reopen the action", widget=FastGovSubmitInput())
 
 
 class ExtensionRequestForm(TrackerForm):
@@ -144,7 +153,7 @@ class ExtensionRequestForm(TrackerForm):
         ],
     )
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
-    submit = SubmitField("Ask for more time", widget=GovSubmitInput())
+    submit = SubmitField("Ask for more time", widget=FastGovSubmitInput())
 
     def __init__(self, *args, today=None, current_due=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,7 +189,7 @@ class ExtensionDecisionForm(TrackerForm):
         validators=[Length(max=1000, message="Note must be 1000 characters or fewer")],
     )
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Reload the page and try again")])
-    submit = SubmitField("Save decision", widget=GovSubmitInput())
+    submit = SubmitField("Save decision", widget=FastGovSubmitInput())
 
     def validate_decision(self, field):
         if field.data not in (AGREE, DECLINE):

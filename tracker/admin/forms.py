@@ -1,13 +1,20 @@
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovSelect,
-    GovSubmitInput,
 )
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
-from tracker.forms import FastGovRadios, FastGovTextArea, FastGovTextInput, TrackerForm, optional_int, strip
+from tracker.forms import (
+    FastGovRadios,
+    FastGovSelect,
+    FastGovSubmitInput,
+    FastGovTextArea,
+    FastGovTextInput,
+    TrackerForm,
+    optional_int,
+    strip,
+)
 from tracker.models import Role
 from tracker.permissions import may_be_spoc
 
@@ -53,7 +60,7 @@ class UserDetailsForm(TrackerForm):
     agency_id = SelectField(
         "Agency",
         coerce=optional_int,
-        widget=GovSelect(),
+        widget=FastGovSelect(),
         validate_choice=False,
     )
     is_spoc = BooleanField(
@@ -83,11 +90,11 @@ class UserDetailsForm(TrackerForm):
 
 
 class NewUserForm(UserDetailsForm):
-    submit = SubmitField("Create user and send invitation", widget=GovSubmitInput())
+    submit = SubmitField("Create user and send invitation", widget=FastGovSubmitInput())
 
 
 class EditUserForm(UserDetailsForm):
-    submit = SubmitField("Save changes", widget=GovSubmitInput())
+    submit = SubmitField("Save changes", widget=FastGovSubmitInput())
 
 
 class AgencyForm(TrackerForm):
@@ -110,7 +117,7 @@ class AgencyForm(TrackerForm):
             Regexp(r"^[A-Z0-9]{2,12}$", message="Short code must be 2 to 12 capital letters or digits"),
         ],
     )
-    submit = SubmitField("Save agency", widget=GovSubmitInput())
+    submit = SubmitField("Save agency", widget=FastGovSubmitInput())
 
 
 class ConfirmForm(TrackerForm):
@@ -128,7 +135,7 @@ class SettingsForm(TrackerForm):
             Length(max=2000, message="Confidentiality statement must be 2000 characters or fewer"),
         ],
     )
-    submit = SubmitField("Save settings", widget=GovSubmitInput())
+    submit = SubmitField("Save settings", widget=FastGovSubmitInput())
 
 
 class ThemeForm(TrackerForm):
@@ -142,14 +149,14 @@ class ThemeForm(TrackerForm):
             Length(max=80, message="Learning theme must be 80 characters or fewer"),
         ],
     )
-    submit = SubmitField("Add learning theme", widget=GovSubmitInput())
+    submit = SubmitField("Add learning theme", widget=FastGovSubmitInput())
 
 
 class MergeThemeForm(TrackerForm):
     """Merge one learning theme into another: its reviews are re-tagged and it is removed."""
 
-    into_id = SelectField("Merge it into", widget=GovSelect(), coerce=optional_int, validate_choice=False)
-    submit = SubmitField("Merge themes", widget=GovSubmitInput())
+    into_id = SelectField("Merge it into", widget=FastGovSelect(), coerce=optional_int, validate_choice=False)
+    submit = SubmitField("Merge themes", widget=FastGovSubmitInput())
 
     def __init__(self, *args, others=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -186,4 +193,4 @@ class LegalHoldForm(TrackerForm):
             Length(max=500, message="The reason must be 500 characters or fewer"),
         ],
     )
-    submit = SubmitField("Place a legal hold", widget=GovSubmitInput())
+    submit = SubmitField("Place a legal hold", widget=FastGovSubmitInput())

@@ -1,9 +1,9 @@
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from tracker.auth.passwords import MAX_LENGTH
-from tracker.forms import FastGovTextInput, TrackerForm
+from tracker.forms import FastGovSubmitInput, FastGovTextInput, TrackerForm
 
 
 class SignInForm(TrackerForm):
@@ -16,7 +16,7 @@ class SignInForm(TrackerForm):
     password = PasswordField(
         "Password", widget=GovPasswordInput(), validators=[InputRequired(message="Enter your password")]
     )
-    submit = SubmitField("Sign in", widget=GovSubmitInput())
+    submit = SubmitField("Sign in", widget=FastGovSubmitInput())
 
 
 class ChangePasswordForm(TrackerForm):
@@ -36,7 +36,7 @@ class ChangePasswordForm(TrackerForm):
         widget=GovPasswordInput(),
         validators=[InputRequired(message="Confirm your new password")],
     )
-    submit = SubmitField("Change password", widget=GovSubmitInput())
+    submit = SubmitField("Change password", widget=FastGovSubmitInput())
 
     def validate_confirm_password(self, field):
         if self.new_password.data and field.data != self.new_password.data:
@@ -44,8 +44,8 @@ class ChangePasswordForm(TrackerForm):
 
 
 class CalendarForm(TrackerForm):
-    create = SubmitField("Create a new calendar link", widget=GovSubmitInput())
-    stop = SubmitField("Switch off the calendar link", widget=GovSubmitInput())
+    create = SubmitField("Create a new calendar link", widget=FastGovSubmitInput())
+    stop = SubmitField("Switch off the calendar link", widget=FastGovSubmitInput())
 
 
 class CodeForm(TrackerForm):
@@ -55,7 +55,7 @@ class CodeForm(TrackerForm):
         widget=FastGovTextInput(),
         validators=[InputRequired(message="Enter the code from your authenticator app"), Length(max=40)],
     )
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    submit = SubmitField("Continue", widget=FastGovSubmitInput())
 
 
 class SetUpForm(TrackerForm):
@@ -65,9 +65,9 @@ class SetUpForm(TrackerForm):
         widget=FastGovTextInput(),
         validators=[Length(max=40)],
     )
-    submit = SubmitField("Check the code and finish setting up", widget=GovSubmitInput())
+    submit = SubmitField("Check the code and finish setting up", widget=FastGovSubmitInput())
     # Offered to those for whom the second factor is optional (partners), at sign-in only.
-    skip = SubmitField("Not now", widget=GovSubmitInput())
+    skip = SubmitField("Not now", widget=FastGovSubmitInput())
 
     def validate_code(self, field):
         if not self.skip.data and not (field.data or "").strip():
@@ -78,14 +78,14 @@ class ConfirmPasswordForm(TrackerForm):
     password = PasswordField(
         "Password", widget=GovPasswordInput(), validators=[InputRequired(message="Enter your password")]
     )
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    submit = SubmitField("Continue", widget=FastGovSubmitInput())
 
 
 class TwoStepForm(TrackerForm):
     """The buttons on the two-step verification page (each needs a recent password confirmation)."""
 
-    new_codes = SubmitField("Get new recovery codes", widget=GovSubmitInput())
-    turn_off = SubmitField("Turn off two-step verification", widget=GovSubmitInput())
+    new_codes = SubmitField("Get new recovery codes", widget=FastGovSubmitInput())
+    turn_off = SubmitField("Turn off two-step verification", widget=FastGovSubmitInput())
 
 
 class ForgotPasswordForm(TrackerForm):
@@ -94,7 +94,7 @@ class ForgotPasswordForm(TrackerForm):
         widget=FastGovTextInput(),
         validators=[InputRequired(message="Enter your email address"), Length(max=254)],
     )
-    submit = SubmitField("Send me a link", widget=GovSubmitInput())
+    submit = SubmitField("Send me a link", widget=FastGovSubmitInput())
 
 
 class SetPasswordForm(TrackerForm):
@@ -109,7 +109,7 @@ class SetPasswordForm(TrackerForm):
         widget=GovPasswordInput(),
         validators=[InputRequired(message="Confirm your new password")],
     )
-    submit = SubmitField("Save password", widget=GovSubmitInput())
+    submit = SubmitField("Save password", widget=FastGovSubmitInput())
 
     def validate_confirm_password(self, field):
         if self.new_password.data and field.data != self.new_password.data:

@@ -4,8 +4,6 @@ import re
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovSelect,
-    GovSubmitInput,
 )
 from wtforms import (
     BooleanField,
@@ -27,10 +25,11 @@ from tracker.forms import (
     DateRequired,
     FastGovCheckboxes,
     FastGovRadios,
+    FastGovSelect,
+    FastGovSubmitInput,
     FastGovTextArea,
     FastGovTextInput,
     GovDateField,
-    LongGovSelect,
     TrackerForm,
     WholeNumberField,
     choices,
@@ -66,7 +65,7 @@ class MeetingDetailsForm(TrackerForm):
             Length(max=200, message="Location must be 200 characters or fewer"),
         ],
     )
-    chair_id = SelectField("Chair", coerce=optional_int, widget=GovSelect(), validate_choice=False)
+    chair_id = SelectField("Chair", coerce=optional_int, widget=FastGovSelect(), validate_choice=False)
     invited_agency_ids = SelectMultipleField(
         "Invited agencies",
         coerce=optional_int,
@@ -106,11 +105,11 @@ class NewMeetingForm(MeetingDetailsForm):
             NumberRange(min=1, max=MAX_SERIES_WEEKS, message=f"Enter a number of weeks from 1 to {MAX_SERIES_WEEKS}"),
         ],
     )
-    submit = SubmitField("Schedule", widget=GovSubmitInput())
+    submit = SubmitField("Schedule", widget=FastGovSubmitInput())
 
 
 class EditMeetingForm(MeetingDetailsForm):
-    submit = SubmitField("Save changes", widget=GovSubmitInput())
+    submit = SubmitField("Save changes", widget=FastGovSubmitInput())
 
 
 class ReasonForm(TrackerForm):
@@ -123,13 +122,13 @@ class ReasonForm(TrackerForm):
             Length(max=500, message="Reason must be 500 characters or fewer"),
         ],
     )
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
+    submit = SubmitField("Confirm", widget=FastGovSubmitInput())
 
 
 class MinutesTextForm(TrackerForm):
     general_notes = long_text("General notes", "General notes")
     any_other_business = long_text("Any other business", "Any other business")
-    submit = SubmitField("Save notes", widget=GovSubmitInput())
+    submit = SubmitField("Save notes", widget=FastGovSubmitInput())
 
 
 def _case_reference(form, field):
@@ -148,7 +147,7 @@ class AddCaseForm(TrackerForm):
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[DataRequired(message="Enter the case reference"), _case_reference],
     )
-    submit = SubmitField("Add case to the agenda", widget=GovSubmitInput())
+    submit = SubmitField("Add case to the agenda", widget=FastGovSubmitInput())
 
 
 class ActionForm(TrackerForm):
@@ -161,18 +160,18 @@ class ActionForm(TrackerForm):
             Length(max=2000, message="Description must be 2000 characters or fewer"),
         ],
     )
-    owning_agency_id = SelectField("Owning agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
+    owning_agency_id = SelectField("Owning agency", coerce=optional_int, widget=FastGovSelect(), validate_choice=False)
     owner_id = SelectField(
         "Named owner (optional)",
         coerce=optional_int,
-        widget=LongGovSelect(),
+        widget=FastGovSelect(),
         validate_choice=False,
         description="Must belong to the owning agency.",
     )
     due_date = GovDateField(
         "Due date", description="For example, 27 11 2026", validators=[DateRequired("Enter the due date")]
     )
-    submit = SubmitField("Raise action", widget=GovSubmitInput())
+    submit = SubmitField("Raise action", widget=FastGovSubmitInput())
 
     def __init__(self, *args, agencies=(), owners=(), today=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -230,8 +229,8 @@ class AgendaRowForm(Form):
 
 class AgendaForm(TrackerForm):
     rows = FieldList(FormField(AgendaRowForm), min_entries=AGENDA_ROWS, max_entries=AGENDA_ROWS)
-    save = SubmitField("Save the agenda", widget=GovSubmitInput())
-    publish = SubmitField("Save and publish the agenda", widget=GovSubmitInput())
+    save = SubmitField("Save the agenda", widget=FastGovSubmitInput())
+    publish = SubmitField("Save and publish the agenda", widget=FastGovSubmitInput())
 
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -272,7 +271,7 @@ class AttendanceSheetForm(TrackerForm):
         filters=[strip],
         validators=[Length(max=120, message="Name must be 120 characters or fewer")],
     )
-    guest_agency_id = SelectField("Agency", coerce=optional_int, widget=GovSelect(), validate_choice=False)
+    guest_agency_id = SelectField("Agency", coerce=optional_int, widget=FastGovSelect(), validate_choice=False)
     guest_deputy_for = StringField(
         "Deputising for (optional)",
         widget=FastGovTextInput(),
@@ -283,8 +282,10 @@ class AttendanceSheetForm(TrackerForm):
         "Attendance", choices=choices(ATTENDANCE_CHOICES), widget=FastGovRadios(), validate_choice=False,
         default=AttendanceStatus.PRESENT.value,
     )  # fmt: skip
-    save = SubmitField("Save attendance", widget=GovSubmitInput())
-    everyone_else_present = SubmitField("Save, marking everyone not yet recorded as present", widget=GovSubmitInput())
+    save = SubmitField("Save attendance", widget=FastGovSubmitInput())
+    everyone_else_present = SubmitField(
+        "Save, marking everyone not yet recorded as present", widget=FastGovSubmitInput()
+    )
 
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -309,10 +310,10 @@ class AttendanceSheetForm(TrackerForm):
 
 class ApprovalForm(TrackerForm):
     accepted = SelectMultipleField("Gaps accepted", widget=FastGovCheckboxes(), validate_choice=False, choices=[])
-    submit = SubmitField("Approve the minutes", widget=GovSubmitInput())
+    submit = SubmitField("Approve the minutes", widget=FastGovSubmitInput())
 
 
 class ConfirmForm(TrackerForm):
     """A confirmation page's single button (with its CSRF token)."""
 
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
+    submit = SubmitField("Confirm", widget=FastGovSubmitInput())

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovSubmitInput,
 )
 from wtforms import BooleanField, RadioField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -11,6 +10,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from tracker.forms import (
     FastGovCheckboxes,
     FastGovRadios,
+    FastGovSubmitInput,
     FastGovTextArea,
     FastGovTextInput,
     TrackerForm,
@@ -62,10 +62,10 @@ class CaseReviewForm(TrackerForm):
         "Learning themes", coerce=optional_int, widget=FastGovCheckboxes(), validate_choice=False
     )
     feedback_to_officer = long_text("Feedback to the officer", "Feedback")
-    save = SubmitField("Save the review", widget=GovSubmitInput())
-    save_and_next = SubmitField("Save and go to the next case", widget=GovSubmitInput())
-    save_and_action = SubmitField("Save and raise an action", widget=GovSubmitInput())
-    save_draft = SubmitField("Save as a draft", widget=GovSubmitInput())
+    save = SubmitField("Save the review", widget=FastGovSubmitInput())
+    save_and_next = SubmitField("Save and go to the next case", widget=FastGovSubmitInput())
+    save_and_action = SubmitField("Save and raise an action", widget=FastGovSubmitInput())
+    save_draft = SubmitField("Save as a draft", widget=FastGovSubmitInput())
 
     @property
     def is_draft(self) -> bool:
@@ -129,7 +129,7 @@ class AgencyReturnForm(TrackerForm):
         "Information",
         description="Involvement, risk information, what you have done and when. No more than the panel needs.",
     )
-    submit = SubmitField("Send your agency's information", widget=GovSubmitInput())
+    submit = SubmitField("Send your agency's information", widget=FastGovSubmitInput())
 
     def validate_information(self, field):
         if not field.data and not self.no_information_held.data:
