@@ -581,6 +581,34 @@ def test_matter_arising_update_is_marked_on_its_row(client, app, chair, agencies
     assert page.select_one(f"#action-{other} [data-testid=row-saved]") is None
 
 
+def test_a_matter_arisings_row_form_is_a_whole_labelled_form_that_posts_as_it_stands(
+    client, app, chair, agencies, make_meeting, add_action
+):
+    """The row form is written in Python (tracker/actions/forms.py): every field labelled, its hint
+    announced, the statuses offered those it may move to, and the form posts as the browser sends it."""
+    earlier = make_meeting(-14, chair=chair)
+    action_id = add_action(earlier, agencies["IDVA"])
+    meeting_id = make_meeting(0, chair=chair)
+    filtered = f"/meetings/{meeting_id}/matters-arising?agency={agencies['IDVA'].id}&status=open"
+    form = get_page(client, filtered).select_one(f"#action-{action_id} form")
+    prefix = f"a{action_id}"
+    for field in form.select("textarea, select"):
+        assert form.select_one(f"label[for='{field['id']}']") is not None, field["id"]
+    note = form.select_one("textarea")
+    assert note["name"] == f"{prefix}-note" and form.select_one(f"#{note['aria-describedby']}") is not None
+    assert [option["value"] for option in form.select(f"select[name={prefix}-status] option")] == [
+        "",
+        "in_progress",
+        "completed",
+    ]
+    assert form.select_one("input[name=next]")["value"] == filtered  # "&" escaped in the markup, not in the value
+    posted = {field["name"]: field.get("value", "") for field in form.select("input")}
+    posted.update({f"{prefix}-note": "Spoke to the housing officer", f"{prefix}-status": "in_progress"})
+    response = client.post(form["action"], data=posted)
+    assert response.status_code == 302 and response.headers["Location"].startswith(filtered)
+    assert "Spoke to the housing officer" in text_of(get_page(client, f"/actions/{action_id}"))
+
+
 def test_agenda_page_queries_do_not_grow_with_cases(client, chair, agencies, make_meeting, add_review, query_counter):
     meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()))
     add_review(meeting_id, "CR/A/0", agencies=[agencies["IDVA"]])

@@ -353,3 +353,41 @@ def test_fast_buttons_give_the_same_document_as_govuk_frontend_wtf(app, params):
         macro = str(GovSubmitInput()(field, **copy.deepcopy(extra)))
     assert canonical(fast) == canonical(macro)
     assert "<on>" not in fast and "<it>" not in fast
+
+
+@pytest.mark.parametrize(
+    "navigation",
+    [
+        [],
+        [{"text": "Home", "href": "/", "active": True}],
+        [
+            {"text": "Home", "href": "/", "active": False},
+            {"text": "Meetings & <cases>", "href": "/meetings?x=1&y=2", "active": True},
+            {"text": "Reports", "href": "/reports", "active": False},
+        ],
+    ],
+)
+@pytest.mark.parametrize("service_url", ["/", None])
+def test_service_navigation_gives_the_same_document_as_the_macro(app, navigation, service_url):
+    from tracker.templating import govuk_service_navigation
+
+    params = {"serviceName": "Scrutiny <tracker>", "navigation": navigation, "navigationLabel": "Menu"}
+    if service_url:
+        params["serviceUrl"] = service_url
+    with app.app_context():
+        macro = app.jinja_env.from_string(
+            '{% from "govuk_frontend_jinja/components/service-navigation/macro.html" import govukServiceNavigation %}'
+            "{{ govukServiceNavigation(params) }}"
+        ).render(params=params)
+    fast = str(govuk_service_navigation(params))
+    assert canonical(fast) == canonical(macro)
+    assert "<tracker>" not in fast and "<cases>" not in fast
+
+
+def test_service_navigation_refuses_params_it_does_not_draw():
+    from tracker.templating import govuk_service_navigation
+
+    with pytest.raises(ValueError):
+        govuk_service_navigation({"serviceName": "x", "slots": {"end": "<b>"}})
+    with pytest.raises(ValueError):
+        govuk_service_navigation({"navigation": [{"text": "x", "current": True}]})

@@ -74,7 +74,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 
 def _configure_templates(app: Flask) -> None:
-    from tracker.templating import ImportCachingTemplate, govuk_table, select_options, small_inline_radios
+    from tracker.templating import (
+        ImportCachingTemplate,
+        govuk_service_navigation,
+        govuk_table,
+        select_options,
+        small_inline_radios,
+    )
 
     app.jinja_env.template_class = ImportCachingTemplate  # before any template is loaded
     app.jinja_loader = ChoiceLoader(
@@ -105,7 +111,9 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_env.globals.update(status_tags)
     app.jinja_env.globals["select_options"] = select_options
     app.jinja_env.globals["small_inline_radios"] = small_inline_radios
-    app.jinja_env.globals["govukTable"] = govuk_table  # the macro's drop-in (tracker/templating.py)
+    # The macros' drop-ins (tracker/templating.py).
+    app.jinja_env.globals["govukTable"] = govuk_table
+    app.jinja_env.globals["govukServiceNavigation"] = govuk_service_navigation
 
 
 def _checking_config_only() -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from functools import wraps
+from typing import Protocol
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
@@ -262,12 +263,18 @@ def action_scope(user: User):
     return Action.owning_agency_id == user.agency_id
 
 
-def can_see_action(user: User, action: Action) -> bool:
+class OwnedByAgency(Protocol):
+    """An action, or a row read from one (a matter arising's): the rules below read only its agency."""
+
+    owning_agency_id: int
+
+
+def can_see_action(user: User, action: OwnedByAgency) -> bool:
     """The same rule as action_scope, for an action already loaded."""
     return sees_every_agency(user) or action.owning_agency_id == user.agency_id
 
 
-def may_update_action(user: User, action: Action) -> bool:
+def may_update_action(user: User, action: OwnedByAgency) -> bool:
     return can(user, Capability.UPDATE_ACTIONS) and (
         can(user, Capability.RECORD_MEETINGS) or action.owning_agency_id == user.agency_id
     )

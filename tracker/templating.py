@@ -141,3 +141,61 @@ def govuk_table(params: dict) -> Markup:
         html.append("</tr>")
     html.append("</tbody></table>")
     return Markup("".join(html))  # noqa: S704 - text escaped above; html is the caller's markup  # nosec B704
+
+
+_SERVICE_NAVIGATION_PARAMS = {"serviceName", "serviceUrl", "navigation", "navigationLabel"}
+_NAVIGATION_ITEM_KEYS = {"text", "href", "active"}
+
+
+def govuk_service_navigation(params: dict) -> Markup:
+    """GOV.UK Frontend's govukServiceNavigation for what the layout passes (a service name and link, and
+    items with a text, a link and whether they are active), in the macro's markup, written in Python:
+    every page draws it. Templates call it by the macro's name; other params are refused, not ignored."""
+    if not set(params) <= _SERVICE_NAVIGATION_PARAMS or not all(
+        set(item) <= _NAVIGATION_ITEM_KEYS for item in params.get("navigation") or []
+    ):
+        raise ValueError("govukServiceNavigation: only serviceName, serviceUrl, navigation and navigationLabel")
+    html = [
+        '<section aria-label="Service information" class="govuk-service-navigation"'
+        ' data-module="govuk-service-navigation"><div class="govuk-width-container">'
+        '<div class="govuk-service-navigation__container">'
+    ]
+    if params.get("serviceName"):
+        name = str(escape(params["serviceName"]))
+        if params.get("serviceUrl"):
+            name = f'<a href="{escape(params["serviceUrl"])}" class="govuk-service-navigation__link">{name}</a>'
+        else:
+            name = f'<span class="govuk-service-navigation__text">{name}</span>'
+        html.append(f'<span class="govuk-service-navigation__service-name">{name}</span>')
+    items = [item for item in params.get("navigation") or [] if item]
+    if items:
+        html.append(
+            f'<nav aria-label="{escape(params.get("navigationLabel") or "Menu")}"'
+            ' class="govuk-service-navigation__wrapper">'
+        )
+        if len(items) > 1:  # collapsed into a menu button on small screens
+            html.append(
+                '<button type="button" class="govuk-service-navigation__toggle govuk-js-service-navigation-toggle"'
+                ' aria-controls="navigation" hidden aria-hidden="true">Menu</button>'
+            )
+        html.append('<ul class="govuk-service-navigation__list" id="navigation">')
+        for item in items:
+            text = str(escape(item.get("text") or ""))
+            active = bool(item.get("active"))
+            if active:
+                text = f'<strong class="govuk-service-navigation__active-fallback">{text}</strong>'
+            html.append(
+                '<li class="govuk-service-navigation__item'
+                f'{" govuk-service-navigation__item--active" if active else ""}">'
+            )
+            current = ' aria-current="true"' if active else ""
+            if item.get("href"):
+                html.append(
+                    f'<a class="govuk-service-navigation__link" href="{escape(item["href"])}"{current}>{text}</a>'
+                )
+            elif item.get("text"):
+                html.append(f'<span class="govuk-service-navigation__text"{current}>{text}</span>')
+            html.append("</li>")
+        html.append("</ul></nav>")
+    html.append("</div></div></section>")
+    return Markup("".join(html))  # noqa: S704 - every value escaped above  # nosec B704

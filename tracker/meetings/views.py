@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from tracker import audit
 from tracker.actions import queries as action_queries
-from tracker.actions.forms import NOTE_HINT, progress_choices
+from tracker.actions.forms import progress_row_form
 from tracker.forms import chosen
 from tracker.meetings import bp, forms, operations, queries
 from tracker.meetings.pages import (
@@ -320,7 +320,7 @@ def matters_arising(meeting_id: int):
     meeting = meeting_or_404(meeting_id)
     matters_filter = queries.MattersFilter.parse(request.args, current_user)
     counts = queries.matters_arising_counts(current_user, meeting)
-    pagination, items = queries.matters_arising_page(
+    pagination = queries.matters_arising_page(
         current_user,
         meeting,
         matters_filter,
@@ -330,19 +330,17 @@ def matters_arising(meeting_id: int):
     )
     audit.record("matters_arising_viewed", meeting)
     may_update = meeting.status != MeetingStatus.CANCELLED
-    updatable = {item.action.id for item in items if may_update and may_update_action(current_user, item.action)}
+    updatable = {row.id for row in pagination.items if may_update and may_update_action(current_user, row)}
     return render_template(
         "meetings/matters_arising.html",
         meeting=meeting,
         pagination=pagination,
-        items=items,
         counts=counts,
         matters_filter=matters_filter,
         statuses=queries.MATTER_STATUSES,
         agencies=action_queries.visible_agencies(current_user),
         updatable=updatable,
-        progress_choices=progress_choices,
-        note_hint=NOTE_HINT,
+        progress_row_form=progress_row_form,
         just_updated=id_param(request.args.get("updated", "")),
         first_review=queries.first_review(current_user, meeting),
         today=london_today(),

@@ -101,7 +101,11 @@ class Action(Model):
 
     @property
     def reference(self) -> str:
-        return f"A-{self.id:05d}"
+        return self.reference_for(self.id)
+
+    @staticmethod
+    def reference_for(action_id: int) -> str:
+        return f"A-{action_id:05d}"
 
 
 class ActionUpdate(Model):
