@@ -345,3 +345,25 @@ def test_route_policy(app, world, endpoint, method, request):
             assert status == 302 and location.startswith("/sign-in"), outcome
         else:
             assert status == 403, outcome
+
+
+def test_a_partners_scope_is_made_once_per_agency_and_names_that_agency():
+    """The partner rules are kept per agency (tracker/permissions.py): one agency's rule is reused,
+    never another agency's, and the agency it names is the reader's."""
+    from types import SimpleNamespace
+
+    from tracker.models import Role
+    from tracker.permissions import case_review_scope, meeting_scope
+
+    def partner(agency_id):
+        return SimpleNamespace(role=Role.PARTNER, agency_id=agency_id)
+
+    def agencies_named(clause) -> set:
+        compiled = clause.compile()
+        return {value for key, value in compiled.params.items() if "agency_id" in key}
+
+    for scope in (meeting_scope, case_review_scope):
+        assert scope(partner(7)) is scope(partner(7))
+        assert scope(partner(7)) is not scope(partner(8))
+        assert agencies_named(scope(partner(7))) == {7}
+        assert agencies_named(scope(partner(8))) == {8}
