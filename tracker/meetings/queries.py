@@ -85,13 +85,17 @@ def _london_midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
 
 
+# Pages show a meeting's chair by name only.
+_CHAIR_NAME = joinedload(Meeting.chair).load_only(User.display_name).lazyload(User.agency)
+
+
 def meetings_page(user: User, filters: MeetingFilters, page: int, per_page: int):
     """Upcoming meetings first (soonest first), then past ones (most recent first)."""
     now = utcnow()
     upcoming = Meeting.starts_at >= now
     query = (
         select(Meeting)
-        .options(joinedload(Meeting.chair))
+        .options(_CHAIR_NAME)
         .where(meeting_scope(user))
         .order_by(
             case((upcoming, 0), else_=1),
@@ -125,7 +129,7 @@ def meeting_for(user: User, meeting_id: int, *, with_page_details: bool = False)
 
     ``with_page_details``: with what the meeting page shows of it in the same statement, its invited
     agencies and stored minutes (otherwise each loads when a page needs it)."""
-    query = select(Meeting).options(joinedload(Meeting.chair)).where(Meeting.id == meeting_id, meeting_scope(user))
+    query = select(Meeting).options(_CHAIR_NAME).where(Meeting.id == meeting_id, meeting_scope(user))
     if with_page_details:
         query = (
             query.outerjoin(meeting_invited_agencies, meeting_invited_agencies.c.meeting_id == Meeting.id)

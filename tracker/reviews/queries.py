@@ -75,7 +75,8 @@ def returns_on(reader: User, review: CaseReview) -> dict[int, AgencyReturn]:
         agency_return.agency_id: agency_return
         for agency_return in db.session.scalars(
             select(AgencyReturn)
-            .options(joinedload(AgencyReturn.submitted_by))
+            # The sender is shown by name (on the agency's own return page).
+            .options(joinedload(AgencyReturn.submitted_by).load_only(User.display_name).lazyload(User.agency))
             .where(AgencyReturn.case_review_id == review.id, returns_scope(reader))
         )
     }
