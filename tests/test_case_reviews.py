@@ -493,11 +493,19 @@ def test_a_partner_sees_only_their_agencys_actions_in_a_cases_history_and_page(
     add_action(earlier, agencies["POL"], review_id=first, description="Police safeguarding visit")
     later = make_meeting(-1, chair=chair, attended_by=[agencies["IDVA"], agencies["POL"]])
     again = add_review(later, "CR/HISTORY", agencies=[agencies["IDVA"]])
+    add_action(later, agencies["IDVA"], review_id=again, description="Book the IDVA follow-up call")
+    add_action(later, agencies["POL"], review_id=again, description="Police second visit")
     partner = make_user("partner", agencies["IDVA"])
     sign_in(client, partner.email, partner.password)
-    history = text_of(get_page(client, f"/meetings/{later}/reviews/{again}").select_one("[data-testid=case-history]"))
-    assert "Refer to the IDVA service" in history
-    assert "Police safeguarding visit" not in history
+    page = get_page(client, f"/meetings/{later}/reviews/{again}")
+    history = text_of(page.select_one("[data-testid=case-history]"))
+    assert "Refer to the IDVA service" in history and "Book the IDVA follow-up call" in history
+    assert "Police safeguarding visit" not in history and "Police second visit" not in history
+    # This review's own actions: the agency's, and the other agency's as a count beside them.
+    raised_here = text_of(page.select_one("[data-testid=actions-table]"))
+    assert "Book the IDVA follow-up call" in raised_here and "Refer to the IDVA service" not in raised_here
+    assert "Police second visit" not in text_of(page.select_one("main"))
+    assert text_of(page.select_one("[data-testid=hidden-actions]")).startswith("1 action belongs to other agencies")
     with app.app_context():
         case_id = db.session.scalar(select(Case.id).where(Case.reference == "CR/HISTORY"))
     case_page = text_of(get_page(client, f"/cases/{case_id}").select_one("main"))

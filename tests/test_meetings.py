@@ -436,6 +436,35 @@ def test_matters_arising_are_bounded_grouped_by_agency_and_filterable(
     assert "3 open actions" in text_of(meeting_page.select_one("[data-testid=tasks-during]"))
 
 
+def test_a_partner_sees_only_their_agencys_matters_arising_and_their_updates(
+    client, app, agencies, make_user, make_meeting, add_action
+):
+    chair = make_user("chair", agencies["POL"])
+    earlier = make_meeting(-14, chair=chair, attended_by=[agencies["IDVA"], agencies["HOU"]])
+    own = add_action(earlier, agencies["IDVA"], due_in_days=-2, description="IDVA safety plan")
+    other = add_action(earlier, agencies["HOU"], due_in_days=-2, description="Housing transfer")
+    with app.app_context():
+        db.session.add_all(
+            [
+                ActionUpdate(action_id=own, note="Plan agreed with the client"),
+                ActionUpdate(action_id=other, note="Transfer panel on Friday"),
+            ]
+        )
+        db.session.commit()
+    meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["IDVA"], agencies["HOU"]])
+    partner = make_user("partner", agencies["IDVA"])
+    sign_in(client, partner.email, partner.password)
+    page = get_page(client, f"/meetings/{meeting_id}/matters-arising")
+    assert [item["id"] for item in page.select("[data-testid=matter-arising]")] == [f"action-{own}"]
+    text = text_of(page.select_one("main"))
+    assert "Plan agreed with the client" in text
+    assert "Housing transfer" not in text and "Transfer panel on Friday" not in text
+    assert page.select_one(f"#action-{own} form")["action"] == f"/actions/{own}/progress"
+    # Asking for the other agency's matters by the filter shows nothing of them.
+    filtered = get_page(client, f"/meetings/{meeting_id}/matters-arising?agency={agencies['HOU'].id}")
+    assert "Housing transfer" not in text_of(filtered.select_one("main"))
+
+
 def test_matters_arising_page_queries_do_not_grow(client, chair, agencies, make_meeting, add_action, query_counter):
     earlier = make_meeting(-14, chair=chair)
     meeting_id = make_meeting(0, chair=chair)

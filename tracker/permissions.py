@@ -224,6 +224,8 @@ _REVIEW_ACTION = aliased(Action, name="scope_review_action")
 def _meeting_scope_on(meeting, agency_id: int):
     """The partner rule for ``meeting`` (the Meeting class or an alias), as correlated EXISTS
     subqueries: each is answered from an index for the one meeting in hand, however long the history."""
+    if meeting is not Meeting and meeting is not _REVIEW_MEETING:
+        raise ValueError("The meeting rule is kept per agency for Meeting and its one alias, not a fresh alias")
     attendance, review, link = _SCOPE_ATTENDANCE, _SCOPE_AGENDA_REVIEW, _SCOPE_AGENDA_LINK
     attended = exists().where(
         attendance.meeting_id == meeting.id,
@@ -278,7 +280,8 @@ def action_scope(user: User):
 class OwnedByAgency(Protocol):
     """An action, or a row read from one (a matter arising's): the rules below read only its agency."""
 
-    owning_agency_id: int
+    @property
+    def owning_agency_id(self) -> int: ...
 
 
 def can_see_action(user: User, action: OwnedByAgency) -> bool:
