@@ -41,8 +41,9 @@ LATEST_UPDATE_CHARS = 200
 # The follow-up columns, made once: a fresh alias cost about a millisecond a page in SQLAlchemy's
 # column adaptation, and these parts never change.
 _LATEST_UPDATE = aliased(ActionUpdate, name="latest_update")
-# The action's newest trail entry, as a correlated subquery (answered from the action_id index).
-_LATEST_UPDATE_ID = (
+# The action's newest trail entry, as a correlated subquery (answered from the action_id index); the
+# matters arising rows use it too.
+LATEST_UPDATE_ID = (
     select(ActionUpdate.id)
     .where(ActionUpdate.action_id == Action.id)
     .order_by(ActionUpdate.id.desc())
@@ -65,7 +66,7 @@ def with_follow_up(query):
     """``query`` (of Action) putting on each action, in the same statement: when it was last updated,
     the start of that update's text (its note, else the reason for a due-date change), and how many
     times its due date was moved later (agreed extensions and chairs' changes)."""
-    return query.outerjoin(_LATEST_UPDATE, _LATEST_UPDATE.id == _LATEST_UPDATE_ID).options(
+    return query.outerjoin(_LATEST_UPDATE, _LATEST_UPDATE.id == LATEST_UPDATE_ID).options(
         with_expression(Action.latest_update_at, _LATEST_UPDATE.at),
         with_expression(Action.latest_update_text, _LATEST_UPDATE_TEXT),
         with_expression(Action.extension_count, _EXTENSION_COUNT),

@@ -11,6 +11,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Row, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
 
+from tracker.actions.queries import LATEST_UPDATE_ID
 from tracker.extensions import db
 from tracker.models import (
     OPEN_STATUSES,
@@ -455,9 +456,6 @@ def _matters_selected(reader: User, meeting: Meeting, f: MattersFilter, due_by: 
 # name of its own, apart from the action_updates of the subquery that chooses the update.
 _LATEST_UPDATE = aliased(ActionUpdate, name="latest_update")
 _UPDATE_AUTHOR = aliased(User, name="update_author")
-_LATEST_UPDATE_ID = (
-    select(func.max(ActionUpdate.id)).where(ActionUpdate.action_id == Action.id).correlate(Action).scalar_subquery()
-)
 # The rows of a page of matters arising (labelled as MatterRow's fields), by id. Built once: it has no
 # part that depends on the reader (the ids are chosen within the reader's scope, and the rows checked).
 _MATTER_ROWS = (
@@ -481,7 +479,7 @@ _MATTER_ROWS = (
     .outerjoin(User, User.id == Action.owner_id)
     .outerjoin(CaseReview, CaseReview.id == Action.case_review_id)
     .outerjoin(Case, Case.id == CaseReview.case_id)
-    .outerjoin(_LATEST_UPDATE, _LATEST_UPDATE.id == _LATEST_UPDATE_ID)
+    .outerjoin(_LATEST_UPDATE, _LATEST_UPDATE.id == LATEST_UPDATE_ID)
     .outerjoin(_UPDATE_AUTHOR, _UPDATE_AUTHOR.id == _LATEST_UPDATE.author_id)
     .where(Action.id.in_(bindparam("ids", expanding=True)))
 )
