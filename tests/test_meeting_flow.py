@@ -260,7 +260,9 @@ def test_other_gaps_must_each_be_accepted_and_are_audited(client, app, chair, ag
 
 
 def test_feedback_never_reaches_a_partner(client, app, chair, agencies, make_meeting, add_review, idva, smtp_server):
-    meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()), attended_by=[agencies["IDVA"]])
+    meeting_id = make_meeting(
+        0, chair=chair, invited=list(agencies.values()), attended_by=[agencies["IDVA"]], status="in_progress"
+    )
     review_id = add_review(meeting_id, "CR/FB", agencies=[agencies["IDVA"]])
     client.post(
         f"/meetings/{meeting_id}/reviews/{review_id}",

@@ -76,6 +76,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 def _configure_templates(app: Flask) -> None:
     from tracker.templating import (
         ImportCachingTemplate,
+        filter_select,
         govuk_service_navigation,
         govuk_table,
         select_options,
@@ -111,6 +112,7 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_env.globals.update(status_tags)
     app.jinja_env.globals["select_options"] = select_options
     app.jinja_env.globals["small_inline_radios"] = small_inline_radios
+    app.jinja_env.globals["filter_select"] = filter_select
     # The macros' drop-ins (tracker/templating.py).
     app.jinja_env.globals["govukTable"] = govuk_table
     app.jinja_env.globals["govukServiceNavigation"] = govuk_service_navigation

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation
 
 from tracker.params import EARLIEST_DATE, LATEST_DATE, UNSAFE_CHARACTERS
+from tracker.templating import govuk_select
 
 T = TypeVar("T")
 LONG_TEXT = 5000  # the longest free text a form takes (summaries, findings, notes)
@@ -349,42 +350,14 @@ class FastGovSelect(GovSelect):
     def __call__(self, field, **kwargs):
         if kwargs or "required" in field.flags:  # anything beyond the plain select: the macro's way
             return super().__call__(field, **kwargs)
-        described_by = []
-        parts = [
-            Markup('<div class="govuk-form-group{}">\n').format(" govuk-form-group--error" if field.errors else ""),
-            Markup('  <label class="govuk-label" for="{}">\n    {}\n  </label>\n').format(field.id, field.label.text),
-        ]
-        if field.description:
-            described_by.append(f"{field.id}-hint")
-            parts.append(
-                Markup('  <div id="{}-hint" class="govuk-hint">\n    {}\n  </div>\n').format(
-                    field.id, field.description
-                )
-            )
-        if field.errors:
-            described_by.append(f"{field.id}-error")
-            parts.append(
-                Markup(
-                    '  <p id="{}-error" class="govuk-error-message">\n'
-                    '    <span class="govuk-visually-hidden">Error:</span> {}\n  </p>\n'
-                ).format(field.id, field.errors[0])
-            )
-        parts.append(
-            Markup('  <select class="govuk-select{}" id="{}" name="{}"{}>\n').format(
-                " govuk-select--error" if field.errors else "",
-                field.id,
-                field.name,
-                Markup(' aria-describedby="{}"').format(" ".join(described_by)) if described_by else "",
-            )
+        return govuk_select(
+            field.id,
+            field.name,
+            field.label.text,
+            ((value, label, selected) for value, label, selected, _render_kw in field.iter_choices()),
+            hint=field.description,
+            error=field.errors[0] if field.errors else "",
         )
-        # escape() is markupsafe's C function: Markup.format would run a Python formatter per option.
-        option = '        <option value="{}"{}>{}</option>\n'
-        parts.extend(
-            Markup(option.format(escape(value), " selected" if selected else "", escape(label)))  # noqa: S704 - each value escaped  # nosec B704
-            for value, label, selected, _render_kw in field.iter_choices()
-        )
-        parts.append(Markup("  </select>\n</div>\n"))
-        return Markup("").join(parts)
 
 
 def _only(mapping, allowed: set[str]) -> bool:

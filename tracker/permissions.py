@@ -9,8 +9,10 @@ Objects outside a user's scope are answered with 404, exactly like objects that 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache, wraps
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
@@ -268,6 +270,37 @@ def _partner_case_review_scope(agency_id: int):
     # The agency's own link to the review first: one index probe rules out most reviews before the
     # costlier meeting check (SQLite tries the conditions in the order written).
     return and_(or_(involved, owns_action), in_visible_meeting)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """All that the scope rules read of a user: their role, and their agency where the rules depend on
+    it (a partner's). The rules above accept one in place of the user."""
+
+    role: Role
+    agency_id: int | None
+
+
+def reader_of(user: User) -> Reader:
+    return Reader(user.role, None if sees_every_agency(user) else user.agency_id)
+
+
+_Statement = TypeVar("_Statement")
+
+
+def statement_per_reader(builder: Callable[[Reader], _Statement]) -> Callable[[User], _Statement]:
+    """A page's statement, built by ``builder`` once per Reader and shared by every user with the same
+    one; what differs per request (ids, dates) goes in bind parameters. A statement built afresh for
+    each request cost its building, its cache key and the ORM's preparation of its loader options:
+    0.4-0.7 ms a statement, and a page makes six to twelve. The builder is given the Reader, not the
+    user, so nothing else of a user can end up in a statement that other users share."""
+    cached = lru_cache(maxsize=64)(builder)
+
+    @wraps(builder)
+    def for_user(user: User) -> _Statement:
+        return cached(reader_of(user))
+
+    return for_user
 
 
 def action_scope(user: User):

@@ -143,6 +143,53 @@ def govuk_table(params: dict) -> Markup:
     return Markup("".join(html))  # noqa: S704 - text escaped above; html is the caller's markup  # nosec B704
 
 
+def govuk_select(
+    field_id: str,
+    name: str,
+    label: str,
+    options: Iterable[tuple[object, object, bool]],
+    *,
+    hint: str = "",
+    error: str = "",
+) -> Markup:
+    """GOV.UK Frontend's govukSelect for a plain select (a label, an optional hint and error message,
+    and (value, text, selected) options), in the macro's markup, written in Python: the macro builds
+    each option through its attributes macro, about a millisecond for four filters on a list page.
+    Label, hint, error, values and texts are escaped unless they are Markup."""
+    described_by = []
+    parts = [
+        f'<div class="govuk-form-group{" govuk-form-group--error" if error else ""}">\n'
+        f'  <label class="govuk-label" for="{escape(field_id)}">\n    {escape(label)}\n  </label>\n'
+    ]
+    if hint:
+        described_by.append(f"{field_id}-hint")
+        parts.append(f'  <div id="{escape(field_id)}-hint" class="govuk-hint">\n    {escape(hint)}\n  </div>\n')
+    if error:
+        described_by.append(f"{field_id}-error")
+        parts.append(
+            f'  <p id="{escape(field_id)}-error" class="govuk-error-message">\n'
+            f'    <span class="govuk-visually-hidden">Error:</span> {escape(error)}\n  </p>\n'
+        )
+    described = f' aria-describedby="{escape(" ".join(described_by))}"' if described_by else ""
+    parts.append(
+        f'  <select class="govuk-select{" govuk-select--error" if error else ""}" id="{escape(field_id)}"'
+        f' name="{escape(name)}"{described}>\n'
+    )
+    # escape() is markupsafe's C function: Markup.format would run a Python formatter per option.
+    parts.extend(
+        f'        <option value="{escape(value)}"{" selected" if selected else ""}>{escape(text)}</option>\n'
+        for value, text, selected in options
+    )
+    parts.append("  </select>\n</div>\n")
+    return Markup("".join(parts))  # noqa: S704 - every part escaped above  # nosec B704
+
+
+def filter_select(name: str, label: str, choices: Iterable[tuple[object, str]], current: object, id=None) -> Markup:
+    """A GOV.UK select for a GET filter form: ``choices`` are (value, text) pairs, in order; the one
+    whose value equals ``current`` is selected. (Was a template macro calling govukSelect.)"""
+    return govuk_select(id or name, name, label, ((value, text, value == current) for value, text in choices))
+
+
 _SERVICE_NAVIGATION_PARAMS = {"serviceName", "serviceUrl", "navigation", "navigationLabel"}
 _NAVIGATION_ITEM_KEYS = {"text", "href", "active"}
 

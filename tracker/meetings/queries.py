@@ -35,6 +35,7 @@ from tracker.models.case import case_review_themes
 from tracker.models.meeting import meeting_invited_agencies
 from tracker.params import date_param, id_param
 from tracker.permissions import (
+    Reader,
     action_scope,
     agency_officer_condition,
     attendee_condition,
@@ -46,6 +47,7 @@ from tracker.permissions import (
     meeting_scope,
     redaction_for,
     returns_scope,
+    statement_per_reader,
 )
 from tracker.timeutil import LONDON, london_today, utcnow
 
@@ -125,35 +127,52 @@ def review_counts(reader: User, meeting_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+@statement_per_reader
+def _meeting_statement(reader: Reader):
+    return select(Meeting).options(_CHAIR_NAME).where(Meeting.id == bindparam("meeting_id"), meeting_scope(reader))
+
+
+@statement_per_reader
+def _meeting_with_page_details(reader: Reader):
+    return (
+        select(Meeting)
+        .options(_CHAIR_NAME)
+        .where(Meeting.id == bindparam("meeting_id"), meeting_scope(reader))
+        .outerjoin(meeting_invited_agencies, meeting_invited_agencies.c.meeting_id == Meeting.id)
+        .outerjoin(Agency, Agency.id == meeting_invited_agencies.c.agency_id)
+        .options(contains_eager(Meeting.invited_agencies), joinedload(Meeting.minutes_documents))
+        .order_by(Agency.name)
+    )
+
+
 def meeting_for(user: User, meeting_id: int, *, with_page_details: bool = False) -> Meeting | None:
     """The meeting, or None if it does not exist or is outside the user's scope (both are 404).
 
     ``with_page_details``: with what the meeting page shows of it in the same statement, its invited
     agencies and stored minutes (otherwise each loads when a page needs it)."""
-    query = select(Meeting).options(_CHAIR_NAME).where(Meeting.id == meeting_id, meeting_scope(user))
-    if with_page_details:
-        query = (
-            query.outerjoin(meeting_invited_agencies, meeting_invited_agencies.c.meeting_id == Meeting.id)
-            .outerjoin(Agency, Agency.id == meeting_invited_agencies.c.agency_id)
-            .options(contains_eager(Meeting.invited_agencies), joinedload(Meeting.minutes_documents))
-            .order_by(Agency.name)
+    statement = (_meeting_with_page_details if with_page_details else _meeting_statement)(user)
+    return db.session.execute(statement, {"meeting_id": meeting_id}).unique().scalar()
+
+
+@statement_per_reader
+def _review_statement(reader: Reader):
+    return (
+        select(CaseReview)
+        .outerjoin(case_review_themes, case_review_themes.c.case_review_id == CaseReview.id)
+        .outerjoin(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
+        .options(joinedload(CaseReview.case), contains_eager(CaseReview.themes), selectinload(CaseReview.agencies))
+        .where(
+            CaseReview.id == bindparam("review_id"),
+            CaseReview.meeting_id == bindparam("meeting_id"),
+            case_review_scope(reader),
         )
-    return db.session.execute(query).unique().scalar()
+        .order_by(LearningTheme.name)
+    )
 
 
 def review_for(user: User, meeting: Meeting, review_id: int) -> CaseReview | None:
-    return (
-        db.session.execute(
-            select(CaseReview)
-            .outerjoin(case_review_themes, case_review_themes.c.case_review_id == CaseReview.id)
-            .outerjoin(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
-            .options(joinedload(CaseReview.case), contains_eager(CaseReview.themes), selectinload(CaseReview.agencies))
-            .where(CaseReview.id == review_id, CaseReview.meeting_id == meeting.id, case_review_scope(user))
-            .order_by(LearningTheme.name)
-        )
-        .unique()
-        .scalar()
-    )
+    parameters = {"review_id": review_id, "meeting_id": meeting.id}
+    return db.session.execute(_review_statement(user), parameters).unique().scalar()
 
 
 @dataclass
