@@ -367,3 +367,41 @@ def test_a_partners_scope_is_made_once_per_agency_and_names_that_agency():
         assert scope(partner(7)) is not scope(partner(8))
         assert agencies_named(scope(partner(7))) == {7}
         assert agencies_named(scope(partner(8))) == {8}
+
+
+def test_a_statement_per_reader_is_shared_by_readers_alike_and_sees_only_their_role_and_agency():
+    """statement_per_reader (tracker/permissions.py): users with the same role, and for a partner the
+    same agency, share one statement; any other reader gets their own; the builder is given no more
+    of a user than that, so nothing else of theirs can reach a shared statement."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import select
+
+    from tracker.models import Meeting, Role
+    from tracker.permissions import Reader, meeting_scope, statement_per_reader
+
+    given = []
+
+    @statement_per_reader
+    def statement(reader):
+        given.append(reader)
+        return select(Meeting.id).where(meeting_scope(reader))
+
+    def user(role, agency_id, user_id):
+        return SimpleNamespace(role=role, agency_id=agency_id, id=user_id, email=f"{user_id}@example.org")
+
+    chair, other_chair = user(Role.CHAIR, 1, 10), user(Role.CHAIR, 2, 11)
+    partner, colleague, other_agency = user(Role.PARTNER, 7, 20), user(Role.PARTNER, 7, 21), user(Role.PARTNER, 8, 22)
+    assert statement(chair) is statement(other_chair)  # a chair's scope names no agency
+    assert statement(partner) is statement(colleague)
+    assert statement(partner) is not statement(other_agency)
+    assert statement(partner) is not statement(chair)
+    assert statement(user(Role.MANAGER, 1, 30)) is not statement(chair)  # kept per role too
+    assert given == [
+        Reader(Role.CHAIR, None),
+        Reader(Role.PARTNER, 7),
+        Reader(Role.PARTNER, 8),
+        Reader(Role.MANAGER, None),
+    ]
+    assert all(not hasattr(reader, "id") and not hasattr(reader, "email") for reader in given)
+    assert "agency_id" not in str(statement(chair)) and str(statement(partner)).count("agency_id") >= 1
