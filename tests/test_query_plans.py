@@ -82,13 +82,12 @@ def test_a_cases_open_actions_are_found_from_its_reviews(app, make_user, role):
 
 @pytest.mark.parametrize("role", ["chair", "partner"])
 def test_the_case_list_walks_back_from_the_newest_meeting(app, make_user, role):
-    from tracker.cases.queries import _newest_reviews
-    from tracker.permissions import case_review_scope
+    from tracker.cases.queries import _newest_visible_reviews
 
     user_id = make_user(role).id
     with app.app_context():
         user = db.session.get(User, user_id)
-        plan = plan_of(_newest_reviews([case_review_scope(user)], 200))
+        plan = plan_of(_newest_visible_reviews(user).params(walk_limit=200))
     # Meetings newest first from their index, stopping after 200 reviews: no sort of every review in history.
     assert "ix_meetings_starts_at" in plan, plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan

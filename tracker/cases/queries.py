@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import distinct, exists, func, select
+from sqlalchemy import Integer, bindparam, distinct, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import fulltext
@@ -16,7 +16,7 @@ from tracker.cases.filters import CaseSearch
 from tracker.extensions import db
 from tracker.models import Action, Agency, Case, CaseReview, LearningTheme, Meeting, RiskLevel
 from tracker.models.case import case_review_agencies, case_review_themes
-from tracker.permissions import can_see_action, case_review_scope
+from tracker.permissions import Reader, can_see_action, case_review_scope, statement_per_reader
 from tracker.timeutil import LONDON
 
 
@@ -111,20 +111,42 @@ _FIRST_WALK = 200
 MAX_PAGE = 400
 
 
-def _newest_reviews(conditions: list, limit: int):
-    """The case and meeting time of the newest ``limit`` reviews meeting ``conditions``."""
+def _newest_reviews(conditions: list):
+    """The case and meeting time of the newest ``walk_limit`` reviews meeting ``conditions``."""
     return (
         select(CaseReview.case_id, Meeting.starts_at)
         .join(Meeting, CaseReview.meeting_id == Meeting.id)
         .where(*conditions)
         .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-        .limit(limit)
+        .limit(bindparam("walk_limit", type_=Integer))
     )
 
 
-def _latest_cases(conditions: list, wanted: int) -> list[int]:
-    """The ids of the first ``wanted`` cases with a review meeting ``conditions``, most recently reviewed
-    first (ties by case id), found by walking back through the reviews from the newest meeting.
+def _hits(conditions: list):
+    """The cases ``page_ids`` with the time of their latest review meeting ``conditions``, and how many."""
+    return (
+        select(Case, func.max(Meeting.starts_at), func.count(CaseReview.id))
+        .join(CaseReview, CaseReview.case_id == Case.id)
+        .join(Meeting, CaseReview.meeting_id == Meeting.id)
+        .where(Case.id.in_(bindparam("page_ids", expanding=True)), *conditions)
+        .group_by(Case.id)
+    )
+
+
+# The unfiltered list, the one most asked for, is built once per reader.
+@statement_per_reader
+def _newest_visible_reviews(reader: Reader):
+    return _newest_reviews([case_review_scope(reader)])
+
+
+@statement_per_reader
+def _visible_hits(reader: Reader):
+    return _hits([case_review_scope(reader)])
+
+
+def _latest_cases(newest_reviews, wanted: int) -> list[int]:
+    """The ids of the first ``wanted`` cases with a review that ``newest_reviews`` (_newest_reviews) reads,
+    most recently reviewed first (ties by case id), found by walking back through the reviews from the newest meeting.
 
     Grouping every matching review by case to sort the groups costs a pass over all of history; the
     walk stops once it has enough cases, so the first pages cost the same after ten years as after one.
@@ -132,7 +154,7 @@ def _latest_cases(conditions: list, wanted: int) -> list[int]:
     rows when the read was cut short, as that meeting may be incomplete."""
     limit = max(_FIRST_WALK, 2 * wanted)
     while True:
-        rows = db.session.execute(_newest_reviews(conditions, limit)).all()
+        rows = db.session.execute(newest_reviews, {"walk_limit": limit}).all()
         complete = len(rows) < limit
         if not complete:
             cut = rows[-1].starts_at
@@ -157,18 +179,16 @@ def search(user, criteria: CaseSearch, page: int, per_page: int) -> CaseResults:
         pattern = f"%{criteria.reference.upper()}%"
         named = exists().where(Case.id == CaseReview.case_id, Case.reference.like(pattern)).correlate_except(Case)
         conditions.append(named)
+    if criteria.is_empty:
+        newest_reviews, hits_statement = _newest_visible_reviews(user), _visible_hits(user)
+    else:
+        newest_reviews, hits_statement = _newest_reviews(conditions), _hits(conditions)
     page = min(page, MAX_PAGE)
-    ids = _latest_cases(conditions, page * per_page + 1)  # one more than the page shows: is there a next?
+    ids = _latest_cases(newest_reviews, page * per_page + 1)  # one more than the page shows: is there a next?
     page_ids = ids[(page - 1) * per_page : page * per_page]
     hits: list[CaseHit] = []
     if page_ids:
-        rows = db.session.execute(
-            select(Case, func.max(Meeting.starts_at), func.count(CaseReview.id))
-            .join(CaseReview, CaseReview.case_id == Case.id)
-            .join(Meeting, CaseReview.meeting_id == Meeting.id)
-            .where(Case.id.in_(page_ids), *conditions)
-            .group_by(Case.id)
-        ).all()
+        rows = db.session.execute(hits_statement, {"page_ids": page_ids}).all()
         by_id = {case.id: CaseHit(case, last_reviewed, reviews) for case, last_reviewed, reviews in rows}
         # A case gone between the two reads (a review taken off an agenda, a case erased) is left out.
         hits = [by_id[case_id] for case_id in page_ids if case_id in by_id]
@@ -196,30 +216,41 @@ class CasePage:
     actions_by_review: dict[int, list[Action]]
 
 
+# EXISTS on this case's own reviews (from the case_id index), not IN over every visible review: SQLite
+# built that list from all of history for each case page (30-80 ms for a partner at ten years).
+@statement_per_reader
+def _case_statement(reader: Reader):
+    visible = exists().where(CaseReview.case_id == Case.id, case_review_scope(reader))
+    return select(Case).where(Case.id == bindparam("case_id"), visible)
+
+
+@statement_per_reader
+def _case_reviews(reader: Reader):
+    return (
+        select(CaseReview)
+        .join(Meeting, CaseReview.meeting_id == Meeting.id)
+        .options(joinedload(CaseReview.meeting), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
+        .where(CaseReview.case_id == bindparam("case_id"), case_review_scope(reader))
+        .order_by(Meeting.starts_at.desc())
+    )
+
+
+# The actions on the case's reviews (a handful), kept to the user's scope in Python: with the agency's
+# condition in SQL, SQLite read every action of a partner's agency through its index instead.
+_ACTIONS_ON_REVIEWS = (
+    select(Action)
+    .options(joinedload(Action.owning_agency), joinedload(Action.owner))
+    .where(Action.case_review_id.in_(bindparam("review_ids", expanding=True)))
+    .order_by(Action.id)
+)
+
+
 def case_page(user, case_id: int) -> CasePage | None:
-    # EXISTS on this case's own reviews (from the case_id index), not IN over every visible review:
-    # SQLite built that list from all of history for each case page (30-80 ms for a partner at ten years).
-    visible = exists().where(CaseReview.case_id == Case.id, case_review_scope(user))
-    case = db.session.scalar(select(Case).where(Case.id == case_id, visible))
+    case = db.session.scalar(_case_statement(user), {"case_id": case_id})
     if case is None:
         return None
-    reviews = list(
-        db.session.scalars(
-            select(CaseReview)
-            .join(Meeting, CaseReview.meeting_id == Meeting.id)
-            .options(joinedload(CaseReview.meeting), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
-            .where(CaseReview.case_id == case.id, case_review_scope(user))
-            .order_by(Meeting.starts_at.desc())
-        )
-    )
-    # The actions on the case's reviews (a handful), kept to the user's scope here: with the agency's
-    # condition in SQL, SQLite read every action of a partner's agency through its index instead.
-    actions = db.session.scalars(
-        select(Action)
-        .options(joinedload(Action.owning_agency), joinedload(Action.owner))
-        .where(Action.case_review_id.in_([review.id for review in reviews]))
-        .order_by(Action.id)
-    )
+    reviews = list(db.session.scalars(_case_reviews(user), {"case_id": case.id}))
+    actions = db.session.scalars(_ACTIONS_ON_REVIEWS, {"review_ids": [review.id for review in reviews]})
     by_review: dict[int, list[Action]] = {}
     for action in actions:
         if action.case_review_id is not None and can_see_action(user, action):
