@@ -405,3 +405,78 @@ def test_filter_select_gives_the_document_govuk_select_gives(app, current):
     assert canonical(fast) == canonical(expected)
     assert "<x>" not in fast and "<involved>" not in fast
     assert fast.count(" selected") == (1 if current in {"", "2"} else 0)
+
+
+@pytest.mark.parametrize("value", ["", "2026-11-26", 'a "b" <c>'])
+def test_filter_input_gives_the_document_govuk_input_gives(app, value):
+    from tracker.templating import filter_input
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/input/macro.html" import govukInput %}'
+        '{{ govukInput({"id": "from", "name": "from", "type": "date", "label": {"text": label}, "value": value}) }}'
+    )
+    with app.test_request_context():
+        expected = macro.render(label="From <date>", value=value)
+    assert canonical(str(filter_input("from", "From <date>", value, type="date"))) == canonical(expected)
+
+
+# The pagination the list pages drew with a template macro over govukPagination, kept here to compare.
+PAGINATION_MACRO = """
+{% from "govuk_frontend_jinja/components/pagination/macro.html" import govukPagination %}
+{% if page.total is none %}
+  {% if page.has_prev or page.has_next %}
+  {{ govukPagination({
+    "previous": {"href": url_for(endpoint, page=page.prev_num, **filters)} if page.has_prev else None,
+    "next": {"href": url_for(endpoint, page=page.next_num, **filters)} if page.has_next else None
+  }) }}
+  {% endif %}
+  {% if page.items %}<p class="govuk-body-s">Showing {{ page.first }} to {{ page.last }}.</p>{% endif %}
+{% elif page.pages > 1 %}
+  {% set items = [] %}
+  {% for number in page.iter_pages(left_edge=1, left_current=1, right_current=2, right_edge=1) %}
+    {% if number %}
+      {% set href = url_for(endpoint, page=number, **filters) %}
+      {% do items.append({"number": number, "href": href, "current": number == page.page}) %}
+    {% else %}
+      {% do items.append({"ellipsis": true}) %}
+    {% endif %}
+  {% endfor %}
+  {{ govukPagination({
+    "items": items,
+    "previous": {"href": url_for(endpoint, page=page.prev_num, **filters)} if page.has_prev else None,
+    "next": {"href": url_for(endpoint, page=page.next_num, **filters)} if page.has_next else None
+  }) }}
+{% endif %}
+{% if page.total is not none %}
+<p class="govuk-body-s">Showing {{ page.first if page.total else 0 }} to {{ page.last }} of {{ page.total }}.</p>
+{% endif %}
+"""
+
+
+@pytest.mark.parametrize(
+    ("page_number", "total"), [(1, 0), (1, 20), (1, 60), (2, 60), (3, 60), (7, 400), (1, None), (2, None), (3, None)]
+)
+def test_app_pagination_gives_the_document_govuk_pagination_gives(app, page_number, total):
+    from flask_sqlalchemy.pagination import Pagination
+
+    from tracker.templating import app_pagination
+
+    class Page(Pagination):
+        def _query_items(self):
+            shown = 60 if total is None else total
+            return list(range(max(0, min(self.per_page, shown - self._query_offset))))
+
+        def _query_count(self):
+            return total if total is not None else 0
+
+    filters = {"status": "open", "q": 'a "b" & <c>'}
+    with app.test_request_context():
+        page = Page(page=page_number, per_page=25, error_out=False, count=total is not None)
+        if total is None:
+            page.total = None
+        expected = app.jinja_env.from_string(PAGINATION_MACRO).render(
+            page=page, endpoint="cases.cases", filters=filters
+        )
+        fast = str(app_pagination(page, "cases.cases", filters))
+    assert canonical(fast) == canonical(expected)
+    assert "<c>" not in fast

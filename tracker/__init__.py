@@ -76,6 +76,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 def _configure_templates(app: Flask) -> None:
     from tracker.templating import (
         ImportCachingTemplate,
+        app_pagination,
+        filter_input,
         filter_select,
         govuk_service_navigation,
         govuk_table,
@@ -113,6 +115,8 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_env.globals["select_options"] = select_options
     app.jinja_env.globals["small_inline_radios"] = small_inline_radios
     app.jinja_env.globals["filter_select"] = filter_select
+    app.jinja_env.globals["filter_input"] = filter_input
+    app.jinja_env.globals["app_pagination"] = app_pagination
     # The macros' drop-ins (tracker/templating.py).
     app.jinja_env.globals["govukTable"] = govuk_table
     app.jinja_env.globals["govukServiceNavigation"] = govuk_service_navigation

@@ -15,6 +15,7 @@ import functools
 from collections.abc import Iterable
 from functools import cached_property
 
+from flask import url_for
 from jinja2 import Template
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -188,6 +189,96 @@ def filter_select(name: str, label: str, choices: Iterable[tuple[object, str]], 
     """A GOV.UK select for a GET filter form: ``choices`` are (value, text) pairs, in order; the one
     whose value equals ``current`` is selected. (Was a template macro calling govukSelect.)"""
     return govuk_select(id or name, name, label, ((value, text, value == current) for value, text in choices))
+
+
+def filter_input(name: str, label: str, value: object, *, type: str = "text", id: str | None = None) -> Markup:
+    """govukInput for a GET filter form's plain input (a label, a type, a value), in the macro's markup."""
+    field_id = escape(id or name)
+    shown = f' value="{escape(value)}"' if value is not None and value is not False else ""
+    return Markup(  # noqa: S704 - every part escaped  # nosec B704
+        f'<div class="govuk-form-group">\n  <label class="govuk-label" for="{field_id}">\n    {escape(label)}\n'
+        f'  </label>\n  <input class="govuk-input" id="{field_id}" name="{escape(name)}"'
+        f' type="{escape(type)}"{shown}>\n</div>\n'
+    )
+
+
+_ARROWS = {
+    "prev": '<svg class="govuk-pagination__icon govuk-pagination__icon--prev" xmlns="http://www.w3.org/2000/svg"'
+    ' height="13" width="15" aria-hidden="true" focusable="false" viewBox="0 0 15 13"><path d="m6.5938-0.0078125'
+    "-6.7266 6.7266 6.7441 6.4062 1.377-1.449-4.1856-3.9768h12.896v-2h-12.984l4.2931-4.293-1.414-1.414z"
+    '"></path></svg>',
+    "next": '<svg class="govuk-pagination__icon govuk-pagination__icon--next" xmlns="http://www.w3.org/2000/svg"'
+    ' height="13" width="15" aria-hidden="true" focusable="false" viewBox="0 0 15 13"><path d="m8.107-0.0078125'
+    "-1.4136 1.414 4.2926 4.293h-12.986v2h12.896l-4.1855 3.9766 1.377 1.4492 6.7441-6.4062-6.7246-6.7266z"
+    '"></path></svg>',
+}
+
+
+def _pagination_link(href: str, kind: str, block_level: bool) -> str:
+    arrow = _ARROWS[kind]
+    decorated = " govuk-pagination__link-title--decorated" if block_level else ""
+    title = "Previous" if kind == "prev" else "Next"
+    return (
+        f'<div class="govuk-pagination__{kind}"><a class="govuk-link govuk-pagination__link" href="{escape(href)}"'
+        f' rel="{kind}">{arrow if block_level or kind == "prev" else ""}'
+        f'<span class="govuk-pagination__link-title{decorated}">{title}<span class="govuk-visually-hidden"> page'
+        f"</span></span>{arrow if not block_level and kind == 'next' else ''}</a></div>"
+    )
+
+
+def govuk_pagination(previous: str | None, following: str | None, items: list | None = None) -> Markup:
+    """govukPagination, in the macro's markup, for links to the previous and next pages and, when
+    ``items`` is given, numbered pages: (number, href, current) each, or None for an ellipsis."""
+    block_level = items is None and bool(previous or following)
+    html = [
+        f'<nav class="govuk-pagination{" govuk-pagination--block" if block_level else ""}" aria-label="Pagination">'
+    ]
+    if previous:
+        html.append(_pagination_link(previous, "prev", block_level))
+    if items is not None:
+        html.append('<ul class="govuk-pagination__list">')
+        for item in items:
+            if item is None:
+                html.append('<li class="govuk-pagination__item govuk-pagination__item--ellipsis">&ctdot;</li>')
+                continue
+            number, href, current = item
+            html.append(
+                f'<li class="govuk-pagination__item{" govuk-pagination__item--current" if current else ""}">'
+                f'<a class="govuk-link govuk-pagination__link" href="{escape(href)}" aria-label="Page {number}"'
+                f"{' aria-current=' + chr(34) + 'page' + chr(34) if current else ''}>{number}</a></li>"
+            )
+        html.append("</ul>")
+    if following:
+        html.append(_pagination_link(following, "next", block_level))
+    html.append("</nav>")
+    return Markup("".join(html))  # noqa: S704 - hrefs escaped, the rest our own markup  # nosec B704
+
+
+def app_pagination(page, endpoint: str, filters: dict | None = None) -> Markup:
+    """GOV.UK pagination for a page of results (Flask-SQLAlchemy's Pagination, or one with the same
+    attributes), keeping the current filters in the links, and "Showing 1 to 25 of 60." A page whose
+    total is not counted (total is None) gets previous and next links only."""
+    filters = filters or {}
+    previous = url_for(endpoint, page=page.prev_num, **filters) if page.has_prev else None
+    following = url_for(endpoint, page=page.next_num, **filters) if page.has_next else None
+    html = []
+    if page.total is None:
+        if previous or following:
+            html.append(govuk_pagination(previous, following))
+        if page.items:
+            html.append(f'<p class="govuk-body-s">Showing {page.first} to {page.last}.</p>')
+        return Markup("".join(html))  # noqa: S704 - numbers and our own markup  # nosec B704
+    if page.pages > 1:
+        numbers = page.iter_pages(left_edge=1, left_current=1, right_current=2, right_edge=1)
+        items = [
+            (number, url_for(endpoint, page=number, **filters), number == page.page) if number else None
+            for number in numbers
+        ]
+        html.append(govuk_pagination(previous, following, items))
+    html.append(
+        f'<p class="govuk-body-s">Showing {page.first if page.total else 0} to {page.last} of {page.total}.</p>'
+    )
+    return Markup("".join(html))  # noqa: S704 - numbers and our own markup  # nosec B704
 
 
 _SERVICE_NAVIGATION_PARAMS = {"serviceName", "serviceUrl", "navigation", "navigationLabel"}
