@@ -145,6 +145,23 @@ def test_meetings_list_queries_do_not_grow_with_meetings(client, chair, make_mee
     assert page.select_one(".govuk-pagination")
 
 
+def test_meetings_list_pages_follow_on_and_count_what_the_filters_keep(client, chair, make_meeting):
+    made = [make_meeting(-n - 1, chair=chair, status="approved" if n % 2 else None) for n in range(25)]
+
+    def listed(url):
+        page = get_page(client, url)
+        ids = [int(a["href"].rsplit("/", 1)[1]) for a in page.select("[data-testid=meetings-table] tbody a")]
+        shown = [" ".join(p.get_text().split()) for p in page.select("p.govuk-body-s")]
+        return ids, next(text for text in shown if text.startswith("Showing"))
+
+    first, first_count = listed("/meetings")
+    second, second_count = listed("/meetings?page=2")
+    assert first + second == made  # most recent first, every one once
+    assert (len(first), first_count, second_count) == (20, "Showing 1 to 20 of 25.", "Showing 21 to 25 of 25.")
+    approved, approved_count = listed("/meetings?status=approved&page=1")
+    assert approved == made[1::2] and approved_count == "Showing 1 to 12 of 12."
+
+
 def test_meeting_page_queries_do_not_grow_with_reviews(
     client, app, chair, agencies, make_meeting, add_review, add_action, query_counter
 ):

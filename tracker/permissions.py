@@ -128,7 +128,7 @@ _CROSS_AGENCY_READERS = frozenset({Role.CHAIR, Role.MANAGER})
 _FEEDBACK_READERS = frozenset({Role.CHAIR, Role.MANAGER})
 
 
-def sees_every_agency(user: User) -> bool:
+def sees_every_agency(user: User | Reader) -> bool:
     """Chairs and managers read across agencies; partners see their own agency only."""
     return user.role in _CROSS_AGENCY_READERS
 
@@ -240,7 +240,7 @@ def _meeting_scope_on(meeting, agency_id: int):
     return or_(attended, and_(meeting.agenda_published_at.is_not(None), involved_on_agenda))
 
 
-def meeting_scope(user: User):
+def meeting_scope(user: User | Reader):
     """SQL condition on Meeting: the meetings ``user`` may see.
 
     Partners see the meetings their agency attended (someone from it was present), and meetings
@@ -251,7 +251,7 @@ def meeting_scope(user: User):
     return _meeting_scope_on(Meeting, user.agency_id)
 
 
-def case_review_scope(user: User):
+def case_review_scope(user: User | Reader):
     """SQL condition on CaseReview: inside a visible meeting, the reviews ``user`` may see.
 
     Partners see reviews their agency is involved in or owns an action on.
@@ -303,7 +303,7 @@ def statement_per_reader(builder: Callable[[Reader], _Statement]) -> Callable[[U
     return for_user
 
 
-def action_scope(user: User):
+def action_scope(user: User | Reader):
     """SQL condition on Action: partners see only their own agency's actions."""
     if sees_every_agency(user):
         return true()
@@ -383,7 +383,7 @@ def may_return_information(user: User, review: CaseReview) -> bool:
     )
 
 
-def returns_scope(user: User):
+def returns_scope(user: User | Reader):
     """SQL condition on AgencyReturn: a partner sees only its own agency's returns."""
     if sees_every_agency(user):
         return true()

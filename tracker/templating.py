@@ -261,7 +261,7 @@ def app_pagination(page, endpoint: str, filters: dict | None = None) -> Markup:
     filters = filters or {}
     previous = url_for(endpoint, page=page.prev_num, **filters) if page.has_prev else None
     following = url_for(endpoint, page=page.next_num, **filters) if page.has_next else None
-    html = []
+    html: list[str] = []
     if page.total is None:
         if previous or following:
             html.append(govuk_pagination(previous, following))

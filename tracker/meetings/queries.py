@@ -33,6 +33,7 @@ from tracker.models import (
 )
 from tracker.models.case import case_review_themes
 from tracker.models.meeting import meeting_invited_agencies
+from tracker.paging import PAGE_LIMIT, PAGE_OFFSET, StatementPage
 from tracker.params import date_param, id_param
 from tracker.permissions import (
     Reader,
@@ -92,39 +93,69 @@ def _london_midnight(day: date) -> datetime:
 _CHAIR_NAME = joinedload(Meeting.chair).load_only(User.display_name).lazyload(User.agency)
 
 
-def meetings_page(user: User, filters: MeetingFilters, page: int, per_page: int):
-    """Upcoming meetings first (soonest first), then past ones (most recent first)."""
-    now = utcnow()
-    upcoming = Meeting.starts_at >= now
-    query = (
+def _meetings_listed(conditions: list):
+    """Meetings meeting ``conditions``: upcoming ones first (soonest first), then past ones (most recent
+    first), relative to the bound ``now``."""
+    upcoming = Meeting.starts_at >= bindparam("now")
+    return (
         select(Meeting)
         .options(_CHAIR_NAME)
-        .where(meeting_scope(user))
+        .where(*conditions)
         .order_by(
             case((upcoming, 0), else_=1),
             case((upcoming, Meeting.starts_at), else_=None).asc(),
             Meeting.starts_at.desc(),
         )
+        .limit(PAGE_LIMIT)
+        .offset(PAGE_OFFSET)
     )
-    if filters.status:
-        query = query.where(Meeting.status == MeetingStatus(filters.status))
-    if filters.date_from:
-        query = query.where(Meeting.starts_at >= _london_midnight(filters.date_from))
-    if filters.date_to:
-        query = query.where(Meeting.starts_at < _london_midnight(filters.date_to + timedelta(days=1)))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def _meetings_counted(conditions: list):
+    return select(func.count(Meeting.id)).where(*conditions)
+
+
+# The unfiltered list, the one most asked for, is built once per reader.
+@statement_per_reader
+def _visible_meetings(reader: Reader):
+    return _meetings_listed([meeting_scope(reader)])
+
+
+@statement_per_reader
+def _visible_meetings_counted(reader: Reader):
+    return _meetings_counted([meeting_scope(reader)])
+
+
+def meetings_page(user: User, filters: MeetingFilters, page: int, per_page: int) -> StatementPage:
+    """Upcoming meetings first (soonest first), then past ones (most recent first)."""
+    if filters == MeetingFilters():
+        items, count = _visible_meetings(user), _visible_meetings_counted(user)
+    else:
+        conditions = [meeting_scope(user)]
+        if filters.status:
+            conditions.append(Meeting.status == MeetingStatus(filters.status))
+        if filters.date_from:
+            conditions.append(Meeting.starts_at >= _london_midnight(filters.date_from))
+        if filters.date_to:
+            conditions.append(Meeting.starts_at < _london_midnight(filters.date_to + timedelta(days=1)))
+        items, count = _meetings_listed(conditions), _meetings_counted(conditions)
+    return StatementPage(items, count, {"now": utcnow()}, page=page, per_page=per_page)
+
+
+@statement_per_reader
+def _review_counts(reader: Reader):
+    return (
+        select(CaseReview.meeting_id, func.count(CaseReview.id))
+        .where(CaseReview.meeting_id.in_(bindparam("meeting_ids", expanding=True)), case_review_scope(reader))
+        .group_by(CaseReview.meeting_id)
+    )
 
 
 def review_counts(reader: User, meeting_ids: list[int]) -> dict[int, int]:
     """How many of each meeting's cases ``reader`` may see (a partner: only its agency's)."""
     if not meeting_ids:
         return {}
-    rows = db.session.execute(
-        select(CaseReview.meeting_id, func.count(CaseReview.id))
-        .where(CaseReview.meeting_id.in_(meeting_ids), case_review_scope(reader))
-        .group_by(CaseReview.meeting_id)
-    )
-    return dict(rows.all())
+    return dict(db.session.execute(_review_counts(reader), {"meeting_ids": meeting_ids}).all())
 
 
 @statement_per_reader
