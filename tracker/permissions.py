@@ -288,17 +288,19 @@ def reader_of(user: User) -> Reader:
 _Statement = TypeVar("_Statement")
 
 
-def statement_per_reader(builder: Callable[[Reader], _Statement]) -> Callable[[User], _Statement]:
-    """A page's statement, built by ``builder`` once per Reader and shared by every user with the same
-    one; what differs per request (ids, dates) goes in bind parameters. A statement built afresh for
-    each request cost its building, its cache key and the ORM's preparation of its loader options:
-    0.4-0.7 ms a statement, and a page makes six to twelve. The builder is given the Reader, not the
-    user, so nothing else of a user can end up in a statement that other users share."""
-    cached = lru_cache(maxsize=64)(builder)
+def statement_per_reader(builder: Callable[..., _Statement]) -> Callable[..., _Statement]:
+    """A page's statement, built by ``builder(reader, *shape)`` once per Reader (and shape: hashable
+    arguments saying which parts the statement has, such as the filters in use) and shared by every
+    user with the same one; what differs per request (ids, dates, the filters' values) goes in bind
+    parameters. A statement built afresh for each request cost its building, its cache key and the
+    ORM's preparation of its loader options: 0.4-0.7 ms a statement, and a page makes six to twelve.
+    The builder is given the Reader, not the user, so nothing else of a user can end up in a
+    statement that other users share."""
+    cached = lru_cache(maxsize=256)(builder)
 
     @wraps(builder)
-    def for_user(user: User) -> _Statement:
-        return cached(reader_of(user))
+    def for_user(user: User, *shape) -> _Statement:
+        return cached(reader_of(user), *shape)
 
     return for_user
 

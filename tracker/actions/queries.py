@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, with_expression
 
 from tracker.actions.filters import STILL_OPEN, ActionFilter
@@ -25,7 +26,15 @@ from tracker.models import (
     MeetingStatus,
     User,
 )
-from tracker.permissions import action_scope, case_review_scope, meeting_scope, sees_every_agency
+from tracker.paging import PAGE_LIMIT, PAGE_OFFSET
+from tracker.permissions import (
+    Reader,
+    action_scope,
+    case_review_scope,
+    meeting_scope,
+    sees_every_agency,
+    statement_per_reader,
+)
 from tracker.timeutil import LONDON, london_today, utcnow
 
 DUE_SOON_DAYS = 7
@@ -73,54 +82,94 @@ def with_follow_up(query):
     )
 
 
-def _selected(user: User, f: ActionFilter):
-    """The actions ``f`` selects that ``user`` may see, in the filter's order: the one selection behind
-    the actions list, its CSV and the action summary PDF (no loader options: it is also counted)."""
-    today = london_today()
-    query = select(Action).where(action_scope(user))
-    if f.agency_id is not None:
-        query = query.where(Action.owning_agency_id == f.agency_id)
-    if f.status == STILL_OPEN:
+def _shape(f: ActionFilter) -> tuple:
+    """Which parts a filter's statement has (not their values): statements are kept per shape."""
+    status = "open" if f.status == STILL_OPEN else ("one" if f.status else "")
+    return (
+        f.agency_id is not None,
+        status,
+        f.overdue,
+        f.due_from is not None,
+        f.due_to is not None,
+        f.meetings_from is not None,
+        f.meetings_to is not None,
+        f.meeting_id is not None,
+        bool(f.case_reference),
+        f.owner_id is not None,
+        bool(f.text),
+        f.sort,
+    )
+
+
+def _values(f: ActionFilter) -> dict:
+    """The bind parameters of a filter's statement (_selection)."""
+    return {
+        "agency_id": f.agency_id,
+        "status": ActionStatus(f.status) if f.status and f.status != STILL_OPEN else None,
+        "today": london_today(),
+        "due_from": f.due_from,
+        "due_to": f.due_to,
+        "meetings_from": _london_midnight(f.meetings_from) if f.meetings_from else None,
+        "meetings_to": _london_midnight(f.meetings_to + timedelta(days=1)) if f.meetings_to else None,
+        "meeting_id": f.meeting_id,
+        "owner_id": f.owner_id,
+        "case_reference": f"%{f.case_reference.upper()}%",
+        "text": f"%{f.text.lower()}%",
+    }
+
+
+def _build_selection(reader: Reader, shape: tuple):
+    """The actions a filter of ``shape`` selects that the reader may see, in the filter's order, its
+    values bound by name (_values): the one selection behind the actions list, its CSV and the action
+    summary PDF (no loader options: it is also counted)."""
+    (agency, status, overdue, due_from, due_to, meetings_from, meetings_to, meeting, case_reference, owner, text,
+     sort) = shape  # fmt: skip
+    query = select(Action).where(action_scope(reader))
+    if agency:
+        query = query.where(Action.owning_agency_id == bindparam("agency_id"))
+    if status == "open":
         query = query.where(Action.status.in_(OPEN_STATUSES))
-    elif f.status:
-        query = query.where(Action.status == ActionStatus(f.status))
-    if f.overdue:
-        query = query.where(Action.status.in_(OPEN_STATUSES), Action.due_date < today)
-    if f.due_from:
-        query = query.where(Action.due_date >= f.due_from)
-    if f.due_to:
-        query = query.where(Action.due_date <= f.due_to)
-    if f.meetings_from or f.meetings_to:
+    elif status:
+        query = query.where(Action.status == bindparam("status", type_=Action.status.type))
+    if overdue:
+        query = query.where(Action.status.in_(OPEN_STATUSES), Action.due_date < bindparam("today"))
+    if due_from:
+        query = query.where(Action.due_date >= bindparam("due_from"))
+    if due_to:
+        query = query.where(Action.due_date <= bindparam("due_to"))
+    if meetings_from or meetings_to:
         raised_at = select(Meeting.id)
-        if f.meetings_from:
-            raised_at = raised_at.where(Meeting.starts_at >= _london_midnight(f.meetings_from))
-        if f.meetings_to:
-            raised_at = raised_at.where(Meeting.starts_at < _london_midnight(f.meetings_to + timedelta(days=1)))
+        if meetings_from:
+            raised_at = raised_at.where(Meeting.starts_at >= bindparam("meetings_from", type_=Meeting.starts_at.type))
+        if meetings_to:
+            raised_at = raised_at.where(Meeting.starts_at < bindparam("meetings_to", type_=Meeting.starts_at.type))
         query = query.where(Action.meeting_id.in_(raised_at))
-    if f.meeting_id is not None:
-        query = query.where(Action.meeting_id == f.meeting_id)
-    if f.owner_id is not None:
-        query = query.where(Action.owner_id == f.owner_id)
-    if f.case_reference:
+    if meeting:
+        query = query.where(Action.meeting_id == bindparam("meeting_id"))
+    if owner:
+        query = query.where(Action.owner_id == bindparam("owner_id"))
+    if case_reference:
         query = query.where(
             Action.case_review_id.in_(
                 select(CaseReview.id)
                 .join(Case, CaseReview.case_id == Case.id)
-                .where(Case.reference.like(f"%{f.case_reference.upper()}%"))
+                .where(Case.reference.like(bindparam("case_reference")))
             )
         )
-    if f.text:
-        query = query.where(func.lower(Action.description).like(f"%{f.text.lower()}%"))
-    return query.join(Agency, Action.owning_agency_id == Agency.id).order_by(*_order(f))
+    if text:
+        query = query.where(func.lower(Action.description).like(bindparam("text")))
+    return query.join(Agency, Action.owning_agency_id == Agency.id).order_by(*_ORDERS[sort])
 
 
-def _order(f: ActionFilter):
-    return {
-        "due": (Action.due_date.asc(), Action.id.asc()),
-        "-due": (Action.due_date.desc(), Action.id.desc()),
-        "raised": (Action.id.desc(),),
-        "agency": (Agency.name.asc(), Action.due_date.asc(), Action.id.asc()),
-    }[f.sort]
+_selection = statement_per_reader(_build_selection)
+
+
+_ORDERS = {
+    "due": (Action.due_date.asc(), Action.id.asc()),
+    "-due": (Action.due_date.desc(), Action.id.desc()),
+    "raised": (Action.id.desc(),),
+    "agency": (Agency.name.asc(), Action.due_date.asc(), Action.id.asc()),
+}
 
 
 def _loaded(query):
@@ -137,7 +186,24 @@ def _loaded(query):
 def filtered_actions(user: User, f: ActionFilter):
     """Every action ``f`` selects that ``user`` may see, in order, with its agency, owner, meeting, case
     and follow-up (latest update, extensions): the CSV and the summary PDF."""
-    return _loaded(_selected(user, f))
+    return _loaded(_selection(user, _shape(f))).params(**_values(f))
+
+
+@statement_per_reader
+def _page_ids(reader: Reader, shape: tuple):
+    return _build_selection(reader, shape).with_only_columns(Action.id).limit(PAGE_LIMIT).offset(PAGE_OFFSET)
+
+
+@lru_cache(maxsize=8)
+def _page_rows(sort: str):
+    """A page's actions (chosen by their ids, already in the reader's scope) with what the list shows."""
+    query = (
+        select(Action)
+        .join(Agency, Action.owning_agency_id == Agency.id)
+        .where(Action.id.in_(bindparam("page_ids", expanding=True)))
+        .order_by(*_ORDERS[sort])
+    )
+    return _loaded(query)
 
 
 class _ActionsPage(Pagination):
@@ -149,20 +215,11 @@ class _ActionsPage(Pagination):
 
     def _query_items(self) -> list[Action]:
         user, f = self._query_args["user"], self._query_args["filter"]
-        page_ids = list(
-            db.session.scalars(
-                _selected(user, f).with_only_columns(Action.id).limit(self.per_page).offset(self._query_offset)
-            )
-        )
+        paging = {"page_limit": self.per_page, "page_offset": self._query_offset}
+        page_ids = list(db.session.scalars(_page_ids(user, _shape(f)), {**_values(f), **paging}))
         if not page_ids:
             return []
-        query = (
-            select(Action)
-            .join(Agency, Action.owning_agency_id == Agency.id)
-            .where(Action.id.in_(page_ids))
-            .order_by(*_order(f))
-        )
-        return list(db.session.scalars(_loaded(query)).unique())
+        return list(db.session.scalars(_page_rows(f.sort), {"page_ids": page_ids}).unique())
 
     def _query_count(self) -> int:
         return count_filtered(self._query_args["user"], self._query_args["filter"])
@@ -177,9 +234,13 @@ def actions_for_export(user: User, f: ActionFilter):
     return db.session.scalars(filtered_actions(user, f).execution_options(yield_per=500))
 
 
+@statement_per_reader
+def _counted(reader: Reader, shape: tuple):
+    return select(func.count()).select_from(_build_selection(reader, shape).order_by(None).subquery())
+
+
 def count_filtered(user: User, f: ActionFilter) -> int:
-    query = select(func.count()).select_from(_selected(user, f).order_by(None).subquery())
-    return db.session.scalar(query) or 0
+    return db.session.scalar(_counted(user, _shape(f)), _values(f)) or 0
 
 
 @dataclass(frozen=True)
