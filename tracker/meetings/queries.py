@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Row, bindparam, case, func, or_, select
+from sqlalchemy import Date, Row, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
 
 from tracker.actions.queries import LATEST_UPDATE_ID
@@ -456,50 +456,73 @@ def _due_by(meeting: Meeting, following: Meeting | None) -> date:
     return anchor.astimezone(LONDON).date()
 
 
-def _open_from_earlier_meetings(reader: User, meeting: Meeting):
-    earlier = select(Meeting.id).where(Meeting.starts_at < meeting.starts_at)
+def _open_from_earlier_meetings(reader: User | Reader):
+    """Open actions in the reader's scope raised at meetings before the bound ``meeting_starts_at``."""
+    earlier = select(Meeting.id).where(Meeting.starts_at < bindparam("meeting_starts_at", type_=Meeting.starts_at.type))
     # "+ 0" keeps the planner off the meeting_id index: nearly every meeting is earlier, so reading
     # actions meeting by meeting reads all of history. Open actions come from the status index.
     # (SQLite with statistics chose the meeting_id index, and took 10-25 ms at ten years.)
     return (Action.status.in_(OPEN_STATUSES), (Action.meeting_id + 0).in_(earlier), action_scope(reader))
 
 
+# What matters arising lists: overdue (due before today), or due by the next meeting. As one range up
+# to the bound ``review_until`` (_matters_values), so the index reads it as one (an OR made SQLite scan
+# the index twice and merge).
+_TO_REVIEW = Action.due_date <= bindparam("review_until", type_=Date)
+_TODAY = bindparam("today", type_=Date)
+
+
+def _matters_values(meeting: Meeting, due_by: date) -> dict:
+    today = london_today()
+    return {
+        "meeting_starts_at": meeting.starts_at,
+        "today": today,
+        "review_until": max(due_by, today - timedelta(days=1)),
+    }
+
+
+@statement_per_reader
+def _matters_counted(reader: Reader):
+    return select(
+        func.count(Action.id).filter(_TO_REVIEW),
+        func.count(Action.id).filter(Action.due_date < _TODAY),
+        func.count(Action.id).filter(~_TO_REVIEW),
+    ).where(*_open_from_earlier_meetings(reader))
+
+
 def matters_arising_counts(reader: User, meeting: Meeting, due_by: date | None = None) -> MattersCounts:
-    today, due_by = london_today(), due_by or matters_due_by(meeting)
-    to_review = _to_review(today, due_by)
-    row = db.session.execute(
-        select(
-            func.count(Action.id).filter(to_review),
-            func.count(Action.id).filter(Action.due_date < today),
-            func.count(Action.id).filter(~to_review),
-        ).where(*_open_from_earlier_meetings(reader, meeting))
-    ).one()
+    due_by = due_by or matters_due_by(meeting)
+    row = db.session.execute(_matters_counted(reader), _matters_values(meeting, due_by)).one()
     return MattersCounts(to_review=row[0], overdue=row[1], later=row[2], due_by=due_by)
 
 
-def _to_review(today: date, due_by: date):
-    """What matters arising lists: overdue (due before today), or due by the next meeting. As one
-    range, so the index reads it as one (an OR made SQLite scan the index twice and merge)."""
-    return Action.due_date <= max(due_by, today - timedelta(days=1))
-
-
-def _matters_selected(reader: User, meeting: Meeting, f: MattersFilter, due_by: date):
-    """The ids of the matters arising ``f`` selects, in the page's order: by agency, then by due date
-    (so overdue first); no loader options: the page's 25 are loaded afterwards, by id."""
-    today = london_today()
+def _matters_selection(reader: Reader, shape: tuple):
+    """The ids of the matters arising a filter of ``shape`` selects, in the page's order: by agency, then
+    by due date (so overdue first); no loader options: the page's 25 are loaded afterwards, by id."""
+    agency, overdue, status = shape
     query = (
         select(Action.id)
         .join(Agency, Action.owning_agency_id == Agency.id)
-        .where(*_open_from_earlier_meetings(reader, meeting), _to_review(today, due_by))
+        .where(*_open_from_earlier_meetings(reader), _TO_REVIEW)
         .order_by(Agency.name, Action.due_date, Action.id)
     )
-    if f.agency_id is not None:
-        query = query.where(Action.owning_agency_id == f.agency_id)
-    if f.overdue:
-        query = query.where(Action.due_date < today)
-    if f.status:
-        query = query.where(Action.status == ActionStatus(f.status))
+    if agency:
+        query = query.where(Action.owning_agency_id == bindparam("agency_id"))
+    if overdue:
+        query = query.where(Action.due_date < _TODAY)
+    if status:
+        query = query.where(Action.status == bindparam("status", type_=Action.status.type))
     return query
+
+
+@statement_per_reader
+def _matters_selected(reader: Reader, shape: tuple):
+    return _matters_selection(reader, shape).limit(PAGE_LIMIT).offset(PAGE_OFFSET)
+
+
+@statement_per_reader
+def _matters_selected_counted(reader: Reader, shape: tuple):
+    return select(func.count()).select_from(_matters_selection(reader, shape).order_by(None).subquery())
 
 
 # Made once (a fresh alias costs a millisecond): the row's latest update and its author, each under a
@@ -535,28 +558,27 @@ _MATTER_ROWS = (
 )
 
 
-class _MattersPage(Pagination):
+class _MattersPage(StatementPage):
     """One page of matters arising. The page's 25 ids come first, from the indexes alone; only those
     actions are then loaded with their agency, owner, meeting and case. (Joining those to every open
     action in history before sorting took 20-40 ms with ten years of it.) Unfiltered, the total is
     the count the page shows anyway (matters_arising_counts), so it is not counted twice."""
 
+    def __init__(self, reader: User, total: int | None, *statements, **kwargs) -> None:
+        self._reader, self._total = reader, total
+        super().__init__(*statements, **kwargs)
+
     def _query_items(self) -> list[MatterRow]:
-        selected = self._query_args["selected"]
-        ids = list(db.session.scalars(selected.limit(self.per_page).offset(self._query_offset)))
+        ids = super()._query_items()
         if not ids:
             return []
-        reader = self._query_args["reader"]
         rows = (MatterRow(**row._mapping) for row in db.session.execute(_MATTER_ROWS, {"ids": ids}))
         # The reader's scope again, in case an action moved to another agency between the two reads.
-        by_id = {row.id: row for row in rows if can_see_action(reader, row)}
+        by_id = {row.id: row for row in rows if can_see_action(self._reader, row)}
         return [by_id[action_id] for action_id in ids if action_id in by_id]  # erased in between: left out
 
     def _query_count(self) -> int:
-        if (total := self._query_args["total"]) is not None:
-            return total
-        query = select(func.count()).select_from(self._query_args["selected"].order_by(None).subquery())
-        return db.session.scalar(query) or 0
+        return self._total if self._total is not None else super()._query_count()
 
 
 def matters_arising_page(
@@ -566,9 +588,15 @@ def matters_arising_page(
     their latest updates.
     ``counts``: matters_arising_counts() for the meeting, when the caller has them already."""
     counts = counts or matters_arising_counts(reader, meeting)
-    selected = _matters_selected(reader, meeting, f, counts.due_by)
+    shape = (f.agency_id is not None, f.overdue, bool(f.status))
+    values = {
+        **_matters_values(meeting, counts.due_by),
+        "agency_id": f.agency_id,
+        "status": ActionStatus(f.status) if f.status else None,
+    }
     total = None if f.as_args() else counts.to_review
-    return _MattersPage(page=page, per_page=per_page, error_out=False, selected=selected, total=total, reader=reader)
+    statements = _matters_selected(reader, shape), _matters_selected_counted(reader, shape), values
+    return _MattersPage(reader, total, *statements, page=page, per_page=per_page)
 
 
 def matters_arising(reader: User, meeting: Meeting) -> list[MatterArising]:
