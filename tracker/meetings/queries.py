@@ -638,38 +638,89 @@ def matters_arising(reader: User, meeting: Meeting) -> list[MatterArising]:
     return [MatterArising(action, latest.get(action.id), then[action.id]) for action in arising]
 
 
+def _nearest(later: bool, *scope):
+    starts_at = bindparam("starts_at", type_=Meeting.starts_at.type)
+    condition = Meeting.starts_at > starts_at if later else Meeting.starts_at < starts_at
+    return (
+        select(Meeting.id)
+        .where(condition, Meeting.status != MeetingStatus.CANCELLED, *scope)
+        .order_by(Meeting.starts_at.asc() if later else Meeting.starts_at.desc())
+        .limit(1)
+        # Its own FROM meetings, not correlated to the outer query's (an alias did this at a cost).
+        .correlate(None)
+        .scalar_subquery()
+    )
+
+
+@statement_per_reader
+def _neighbours_statement(reader: Reader):
+    previous_id, following_id, going_ahead_id = (
+        _nearest(False, meeting_scope(reader)),
+        _nearest(True, meeting_scope(reader)),
+        _nearest(True),
+    )
+    return select(Meeting, previous_id, following_id, going_ahead_id).where(
+        or_(Meeting.id == previous_id, Meeting.id == following_id, Meeting.id == going_ahead_id)
+    )
+
+
 def _neighbours(user: User, meeting: Meeting) -> tuple[Meeting | None, Meeting | None, Meeting | None]:
     """The previous and the next meeting going ahead that ``user`` may see, and the next meeting going
     ahead whoever may see it (matters arising are those due by then, for everyone), in one query."""
-
-    def nearest(later: bool, *scope):
-        condition = Meeting.starts_at > meeting.starts_at if later else Meeting.starts_at < meeting.starts_at
-        return (
-            select(Meeting.id)
-            .where(condition, Meeting.status != MeetingStatus.CANCELLED, *scope)
-            .order_by(Meeting.starts_at.asc() if later else Meeting.starts_at.desc())
-            .limit(1)
-            # Its own FROM meetings, not correlated to the outer query's (an alias did this at a cost).
-            .correlate(None)
-            .scalar_subquery()
-        )
-
-    previous_id, following_id, going_ahead_id = (
-        nearest(False, meeting_scope(user)),
-        nearest(True, meeting_scope(user)),
-        nearest(True),
-    )
-    rows = db.session.execute(
-        select(Meeting, previous_id, following_id, going_ahead_id).where(
-            or_(Meeting.id == previous_id, Meeting.id == following_id, Meeting.id == going_ahead_id)
-        )
-    )
+    rows = db.session.execute(_neighbours_statement(user), {"starts_at": meeting.starts_at})
     previous = following = going_ahead = None
     for other, was_previous, was_following, was_going_ahead in rows:  # a meeting may be both of the last two
         previous = other if other.id == was_previous else previous
         following = other if other.id == was_following else following
         going_ahead = other if other.id == was_going_ahead else going_ahead
     return previous, following, going_ahead
+
+
+@statement_per_reader
+def _record_reviews(reader: Reader):
+    return (
+        select(CaseReview)
+        .outerjoin(case_review_themes, case_review_themes.c.case_review_id == CaseReview.id)
+        .outerjoin(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
+        .options(joinedload(CaseReview.case), contains_eager(CaseReview.themes), selectinload(CaseReview.agencies))
+        .where(CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader))
+        .order_by(CaseReview.position, LearningTheme.name)
+    )
+
+
+def _meeting_actions(*loads):
+    return select(Action).options(*loads).where(Action.meeting_id == bindparam("meeting_id")).order_by(Action.id)
+
+
+# The minutes show each action in full. The page counts the cases' actions and lists those for the
+# meeting as a whole (reference, agency, due date, description): only those columns are read. Every
+# action of the meeting is read: which of them the reader sees is decided in meeting_record.
+_ACTIONS_IN_FULL = _meeting_actions(joinedload(Action.owning_agency), joinedload(Action.owner))
+_ACTIONS_ON_PAGE = _meeting_actions(
+    joinedload(Action.owning_agency),
+    load_only(Action.case_review_id, Action.owning_agency_id, Action.description, Action.due_date, Action.status),
+)
+_ATTENDANCE = (
+    select(Attendance)
+    # An attendee's name is all that is shown of their account.
+    .options(joinedload(Attendance.agency), joinedload(Attendance.user).load_only(User.display_name))
+    .where(Attendance.meeting_id == bindparam("meeting_id"))
+    .order_by(Attendance.id)
+)
+
+
+@statement_per_reader
+def _to_regrade_statement(reader: Reader):
+    return (
+        select(CaseReview)
+        .options(joinedload(CaseReview.case))
+        .where(
+            CaseReview.meeting_id == bindparam("meeting_id"),
+            CaseReview.scrutiny_grade == 4,
+            case_review_scope(reader),
+        )
+        .order_by(CaseReview.position)
+    )
 
 
 def meeting_record(
@@ -680,26 +731,9 @@ def meeting_record(
     The minutes list every matter arising; the meeting page only counts them (they have their own
     page), and only in the full record: a partner's page does not show the counts.
     """
-    reviews = list(
-        db.session.scalars(
-            select(CaseReview)
-            .outerjoin(case_review_themes, case_review_themes.c.case_review_id == CaseReview.id)
-            .outerjoin(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
-            .options(joinedload(CaseReview.case), contains_eager(CaseReview.themes), selectinload(CaseReview.agencies))
-            .where(CaseReview.meeting_id == meeting.id, case_review_scope(reader))
-            .order_by(CaseReview.position, LearningTheme.name)
-        ).unique()
-    )
-    # The minutes show each action in full. The page counts the cases' actions and lists those for
-    # the meeting as a whole (reference, agency, due date, description): only those columns are read.
-    if for_minutes:
-        action_loads = [joinedload(Action.owning_agency), joinedload(Action.owner)]
-    else:
-        page_columns = (Action.case_review_id, Action.owning_agency_id, Action.description, Action.due_date)
-        action_loads = [joinedload(Action.owning_agency), load_only(*page_columns, Action.status)]
-    all_actions = db.session.scalars(
-        select(Action).options(*action_loads).where(Action.meeting_id == meeting.id).order_by(Action.id)
-    )
+    on_meeting = {"meeting_id": meeting.id}
+    reviews = list(db.session.scalars(_record_reviews(reader), on_meeting).unique())
+    all_actions = db.session.scalars(_ACTIONS_IN_FULL if for_minutes else _ACTIONS_ON_PAGE, on_meeting)
     visible_review_ids = {review.id for review in reviews}
     actions_by_review: dict[int, list[Action]] = defaultdict(list)
     hidden_by_review: dict[int, int] = defaultdict(int)
@@ -719,33 +753,14 @@ def meeting_record(
         else:
             actions_by_review[on_review].append(action)
 
-    attendance = list(
-        db.session.scalars(
-            select(Attendance)
-            # An attendee's name is all that is shown of their account.
-            .options(joinedload(Attendance.agency), joinedload(Attendance.user).load_only(User.display_name))
-            .where(Attendance.meeting_id == meeting.id)
-            .order_by(Attendance.id)
-        )
-    )
+    attendance = list(db.session.scalars(_ATTENDANCE, on_meeting))
     represented = {row.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
     unrepresented = [agency for agency in meeting.invited_agencies if agency.id not in represented]
 
     previous_meeting, next_meeting, next_going_ahead = _neighbours(reader, meeting)
     to_regrade = []
     if previous_meeting is not None:
-        to_regrade = list(
-            db.session.scalars(
-                select(CaseReview)
-                .options(joinedload(CaseReview.case))
-                .where(
-                    CaseReview.meeting_id == previous_meeting.id,
-                    CaseReview.scrutiny_grade == 4,
-                    case_review_scope(reader),
-                )
-                .order_by(CaseReview.position)
-            )
-        )
+        to_regrade = list(db.session.scalars(_to_regrade_statement(reader), {"meeting_id": previous_meeting.id}))
     next_meeting_when = next_meeting or next_going_ahead
     return MeetingRecord(
         meeting=meeting,
@@ -784,39 +799,53 @@ def _own_actions_as_at(
     return actions_as_at(shown, on, moment)
 
 
+@statement_per_reader
+def _returns_statement(reader: Reader):
+    return (
+        select(AgencyReturn)
+        # Which agencies returned, and when: the information itself is read on the case's own page.
+        .options(load_only(AgencyReturn.case_review_id, AgencyReturn.agency_id, AgencyReturn.submitted_at))
+        .where(AgencyReturn.case_review_id.in_(bindparam("review_ids", expanding=True)), returns_scope(reader))
+    )
+
+
 def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, AgencyReturn]]:
     if not review_ids:
         return {}
     by_review: dict[int, dict[int, AgencyReturn]] = defaultdict(dict)
-    for agency_return in db.session.scalars(
-        select(AgencyReturn)
-        # Which agencies returned, and when: the information itself is read on the case's own page.
-        .options(load_only(AgencyReturn.case_review_id, AgencyReturn.agency_id, AgencyReturn.submitted_at))
-        .where(AgencyReturn.case_review_id.in_(review_ids), returns_scope(reader))
-    ):
+    for agency_return in db.session.scalars(_returns_statement(reader), {"review_ids": review_ids}):
         by_review[agency_return.case_review_id][agency_return.agency_id] = agency_return
     return dict(by_review)
+
+
+_AGENCIES_WITH_OFFICERS = (
+    select(User.agency_id)
+    .where(User.agency_id.in_(bindparam("agency_ids", expanding=True)), agency_officer_condition())
+    .distinct()
+)
 
 
 def _agencies_with_officers(reviews: list[CaseReview]) -> set[int]:
     involved = {agency.id for review in reviews for agency in review.agencies}
     if not involved:
         return set()
-    return set(
-        db.session.scalars(
-            select(User.agency_id).where(User.agency_id.in_(involved), agency_officer_condition()).distinct()
-        )
+    return set(db.session.scalars(_AGENCIES_WITH_OFFICERS, {"agency_ids": sorted(involved)}))
+
+
+_NEXT_SCHEDULED = (
+    select(Meeting)
+    .where(
+        Meeting.starts_at > bindparam("starts_at", type_=Meeting.starts_at.type),
+        Meeting.status != MeetingStatus.CANCELLED,
     )
+    .order_by(Meeting.starts_at.asc())
+    .limit(1)
+)
 
 
 def _next_scheduled(meeting: Meeting) -> Meeting | None:
     """The next meeting that is going ahead, whoever may open it (its time and place only)."""
-    return db.session.scalar(
-        select(Meeting)
-        .where(Meeting.starts_at > meeting.starts_at, Meeting.status != MeetingStatus.CANCELLED)
-        .order_by(Meeting.starts_at.asc())
-        .limit(1)
-    )
+    return db.session.scalar(_NEXT_SCHEDULED, {"starts_at": meeting.starts_at})
 
 
 def stored_minutes(meeting: Meeting) -> list[MinutesDocument]:
