@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import Date, Integer, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, with_expression
 
 from tracker.actions.filters import STILL_OPEN, ActionFilter
@@ -274,8 +274,9 @@ def filter_names(f: ActionFilter) -> FilterNames:
     )
 
 
-def action_for(user, action_id: int) -> Action | None:
-    return db.session.scalar(
+@statement_per_reader
+def _action_statement(reader: Reader):
+    return (
         select(Action)
         .options(
             joinedload(Action.owning_agency),
@@ -284,19 +285,24 @@ def action_for(user, action_id: int) -> Action | None:
             joinedload(Action.case_review).joinedload(CaseReview.case),
             joinedload(Action.created_by),
         )
-        .where(Action.id == action_id, action_scope(user))
+        .where(Action.id == bindparam("action_id"), action_scope(reader))
     )
+
+
+def action_for(user, action_id: int) -> Action | None:
+    return db.session.scalar(_action_statement(user), {"action_id": action_id})
+
+
+_TRAIL = (
+    select(ActionUpdate)
+    .options(joinedload(ActionUpdate.author))
+    .where(ActionUpdate.action_id == bindparam("action_id"))
+    .order_by(ActionUpdate.id.desc())
+)
 
 
 def trail(action: Action) -> list[ActionUpdate]:
-    return list(
-        db.session.scalars(
-            select(ActionUpdate)
-            .options(joinedload(ActionUpdate.author))
-            .where(ActionUpdate.action_id == action.id)
-            .order_by(ActionUpdate.id.desc())
-        )
-    )
+    return list(db.session.scalars(_TRAIL, {"action_id": action.id}))
 
 
 # Extension requests ------------------------------------------------------------------------
@@ -311,16 +317,17 @@ def pending_extension(action: Action) -> ExtensionRequest | None:
     )
 
 
+_EXTENSION_REQUESTS = (
+    select(ExtensionRequest)
+    .options(joinedload(ExtensionRequest.requested_by), joinedload(ExtensionRequest.decided_by))
+    .where(ExtensionRequest.action_id == bindparam("action_id"))
+    .order_by(ExtensionRequest.id.desc())
+)
+
+
 def extension_requests(action: Action) -> list[ExtensionRequest]:
     """Every request made on the action, newest first, with who asked and who decided."""
-    return list(
-        db.session.scalars(
-            select(ExtensionRequest)
-            .options(joinedload(ExtensionRequest.requested_by), joinedload(ExtensionRequest.decided_by))
-            .where(ExtensionRequest.action_id == action.id)
-            .order_by(ExtensionRequest.id.desc())
-        )
-    )
+    return list(db.session.scalars(_EXTENSION_REQUESTS, {"action_id": action.id}))
 
 
 def extension_request_for(user, action_id: int, request_id: int) -> ExtensionRequest | None:
@@ -337,61 +344,82 @@ def extension_request_for(user, action_id: int, request_id: int) -> ExtensionReq
     )
 
 
+_WAITING = (ExtensionRequest.status == ExtensionStatus.PENDING, Action.status.in_(OPEN_STATUSES))
+_WAITING_COUNTED = (
+    select(func.count(ExtensionRequest.id)).join(Action, ExtensionRequest.action_id == Action.id).where(*_WAITING)
+)
+_WAITING_REQUESTS = (
+    select(ExtensionRequest)
+    .join(Action, ExtensionRequest.action_id == Action.id)
+    .options(
+        joinedload(ExtensionRequest.requested_by),
+        joinedload(ExtensionRequest.action).joinedload(Action.owning_agency),
+    )
+    .where(*_WAITING)
+    .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def pending_extension_requests(limit: int = 50) -> tuple[list[ExtensionRequest], int]:
     """Requests on open actions waiting for a chair, oldest first, and how many there are in all."""
-    waiting = [ExtensionRequest.status == ExtensionStatus.PENDING, Action.status.in_(OPEN_STATUSES)]
-    total = db.session.scalar(
-        select(func.count(ExtensionRequest.id)).join(Action, ExtensionRequest.action_id == Action.id).where(*waiting)
-    )
-    requests = list(
-        db.session.scalars(
-            select(ExtensionRequest)
-            .join(Action, ExtensionRequest.action_id == Action.id)
-            .options(
-                joinedload(ExtensionRequest.requested_by),
-                joinedload(ExtensionRequest.action).joinedload(Action.owning_agency),
-            )
-            .where(*waiting)
-            .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
-            .limit(limit)
-        )
-    )
+    total = db.session.scalar(_WAITING_COUNTED)
+    requests = list(db.session.scalars(_WAITING_REQUESTS, {"limit": limit}))
     return requests, total or 0
 
 
+@statement_per_reader
+def _meeting_seen(reader: Reader):
+    return select(Meeting.id).where(Meeting.id == bindparam("meeting_id"), meeting_scope(reader))
+
+
 def may_see_meeting(user, meeting_id: int) -> bool:
-    return db.session.scalar(select(Meeting.id).where(Meeting.id == meeting_id, meeting_scope(user))) is not None
+    return db.session.scalar(_meeting_seen(user), {"meeting_id": meeting_id}) is not None
+
+
+@statement_per_reader
+def _review_seen(reader: Reader):
+    return select(CaseReview.id).where(CaseReview.id == bindparam("review_id"), case_review_scope(reader))
 
 
 def may_see_review(user, review_id: int | None) -> bool:
     if review_id is None:
         return False
-    return (
-        db.session.scalar(select(CaseReview.id).where(CaseReview.id == review_id, case_review_scope(user))) is not None
-    )
+    return db.session.scalar(_review_seen(user), {"review_id": review_id}) is not None
+
+
+_AGENCY_MEMBERS = (
+    select(User).where(User.agency_id == bindparam("agency_id"), User.active.is_(True)).order_by(User.display_name)
+)
 
 
 def agency_members(agency_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(User.agency_id == agency_id, User.active.is_(True)).order_by(User.display_name)
-        )
-    )
+    return list(db.session.scalars(_AGENCY_MEMBERS, {"agency_id": agency_id}))
+
+
+@statement_per_reader
+def _owners_for_filter(reader: Reader):
+    query = select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name)
+    if not sees_every_agency(reader):
+        query = query.where(User.agency_id == reader.agency_id)
+    return query
 
 
 def owners_for_filter(user) -> list[tuple[int, str]]:
     """(id, name) of the accounts the owner filter offers: a few hundred, so names only."""
-    query = select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name)
-    if not sees_every_agency(user):
-        query = query.where(User.agency_id == user.agency_id)
-    return [(row.id, row.display_name) for row in db.session.execute(query)]
+    return [(row.id, row.display_name) for row in db.session.execute(_owners_for_filter(user))]
+
+
+@statement_per_reader
+def _visible_agencies(reader: Reader):
+    query = select(Agency).order_by(Agency.name)
+    if not sees_every_agency(reader):
+        query = query.where(Agency.id == reader.agency_id)
+    return query
 
 
 def visible_agencies(user) -> list[Agency]:
-    query = select(Agency).order_by(Agency.name)
-    if not sees_every_agency(user):
-        query = query.where(Agency.id == user.agency_id)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_visible_agencies(user)))
 
 
 # Home pages -------------------------------------------------------------------------------
@@ -405,27 +433,36 @@ class AgencyWorkload:
     due_soon: int
 
 
+_TODAY = bindparam("today", type_=Date)
+_SOON = bindparam("soon", type_=Date)  # today and the next DUE_SOON_DAYS days
+
+
+def _today_and_soon() -> dict:
+    today = london_today()
+    return {"today": today, "soon": today + timedelta(days=DUE_SOON_DAYS)}
+
+
+# Counted by a column of the index (not the id, which PostgreSQL's indexes do not hold), so that
+# PostgreSQL counts from the index alone: the open actions accumulate with history.
+_WORKLOAD = (
+    select(
+        Agency,
+        func.count(Action.owning_agency_id),
+        func.count(Action.owning_agency_id).filter(Action.due_date < _TODAY),
+        func.count(Action.owning_agency_id).filter(Action.due_date >= _TODAY, Action.due_date <= _SOON),
+    )
+    # Open actions only, in the join: read from an index holding status, due date and agency, rather
+    # than every action in history joined and then filtered.
+    .outerjoin(Action, and_(Action.owning_agency_id == Agency.id, Action.status.in_(OPEN_STATUSES)))
+    .where(Agency.active.is_(True))
+    .group_by(Agency.id)
+    .order_by(Agency.name)
+)
+
+
 def workload_by_agency() -> list[AgencyWorkload]:
     """Open, overdue and due-within-7-days counts for every active agency, in one query."""
-    today = london_today()
-    soon = today + timedelta(days=DUE_SOON_DAYS)
-    # Counted by a column of the index (not the id, which PostgreSQL's indexes do not hold), so that
-    # PostgreSQL counts from the index alone: the open actions accumulate with history.
-    counted = Action.owning_agency_id
-    rows = db.session.execute(
-        select(
-            Agency,
-            func.count(counted),
-            func.count(counted).filter(Action.due_date < today),
-            func.count(counted).filter(Action.due_date >= today, Action.due_date <= soon),
-        )
-        # Open actions only, in the join: read from an index holding status, due date and agency, rather
-        # than every action in history joined and then filtered.
-        .outerjoin(Action, and_(Action.owning_agency_id == Agency.id, Action.status.in_(OPEN_STATUSES)))
-        .where(Agency.active.is_(True))
-        .group_by(Agency.id)
-        .order_by(Agency.name)
-    ).all()
+    rows = db.session.execute(_WORKLOAD, _today_and_soon()).all()
     return [AgencyWorkload(agency, open_count, overdue, due_soon) for agency, open_count, overdue, due_soon in rows]
 
 
@@ -436,47 +473,64 @@ class PartnerHome:
     more: int
 
 
+# A partner's home page: their agency's open actions, overdue first, then due within 7 days, then in
+# progress, then the rest.
+_MINE = (Action.owning_agency_id == bindparam("agency_id"), Action.status.in_(OPEN_STATUSES))
+_OVERDUE, _DUE_SOON, _IN_PROGRESS = (
+    Action.due_date < _TODAY,
+    Action.due_date <= _SOON,
+    Action.status == ActionStatus.IN_PROGRESS,
+)
+_COUNTED = Action.due_date  # a column of the (agency, status, due date) index: counted from it alone
+_PARTNER_COUNTS = select(
+    func.count(_COUNTED),
+    func.count(_COUNTED).filter(_OVERDUE),
+    func.count(_COUNTED).filter(~_OVERDUE, _DUE_SOON),
+    func.count(_COUNTED).filter(~_DUE_SOON, _IN_PROGRESS),
+).where(*_MINE)
+_BUCKET = case((_OVERDUE, 0), (_DUE_SOON, 1), (_IN_PROGRESS, 2), else_=3)
+_PARTNER_PAGE_IDS = (
+    select(Action.id)
+    .where(*_MINE)
+    .order_by(_BUCKET, Action.due_date, Action.id)
+    .limit(bindparam("limit", type_=Integer))
+    .subquery()
+)
+_PARTNER_ACTIONS = (
+    with_follow_up(select(Action).where(Action.id.in_(select(_PARTNER_PAGE_IDS.c.id))))
+    .options(
+        joinedload(Action.owning_agency),
+        joinedload(Action.owner),
+        joinedload(Action.case_review).joinedload(CaseReview.case),
+    )
+    .order_by(_BUCKET, Action.due_date, Action.id)
+)
+
+
 def partner_home(user, limit: int = 25) -> PartnerHome:
     """The agency's open actions: overdue first, then due within 7 days, then in progress, then the rest."""
-    today = london_today()
-    soon = today + timedelta(days=DUE_SOON_DAYS)
-    mine = [Action.owning_agency_id == user.agency_id, Action.status.in_(OPEN_STATUSES)]
-    overdue = Action.due_date < today
-    due_soon = Action.due_date <= soon
-    in_progress = Action.status == ActionStatus.IN_PROGRESS
-    counted = Action.due_date  # a column of the (agency, status, due date) index: counted from it alone
-    counts_row = db.session.execute(
-        select(
-            func.count(counted),
-            func.count(counted).filter(overdue),
-            func.count(counted).filter(~overdue, due_soon),
-            func.count(counted).filter(~due_soon, in_progress),
-        ).where(*mine)
-    ).one()
+    values = {**_today_and_soon(), "agency_id": user.agency_id, "limit": limit}
+    counts_row = db.session.execute(_PARTNER_COUNTS, values).one()
     counts = dict(zip(("open", "overdue", "due_soon", "in_progress"), counts_row, strict=True))
-    bucket = case((overdue, 0), (due_soon, 1), (in_progress, 2), else_=3)
-    page_ids = select(Action.id).where(*mine).order_by(bucket, Action.due_date, Action.id).limit(limit).subquery()
-    actions = list(
-        db.session.scalars(
-            with_follow_up(select(Action).where(Action.id.in_(select(page_ids.c.id))))
-            .options(
-                joinedload(Action.owning_agency),
-                joinedload(Action.owner),
-                joinedload(Action.case_review).joinedload(CaseReview.case),
-            )
-            .order_by(bucket, Action.due_date, Action.id)
-        )
-    )
+    actions = list(db.session.scalars(_PARTNER_ACTIONS, values))
     return PartnerHome(counts, actions, max(0, counts["open"] - len(actions)))
 
 
-def next_meetings(user, limit: int = 3) -> list[Meeting]:
+@statement_per_reader
+def _next_meetings(reader: Reader):
     query = (
         select(Meeting)
-        .where(Meeting.starts_at >= utcnow(), Meeting.status != MeetingStatus.CANCELLED)
+        .where(
+            Meeting.starts_at >= bindparam("now", type_=Meeting.starts_at.type),
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
         .order_by(Meeting.starts_at)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if not sees_every_agency(user):
-        query = query.where(or_(meeting_scope(user), Meeting.invited_agencies.any(Agency.id == user.agency_id)))
-    return list(db.session.scalars(query))
+    if not sees_every_agency(reader):
+        query = query.where(or_(meeting_scope(reader), Meeting.invited_agencies.any(Agency.id == reader.agency_id)))
+    return query
+
+
+def next_meetings(user, limit: int = 3) -> list[Meeting]:
+    return list(db.session.scalars(_next_meetings(user), {"now": utcnow(), "limit": limit}))
