@@ -271,3 +271,33 @@ def test_each_filter_is_answered_from_an_index(app, filters, index):
         plan = " ".join(row[-1] for row in db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}")))
     assert f"INDEX {index}" in plan, plan
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+@pytest.mark.parametrize("status", [200, 302, 403, 500])
+def test_a_requests_events_are_written_with_its_commit_and_only_the_kept_ones_with_its_rollback(app, status):
+    """tracker.audit keeps a request's events until the request ends: written in one INSERT with its
+    commit (in the order recorded, each at the time it was recorded), or, when the response is an
+    error and everything is rolled back, only those marked ``even_if_refused``."""
+    from flask import Response
+
+    from tracker import audit
+
+    def written():
+        actions = ("first_event", "second_event", "kept_event")
+        rows = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.at).where(AuditEvent.action.in_(actions)).order_by(AuditEvent.id)
+        )
+        return [(action, at) for action, at in rows]
+
+    with app.test_request_context("/"):
+        audit.record("first_event", detail="one")
+        audit.record("kept_event", even_if_refused=True)
+        audit.record("second_event")
+        assert written() == []  # nothing before the request ends
+        app.process_response(Response(status=status))
+        events = written()
+    if status < 400:
+        assert [action for action, _ in events] == ["first_event", "kept_event", "second_event"]
+        assert events[0][1] <= events[1][1] <= events[2][1]
+    else:
+        assert [action for action, _ in events] == ["kept_event"]

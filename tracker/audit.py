@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import insert
 
 from tracker.extensions import db
 from tracker.models import AuditEvent
+from tracker.timeutil import utcnow
 
 MAX_DETAIL = 500
 
@@ -15,33 +17,49 @@ def client_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
-def record(action: str, obj=None, detail: str = "", *, user=None, even_if_refused: bool = False) -> AuditEvent:
+def record(action: str, obj=None, detail: str = "", *, user=None, even_if_refused: bool = False) -> None:
     """Add an audit event to the current transaction (never commits: the request does).
 
     ``obj`` is any model instance with an ``id``; its table name becomes the object type.
     ``detail`` is a short factual note, never a password, token or case narrative.
     ``even_if_refused`` keeps the event when the request ends in an error response and
     everything else is rolled back (denied access, throttled sign-in).
+
+    In a request, the event is written with the request's commit (write_pending, in one INSERT for
+    all of them), or dropped with its rollback; elsewhere (commands, the jobs worker) it is added to
+    the session. (An ORM object cost each page view the unit of work's bookkeeping for one row.)
     """
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
-    event = AuditEvent(
-        user_id=getattr(user, "id", None),
-        ip_address=client_ip(),
-        action=action,
-        object_type=getattr(obj, "__tablename__", None),
-        object_id=str(obj.id) if obj is not None and obj.id is not None else None,
-        detail=detail[:MAX_DETAIL],
-    )
-    db.session.add(event)
-    if even_if_refused and has_request_context():
-        g.setdefault("audit_events_to_keep", []).append(
-            {
-                column: getattr(event, column)
-                for column in ("user_id", "ip_address", "action", "object_type", "object_id", "detail")
-            }
-        )
-    return event
+    values = {
+        "at": utcnow(),
+        "user_id": getattr(user, "id", None),
+        "ip_address": client_ip(),
+        "action": action,
+        "object_type": getattr(obj, "__tablename__", None),
+        "object_id": str(obj.id) if obj is not None and obj.id is not None else None,
+        "detail": detail[:MAX_DETAIL],
+    }
+    if not has_request_context():
+        db.session.add(AuditEvent(**values))
+        return
+    g.setdefault("audit_events_pending", []).append(values)
+    if even_if_refused:
+        g.setdefault("audit_events_to_keep", []).append(values)
+
+
+_INSERT = insert(AuditEvent)
+
+
+def write_pending() -> None:
+    """Write the request's events into its transaction, just before it commits."""
+    if events := g.pop("audit_events_pending", None):
+        db.session.execute(_INSERT, events)
+
+
+def discard_pending() -> None:
+    """The request is rolled back: its events go with it (keep_refusal_events writes the kept ones)."""
+    g.pop("audit_events_pending", None)
 
 
 def keep_refusal_events() -> None:
