@@ -101,9 +101,10 @@ class CaseResults:
         return Pagination.iter_pages(self, **edges)  # type: ignore[arg-type]
 
 
-# Reviews read at first when walking back through them (at least twice the cases wanted: a partner sees
-# about a third of the reviews, and cases repeat); four times as many each time too few cases were found.
-_FIRST_WALK = 200
+# Reviews read at first when walking back through them (at least twice the cases wanted: cases repeat,
+# and the last meeting read is dropped when the read is cut short); four times as many each time too
+# few cases were found. Each row read costs Python time, so the first read is kept close to a page.
+_FIRST_WALK = 60
 
 
 # The furthest page the walk goes to (10,000 cases at 25 a page): a page number typed beyond it is

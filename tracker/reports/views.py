@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from werkzeug.datastructures import MultiDict
 
 from tracker import audit
@@ -19,7 +19,15 @@ from tracker.extensions import db
 from tracker.meetings import queries as meeting_queries
 from tracker.models import DocumentJobStatus, Meeting, MeetingStatus
 from tracker.params import id_param
-from tracker.permissions import Capability, meeting_scope, redaction_for, requires, sees_own_agency_only
+from tracker.permissions import (
+    Capability,
+    Reader,
+    meeting_scope,
+    redaction_for,
+    requires,
+    sees_own_agency_only,
+    statement_per_reader,
+)
 from tracker.reports import bp, cache, prepared
 from tracker.reports.figures import (
     ACCOUNTABILITY_COLUMNS,
@@ -47,15 +55,18 @@ def _pdf_response(body: bytes, filename: str) -> Response:
     )
 
 
-def _recent_meetings(limit: int = 12) -> list[Meeting]:
-    return list(
-        db.session.scalars(
-            select(Meeting)
-            .where(meeting_scope(current_user), Meeting.status != MeetingStatus.CANCELLED)
-            .order_by(Meeting.starts_at.desc())
-            .limit(limit)
-        )
+@statement_per_reader
+def _recent_meetings_statement(reader: Reader):
+    return (
+        select(Meeting)
+        .where(meeting_scope(reader), Meeting.status != MeetingStatus.CANCELLED)
+        .order_by(Meeting.starts_at.desc())
+        .limit(bindparam("limit", type_=Integer))
     )
+
+
+def _recent_meetings(limit: int = 12) -> list[Meeting]:
+    return list(db.session.scalars(_recent_meetings_statement(current_user), {"limit": limit}))
 
 
 def _scope_slug() -> str:
