@@ -480,3 +480,48 @@ def test_app_pagination_gives_the_document_govuk_pagination_gives(app, page_numb
         fast = str(app_pagination(page, "cases.cases", filters))
     assert canonical(fast) == canonical(expected)
     assert "<c>" not in fast
+
+
+def test_list_rows_made_in_python_give_the_cells_the_template_loops_gave(app):
+    """tracker/rows.py: the meetings list's and the case search's rows, as the templates' loops made them."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from tracker.models import MeetingStatus
+    from tracker.rows import case_rows, meeting_rows
+
+    meetings = [
+        SimpleNamespace(
+            id=7, starts_at=datetime(2026, 11, 24, 10, tzinfo=UTC), location='Room <1> & "B"',
+            chair=SimpleNamespace(display_name="Ann <b>"), status=MeetingStatus.APPROVED,
+        ),
+        SimpleNamespace(id=8, starts_at=datetime(2026, 6, 2, 9, tzinfo=UTC), location="", chair=None,
+                        status=MeetingStatus.SCHEDULED),
+    ]  # fmt: skip
+    hits = [
+        SimpleNamespace(case=SimpleNamespace(id=3, reference="CR/<X>"), last_reviewed=meetings[0].starts_at, reviews=2)
+    ]
+    loops = app.jinja_env.from_string(
+        """{% set rows = [] %}{% for meeting in meetings %}
+  {% set date_link %}<a class="govuk-link"
+    href="{{ url_for('meetings.meeting', meeting_id=meeting.id) }}">{{ meeting.starts_at|datetime }}</a>{% endset %}
+  {% do rows.append([{"html": date_link}, {"text": meeting.location},
+    {"text": meeting.chair.display_name if meeting.chair else ""},
+    {"text": counts.get(meeting.id, 0), "format": "numeric"}, {"html": meeting_status(meeting)}]) %}
+{% endfor %}{{ govukTable({"rows": rows}) }}
+{% set rows = [] %}{% for hit in hits %}
+  {% set reference_link %}<a class="govuk-link"
+    href="{{ url_for('cases.case', case_id=hit.case.id) }}">{{ hit.case.reference }}</a>{% endset %}
+  {% do rows.append([{"html": reference_link}, {"text": hit.last_reviewed|date},
+    {"text": hit.reviews, "format": "numeric"}]) %}
+{% endfor %}{{ govukTable({"rows": rows}) }}"""
+    )
+    made = app.jinja_env.from_string(
+        '{{ govukTable({"rows": meeting_rows(meetings, counts)}) }}{{ govukTable({"rows": case_rows(hits)}) }}'
+    )
+    with app.test_request_context():
+        values = {"meetings": meetings, "hits": hits, "counts": {7: 3}}
+        expected, fast = loops.render(**values), made.render(**values)
+    assert canonical(fast) == canonical(expected)
+    assert "<b>" not in fast and "<X>" not in fast and "24 November 2026 at 10:00" in fast
+    assert meeting_rows([], {}) == [] and case_rows([]) == []

@@ -112,6 +112,9 @@ def _configure_templates(app: Flask) -> None:
     from tracker.tags import TEMPLATE_GLOBALS as status_tags
 
     app.jinja_env.globals.update(status_tags)
+    from tracker.rows import TEMPLATE_GLOBALS as table_rows
+
+    app.jinja_env.globals.update(table_rows)
     app.jinja_env.globals["select_options"] = select_options
     app.jinja_env.globals["small_inline_radios"] = small_inline_radios
     app.jinja_env.globals["filter_select"] = filter_select
