@@ -525,3 +525,44 @@ def test_list_rows_made_in_python_give_the_cells_the_template_loops_gave(app):
     assert canonical(fast) == canonical(expected)
     assert "<b>" not in fast and "<X>" not in fast and "24 November 2026 at 10:00" in fast
     assert meeting_rows([], {}) == [] and case_rows([]) == []
+
+
+# The macros the actions list, a partner's home page and the summary PDF called beside an action's due
+# date and status, kept here to compare with tracker/rows.py.
+FOLLOW_UP_MACROS = """
+{% macro due_history(action) -%}
+{% if action.original_due_date != action.due_date %}<br><span class="govuk-!-font-size-16">Originally
+{{ action.original_due_date|date }}</span>{% endif %}
+{% if action.extension_count %}<br><span class="govuk-!-font-size-16">Extended {{ action.extension_count }}
+{{ "time" if action.extension_count == 1 else "times" }}</span>{% endif %}
+{%- endmacro %}
+{% macro latest_update(action) -%}
+{% if action.latest_update_at %}<strong>{{ action.latest_update_at|date }}:</strong>
+{{ action.latest_update_text|truncate(120, true) }}{% else %}No updates yet{% endif %}
+{%- endmacro %}
+<p>{{ due_history(action) }}</p><p>{{ latest_update(action) }}</p>
+"""
+
+
+@pytest.mark.parametrize(
+    ("moved", "extensions", "text"),
+    [(False, 0, None), (True, 1, "Short <note> & more"), (True, 3, "x" * 125), (False, 2, "y" * 126), (True, 0, "")],
+)
+def test_follow_up_in_python_gives_what_the_macros_gave(app, moved, extensions, text):
+    from datetime import UTC, date, datetime
+    from types import SimpleNamespace
+
+    from tracker.rows import due_history, latest_update
+
+    action = SimpleNamespace(
+        due_date=date(2026, 12, 1),
+        original_due_date=date(2026, 11, 1) if moved else date(2026, 12, 1),
+        extension_count=extensions,
+        latest_update_at=datetime(2026, 11, 20, 23, 30, tzinfo=UTC) if text is not None else None,
+        latest_update_text=text,
+    )
+    with app.test_request_context():
+        expected = app.jinja_env.from_string(FOLLOW_UP_MACROS).render(action=action)
+    fast = f"<p>{due_history(action)}</p><p>{latest_update(action)}</p>"
+    assert canonical(fast) == canonical(expected)
+    assert "<note>" not in fast

@@ -1,7 +1,8 @@
-"""The rows of the list pages' tables (meetings, cases), made in Python for govukTable: a Jinja loop
-building each row's cells (a captured link block, filters, a dict per cell) cost about a tenth of a
-millisecond a row, and a list page has 20 or 25. Templates call them by name; text is escaped by
-govukTable, and each link here is escaped as it is made."""
+"""The rows of the list pages' tables (meetings, cases), made in Python for govukTable, and what the
+actions list, a partner's home page and the action summary PDF show beside an action's due date and
+status: a Jinja loop building each row's cells (a captured link block, filters, a dict per cell), or a
+macro called for each, cost about a tenth of a millisecond a row, and a list has 20 or 25. Templates
+call them by name; text is escaped by govukTable, and everything made here is escaped as it is made."""
 
 from __future__ import annotations
 
@@ -44,4 +45,34 @@ def case_rows(hits) -> list[list[dict]]:
     ]
 
 
-TEMPLATE_GLOBALS = {function.__name__: function for function in (meeting_rows, case_rows)}
+# The start of an action's latest update that lists show (Jinja's truncate(120, true): cut mid-word, and
+# not at all when at most five characters over).
+LATEST_UPDATE_SHOWN, LATEST_UPDATE_LEEWAY = 120, 5
+
+
+def due_history(action) -> Markup:
+    """The original due date where it has moved, and how many times it moved later. The values come
+    with the actions from one query (tracker/actions/queries.py with_follow_up())."""
+    html = ""
+    if action.original_due_date != action.due_date:
+        html += (
+            f'<br><span class="govuk-!-font-size-16">Originally {escape(format_date(action.original_due_date))}</span>'
+        )
+    if count := action.extension_count:
+        html += f'<br><span class="govuk-!-font-size-16">Extended {count} {"time" if count == 1 else "times"}</span>'
+    return Markup(html)  # noqa: S704 - a date and a number, escaped  # nosec B704
+
+
+def latest_update(action) -> Markup:
+    """The date and the start of the latest update, or a plain "No updates yet"."""
+    if not action.latest_update_at:
+        return Markup("No updates yet")
+    text = action.latest_update_text or ""
+    if len(text) > LATEST_UPDATE_SHOWN + LATEST_UPDATE_LEEWAY:
+        text = text[: LATEST_UPDATE_SHOWN - 3] + "..."
+    return Markup(  # noqa: S704 - escaped  # nosec B704
+        f"<strong>{escape(format_date(action.latest_update_at))}:</strong> {escape(text)}"
+    )
+
+
+TEMPLATE_GLOBALS = {function.__name__: function for function in (meeting_rows, case_rows, due_history, latest_update)}
