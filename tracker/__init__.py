@@ -264,7 +264,7 @@ def _register_request_hooks(app: Flask) -> None:
         from tracker.permissions import Capability, can
 
         # Documents are also rendered outside requests (on approval from the command line).
-        user = current_user if has_request_context() and current_user.is_authenticated else None
+        user = current_user._get_current_object() if has_request_context() and current_user.is_authenticated else None
         # Worked out once a request: every form field renders a template of its own (govuk-frontend-wtf),
         # and each render runs this processor; the items cost a url_for each.
         if user is None:

@@ -144,7 +144,7 @@ def _forms_for(action, **overrides):
 
 
 def _render_action(action, status=200, conflict=False, **form_overrides):
-    user = current_user
+    user = current_user._get_current_object()
     may_update = may_update_action(user, action) and not action.status.is_closed
     forms = _forms_for(action, **form_overrides)
     extensions = queries.extension_requests(action)

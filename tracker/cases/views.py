@@ -37,7 +37,7 @@ def cases():
 @bp.route("/cases/<int:case_id>")
 @requires(Capability.READ_CASES)
 def case(case_id: int):
-    page = queries.case_page(current_user, case_id)
+    page = queries.case_page(current_user._get_current_object(), case_id)
     if page is None:
         abort(404)  # audited as a refusal by tracker/refusals.py
     audit.record("case_viewed", page.case)

@@ -21,7 +21,7 @@ def home():
     from tracker.actions import queries as action_queries
     from tracker.timeutil import london_today
 
-    user = current_user
+    user = current_user._get_current_object()
     if not reads_case_work(user):
         return render_template("main/admin_home.html", user=user)
     context = {"user": user, "today": london_today(), "next_meetings": action_queries.next_meetings(user)}

@@ -87,9 +87,10 @@ def new_meeting():
 def meeting(meeting_id: int):
     """The meeting as a task list: status and counts; the records live on their own pages."""
     meeting = meeting_or_404(meeting_id, with_page_details=True)
-    record = queries.meeting_record(current_user, meeting, with_matters_counts=True)
+    user = current_user._get_current_object()  # read for every action and case: not through the proxy
+    record = queries.meeting_record(user, meeting, with_matters_counts=True)
     audit.record("meeting_viewed", meeting)
-    may_record = can(current_user, Capability.RECORD_MEETINGS)
+    may_record = can(user, Capability.RECORD_MEETINGS)
     return render_template(
         "meetings/meeting.html",
         record=record,
@@ -318,10 +319,11 @@ def remove_attendance(meeting_id: int, row_id: int):
 def matters_arising(meeting_id: int):
     """Open actions from earlier meetings that are overdue or due by the next meeting, by agency."""
     meeting = meeting_or_404(meeting_id)
-    matters_filter = queries.MattersFilter.parse(request.args, current_user)
-    counts = queries.matters_arising_counts(current_user, meeting)
+    user = current_user._get_current_object()  # asked about every row: not through the proxy
+    matters_filter = queries.MattersFilter.parse(request.args, user)
+    counts = queries.matters_arising_counts(user, meeting)
     pagination = queries.matters_arising_page(
-        current_user,
+        user,
         meeting,
         matters_filter,
         page_param(request.args.get("page")),
@@ -330,7 +332,7 @@ def matters_arising(meeting_id: int):
     )
     audit.record("matters_arising_viewed", meeting)
     may_update = meeting.status != MeetingStatus.CANCELLED
-    updatable = {row.id for row in pagination.items if may_update and may_update_action(current_user, row)}
+    updatable = {row.id for row in pagination.items if may_update and may_update_action(user, row)}
     return render_template(
         "meetings/matters_arising.html",
         meeting=meeting,
@@ -338,11 +340,11 @@ def matters_arising(meeting_id: int):
         counts=counts,
         matters_filter=matters_filter,
         statuses=queries.MATTER_STATUSES,
-        agencies=action_queries.visible_agencies(current_user),
+        agencies=action_queries.visible_agencies(user),
         updatable=updatable,
         progress_row_form=progress_row_form,
         just_updated=id_param(request.args.get("updated", "")),
-        first_review=queries.first_review(current_user, meeting),
+        first_review=queries.first_review(user, meeting),
         today=london_today(),
     )
 

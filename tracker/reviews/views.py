@@ -63,7 +63,7 @@ def review(meeting_id: int, review_id: int):
             _prefill(form, review)
         elif _saved(form, action_form, meeting, review):
             return _after_save(form, meeting, review)
-    history = queries.case_history(current_user, review, before=meeting.starts_at)
+    history = queries.case_history(current_user._get_current_object(), review, before=meeting.starts_at)
     audit.record("case_review_viewed", review, detail=f"case {review.case_id}")
     return render_template(
         "reviews/review.html",
