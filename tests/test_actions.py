@@ -148,6 +148,33 @@ def test_list_filters_for_a_chair(client, app, world, agencies, login_as):
     ]
 
 
+def test_each_row_of_the_list_shows_the_action_its_case_agency_owner_due_date_status_and_latest_update(
+    client, app, world, agencies, login_as, make_user
+):
+    from tracker.actions import operations
+
+    owner = make_user("partner", agencies["IDVA"], name="Named <Owner>")
+    with app.app_context():
+        action = db.session.get(Action, world["in_progress"])
+        by = db.session.get(User, owner.id)
+        operations.record_progress(action, by=by, note="Met the <client>", new_status=None, seen_version=action.version)
+        action.owner_id = owner.id
+        db.session.commit()
+    login_as("chair", agencies["POL"])
+    page = get_page(client, "/actions")
+    rows = {
+        text_of(row.select_one("a")): row.select("td") for row in page.select("[data-testid=actions-list] tbody tr")
+    }
+    cells = rows[ref(world, "in_progress")]
+    assert "Attend the court hearing" in text_of(cells[0]) and "Case CR/ACT/1" in text_of(cells[0])
+    assert cells[1].abbr["title"] == agencies["IDVA"].name and text_of(cells[1]) == "IDVA"
+    assert text_of(cells[2]) == "Named <Owner>"
+    assert "Met the <client>" in text_of(cells[5])
+    later = rows[ref(world, "later")]
+    assert "Case" not in text_of(later[0]) and text_of(later[2]) == "Agency SPOC"
+    assert text_of(later[5]) == "No updates yet"
+
+
 def test_nonsense_filters_are_ignored_with_a_message(client, world, agencies, login_as):
     login_as("chair", agencies["POL"])
     page = get_page(client, "/actions?status=maybe&agency=abc&due_from=31/02/2026&sort=sideways&owner=me&meeting=x")
