@@ -126,12 +126,14 @@ def _action_or_404(action_id: int):
     return action
 
 
-def _forms_for(action, **overrides):
-    forms = {
-        "progress": ActionProgressForm(formdata=None, action=action, version=action.version, prefix="progress"),
-        "due": DueDateForm(formdata=None, today=london_today(), version=action.version, prefix="due"),
-        "extension": ExtensionRequestForm(formdata=None, version=action.version, prefix="extension"),
-        "owner": OwnerForm(
+def _forms_for(action, wanted: set[str], **overrides):
+    """The forms the page shows this reader (``wanted``), each as posted when it is in ``overrides``:
+    a reader who may change nothing gets none, and no list of the agency's members."""
+    factories = {
+        "progress": lambda: ActionProgressForm(formdata=None, action=action, version=action.version, prefix="progress"),
+        "due": lambda: DueDateForm(formdata=None, today=london_today(), version=action.version, prefix="due"),
+        "extension": lambda: ExtensionRequestForm(formdata=None, version=action.version, prefix="extension"),
+        "owner": lambda: OwnerForm(
             formdata=None,
             members=queries.agency_members(action.owning_agency_id),
             version=action.version,
@@ -139,6 +141,7 @@ def _forms_for(action, **overrides):
             prefix="owner",
         ),
     }
+    forms = {name: factories[name]() for name in sorted(wanted - overrides.keys())}
     forms.update(overrides)
     return forms
 
@@ -146,7 +149,11 @@ def _forms_for(action, **overrides):
 def _render_action(action, status=200, conflict=False, **form_overrides):
     user = current_user._get_current_object()
     may_update = may_update_action(user, action) and not action.status.is_closed
-    forms = _forms_for(action, **form_overrides)
+    may_assign = may_update and may_assign_owner(user, action)
+    may_change_due = may_update and may_change_due_date(user)
+    may_request = may_update and may_request_extension(user, action)
+    shown = {"progress": may_update, "due": may_change_due, "extension": may_request, "owner": may_assign}
+    forms = _forms_for(action, {name for name, shows in shown.items() if shows}, **form_overrides)
     extensions = queries.extension_requests(action)
     return render_template(
         "actions/action.html",
@@ -156,9 +163,9 @@ def _render_action(action, status=200, conflict=False, **form_overrides):
         today=london_today(),
         forms=forms,
         may_update=may_update,
-        may_assign=may_update and may_assign_owner(user, action),
-        may_change_due=may_update and may_change_due_date(user),
-        may_request=may_update and may_request_extension(user, action),
+        may_assign=may_assign,
+        may_change_due=may_change_due,
+        may_request=may_request,
         may_decide=may_decide_extensions(user),
         extensions=extensions,
         pending=next((r for r in extensions if r.status == ExtensionStatus.PENDING), None),
