@@ -566,3 +566,49 @@ def test_follow_up_in_python_gives_what_the_macros_gave(app, moved, extensions, 
     fast = f"<p>{due_history(action)}</p><p>{latest_update(action)}</p>"
     assert canonical(fast) == canonical(expected)
     assert "<note>" not in fast
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("govukSummaryList", {"rows": [
+            {"key": {"text": "Place <b>"}, "value": {"text": 'Room "1" & 2'}},
+            None,
+            {"key": {"text": "Chair"}, "value": {"html": "<em>Ann</em>", "classes": "app-x"}, "classes": "app-row"},
+        ], "attributes": {"data-testid": "details"}, "classes": "govuk-summary-list--no-border"}),
+        ("govukSummaryList", {"rows": []}),
+        ("govukInsetText", {"text": "Published <today> & \"then\"", "attributes": {"data-testid": "locked"}}),
+        ("govukInsetText", {"html": "<a href='/x'>Reopen</a> ", "id": "inset", "classes": "app-inset"}),
+        ("govukWarningText", {"text": "Not represented: <POL>", "attributes": {"data-testid": "unrepresented"}}),
+        ("govukWarningText", {"html": "<b>Careful</b>", "iconFallbackText": "Caution", "classes": "app-w"}),
+        ("govukDetails", {"summaryText": "Who attended (3) <x>", "html": "<table></table>"}),
+        ("govukDetails", {"summaryText": "Raise an action", "text": "a < b", "open": True, "id": "d", "classes": "c"}),
+    ],
+)  # fmt: skip
+def test_components_in_python_give_the_document_the_macros_give(app, name, params):
+    """govukSummaryList, govukInsetText, govukWarningText and govukDetails written in Python
+    (tracker/templating.py), against govuk-frontend-jinja's macros with the same params."""
+    import copy
+
+    component = {"govukSummaryList": "summary-list", "govukInsetText": "inset-text",
+                 "govukWarningText": "warning-text", "govukDetails": "details"}[name]  # fmt: skip
+    macro = app.jinja_env.from_string(
+        f'{{% from "govuk_frontend_jinja/components/{component}/macro.html" import {name} %}}{{{{ {name}(params) }}}}'
+    )
+
+    with app.test_request_context():
+        expected = macro.render(params=copy.deepcopy(params))
+        fast = str(app.jinja_env.globals[name](copy.deepcopy(params)))
+    assert canonical(fast) == canonical(expected)
+    assert "<b>Place" not in fast and "<POL>" not in fast and "<today>" not in fast
+
+
+def test_components_in_python_refuse_params_they_do_not_draw(app):
+    from tracker.templating import govuk_details, govuk_summary_list
+
+    with pytest.raises(ValueError):
+        govuk_summary_list({"rows": [{"key": {"text": "a"}, "value": {"text": "b"}, "actions": {"items": []}}]})
+    with pytest.raises(ValueError):
+        govuk_summary_list({"rows": [], "card": {"title": {"text": "x"}}})
+    with pytest.raises(ValueError):
+        govuk_details({"summaryText": "x", "text": "y", "unknown": 1})

@@ -79,8 +79,12 @@ def _configure_templates(app: Flask) -> None:
         app_pagination,
         filter_input,
         filter_select,
+        govuk_details,
+        govuk_inset_text,
         govuk_service_navigation,
+        govuk_summary_list,
         govuk_table,
+        govuk_warning_text,
         select_options,
         small_inline_radios,
     )
@@ -123,6 +127,10 @@ def _configure_templates(app: Flask) -> None:
     # The macros' drop-ins (tracker/templating.py).
     app.jinja_env.globals["govukTable"] = govuk_table
     app.jinja_env.globals["govukServiceNavigation"] = govuk_service_navigation
+    app.jinja_env.globals["govukSummaryList"] = govuk_summary_list
+    app.jinja_env.globals["govukInsetText"] = govuk_inset_text
+    app.jinja_env.globals["govukWarningText"] = govuk_warning_text
+    app.jinja_env.globals["govukDetails"] = govuk_details
 
 
 def _checking_config_only() -> bool:

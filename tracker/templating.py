@@ -281,6 +281,80 @@ def app_pagination(page, endpoint: str, filters: dict | None = None) -> Markup:
     return Markup("".join(html))  # noqa: S704 - numbers and our own markup  # nosec B704
 
 
+def _content(params: dict, html_key: str = "html", text_key: str = "text") -> str:
+    """A component's content: its ``html`` as given (the template's own markup), else its text escaped."""
+    if params.get(html_key):
+        return str(params[html_key]).strip()
+    value = params.get(text_key)
+    return str(escape(value)) if value is not None else ""
+
+
+def _classes(base: str, params: dict) -> str:
+    return f"{base} {escape(params['classes'])}" if params.get("classes") else base
+
+
+def _only_keys(component: str, params: dict, allowed: set[str]) -> None:
+    if not set(params) <= allowed:
+        raise ValueError(f"{component}: only {', '.join(sorted(allowed))}")
+
+
+def govuk_summary_list(params: dict) -> Markup:
+    """GOV.UK Frontend's govukSummaryList for rows of a key and a value (text or html, with classes),
+    in the macro's markup, written in Python. Rows with actions, and cards, are refused, not ignored."""
+    _only_keys("govukSummaryList", params, {"rows", "classes", "attributes"})
+    html = [f'<dl class="{_classes("govuk-summary-list", params)}"{_attributes(params.get("attributes"))}>']
+    for row in params.get("rows") or ():
+        if not row:
+            continue
+        _only_keys("govukSummaryList row", row, {"key", "value", "classes"})
+        key, value = row.get("key") or {}, row.get("value") or {}
+        html.append(
+            f'<div class="{_classes("govuk-summary-list__row", row)}">'
+            f'<dt class="{_classes("govuk-summary-list__key", key)}">{_content(key)}</dt>'
+            f'<dd class="{_classes("govuk-summary-list__value", value)}">{_content(value)}</dd></div>'
+        )
+    html.append("</dl>")
+    return Markup("".join(html))  # noqa: S704 - text escaped; html is the caller's markup  # nosec B704
+
+
+def govuk_inset_text(params: dict) -> Markup:
+    """GOV.UK Frontend's govukInsetText (text or html, id, classes, attributes), in the macro's markup."""
+    _only_keys("govukInsetText", params, {"text", "html", "id", "classes", "attributes"})
+    identifier = f' id="{escape(params["id"])}"' if params.get("id") else ""
+    return Markup(  # noqa: S704 - text escaped; html is the caller's markup  # nosec B704
+        f'<div{identifier} class="{_classes("govuk-inset-text", params)}"{_attributes(params.get("attributes"))}>'
+        f"{_content(params)}</div>"
+    )
+
+
+def govuk_warning_text(params: dict) -> Markup:
+    """GOV.UK Frontend's govukWarningText (text or html, classes, attributes), in the macro's markup."""
+    _only_keys("govukWarningText", params, {"text", "html", "classes", "attributes", "iconFallbackText"})
+    fallback = escape(params.get("iconFallbackText") or "Warning")
+    return Markup(  # noqa: S704 - text escaped; html is the caller's markup  # nosec B704
+        f'<div class="{_classes("govuk-warning-text", params)}"{_attributes(params.get("attributes"))}>'
+        '<span class="govuk-warning-text__icon" aria-hidden="true">!</span>'
+        f'<strong class="govuk-warning-text__text"><span class="govuk-visually-hidden">{fallback}</span>'
+        f"{params['html'] if params.get('html') else escape(params.get('text') or '')}</strong></div>"
+    )
+
+
+def govuk_details(params: dict) -> Markup:
+    """GOV.UK Frontend's govukDetails (a summary, text or html, open or not), in the macro's markup."""
+    _only_keys(
+        "govukDetails", params, {"summaryText", "summaryHtml", "text", "html", "id", "classes", "attributes", "open"}
+    )
+    identifier = f' id="{escape(params["id"])}"' if params.get("id") else ""
+    summary = _content(params, "summaryHtml", "summaryText")
+    body = params["html"] if params.get("html") else escape(params.get("text") or "")
+    return Markup(  # noqa: S704 - text escaped; html is the caller's markup  # nosec B704
+        f'<details{identifier} class="{_classes("govuk-details", params)}"{_attributes(params.get("attributes"))}'
+        f'{" open" if params.get("open") else ""}><summary class="govuk-details__summary">'
+        f'<span class="govuk-details__summary-text">{summary}</span></summary>'
+        f'<div class="govuk-details__text">{body}</div></details>'
+    )
+
+
 _SERVICE_NAVIGATION_PARAMS = {"serviceName", "serviceUrl", "navigation", "navigationLabel"}
 _NAVIGATION_ITEM_KEYS = {"text", "href", "active"}
 
