@@ -275,9 +275,9 @@ def test_each_filter_is_answered_from_an_index(app, filters, index):
 
 @pytest.mark.parametrize("status", [200, 302, 403, 500])
 def test_a_requests_events_are_written_with_its_commit_and_only_the_kept_ones_with_its_rollback(app, status):
-    """tracker.audit keeps a request's events until the request ends: written in one INSERT with its
-    commit (in the order recorded, each at the time it was recorded), or, when the response is an
-    error and everything is rolled back, only those marked ``even_if_refused``."""
+    """tracker.audit keeps a request's events with its session until the request ends: written in one
+    INSERT with its commit (in the order recorded, each at the time it was recorded); dropped by a
+    rollback, so that when the response is an error only those marked ``even_if_refused`` are written."""
     from flask import Response
 
     from tracker import audit
@@ -290,6 +290,8 @@ def test_a_requests_events_are_written_with_its_commit_and_only_the_kept_ones_wi
         return [(action, at) for action, at in rows]
 
     with app.test_request_context("/"):
+        audit.record("second_event", detail="recorded, then rolled back with the work it described")
+        db.session.rollback()
         audit.record("first_event", detail="one")
         audit.record("kept_event", even_if_refused=True)
         audit.record("second_event")

@@ -245,7 +245,6 @@ def _register_request_hooks(app: Flask) -> None:
         """
         if response.status_code < 400:
             try:
-                audit.write_pending()
                 db.session.commit()
             except Exception:
                 # Nothing was saved: roll back, and drop any "saved" message this request queued, so
@@ -260,7 +259,6 @@ def _register_request_hooks(app: Flask) -> None:
         else:
             outbox.discard()
             jobs.discard()
-            audit.discard_pending()
             db.session.rollback()
             audit.keep_refusal_events()
             db.session.commit()
@@ -289,4 +287,5 @@ def _register_request_hooks(app: Flask) -> None:
     @app.teardown_request
     def forget_kept_events(_exc):
         g.pop("audit_events_to_keep", None)
-        audit.discard_pending()  # a request that never reached its commit (an error in a later hook)
+        if lost := audit.unwritten():  # recorded after the request's commit: never written
+            app.logger.error("%d audit event(s) recorded after the request's commit were not written", lost)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session
 
 from tracker.extensions import db
 from tracker.models import AuditEvent
@@ -25,9 +26,10 @@ def record(action: str, obj=None, detail: str = "", *, user=None, even_if_refuse
     ``even_if_refused`` keeps the event when the request ends in an error response and
     everything else is rolled back (denied access, throttled sign-in).
 
-    In a request, the event is written with the request's commit (write_pending, in one INSERT for
-    all of them), or dropped with its rollback; elsewhere (commands, the jobs worker) it is added to
-    the session. (An ORM object cost each page view the unit of work's bookkeeping for one row.)
+    In a request, the event is kept with the session and written, in one INSERT with the others, as
+    the session commits, or dropped if it rolls back first (_write_pending, _drop_pending); elsewhere
+    (commands, the jobs worker) it is added to the session. (An ORM object cost each page view the
+    unit of work's bookkeeping for one row.)
     """
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
@@ -43,23 +45,34 @@ def record(action: str, obj=None, detail: str = "", *, user=None, even_if_refuse
     if not has_request_context():
         db.session.add(AuditEvent(**values))
         return
-    g.setdefault("audit_events_pending", []).append(values)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even before any statement, takes the event with it
+    session.info.setdefault(PENDING, []).append(values)
     if even_if_refused:
         g.setdefault("audit_events_to_keep", []).append(values)
 
 
+PENDING = "audit_events_pending"
 _INSERT = insert(AuditEvent)
 
 
-def write_pending() -> None:
-    """Write the request's events into its transaction, just before it commits."""
-    if events := g.pop("audit_events_pending", None):
-        db.session.execute(_INSERT, events)
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """The events kept with this session go into the transaction that is committing."""
+    if events := session.info.pop(PENDING, None):
+        session.execute(_INSERT, events)
 
 
-def discard_pending() -> None:
-    """The request is rolled back: its events go with it (keep_refusal_events writes the kept ones)."""
-    g.pop("audit_events_pending", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _previous_transaction) -> None:
+    """A rollback takes the session's events with it (keep_refusal_events writes the kept ones again)."""
+    session.info.pop(PENDING, None)
+
+
+def unwritten() -> int:
+    """Events recorded in this session and not yet committed (at the end of a request: lost)."""
+    return len(db.session.info.get(PENDING, ()))
 
 
 def keep_refusal_events() -> None:
