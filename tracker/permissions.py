@@ -296,7 +296,7 @@ def statement_per_reader(builder: Callable[..., _Statement]) -> Callable[..., _S
     ORM's preparation of its loader options: 0.4-0.7 ms a statement, and a page makes six to twelve.
     The builder is given the Reader, not the user, so nothing else of a user can end up in a
     statement that other users share."""
-    cached = lru_cache(maxsize=256)(builder)
+    cached = lru_cache(maxsize=1024)(builder)  # shapes of filters in use, times readers: small statements
 
     @wraps(builder)
     def for_user(user: User, *shape) -> _Statement:
