@@ -612,3 +612,61 @@ def test_components_in_python_refuse_params_they_do_not_draw(app):
         govuk_summary_list({"rows": [], "card": {"title": {"text": "x"}}})
     with pytest.raises(ValueError):
         govuk_details({"summaryText": "x", "text": "y", "unknown": 1})
+
+
+# The block the matters arising page wrote for each matter, kept here to compare with tracker/rows.py.
+MATTER_BLOCK = """
+<div class="app-item" data-testid="matter-arising" id="action-{{ matter.id }}">
+  <h3 class="govuk-heading-s govuk-!-margin-bottom-1"><a class="govuk-link"
+    href="{{ url_for('actions.action', action_id=matter.id) }}">{{ matter.reference }}</a>
+    {{ action_status(matter, today) }}</h3>
+  {% if just_updated %}<p class="govuk-body govuk-!-margin-bottom-1" data-testid="row-saved" role="status">
+    {{ tag("Update saved", "green") }}</p>{% endif %}
+  <p class="govuk-body govuk-!-margin-bottom-1">{{ matter.description }}</p>
+  <p class="govuk-body-s govuk-!-margin-bottom-1">
+    Due {{ matter.due_date|date }}{% if matter.owner_name %} · Owner: {{ matter.owner_name }}{% endif %}
+    · Raised on {{ matter.raised_on|date }}{% if matter.case_reference %} for case
+    {{ matter.case_reference }}{% endif %}
+  </p>
+  <p class="govuk-body-s" data-testid="latest-update">
+    {% if matter.latest_at %}Latest update ({{ matter.latest_at|datetime }}{% if matter.latest_author %},
+    {{ matter.latest_author }}{% endif %}): {{ matter.latest_note }}{% else %}No updates yet.{% endif %}
+  </p>
+  {% if form %}
+    <details class="govuk-details">
+      <summary class="govuk-details__summary"><span class="govuk-details__summary-text">Record progress on
+        {{ matter.reference }}</span></summary>
+      <div class="govuk-details__text">{{ form }}</div>
+    </details>
+  {% endif %}
+</div>
+"""
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_matter_arising_in_python_gives_the_block_the_page_wrote(app, full):
+    from datetime import UTC, date, datetime
+
+    from markupsafe import Markup
+
+    from tracker.meetings.queries import MatterRow
+    from tracker.models import ActionStatus
+    from tracker.rows import matter_item
+
+    matter = MatterRow(
+        id=42, description="Refer <to> the MARAC & report", status=ActionStatus.IN_PROGRESS,
+        due_date=date(2026, 11, 20), version=3, owning_agency_id=2, agency_name="IDVA",
+        owner_name='Ann "<b>"' if full else None, raised_on=datetime(2026, 10, 1, 9, tzinfo=UTC),
+        case_reference="CR/<1>" if full else None,
+        latest_at=datetime(2026, 11, 2, 14, 5, tzinfo=UTC) if full else None,
+        latest_author="Bob <i>" if full else None, latest_note="Called <the> client" if full else None,
+    )  # fmt: skip
+    form = Markup('<form method="post"><button>Save</button></form>') if full else None
+    today = date(2026, 11, 26)
+    with app.test_request_context():
+        expected = app.jinja_env.from_string(MATTER_BLOCK).render(
+            matter=matter, today=today, form=form, just_updated=full
+        )
+        fast = str(matter_item(matter, today, form, full))
+    assert canonical(fast) == canonical(expected)
+    assert "<to>" not in fast and "<b>" not in fast and "<1>" not in fast and "<i>" not in fast

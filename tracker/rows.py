@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import url_for
 from markupsafe import Markup, escape
 
-from tracker.tags import meeting_status
+from tracker.tags import action_status, meeting_status, tag
 from tracker.timeutil import format_date, format_datetime
 
 
@@ -75,4 +75,43 @@ def latest_update(action) -> Markup:
     )
 
 
-TEMPLATE_GLOBALS = {function.__name__: function for function in (meeting_rows, case_rows, due_history, latest_update)}
+def matter_item(matter, today, progress_form: Markup | None = None, just_updated: bool = False) -> Markup:
+    """One matter arising (a MatterRow) on its page: reference and status, the description, due date,
+    owner, when and for which case it was raised, its latest update, and ``progress_form`` (the row's
+    form to record progress, for those who may) folded under a "Record progress" summary."""
+    reference = escape(matter.reference)
+    saved = (
+        f'<p class="govuk-body govuk-!-margin-bottom-1" data-testid="row-saved" role="status">'
+        f"{tag('Update saved', 'green')}</p>"
+        if just_updated
+        else ""
+    )
+    owner = f" · Owner: {escape(matter.owner_name)}" if matter.owner_name else ""
+    case = f" for case {escape(matter.case_reference)}" if matter.case_reference else ""
+    if matter.latest_at:
+        author = f", {escape(matter.latest_author)}" if matter.latest_author else ""
+        latest = f"Latest update ({escape(format_datetime(matter.latest_at))}{author}): {escape(matter.latest_note)}"
+    else:
+        latest = "No updates yet."
+    form = (
+        '<details class="govuk-details"><summary class="govuk-details__summary">'
+        f'<span class="govuk-details__summary-text">Record progress on {reference}</span></summary>'
+        f'<div class="govuk-details__text">{progress_form}</div></details>'
+        if progress_form is not None
+        else ""
+    )
+    href = escape(url_for("actions.action", action_id=matter.id))
+    return Markup(  # noqa: S704 - every value escaped; the form is our own markup  # nosec B704
+        f'<div class="app-item" data-testid="matter-arising" id="action-{int(matter.id)}">'
+        f'<h3 class="govuk-heading-s govuk-!-margin-bottom-1"><a class="govuk-link" href="{href}">{reference}</a> '
+        f"{action_status(matter, today)}</h3>{saved}"
+        f'<p class="govuk-body govuk-!-margin-bottom-1">{escape(matter.description)}</p>'
+        f'<p class="govuk-body-s govuk-!-margin-bottom-1">Due {escape(format_date(matter.due_date))}{owner}'
+        f" · Raised on {escape(format_date(matter.raised_on))}{case}</p>"
+        f'<p class="govuk-body-s" data-testid="latest-update">{latest}</p>{form}</div>'
+    )
+
+
+TEMPLATE_GLOBALS = {
+    function.__name__: function for function in (meeting_rows, case_rows, due_history, latest_update, matter_item)
+}
