@@ -670,3 +670,67 @@ def test_a_matter_arising_in_python_gives_the_block_the_page_wrote(app, full):
         fast = str(matter_item(matter, today, form, full))
     assert canonical(fast) == canonical(expected)
     assert "<to>" not in fast and "<b>" not in fast and "<1>" not in fast and "<i>" not in fast
+
+
+# The loop the meeting page wrote for its cases, kept here to compare with tracker/rows.py.
+CASE_TASKS_LOOP = """
+<ul class="govuk-task-list" data-testid="tasks-cases">
+{% for task in tasks %}{% set review = task.review %}
+  <li class="govuk-task-list__item govuk-task-list__item--with-link">
+    <div class="govuk-task-list__name-and-hint">
+      <a class="govuk-link govuk-task-list__link"
+        href="{{ url_for('reviews.review', meeting_id=meeting_id, review_id=review.id) }}"
+        aria-describedby="cases-{{ loop.index }}-hint cases-{{ loop.index }}-status"><span data-testid="case-review"
+        id="review-{{ review.id }}">{{ loop.index }}. Case {{ review.case.reference }}</span></a>
+      <div id="cases-{{ loop.index }}-hint" class="govuk-task-list__hint">
+        {{ risk(review) }} {{ repeat(review) }} {% if review.scrutiny_grade %}Grade {{ review.scrutiny_grade }}:
+        {{ review.grade_label }}.{% else %}Not graded.{% endif %} {{ task.actions }}
+        {{ "action" if task.actions == 1 else "actions" }}.
+        {%- if task.agency_codes %} Agencies: {{ task.agency_codes }}.{% endif %}
+        {%- if task.theme_names %} Themes: {{ task.theme_names }}.{% endif %}
+        {%- if task.missing_returns %} No information yet from {{ task.missing_returns }}.{% endif %}
+        {% if review.summary %}<span class="app-task-text" data-testid="review-summary"><strong>Summary:</strong>
+        {{ review.summary }}</span>{% endif %}
+        {% if show_feedback and review.feedback_to_officer %}<span class="app-task-text"
+        data-testid="review-feedback"><strong>Feedback to the officer (police only):</strong>
+        {{ review.feedback_to_officer }}</span>{% endif %}
+      </div>
+    </div>
+    <div class="govuk-task-list__status" id="cases-{{ loop.index }}-status">
+    {%- if task.progress == "complete" %}Completed{% else %}<strong class="govuk-tag govuk-tag--
+    {{- "blue" if task.progress == "not_started" else "light-blue" }}">{{ task.progress.label }}</strong>{% endif -%}
+    </div>
+  </li>
+{% endfor %}
+</ul>
+"""
+
+
+@pytest.mark.parametrize("show_feedback", [True, False])
+def test_the_meeting_pages_cases_in_python_give_the_list_the_loop_gave(app, show_feedback):
+    from types import SimpleNamespace
+
+    from tracker.meetings.queries import CaseTask
+    from tracker.models import ReviewProgress, RiskLevel
+    from tracker.rows import case_task_list
+
+    def review(review_id, reference, **values):
+        fields = {"risk_level": None, "is_repeat": False, "scrutiny_grade": None, "grade_label": "Not graded",
+                  "summary": "", "feedback_to_officer": ""} | values  # fmt: skip
+        return SimpleNamespace(id=review_id, case=SimpleNamespace(reference=reference), **fields)
+
+    tasks = [
+        CaseTask(review(5, "CR/<1>", risk_level=RiskLevel.HIGH, is_repeat=True, scrutiny_grade=2,
+                        grade_label="Good <practice>", summary="Assault <at> home",
+                        feedback_to_officer="Arrest <sooner>"),
+                 ReviewProgress.COMPLETE, 1, "POL, IDVA", "Delay <x>", "HOU"),
+        CaseTask(review(6, "CR/2"), ReviewProgress.NOT_STARTED, 0, "", "", ""),
+        CaseTask(review(7, "CR/3", risk_level=RiskLevel.STANDARD), ReviewProgress.IN_PROGRESS, 3, "POL", "", ""),
+    ]  # fmt: skip
+    with app.test_request_context():
+        values = {"tasks": tasks, "meeting_id": 9, "show_feedback": show_feedback}
+        expected = app.jinja_env.from_string(CASE_TASKS_LOOP).render(**values)
+        fast = str(case_task_list(tasks, 9, show_feedback))
+    assert canonical(fast) == canonical(expected)
+    assert ("Arrest" in fast) == show_feedback
+    assert "<1>" not in fast and "<practice>" not in fast and "<at>" not in fast and "<x>" not in fast

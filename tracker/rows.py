@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import url_for
 from markupsafe import Markup, escape
 
-from tracker.tags import action_status, meeting_status, tag
+from tracker.tags import action_status, meeting_status, repeat, risk, tag
 from tracker.timeutil import format_date, format_datetime
 
 
@@ -112,6 +112,59 @@ def matter_item(matter, today, progress_form: Markup | None = None, just_updated
     )
 
 
+def case_task_list(tasks, meeting_id: int, show_feedback: bool) -> Markup:
+    """The chair's and manager's meeting page: each case as a GOV.UK task list item (CaseTask: risk,
+    repeat, grade, actions, agencies, themes, returns awaited, summary, and the feedback to the officer
+    when ``show_feedback``) with its progress, linking to its review."""
+    items = []
+    for number, task in enumerate(tasks, 1):
+        review = task.review
+        href = escape(url_for("reviews.review", meeting_id=meeting_id, review_id=review.id))
+        grade = (
+            f"Grade {int(review.scrutiny_grade)}: {escape(review.grade_label)}."
+            if review.scrutiny_grade
+            else "Not graded."
+        )
+        hint = [
+            f"{risk(review)} {repeat(review)} {grade} {task.actions} {'action' if task.actions == 1 else 'actions'}."
+        ]
+        if task.agency_codes:
+            hint.append(f" Agencies: {escape(task.agency_codes)}.")
+        if task.theme_names:
+            hint.append(f" Themes: {escape(task.theme_names)}.")
+        if task.missing_returns:
+            hint.append(f" No information yet from {escape(task.missing_returns)}.")
+        if review.summary:
+            hint.append(
+                ' <span class="app-task-text" data-testid="review-summary"><strong>Summary:</strong> '
+                f"{escape(review.summary)}</span>"
+            )
+        if show_feedback and review.feedback_to_officer:
+            hint.append(
+                ' <span class="app-task-text" data-testid="review-feedback"><strong>Feedback to the officer'
+                f" (police only):</strong> {escape(review.feedback_to_officer)}</span>"
+            )
+        if task.progress == "complete":
+            status = "Completed"
+        else:
+            colour = "blue" if task.progress == "not_started" else "light-blue"
+            status = f'<strong class="govuk-tag govuk-tag--{colour}">{escape(task.progress.label)}</strong>'
+        items.append(
+            '<li class="govuk-task-list__item govuk-task-list__item--with-link">'
+            '<div class="govuk-task-list__name-and-hint">'
+            f'<a class="govuk-link govuk-task-list__link" href="{href}"'
+            f' aria-describedby="cases-{number}-hint cases-{number}-status">'
+            f'<span data-testid="case-review" id="review-{int(review.id)}">'
+            f"{number}. Case {escape(review.case.reference)}</span></a>"
+            f'<div id="cases-{number}-hint" class="govuk-task-list__hint">{"".join(hint)}</div></div>'
+            f'<div class="govuk-task-list__status" id="cases-{number}-status">{status}</div></li>'
+        )
+    return Markup(  # noqa: S704 - every value escaped  # nosec B704
+        f'<ul class="govuk-task-list" data-testid="tasks-cases">{"".join(items)}</ul>'
+    )
+
+
 TEMPLATE_GLOBALS = {
-    function.__name__: function for function in (meeting_rows, case_rows, due_history, latest_update, matter_item)
+    function.__name__: function
+    for function in (meeting_rows, case_rows, due_history, latest_update, matter_item, case_task_list)
 }
