@@ -734,3 +734,65 @@ def test_the_meeting_pages_cases_in_python_give_the_list_the_loop_gave(app, show
     assert canonical(fast) == canonical(expected)
     assert ("Arrest" in fast) == show_feedback
     assert "<1>" not in fast and "<practice>" not in fast and "<at>" not in fast and "<x>" not in fast
+
+
+# The task list macro the meeting page called (templates/components/tasks.html), kept here to compare.
+TASK_LIST_MACRO = """
+{% macro task_list(params) -%}
+{% set prefix = params.idPrefix or "task-list" %}
+<ul class="govuk-task-list{% if params.classes %} {{ params.classes }}{% endif %}"{% for name, value in (params.attributes or {}).items() %} {{ name }}="{{ value }}"{% endfor %}>
+{% for item in params["items"] if item %}
+  {% set hint_id = prefix ~ "-" ~ loop.index ~ "-hint" %}
+  {% set status_id = prefix ~ "-" ~ loop.index ~ "-status" %}
+  <li class="govuk-task-list__item{% if item.href %} govuk-task-list__item--with-link{% endif %}">
+    <div class="govuk-task-list__name-and-hint">
+    {% if item.href %}
+      <a class="govuk-link govuk-task-list__link" href="{{ item.href }}" aria-describedby="{% if item.hint %}{{ hint_id }} {% endif %}{{ status_id }}">{{ item.title.html or item.title.text }}</a>
+    {% else %}
+      <div>{{ item.title.html or item.title.text }}</div>
+    {% endif %}
+    {% if item.hint %}<div id="{{ hint_id }}" class="govuk-task-list__hint">{{ item.hint.html or item.hint.text }}</div>{% endif %}
+    </div>
+    <div class="govuk-task-list__status{% if item.status.classes %} {{ item.status.classes }}{% endif %}" id="{{ status_id }}">
+    {%- if item.status.tag %}<strong class="govuk-tag{% if item.status.tag.classes %} {{ item.status.tag.classes }}{% endif %}">{{ item.status.tag.text }}</strong>{% else %}{{ item.status.text }}{% endif -%}
+    </div>
+  </li>
+{% endfor %}
+</ul>
+{%- endmacro %}
+
+{{ task_list(params) }}
+"""  # noqa: E501 - the macro as it was
+
+
+@pytest.mark.parametrize("with_prefix", [True, False])
+def test_the_task_list_in_python_gives_the_list_the_macro_gave(app, with_prefix):
+    import copy
+
+    from markupsafe import Markup
+
+    from tracker import task_status
+    from tracker.templating import task_list
+
+    params = {
+        "attributes": {"data-testid": "tasks-before"},
+        "classes": "app-tasks",
+        "items": [
+            {"title": {"text": "Meeting <details>"}, "href": "/meetings/1/edit?a=1&b=2",
+             "hint": {"text": "15 agencies <invited>"}, "status": task_status("Completed")},
+            None,
+            {"title": {"html": Markup('<span data-testid="case-review">1. Case CR/1</span>')}, "href": "/r/1",
+             "hint": {"html": Markup("HOU · <strong>sent</strong>")},
+             "status": task_status("Information needed", "blue")},
+            {"title": {"text": "Publish"}, "href": None, "hint": {"text": "Not yet"},
+             "status": task_status("Cannot start yet")},
+            {"title": {"text": "No hint"}, "href": "/x", "status": task_status("3 to fix", "red")},
+        ],
+    }  # fmt: skip
+    if with_prefix:
+        params["idPrefix"] = "during"
+    with app.test_request_context():
+        expected = app.jinja_env.from_string(TASK_LIST_MACRO).render(params=copy.deepcopy(params))
+        fast = str(task_list(copy.deepcopy(params)))
+    assert canonical(fast) == canonical(expected)
+    assert "<details>" not in fast and "<invited>" not in fast

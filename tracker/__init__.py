@@ -87,6 +87,7 @@ def _configure_templates(app: Flask) -> None:
         govuk_warning_text,
         select_options,
         small_inline_radios,
+        task_list,
     )
 
     app.jinja_env.template_class = ImportCachingTemplate  # before any template is loaded
@@ -131,6 +132,7 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_env.globals["govukInsetText"] = govuk_inset_text
     app.jinja_env.globals["govukWarningText"] = govuk_warning_text
     app.jinja_env.globals["govukDetails"] = govuk_details
+    app.jinja_env.globals["task_list"] = task_list
 
 
 def _checking_config_only() -> bool:
