@@ -796,3 +796,35 @@ def test_the_task_list_in_python_gives_the_list_the_macro_gave(app, with_prefix)
         fast = str(task_list(copy.deepcopy(params)))
     assert canonical(fast) == canonical(expected)
     assert "<details>" not in fast and "<invited>" not in fast
+
+
+def test_the_actions_tables_rows_in_python_give_the_cells_the_loop_gave(app):
+    from datetime import date
+    from types import SimpleNamespace
+
+    from tracker.models import ActionStatus
+    from tracker.rows import action_rows
+
+    actions = [
+        SimpleNamespace(reference="A-00001", description="Refer <to> MARAC & report", status=ActionStatus.OPEN,
+                        due_date=date(2026, 11, 20), owning_agency=SimpleNamespace(code="I<D>VA"),
+                        owner=SimpleNamespace(display_name='Ann "<b>"')),
+        SimpleNamespace(reference="A-00002", description="Later", status=ActionStatus.COMPLETED,
+                        due_date=date(2026, 12, 20), owning_agency=SimpleNamespace(code="HOU"), owner=None),
+    ]  # fmt: skip
+    loop = app.jinja_env.from_string(
+        """{% set rows = [] %}{% for action in actions %}
+  {% set described %}<strong>{{ action.reference }}</strong> {{ action.description }}{% endset %}
+  {% do rows.append([{"html": described}, {"text": action.owning_agency.code},
+    {"text": action.owner.display_name if action.owner else "Agency SPOC"}, {"text": action.due_date|date},
+    {"html": action_status(action, today)}]) %}
+{% endfor %}{{ govukTable({"rows": rows}) }}"""
+    )
+    today = date(2026, 11, 26)
+    with app.test_request_context():
+        expected = loop.render(actions=actions, today=today)
+        fast = app.jinja_env.from_string('{{ govukTable({"rows": action_rows(actions, today)}) }}').render(
+            actions=actions, today=today
+        )
+    assert canonical(fast) == canonical(expected)
+    assert "<to>" not in fast and "<D>" not in fast and "<b>" not in fast and action_rows([], today) == []

@@ -50,6 +50,21 @@ def case_rows(hits) -> list[list[dict]]:
 LATEST_UPDATE_SHOWN, LATEST_UPDATE_LEEWAY = 120, 5
 
 
+def action_rows(actions, today) -> list[list[dict]]:
+    """The actions tables of a case and a case review: the action (reference in bold, description),
+    the owning agency's code, the owner or "Agency SPOC", the due date and the status."""
+    return [
+        [
+            {"html": Markup(f"<strong>{escape(action.reference)}</strong> {escape(action.description)}")},  # noqa: S704 - escaped  # nosec B704
+            {"text": action.owning_agency.code},
+            {"text": action.owner.display_name if action.owner else "Agency SPOC"},
+            {"text": format_date(action.due_date)},
+            {"html": action_status(action, today)},
+        ]
+        for action in actions
+    ]
+
+
 def due_history(action) -> Markup:
     """The original due date where it has moved, and how many times it moved later. The values come
     with the actions from one query (tracker/actions/queries.py with_follow_up())."""
@@ -166,5 +181,5 @@ def case_task_list(tasks, meeting_id: int, show_feedback: bool) -> Markup:
 
 TEMPLATE_GLOBALS = {
     function.__name__: function
-    for function in (meeting_rows, case_rows, due_history, latest_update, matter_item, case_task_list)
+    for function in (meeting_rows, case_rows, action_rows, due_history, latest_update, matter_item, case_task_list)
 }
