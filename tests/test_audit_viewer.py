@@ -303,3 +303,22 @@ def test_a_requests_events_are_written_with_its_commit_and_only_the_kept_ones_wi
         assert events[0][1] <= events[1][1] <= events[2][1]
     else:
         assert [action for action, _ in events] == ["kept_event"]
+
+
+def test_a_savepoints_rollback_keeps_the_requests_events(app):
+    """Only the request's own rollback drops its events: a savepoint undone in the middle of the request
+    (as saving an agency's return does on a concurrent insert) leaves them to be written."""
+    from flask import Response
+
+    from tracker import audit
+
+    with app.test_request_context("/"):
+        audit.record("first_event")
+        with db.session.begin_nested() as savepoint:
+            audit.record("second_event")
+            savepoint.rollback()
+        app.process_response(Response(status=200))
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.action.in_(("first_event", "second_event")))
+        ).all()
+    assert sorted(actions) == ["first_event", "second_event"]

@@ -291,3 +291,4 @@ def _register_request_hooks(app: Flask) -> None:
         g.pop("audit_events_to_keep", None)
         if lost := audit.unwritten():  # recorded after the request's commit: never written
             app.logger.error("%d audit event(s) recorded after the request's commit were not written", lost)
+            audit.forget_unwritten()  # not to be written later with another request's work

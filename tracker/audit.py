@@ -65,14 +65,21 @@ def _write_pending(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, _previous_transaction) -> None:
-    """A rollback takes the session's events with it (keep_refusal_events writes the kept ones again)."""
-    session.info.pop(PENDING, None)
+def _drop_pending(session: Session, previous_transaction) -> None:
+    """A rollback takes the session's events with it (keep_refusal_events writes the kept ones again).
+    A savepoint's rollback does not: the request goes on, and what it recorded before (or while trying
+    what the savepoint undid) is kept rather than lost."""
+    if not previous_transaction.nested:
+        session.info.pop(PENDING, None)
 
 
 def unwritten() -> int:
     """Events recorded in this session and not yet committed (at the end of a request: lost)."""
     return len(db.session.info.get(PENDING, ()))
+
+
+def forget_unwritten() -> None:
+    db.session.info.pop(PENDING, None)
 
 
 def keep_refusal_events() -> None:

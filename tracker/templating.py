@@ -309,11 +309,11 @@ def govuk_summary_list(params: dict) -> Markup:
         _only_keys("govukSummaryList row", row, {"key", "value", "classes"})
         key, value = row.get("key") or {}, row.get("value") or {}
         html.append(
-            f'<div class="{_classes("govuk-summary-list__row", row)}">'
-            f'<dt class="{_classes("govuk-summary-list__key", key)}">{_content(key)}</dt>'
-            f'<dd class="{_classes("govuk-summary-list__value", value)}">{_content(value)}</dd></div>'
+            f'\n<div class="{_classes("govuk-summary-list__row", row)}">'
+            f'\n<dt class="{_classes("govuk-summary-list__key", key)}">{_content(key)}</dt>'
+            f'\n<dd class="{_classes("govuk-summary-list__value", value)}">{_content(value)}</dd>\n</div>'
         )
-    html.append("</dl>")
+    html.append("\n</dl>")
     return Markup("".join(html))  # noqa: S704 - text escaped; html is the caller's markup  # nosec B704
 
 
@@ -333,8 +333,8 @@ def govuk_warning_text(params: dict) -> Markup:
     fallback = escape(params.get("iconFallbackText") or "Warning")
     return Markup(  # noqa: S704 - text escaped; html is the caller's markup  # nosec B704
         f'<div class="{_classes("govuk-warning-text", params)}"{_attributes(params.get("attributes"))}>'
-        '<span class="govuk-warning-text__icon" aria-hidden="true">!</span>'
-        f'<strong class="govuk-warning-text__text"><span class="govuk-visually-hidden">{fallback}</span>'
+        '\n<span class="govuk-warning-text__icon" aria-hidden="true">!</span>\n'
+        f'<strong class="govuk-warning-text__text"><span class="govuk-visually-hidden">{fallback}</span> '
         f"{params['html'] if params.get('html') else escape(params.get('text') or '')}</strong></div>"
     )
 
@@ -350,7 +350,7 @@ def govuk_details(params: dict) -> Markup:
     return Markup(  # noqa: S704 - text escaped; html is the caller's markup  # nosec B704
         f'<details{identifier} class="{_classes("govuk-details", params)}"{_attributes(params.get("attributes"))}'
         f'{" open" if params.get("open") else ""}><summary class="govuk-details__summary">'
-        f'<span class="govuk-details__summary-text">{summary}</span></summary>'
+        f'<span class="govuk-details__summary-text">{summary}</span></summary>\n'
         f'<div class="govuk-details__text">{body}</div></details>'
     )
 
