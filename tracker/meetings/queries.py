@@ -185,20 +185,25 @@ def meeting_for(user: User, meeting_id: int, *, with_page_details: bool = False)
     return db.session.execute(statement, {"meeting_id": meeting_id}).unique().scalar()
 
 
-@statement_per_reader
-def _review_statement(reader: Reader):
+def _reviews_in_full(*conditions):
+    """Case reviews meeting ``conditions`` with their case and themes (joined, themes by name) and their
+    agencies (read by a second statement): what the review page and the meeting record show of each."""
     return (
         select(CaseReview)
         .outerjoin(case_review_themes, case_review_themes.c.case_review_id == CaseReview.id)
         .outerjoin(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
         .options(joinedload(CaseReview.case), contains_eager(CaseReview.themes), selectinload(CaseReview.agencies))
-        .where(
-            CaseReview.id == bindparam("review_id"),
-            CaseReview.meeting_id == bindparam("meeting_id"),
-            case_review_scope(reader),
-        )
-        .order_by(LearningTheme.name)
+        .where(*conditions)
     )
+
+
+@statement_per_reader
+def _review_statement(reader: Reader):
+    return _reviews_in_full(
+        CaseReview.id == bindparam("review_id"),
+        CaseReview.meeting_id == bindparam("meeting_id"),
+        case_review_scope(reader),
+    ).order_by(LearningTheme.name)
 
 
 def review_for(user: User, meeting: Meeting, review_id: int) -> CaseReview | None:
@@ -678,13 +683,8 @@ def _neighbours(user: User, meeting: Meeting) -> tuple[Meeting | None, Meeting |
 
 @statement_per_reader
 def _record_reviews(reader: Reader):
-    return (
-        select(CaseReview)
-        .outerjoin(case_review_themes, case_review_themes.c.case_review_id == CaseReview.id)
-        .outerjoin(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
-        .options(joinedload(CaseReview.case), contains_eager(CaseReview.themes), selectinload(CaseReview.agencies))
-        .where(CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader))
-        .order_by(CaseReview.position, LearningTheme.name)
+    return _reviews_in_full(CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader)).order_by(
+        CaseReview.position, LearningTheme.name
     )
 
 
