@@ -136,6 +136,44 @@ def test_an_involved_partner_sees_its_agenda_cases_and_returns_its_information(
     assert "safety plan in place" not in text_of(page)
 
 
+def test_the_meeting_page_names_who_attended_and_counts_the_information_received(
+    client, app, chair, agencies, make_meeting, make_user, smtp_server
+):
+    from tracker.meetings import operations
+    from tracker.models import Agency, User
+
+    meeting_id = make_meeting(3, chair=chair, invited=list(agencies.values()))
+    make_user("partner", agencies["IDVA"])
+    make_user("partner", agencies["HOU"])
+    publish(client, meeting_id, ("CR/ATT/1", [agencies["IDVA"].id, agencies["HOU"].id]))
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        review_id = meeting.reviews[0].id
+        operations.add_attendance(meeting, agency=db.session.get(Agency, agencies["POL"].id),
+                                  user=db.session.get(User, chair.id), person_name="", status="present",
+                                  role="chair", deputy_for="")  # fmt: skip
+        operations.add_attendance(meeting, agency=db.session.get(Agency, agencies["HOU"].id), user=None,
+                                  person_name="Guest <Name>", status="apologies", role="member",
+                                  deputy_for="Housing lead")  # fmt: skip
+        db.session.add(AgencyReturn(case_review_id=review_id, agency_id=agencies["IDVA"].id, information="Known"))
+        db.session.commit()
+
+    page = get_page(client, f"/meetings/{meeting_id}")
+    rows = [
+        [text_of(cell) for cell in row.select("td")] for row in page.select("[data-testid=attendance-table] tbody tr")
+    ]
+    assert rows == [
+        ["POL agency", "Panel Chair", "Present", "Chair", ""],
+        ["HOU agency", "Guest <Name>", "Apologies", "Member", "Housing lead"],
+    ]
+    during = text_of(page.select_one("[data-testid=tasks-during]"))
+    assert "1 present, 1 apologies" in during
+    before = text_of(page.select_one("[data-testid=tasks-before]"))
+    assert "Information received: 1 of 2" in before
+    case = text_of(page.select_one("[data-testid=case-review]").find_parent("li"))
+    assert "No information yet from HOU" in case and "Agencies: HOU, IDVA." in case
+
+
 def test_a_chair_cannot_return_information_for_an_agency(client, app, chair, agencies, make_meeting, smtp_server):
     meeting_id = make_meeting(3, chair=chair, invited=list(agencies.values()))
     publish(client, meeting_id, ("CR/C/1", [agencies["POL"].id]))

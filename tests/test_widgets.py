@@ -701,7 +701,7 @@ CASE_TASKS_LOOP = """
       <a class="govuk-link govuk-task-list__link"
         href="{{ url_for('reviews.review', meeting_id=meeting_id, review_id=review.id) }}"
         aria-describedby="cases-{{ loop.index }}-hint cases-{{ loop.index }}-status"><span data-testid="case-review"
-        id="review-{{ review.id }}">{{ loop.index }}. Case {{ review.case.reference }}</span></a>
+        id="review-{{ review.id }}">{{ loop.index }}. Case {{ review.case_reference }}</span></a>
       <div id="cases-{{ loop.index }}-hint" class="govuk-task-list__hint">
         {{ risk(review) }} {{ repeat(review) }} {% if review.scrutiny_grade %}Grade {{ review.scrutiny_grade }}:
         {{ review.grade_label }}.{% else %}Not graded.{% endif %} {{ task.actions }}
@@ -737,7 +737,7 @@ def test_the_meeting_pages_cases_in_python_give_the_list_the_loop_gave(app, show
     def review(review_id, reference, **values):
         fields = {"risk_level": None, "is_repeat": False, "scrutiny_grade": None, "grade_label": "Not graded",
                   "summary": "", "feedback_to_officer": ""} | values  # fmt: skip
-        return SimpleNamespace(id=review_id, case=SimpleNamespace(reference=reference), **fields)
+        return SimpleNamespace(id=review_id, case_reference=reference, **fields)
 
     tasks = [
         CaseTask(review(5, "CR/<1>", risk_level=RiskLevel.HIGH, is_repeat=True, scrutiny_grade=2,

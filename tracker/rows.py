@@ -170,7 +170,7 @@ def case_task_list(tasks, meeting_id: int, show_feedback: bool) -> Markup:
             f'<a class="govuk-link govuk-task-list__link" href="{href}"'
             f' aria-describedby="cases-{number}-hint cases-{number}-status">'
             f'<span data-testid="case-review" id="review-{int(review.id)}">'
-            f"{number}. Case {escape(review.case.reference)}</span></a>"
+            f"{number}. Case {escape(review.case_reference)}</span></a>"
             f'<div id="cases-{number}-hint" class="govuk-task-list__hint">{"".join(hint)}</div></div>'
             f'<div class="govuk-task-list__status" id="cases-{number}-status">{status}</div></li>'
         )

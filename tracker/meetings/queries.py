@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Date, Row, bindparam, case, func, or_, select
+from sqlalchemy import Date, Row, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
 
 from tracker.actions.queries import LATEST_UPDATE_ID
@@ -26,12 +27,13 @@ from tracker.models import (
     CaseReview,
     LearningTheme,
     Meeting,
+    MeetingRole,
     MeetingStatus,
     MinutesDocument,
     ReviewProgress,
     User,
 )
-from tracker.models.case import case_review_themes
+from tracker.models.case import ReviewState, RiskLevel, case_review_agencies, case_review_themes
 from tracker.models.meeting import meeting_invited_agencies
 from tracker.paging import PAGE_LIMIT, PAGE_OFFSET, StatementPage
 from tracker.params import date_param, id_param
@@ -286,12 +288,58 @@ def actions_as_at(actions: list[Action], on: date, moment: datetime) -> dict[int
 class CaseTask:
     """One case on the chair's task list, worked out once here rather than in the template's loop."""
 
-    review: CaseReview
+    review: ReviewLine
     progress: ReviewProgress
     actions: int
     agency_codes: str
     theme_names: str
     missing_returns: str  # codes of the agencies asked for their information that have not sent it
+
+
+class AgencyTag(NamedTuple):
+    """An agency involved in a case, as the meeting page names it."""
+
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(eq=False)
+class ReviewLine(ReviewState):
+    """A case review as the meeting page and the approval check show it, read as rows rather than
+    entities: its columns, its case's reference, the agencies involved (by name) and its themes' names.
+    (Entities for a meeting's twenty cases, with their cases, themes and agencies, cost more than the
+    rest of the page.) The minutes, which show each review in full, read the entities."""
+
+    id: int
+    position: int
+    case_reference: str
+    dash_score: int | None
+    risk_level: RiskLevel | None
+    scrutiny_grade: int | None
+    is_repeat: bool
+    summary: str
+    findings: str
+    feedback_to_officer: str  # always "" for a reader who may not see it: the column is not even read
+    meeting: Meeting
+    agencies: list[AgencyTag] = field(default_factory=list)
+    theme_names: list[str] = field(default_factory=list)
+
+
+class ActionLine(NamedTuple):
+    """An action as the meeting page lists or counts it (its reference, agency, due date, description)."""
+
+    id: int
+    case_review_id: int | None
+    owning_agency_id: int
+    description: str
+    due_date: date
+    status: ActionStatus
+    agency_code: str
+
+    @property
+    def reference(self) -> str:
+        return Action.reference_for(self.id)
 
 
 @dataclass
@@ -303,20 +351,22 @@ class MeetingRecord:
 
     meeting: Meeting
     redacted_for: Agency | None  # None: the full record
-    reviews: list[CaseReview]
-    actions_by_review: dict[int, list[Action]]
-    meeting_actions: list[Action]
+    # The minutes read entities (CaseReview, Action), shown in full; the meeting page and the approval
+    # check read lines (ReviewLine, ActionLine), the columns they show.
+    reviews: list[CaseReview] | list[ReviewLine]
+    actions_by_review: dict[int, list[Action]] | dict[int, list[ActionLine]]
+    meeting_actions: list[Action] | list[ActionLine]
     # Other agencies' actions, shown only as a count beside the actions they sit with (redacted copies).
     hidden_by_review: dict[int, int]
     hidden_meeting_actions: int
     hidden_on_other_reviews: int  # on cases the reader does not see: one count, after the cases
-    attendance: list[Attendance]
+    attendance: list[Attendance] | list[AttendedLine]
     unrepresented: list[Agency]
     # The chair's and manager's meeting page alone shows them (meeting_record(..., with_matters_counts=True)):
     # counting the open actions of all history is not done for pages that do not show the figures.
     matters_counts: MattersCounts | None
-    # Pre-meeting information: review id -> agency id -> its return (a partner sees only its own).
-    returns: dict[int, dict[int, AgencyReturn]]
+    # Pre-meeting information: review id -> agency id -> when it returned (a partner sees only its own).
+    returns: dict[int, dict[int, Row]]
     returning_agency_ids: set[int]  # agencies with partner officers, who can send their information
     matters_arising: list[MatterArising] = field(default_factory=list)  # the full list: minutes only
     to_regrade: list[CaseReview] = field(default_factory=list)
@@ -370,6 +420,7 @@ class MeetingRecord:
         return [agency for agency in self.expected_returns(review) if agency.id not in returned]
 
     def case_tasks(self) -> list[CaseTask]:
+        """The meeting page's cases (a record read with lines: not the minutes')."""
         published = self.meeting.agenda_published_at is not None
         return [
             CaseTask(
@@ -377,7 +428,7 @@ class MeetingRecord:
                 progress=review.progress,
                 actions=len(self.actions_by_review.get(review.id, ())),
                 agency_codes=", ".join(agency.code for agency in review.agencies),
-                theme_names=", ".join(theme.name for theme in review.themes),
+                theme_names=", ".join(review.theme_names),
                 missing_returns=", ".join(agency.code for agency in self.missing_returns(review)) if published else "",
             )
             for review in self.reviews
@@ -488,17 +539,19 @@ def _matters_values(meeting: Meeting, due_by: date) -> dict:
 
 @statement_per_reader
 def _matters_counted(reader: Reader):
+    # Those due later are the rest of the count: a third filter costs as much again per open action
+    # (thousands, ten years on).
     return select(
-        func.count(Action.id).filter(_TO_REVIEW),
-        func.count(Action.id).filter(Action.due_date < _TODAY),
-        func.count(Action.id).filter(~_TO_REVIEW),
+        func.count(),
+        func.count().filter(_TO_REVIEW),
+        func.count().filter(Action.due_date < _TODAY),
     ).where(*_open_from_earlier_meetings(reader))
 
 
 def matters_arising_counts(reader: User, meeting: Meeting, due_by: date | None = None) -> MattersCounts:
     due_by = due_by or matters_due_by(meeting)
-    row = db.session.execute(_matters_counted(reader), _matters_values(meeting, due_by)).one()
-    return MattersCounts(to_review=row[0], overdue=row[1], later=row[2], due_by=due_by)
+    every, to_review, overdue = db.session.execute(_matters_counted(reader), _matters_values(meeting, due_by)).one()
+    return MattersCounts(to_review=to_review, overdue=overdue, later=every - to_review, due_by=due_by)
 
 
 def _matters_selection(reader: Reader, shape: tuple):
@@ -688,22 +741,129 @@ def _record_reviews(reader: Reader):
     )
 
 
+@statement_per_reader
+def _review_lines_statement(reader: Reader):
+    # Feedback to the officer is police-internal: for any other reader the column is not read at all.
+    feedback = CaseReview.feedback_to_officer if can_see_feedback(reader) else literal("")
+    return (
+        select(
+            CaseReview.id,
+            CaseReview.position,
+            Case.reference,
+            CaseReview.dash_score,
+            CaseReview.risk_level,
+            CaseReview.scrutiny_grade,
+            CaseReview.is_repeat,
+            CaseReview.summary,
+            CaseReview.findings,
+            feedback,
+        )
+        .join(Case, Case.id == CaseReview.case_id)
+        .where(CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader))
+        .order_by(CaseReview.position)
+    )
+
+
+_REVIEW_IDS = bindparam("review_ids", expanding=True)
+# The agencies involved in each case, by name, and whether each has partner officers to send its
+# information (agencies without any are not asked for it).
+_REVIEW_AGENCIES = (
+    select(
+        case_review_agencies.c.case_review_id,
+        Agency.id,
+        Agency.code,
+        Agency.name,
+        select(User.id).where(User.agency_id == Agency.id, agency_officer_condition()).exists(),
+    )
+    .join(Agency, Agency.id == case_review_agencies.c.agency_id)
+    .where(case_review_agencies.c.case_review_id.in_(_REVIEW_IDS))
+    .order_by(Agency.name)
+)
+_REVIEW_THEMES = (
+    select(case_review_themes.c.case_review_id, LearningTheme.name)
+    .join(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
+    .where(case_review_themes.c.case_review_id.in_(_REVIEW_IDS))
+    .order_by(LearningTheme.name)
+)
+
+
+def _review_lines(reader: User, meeting: Meeting) -> tuple[list[ReviewLine], set[int]]:
+    """The meeting's reviews ``reader`` may see, as lines, and the involved agencies with officers."""
+    lines = [
+        ReviewLine(*row, meeting=meeting)
+        for row in db.session.execute(_review_lines_statement(reader), {"meeting_id": meeting.id})
+    ]
+    if not lines:
+        return [], set()
+    by_id = {line.id: line for line in lines}
+    on_reviews = {"review_ids": list(by_id)}
+    with_officers = set()
+    for review_id, agency_id, code, name, has_officers in db.session.execute(_REVIEW_AGENCIES, on_reviews):
+        by_id[review_id].agencies.append(AgencyTag(agency_id, code, name))
+        if has_officers:
+            with_officers.add(agency_id)
+    for review_id, theme_name in db.session.execute(_REVIEW_THEMES, on_reviews):
+        by_id[review_id].theme_names.append(theme_name)
+    return lines, with_officers
+
+
+# The meeting page counts each case's actions and lists those for the meeting as a whole (reference,
+# agency, due date, description). Every action of the meeting is read: which of them the reader sees
+# is decided in meeting_record.
+_ACTION_LINES = (
+    select(
+        Action.id,
+        Action.case_review_id,
+        Action.owning_agency_id,
+        Action.description,
+        Action.due_date,
+        Action.status,
+        Agency.code,
+    )
+    .join(Agency, Agency.id == Action.owning_agency_id)
+    .where(Action.meeting_id == bindparam("meeting_id"))
+    .order_by(Action.id)
+)
+
+
 def _meeting_actions(*loads):
     return select(Action).options(*loads).where(Action.meeting_id == bindparam("meeting_id")).order_by(Action.id)
 
 
-# The minutes show each action in full. The page counts the cases' actions and lists those for the
-# meeting as a whole (reference, agency, due date, description): only those columns are read. Every
-# action of the meeting is read: which of them the reader sees is decided in meeting_record.
+# The minutes show each action in full (the page reads _ACTION_LINES).
 _ACTIONS_IN_FULL = _meeting_actions(joinedload(Action.owning_agency), joinedload(Action.owner))
-_ACTIONS_ON_PAGE = _meeting_actions(
-    joinedload(Action.owning_agency),
-    load_only(Action.case_review_id, Action.owning_agency_id, Action.description, Action.due_date, Action.status),
-)
 _ATTENDANCE = (
     select(Attendance)
     # An attendee's name is all that is shown of their account.
     .options(joinedload(Attendance.agency), joinedload(Attendance.user).load_only(User.display_name))
+    .where(Attendance.meeting_id == bindparam("meeting_id"))
+    .order_by(Attendance.id)
+)
+
+
+class AttendedLine(NamedTuple):
+    """One line of attendance as the meeting page shows it (the minutes read Attendance entities)."""
+
+    agency_id: int
+    agency_name: str
+    name: str
+    status: AttendanceStatus
+    role: MeetingRole
+    deputy_for: str
+
+
+_ATTENDED_LINES = (
+    select(
+        Attendance.agency_id,
+        Agency.name,
+        # Attendance.name: the account's name, else the name typed for a guest.
+        case((Attendance.user_id.is_(None), Attendance.person_name), else_=User.display_name),
+        Attendance.status,
+        Attendance.role,
+        Attendance.deputy_for,
+    )
+    .join(Agency, Agency.id == Attendance.agency_id)
+    .outerjoin(User, User.id == Attendance.user_id)
     .where(Attendance.meeting_id == bindparam("meeting_id"))
     .order_by(Attendance.id)
 )
@@ -732,8 +892,15 @@ def meeting_record(
     page), and only in the full record: a partner's page does not show the counts.
     """
     on_meeting = {"meeting_id": meeting.id}
-    reviews = list(db.session.scalars(_record_reviews(reader), on_meeting).unique())
-    all_actions = db.session.scalars(_ACTIONS_IN_FULL if for_minutes else _ACTIONS_ON_PAGE, on_meeting)
+    reviews: list[CaseReview] | list[ReviewLine]
+    all_actions: Iterable[Action] | Iterable[ActionLine]
+    if for_minutes:
+        reviews = list(db.session.scalars(_record_reviews(reader), on_meeting).unique())
+        returning_agency_ids = _agencies_with_officers(reviews)
+        all_actions = db.session.scalars(_ACTIONS_IN_FULL, on_meeting)
+    else:
+        reviews, returning_agency_ids = _review_lines(reader, meeting)
+        all_actions = (ActionLine(*row) for row in db.session.execute(_ACTION_LINES, on_meeting))
     visible_review_ids = {review.id for review in reviews}
     actions_by_review: dict[int, list[Action]] = defaultdict(list)
     hidden_by_review: dict[int, int] = defaultdict(int)
@@ -753,7 +920,11 @@ def meeting_record(
         else:
             actions_by_review[on_review].append(action)
 
-    attendance = list(db.session.scalars(_ATTENDANCE, on_meeting))
+    attendance: list[Attendance] | list[AttendedLine] = (
+        list(db.session.scalars(_ATTENDANCE, on_meeting))
+        if for_minutes
+        else [AttendedLine(*row) for row in db.session.execute(_ATTENDED_LINES, on_meeting)]
+    )
     represented = {row.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
     unrepresented = [agency for agency in meeting.invited_agencies if agency.id not in represented]
 
@@ -780,7 +951,7 @@ def meeting_record(
         # Agencies return their information only once the agenda is published; asked either way, so
         # the page makes the same queries before and after (the answers are empty before).
         returns=_returns(reader, [review.id for review in reviews]),
-        returning_agency_ids=_agencies_with_officers(reviews),
+        returning_agency_ids=returning_agency_ids,
         matters_arising=matters_arising(reader, meeting) if for_minutes else [],
         to_regrade=to_regrade,
         previous_meeting=previous_meeting,
@@ -801,19 +972,18 @@ def _own_actions_as_at(
 
 @statement_per_reader
 def _returns_statement(reader: Reader):
-    return (
-        select(AgencyReturn)
-        # Which agencies returned, and when: the information itself is read on the case's own page.
-        .options(load_only(AgencyReturn.case_review_id, AgencyReturn.agency_id, AgencyReturn.submitted_at))
-        .where(AgencyReturn.case_review_id.in_(bindparam("review_ids", expanding=True)), returns_scope(reader))
+    # Which agencies returned, and when: the information itself is read on the case's own page.
+    return select(AgencyReturn.case_review_id, AgencyReturn.agency_id, AgencyReturn.submitted_at).where(
+        AgencyReturn.case_review_id.in_(bindparam("review_ids", expanding=True)), returns_scope(reader)
     )
 
 
-def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, AgencyReturn]]:
+def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, Row]]:
+    """Review id -> agency id -> (case_review_id, agency_id, submitted_at) of its return."""
     if not review_ids:
         return {}
-    by_review: dict[int, dict[int, AgencyReturn]] = defaultdict(dict)
-    for agency_return in db.session.scalars(_returns_statement(reader), {"review_ids": review_ids}):
+    by_review: dict[int, dict[int, Row]] = defaultdict(dict)
+    for agency_return in db.session.execute(_returns_statement(reader), {"review_ids": review_ids}):
         by_review[agency_return.case_review_id][agency_return.agency_id] = agency_return
     return dict(by_review)
 
@@ -1036,7 +1206,7 @@ def approval_gaps(record: MeetingRecord) -> list[Gap]:
                         f"{base}/attendance"))  # fmt: skip
     for position, review in enumerate(record.reviews, start=1):
         href = f"{base}/reviews/{review.id}"
-        reference = review.case.reference
+        reference = review.case_reference
         if review.progress == ReviewProgress.NOT_STARTED:
             gaps.append(Gap(f"review-{review.id}", f"Case {position}, {reference}: nothing has been recorded. "
                             "Record the review or take the case off the agenda", True, href))  # fmt: skip

@@ -91,7 +91,43 @@ case_review_themes = Table(
 )
 
 
-class CaseReview(Model):
+class ReviewState:
+    """How far a case review's recording has got, read from its fields alone: shared by the mapped
+    CaseReview and the meeting page's lighter ReviewLine (tracker/meetings/queries.py), so the two
+    cannot disagree about what a complete review is. Reads dash_score, risk_level, scrutiny_grade,
+    summary and findings."""
+
+    @property
+    def grade_label(self) -> str:
+        return SCRUTINY_GRADES.get(self.scrutiny_grade, "Not graded") if self.scrutiny_grade else "Not graded"
+
+    @property
+    def missing(self) -> list[str]:
+        """What a complete review still needs: a risk level, a scrutiny grade and findings."""
+        needs = []
+        if self.risk_level is None:
+            needs.append("risk level")
+        if self.scrutiny_grade is None:
+            needs.append("scrutiny grade")
+        if not self.findings.strip():
+            needs.append("findings")
+        return needs
+
+    @property
+    def progress(self) -> ReviewProgress:
+        if not self.missing:
+            return ReviewProgress.COMPLETE
+        started = (
+            self.dash_score is not None
+            or self.risk_level is not None
+            or self.scrutiny_grade is not None
+            or self.summary.strip()
+            or self.findings.strip()
+        )
+        return ReviewProgress.IN_PROGRESS if started else ReviewProgress.NOT_STARTED
+
+
+class CaseReview(ReviewState, Model):
     """One case on one meeting's agenda."""
 
     __tablename__ = "case_reviews"
@@ -135,35 +171,6 @@ class CaseReview(Model):
     @property
     def flags(self) -> list[str]:
         return [label for column, label in RISK_FLAGS if getattr(self, column)]
-
-    @property
-    def grade_label(self) -> str:
-        return SCRUTINY_GRADES.get(self.scrutiny_grade, "Not graded") if self.scrutiny_grade else "Not graded"
-
-    @property
-    def missing(self) -> list[str]:
-        """What a complete review still needs: a risk level, a scrutiny grade and findings."""
-        needs = []
-        if self.risk_level is None:
-            needs.append("risk level")
-        if self.scrutiny_grade is None:
-            needs.append("scrutiny grade")
-        if not self.findings.strip():
-            needs.append("findings")
-        return needs
-
-    @property
-    def progress(self) -> ReviewProgress:
-        if not self.missing:
-            return ReviewProgress.COMPLETE
-        started = (
-            self.dash_score is not None
-            or self.risk_level is not None
-            or self.scrutiny_grade is not None
-            or self.summary.strip()
-            or self.findings.strip()
-        )
-        return ReviewProgress.IN_PROGRESS if started else ReviewProgress.NOT_STARTED
 
 
 class ReviewProgress(enum.StrEnum):
