@@ -10,7 +10,7 @@ from sqlalchemy import Date, Integer, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, with_expression
 
 from tracker.actions.filters import STILL_OPEN, ActionFilter
-from tracker.extensions import db
+from tracker.extensions import db, read_rows
 from tracker.models import (
     OPEN_STATUSES,
     Action,
@@ -259,7 +259,7 @@ class _ActionsPage(Pagination):
         page_ids = list(db.session.scalars(_page_ids(user, _shape(f)), {**_values(f), **paging}))
         if not page_ids:
             return []
-        rows = (ActionRow(**row._mapping) for row in db.session.execute(_ACTION_ROWS, {"page_ids": page_ids}))
+        rows = (ActionRow(**row._mapping) for row in read_rows(_ACTION_ROWS, {"page_ids": page_ids}))
         # The reader's scope again, in case an action moved to another agency between the two reads.
         by_id = {row.id: row for row in rows if can_see_action(user, row)}
         return [by_id[action_id] for action_id in page_ids if action_id in by_id]  # erased in between: left out
@@ -553,7 +553,7 @@ _PARTNER_ACTIONS = (
 def partner_home(user, limit: int = 25) -> PartnerHome:
     """The agency's open actions: overdue first, then due within 7 days, then in progress, then the rest."""
     values = {**_today_and_soon(), "agency_id": user.agency_id, "limit": limit}
-    counts_row = db.session.execute(_PARTNER_COUNTS, values).one()
+    counts_row = read_rows(_PARTNER_COUNTS, values).one()
     counts = dict(zip(("open", "overdue", "due_soon", "in_progress"), counts_row, strict=True))
     actions = list(db.session.scalars(_PARTNER_ACTIONS, values))
     return PartnerHome(counts, actions, max(0, counts["open"] - len(actions)))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import fulltext
 from tracker.cases.filters import CaseSearch
-from tracker.extensions import db
+from tracker.extensions import db, read_rows
 from tracker.models import Action, Agency, Case, CaseReview, LearningTheme, Meeting, RiskLevel
 from tracker.models.case import case_review_agencies, case_review_themes
 from tracker.permissions import Reader, can_see_action, case_review_scope, statement_per_reader
@@ -155,7 +155,7 @@ def _latest_cases(newest_reviews, wanted: int) -> list[int]:
     rows when the read was cut short, as that meeting may be incomplete."""
     limit = max(_FIRST_WALK, 2 * wanted)
     while True:
-        rows = db.session.execute(newest_reviews, {"walk_limit": limit}).all()
+        rows = read_rows(newest_reviews, {"walk_limit": limit}).all()
         complete = len(rows) < limit
         if not complete:
             cut = rows[-1].starts_at

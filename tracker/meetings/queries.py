@@ -13,7 +13,7 @@ from sqlalchemy import Date, Row, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
 
 from tracker.actions.queries import LATEST_UPDATE_ID
-from tracker.extensions import db
+from tracker.extensions import db, read_rows
 from tracker.models import (
     OPEN_STATUSES,
     Action,
@@ -157,7 +157,7 @@ def review_counts(reader: User, meeting_ids: list[int]) -> dict[int, int]:
     """How many of each meeting's cases ``reader`` may see (a partner: only its agency's)."""
     if not meeting_ids:
         return {}
-    return dict(db.session.execute(_review_counts(reader), {"meeting_ids": meeting_ids}).all())
+    return dict(read_rows(_review_counts(reader), {"meeting_ids": meeting_ids}).all())
 
 
 @statement_per_reader
@@ -550,7 +550,7 @@ def _matters_counted(reader: Reader):
 
 def matters_arising_counts(reader: User, meeting: Meeting, due_by: date | None = None) -> MattersCounts:
     due_by = due_by or matters_due_by(meeting)
-    every, to_review, overdue = db.session.execute(_matters_counted(reader), _matters_values(meeting, due_by)).one()
+    every, to_review, overdue = read_rows(_matters_counted(reader), _matters_values(meeting, due_by)).one()
     return MattersCounts(to_review=to_review, overdue=overdue, later=every - to_review, due_by=due_by)
 
 
@@ -630,7 +630,7 @@ class _MattersPage(StatementPage):
         ids = super()._query_items()
         if not ids:
             return []
-        rows = (MatterRow(**row._mapping) for row in db.session.execute(_MATTER_ROWS, {"ids": ids}))
+        rows = (MatterRow(**row._mapping) for row in read_rows(_MATTER_ROWS, {"ids": ids}))
         # The reader's scope again, in case an action moved to another agency between the two reads.
         by_id = {row.id: row for row in rows if can_see_action(self._reader, row)}
         return [by_id[action_id] for action_id in ids if action_id in by_id]  # erased in between: left out
@@ -791,18 +791,18 @@ def _review_lines(reader: User, meeting: Meeting) -> tuple[list[ReviewLine], set
     """The meeting's reviews ``reader`` may see, as lines, and the involved agencies with officers."""
     lines = [
         ReviewLine(*row, meeting=meeting)
-        for row in db.session.execute(_review_lines_statement(reader), {"meeting_id": meeting.id})
+        for row in read_rows(_review_lines_statement(reader), {"meeting_id": meeting.id})
     ]
     if not lines:
         return [], set()
     by_id = {line.id: line for line in lines}
     on_reviews = {"review_ids": list(by_id)}
     with_officers = set()
-    for review_id, agency_id, code, name, has_officers in db.session.execute(_REVIEW_AGENCIES, on_reviews):
+    for review_id, agency_id, code, name, has_officers in read_rows(_REVIEW_AGENCIES, on_reviews):
         by_id[review_id].agencies.append(AgencyTag(agency_id, code, name))
         if has_officers:
             with_officers.add(agency_id)
-    for review_id, theme_name in db.session.execute(_REVIEW_THEMES, on_reviews):
+    for review_id, theme_name in read_rows(_REVIEW_THEMES, on_reviews):
         by_id[review_id].theme_names.append(theme_name)
     return lines, with_officers
 
@@ -900,7 +900,7 @@ def meeting_record(
         all_actions = db.session.scalars(_ACTIONS_IN_FULL, on_meeting)
     else:
         reviews, returning_agency_ids = _review_lines(reader, meeting)
-        all_actions = (ActionLine(*row) for row in db.session.execute(_ACTION_LINES, on_meeting))
+        all_actions = (ActionLine(*row) for row in read_rows(_ACTION_LINES, on_meeting))
     visible_review_ids = {review.id for review in reviews}
     actions_by_review: dict[int, list[Action]] = defaultdict(list)
     hidden_by_review: dict[int, int] = defaultdict(int)
@@ -923,7 +923,7 @@ def meeting_record(
     attendance: list[Attendance] | list[AttendedLine] = (
         list(db.session.scalars(_ATTENDANCE, on_meeting))
         if for_minutes
-        else [AttendedLine(*row) for row in db.session.execute(_ATTENDED_LINES, on_meeting)]
+        else [AttendedLine(*row) for row in read_rows(_ATTENDED_LINES, on_meeting)]
     )
     represented = {row.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
     unrepresented = [agency for agency in meeting.invited_agencies if agency.id not in represented]
@@ -983,7 +983,7 @@ def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, Row]]:
     if not review_ids:
         return {}
     by_review: dict[int, dict[int, Row]] = defaultdict(dict)
-    for agency_return in db.session.execute(_returns_statement(reader), {"review_ids": review_ids}):
+    for agency_return in read_rows(_returns_statement(reader), {"review_ids": review_ids}):
         by_review[agency_return.case_review_id][agency_return.agency_id] = agency_return
     return dict(by_review)
 
