@@ -850,3 +850,48 @@ def test_the_actions_tables_rows_in_python_give_the_cells_the_loop_gave(app):
         )
     assert canonical(fast) == canonical(expected)
     assert "<to>" not in fast and "<D>" not in fast and "<b>" not in fast and action_rows([], today) == []
+
+
+# The macro the meeting page called for its attendance (templates/components/attendance.html), kept
+# here to compare with tracker/rows.py.
+ATTENDANCE_MACRO = """
+{% macro attendance_table(attendance, caption, caption_classes="govuk-table__caption--m") -%}
+<table class="govuk-table" data-testid="attendance-table">
+  <caption class="govuk-table__caption {{ caption_classes }}">{{ caption }}</caption>
+  <thead class="govuk-table__head">
+    <tr class="govuk-table__row">
+      {% for heading in ("Agency", "Name", "Attendance", "Role", "Deputising for") %}<th scope="col" class="govuk-table__header">{{ heading }}</th>{% endfor %}
+    </tr>
+  </thead>
+  <tbody class="govuk-table__body">
+  {% for row in attendance %}
+    <tr class="govuk-table__row">
+      <td class="govuk-table__cell">{{ row.agency_name }}</td><td class="govuk-table__cell">{{ row.name }}</td><td class="govuk-table__cell">{{ row.status.label }}</td><td class="govuk-table__cell">{{ row.role.label }}</td><td class="govuk-table__cell">{{ row.deputy_for }}</td>
+    </tr>
+  {% endfor %}
+  </tbody>
+</table>
+{%- endmacro %}
+"""
+
+
+@pytest.mark.parametrize("caption_classes", [None, "govuk-visually-hidden"])
+def test_the_attendance_table_in_python_gives_the_table_the_macro_gave(app, caption_classes):
+    from tracker.meetings.queries import AttendedLine
+    from tracker.models import AttendanceStatus, MeetingRole
+    from tracker.rows import attendance_table
+
+    lines = [
+        AttendedLine(1, "Police <agency>", "Panel Chair", AttendanceStatus.PRESENT, MeetingRole.CHAIR, ""),
+        AttendedLine(2, "Housing", "Guest <b>Name</b>", AttendanceStatus.APOLOGIES, MeetingRole.MEMBER, "Lead & co"),
+        AttendedLine(3, "IDVA", "Officer", AttendanceStatus.ABSENT, MeetingRole.MINUTE_TAKER, ""),
+    ]
+    extra = (caption_classes,) if caption_classes else ()
+    with app.test_request_context():
+        call = "attendance_table(lines, 'Who <came>'" + (", classes)" if extra else ")")
+        template = app.jinja_env.from_string(ATTENDANCE_MACRO + "{{ " + call + " }}")
+        expected = template.render(lines=lines, classes=caption_classes)
+        fast = str(attendance_table(lines, "Who <came>", *extra))
+    assert canonical(fast) == canonical(expected)
+    assert words(fast) == words(expected)
+    assert "<b>" not in fast and "<came>" not in fast and "<agency>" not in fast

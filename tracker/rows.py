@@ -179,7 +179,42 @@ def case_task_list(tasks, meeting_id: int, show_feedback: bool) -> Markup:
     )
 
 
+_ATTENDANCE_HEADINGS = "".join(
+    f'<th scope="col" class="govuk-table__header">{heading}</th>'
+    for heading in ("Agency", "Name", "Attendance", "Role", "Deputising for")
+)
+
+
+def attendance_table(attendance, caption: str, caption_classes: str = "govuk-table__caption--m") -> Markup:
+    """Who attended a meeting, or sent apologies, as a GOV.UK table (each line's agency name, name,
+    attendance, role, and whom they deputised for)."""
+    rows = "".join(
+        '<tr class="govuk-table__row">'
+        f'<td class="govuk-table__cell">{escape(row.agency_name)}</td>'
+        f'<td class="govuk-table__cell">{escape(row.name)}</td>'
+        f'<td class="govuk-table__cell">{escape(row.status.label)}</td>'
+        f'<td class="govuk-table__cell">{escape(row.role.label)}</td>'
+        f'<td class="govuk-table__cell">{escape(row.deputy_for)}</td></tr>'
+        for row in attendance
+    )
+    return Markup(  # noqa: S704 - every value escaped  # nosec B704
+        '<table class="govuk-table" data-testid="attendance-table">'
+        f'<caption class="govuk-table__caption {escape(caption_classes)}">{escape(caption)}</caption>'
+        f'<thead class="govuk-table__head"><tr class="govuk-table__row">{_ATTENDANCE_HEADINGS}</tr></thead>'
+        f'<tbody class="govuk-table__body">{rows}</tbody></table>'
+    )
+
+
 TEMPLATE_GLOBALS = {
     function.__name__: function
-    for function in (meeting_rows, case_rows, action_rows, due_history, latest_update, matter_item, case_task_list)
+    for function in (
+        meeting_rows,
+        case_rows,
+        action_rows,
+        due_history,
+        latest_update,
+        matter_item,
+        case_task_list,
+        attendance_table,
+    )
 }
