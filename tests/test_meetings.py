@@ -482,6 +482,27 @@ def test_a_partner_sees_only_their_agencys_matters_arising_and_their_updates(
     assert "Housing transfer" not in text_of(filtered.select_one("main"))
 
 
+def test_matters_arising_lead_on_to_the_first_case_the_reader_may_see(
+    client, app, agencies, make_user, make_meeting, add_review
+):
+    chair = make_user("chair", agencies["POL"])
+    meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["IDVA"], agencies["HOU"]])
+    add_review(meeting_id, "CR/FIRST/1", agencies=[agencies["HOU"]])
+    idva_review = add_review(meeting_id, "CR/FIRST/2", agencies=[agencies["IDVA"]])
+    sign_in(client, chair.email, chair.password)
+    link = get_page(client, f"/meetings/{meeting_id}/matters-arising").select_one("[data-testid=first-case]")
+    assert text_of(link) == "Go to the first case, CR/FIRST/1"
+    partner = make_user("partner", agencies["IDVA"])
+    partner_client = app.test_client()
+    sign_in(partner_client, partner.email, partner.password)
+    link = get_page(partner_client, f"/meetings/{meeting_id}/matters-arising").select_one("[data-testid=first-case]")
+    assert text_of(link) == "Go to the first case, CR/FIRST/2"
+    assert link["href"] == f"/meetings/{meeting_id}/reviews/{idva_review}"
+    # No case on the agenda: no link.
+    empty = make_meeting(7, chair=chair)
+    assert get_page(client, f"/meetings/{empty}/matters-arising").select_one("[data-testid=first-case]") is None
+
+
 def test_matters_arising_page_queries_do_not_grow(client, chair, agencies, make_meeting, add_action, query_counter):
     earlier = make_meeting(-14, chair=chair)
     meeting_id = make_meeting(0, chair=chair)

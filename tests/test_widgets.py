@@ -860,19 +860,21 @@ ATTENDANCE_MACRO = """
   <caption class="govuk-table__caption {{ caption_classes }}">{{ caption }}</caption>
   <thead class="govuk-table__head">
     <tr class="govuk-table__row">
-      {% for heading in ("Agency", "Name", "Attendance", "Role", "Deputising for") %}<th scope="col" class="govuk-table__header">{{ heading }}</th>{% endfor %}
+      {% for heading in ("Agency", "Name", "Attendance", "Role", "Deputising for") %}
+      <th scope="col" class="govuk-table__header">{{ heading }}</th>{% endfor %}
     </tr>
   </thead>
   <tbody class="govuk-table__body">
   {% for row in attendance %}
     <tr class="govuk-table__row">
-      <td class="govuk-table__cell">{{ row.agency_name }}</td><td class="govuk-table__cell">{{ row.name }}</td><td class="govuk-table__cell">{{ row.status.label }}</td><td class="govuk-table__cell">{{ row.role.label }}</td><td class="govuk-table__cell">{{ row.deputy_for }}</td>
+      <td class="govuk-table__cell">{{ row.agency_name }}</td><td class="govuk-table__cell">{{ row.name }}</td>
+      <td class="govuk-table__cell">{{ row.status.label }}</td><td class="govuk-table__cell">{{ row.role.label }}</td>
+      <td class="govuk-table__cell">{{ row.deputy_for }}</td>
     </tr>
   {% endfor %}
   </tbody>
 </table>
-{%- endmacro %}
-"""
+{%- endmacro %}"""
 
 
 @pytest.mark.parametrize("caption_classes", [None, "govuk-visually-hidden"])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Date, Integer, and_, bindparam, case, func, or_, select
+from sqlalchemy import Date, Integer, Row, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, with_expression
 
 from tracker.actions.filters import STILL_OPEN, ActionFilter
@@ -455,14 +455,15 @@ def owners_for_filter(user) -> list[tuple[int, str]]:
 
 @statement_per_reader
 def _visible_agencies(reader: Reader):
-    query = select(Agency).order_by(Agency.name)
+    query = select(Agency.id, Agency.name).order_by(Agency.name)
     if not sees_every_agency(reader):
         query = query.where(Agency.id == reader.agency_id)
     return query
 
 
-def visible_agencies(user) -> list[Agency]:
-    return list(db.session.scalars(_visible_agencies(user)))
+def visible_agencies(user) -> list[Row]:
+    """(id, name) of the agencies the lists' agency filters offer the reader."""
+    return list(read_rows(_visible_agencies(user)))
 
 
 # Home pages -------------------------------------------------------------------------------

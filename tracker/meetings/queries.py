@@ -504,11 +504,16 @@ class MattersCounts:
 
 def matters_due_by(meeting: Meeting) -> date:
     """Due by the next meeting that is going ahead, or within a week when none is scheduled."""
-    return _due_by(meeting, _next_scheduled(meeting))
+    following = read_rows(_NEXT_SCHEDULED_START, {"starts_at": meeting.starts_at}).scalar()
+    return _due_on(meeting, following)
 
 
 def _due_by(meeting: Meeting, following: Meeting | None) -> date:
-    anchor = following.starts_at if following is not None else meeting.starts_at + timedelta(days=7)
+    return _due_on(meeting, following.starts_at if following is not None else None)
+
+
+def _due_on(meeting: Meeting, following_starts_at: datetime | None) -> date:
+    anchor = following_starts_at if following_starts_at is not None else meeting.starts_at + timedelta(days=7)
     return anchor.astimezone(LONDON).date()
 
 
@@ -1002,8 +1007,9 @@ def _agencies_with_officers(reviews: list[CaseReview]) -> set[int]:
     return set(db.session.scalars(_AGENCIES_WITH_OFFICERS, {"agency_ids": sorted(involved)}))
 
 
-_NEXT_SCHEDULED = (
-    select(Meeting)
+# When the next meeting going ahead starts, whoever may open it (its time is not sensitive).
+_NEXT_SCHEDULED_START = (
+    select(Meeting.starts_at)
     .where(
         Meeting.starts_at > bindparam("starts_at", type_=Meeting.starts_at.type),
         Meeting.status != MeetingStatus.CANCELLED,
@@ -1011,11 +1017,6 @@ _NEXT_SCHEDULED = (
     .order_by(Meeting.starts_at.asc())
     .limit(1)
 )
-
-
-def _next_scheduled(meeting: Meeting) -> Meeting | None:
-    """The next meeting that is going ahead, whoever may open it (its time and place only)."""
-    return db.session.scalar(_NEXT_SCHEDULED, {"starts_at": meeting.starts_at})
 
 
 def stored_minutes(meeting: Meeting) -> list[MinutesDocument]:
@@ -1166,14 +1167,20 @@ def agenda_reviews(meeting: Meeting) -> list[CaseReview]:
     )
 
 
-def first_review(reader: User, meeting: Meeting) -> CaseReview | None:
-    return db.session.scalar(
-        select(CaseReview)
-        .options(joinedload(CaseReview.case))
-        .where(CaseReview.meeting_id == meeting.id, case_review_scope(reader))
+@statement_per_reader
+def _first_review_statement(reader: Reader):
+    return (
+        select(CaseReview.id, Case.reference)
+        .join(Case, Case.id == CaseReview.case_id)
+        .where(CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader))
         .order_by(CaseReview.position)
         .limit(1)
     )
+
+
+def first_review(reader: User, meeting: Meeting) -> Row | None:
+    """The first case on the agenda that ``reader`` may see: (id, reference), or None."""
+    return read_rows(_first_review_statement(reader), {"meeting_id": meeting.id}).first()
 
 
 def attendance_row(meeting: Meeting, row_id: int) -> Attendance | None:
