@@ -56,12 +56,11 @@ def test_small_inline_radios_label_check_and_escape_each_radio():
     from bs4 import BeautifulSoup
     from markupsafe import Markup
 
-    from tracker.templating import small_inline_radios
+    from tracker.templating import SmallInlineRadios
 
     choices = [("present", "Present"), ("apologies", 'Apologies <sent> & "noted"'), ("", "Not recorded")]
-    html = small_inline_radios(
-        "status-u7", Markup('Ann <span class="govuk-body-s">(guest)</span>'), choices, "apologies"
-    )
+    radios_for = SmallInlineRadios(choices)
+    html = radios_for("status-u7", Markup('Ann <span class="govuk-body-s">(guest)</span>'), "apologies")
     group = BeautifulSoup(html, "html.parser").select_one("div.govuk-form-group")
     assert group.select_one("legend.govuk-fieldset__legend--s").get_text() == "Ann (guest)"
     radios = group.select("div.govuk-radios--inline.govuk-radios--small[data-module=govuk-radios] input[type=radio]")
@@ -78,8 +77,15 @@ def test_small_inline_radios_label_check_and_escape_each_radio():
         "status-u7-3": "Not recorded",
     }
     # A plain-text legend is escaped; so is a name.
-    hostile = small_inline_radios('x"><script>', "<b>Bob</b>", choices, "", testid="attendance-line")
+    hostile = radios_for('x"><script>', "<b>Bob</b>", "", testid="attendance-line")
     assert "<script>" not in hostile and "<b>" not in hostile and 'data-testid="attendance-line"' in hostile
+    # Each group of the same radios has its own name, and its own choice checked (none for a value
+    # not among the choices, "" for "Not recorded").
+    for checked, expected in [("present", [True, False, False]), ("", [False, False, True]), ("gone", [False] * 3)]:
+        group = BeautifulSoup(radios_for("status-r3", "Guest", checked), "html.parser")
+        assert [radio.has_attr("checked") for radio in group.select("input")] == expected
+        assert {radio["name"] for radio in group.select("input")} == {"status-r3"}
+        assert [label["for"] for label in group.select("label")] == ["status-r3-1", "status-r3-2", "status-r3-3"]
 
 
 def canonical(html: str):
@@ -203,10 +209,10 @@ def test_fast_radios_give_the_same_document_as_govuk_frontend_wtf(app, field_nam
 def test_small_inline_radios_escape_a_plain_label_after_the_same_text_as_markup():
     from markupsafe import Markup
 
-    from tracker.templating import small_inline_radios
+    from tracker.templating import SmallInlineRadios
 
-    trusted = small_inline_radios("a", "A", [("x", Markup("<b>Bold</b>"))], "")
-    plain = small_inline_radios("a", "A", [("x", "<b>Bold</b>")], "")
+    trusted = SmallInlineRadios([("x", Markup("<b>Bold</b>"))])("a", "A", "")
+    plain = SmallInlineRadios([("x", "<b>Bold</b>")])("a", "A", "")
     assert "<b>Bold</b>" in trusted and "<b>" not in plain and "&lt;b&gt;Bold&lt;/b&gt;" in plain
 
 
@@ -897,3 +903,60 @@ def test_the_attendance_table_in_python_gives_the_table_the_macro_gave(app, capt
     assert canonical(fast) == canonical(expected)
     assert words(fast) == words(expected)
     assert "<b>" not in fast and "<came>" not in fast and "<agency>" not in fast
+
+
+# The loop the attendance form wrote for its lines (templates/meetings/attendance_sheet.html), kept here to
+# compare with tracker/rows.py.
+ATTENDANCE_LOOP = """
+  {% for agency, lines in sheet.by_agency() %}
+    <h3 class="govuk-heading-s govuk-!-margin-bottom-2" data-testid="attendance-agency">{{ agency.name }}</h3>
+    {% for line in lines %}
+      {% set field_name, status = line.field_name, line.status %}
+      <input type="hidden" name="seen-{{ field_name }}" value="{{ status }}">
+      {% set legend %}{{ line.name }}{% if not line.user %} <span class="govuk-body-s">(guest)</span>{% endif %}
+      {%- endset %}
+      {{ small_inline_radios(field_name, legend, choices, status, testid="attendance-line") }}
+      {% if line.row and not line.user %}<p class="govuk-body-s"><a class="govuk-link"
+        href="{{ url_for('meetings.remove_attendance', meeting_id=meeting_id, row_id=line.row.id) }}">Remove<span
+        class="govuk-visually-hidden"> {{ line.name }}</span> from the list</a></p>{% endif %}
+    {% endfor %}
+  {% else %}
+    <p class="govuk-body">No invited agency has members yet. Add people as guests below.</p>
+  {% endfor %}
+"""
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_the_attendance_lines_in_python_give_the_form_the_loop_gave(app, empty):
+    from types import SimpleNamespace
+
+    from tracker.meetings.forms import ATTENDANCE_CHOICES
+    from tracker.meetings.queries import AttendanceLine, AttendanceSheet, Member
+    from tracker.models import AttendanceStatus
+    from tracker.rows import attendance_lines
+    from tracker.templating import SmallInlineRadios
+
+    police, housing = SimpleNamespace(id=1, name="Police <force>"), SimpleNamespace(id=2, name="Housing")
+    guest = SimpleNamespace(id=7, name="Guest <i>Name</i>", status=AttendanceStatus.APOLOGIES)
+    recorded = SimpleNamespace(id=8, name="Ignored", status=AttendanceStatus.PRESENT)
+    lines = [
+        AttendanceLine(police, Member(3, "Officer <b>One</b>", 1), None),
+        AttendanceLine(police, Member(4, "Officer Two", 1), recorded),
+        AttendanceLine(housing, None, guest),
+    ]
+    sheet = AttendanceSheet([] if empty else lines, [])
+    choices = [*ATTENDANCE_CHOICES, ("", "Not recorded")]
+    with app.test_request_context():
+        radios = SmallInlineRadios(choices)
+        expected = app.jinja_env.from_string(ATTENDANCE_LOOP).render(
+            sheet=sheet,
+            meeting_id=5,
+            choices=choices,
+            small_inline_radios=lambda name, legend, _choices, checked, testid: radios(
+                name, legend, checked, testid=testid
+            ),
+        )
+        fast = str(attendance_lines(sheet, 5, choices))
+    assert canonical(fast) == canonical(expected)
+    assert words(fast) == words(expected)
+    assert "<b>" not in fast and "<i>" not in fast and "<force>" not in fast

@@ -86,7 +86,6 @@ def _configure_templates(app: Flask) -> None:
         govuk_table,
         govuk_warning_text,
         select_options,
-        small_inline_radios,
         task_list,
     )
 
@@ -121,7 +120,6 @@ def _configure_templates(app: Flask) -> None:
 
     app.jinja_env.globals.update(table_rows)
     app.jinja_env.globals["select_options"] = select_options
-    app.jinja_env.globals["small_inline_radios"] = small_inline_radios
     app.jinja_env.globals["filter_select"] = filter_select
     app.jinja_env.globals["filter_input"] = filter_input
     app.jinja_env.globals["app_pagination"] = app_pagination

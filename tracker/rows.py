@@ -10,6 +10,7 @@ from flask import url_for
 from markupsafe import Markup, escape
 
 from tracker.tags import action_status, meeting_status, repeat, risk, tag
+from tracker.templating import SmallInlineRadios
 from tracker.timeutil import format_date, format_datetime
 
 
@@ -205,6 +206,35 @@ def attendance_table(attendance, caption: str, caption_classes: str = "govuk-tab
     )
 
 
+_GUEST = Markup(' <span class="govuk-body-s">(guest)</span>')
+
+
+def attendance_lines(sheet, meeting_id: int, choices) -> Markup:
+    """The attendance form's lines (an AttendanceSheet), agency by agency: for each person the status
+    the line showed (posted back as ``seen-...``, so that an untouched line changes nothing) and small
+    inline radios; a guest's line links to removing it. An agency list can run to hundreds of people."""
+    parts = []
+    radios = SmallInlineRadios(choices)
+    for agency, lines in sheet.by_agency():
+        parts.append(
+            '<h3 class="govuk-heading-s govuk-!-margin-bottom-2" data-testid="attendance-agency">'
+            f"{escape(agency.name)}</h3>"
+        )
+        for line in lines:
+            field_name, status, name = line.field_name, line.status, escape(line.name)
+            parts.append(f'<input type="hidden" name="seen-{escape(field_name)}" value="{escape(status)}">')
+            parts.append(radios(field_name, name if line.user else name + _GUEST, status, testid="attendance-line"))
+            if line.row and not line.user:
+                href = url_for("meetings.remove_attendance", meeting_id=meeting_id, row_id=line.row.id)
+                parts.append(
+                    f'<p class="govuk-body-s"><a class="govuk-link" href="{escape(href)}">Remove'
+                    f'<span class="govuk-visually-hidden"> {name}</span> from the list</a></p>'
+                )
+    if not parts:
+        parts.append('<p class="govuk-body">No invited agency has members yet. Add people as guests below.</p>')
+    return Markup("".join(parts))  # noqa: S704 - every value escaped  # nosec B704
+
+
 TEMPLATE_GLOBALS = {
     function.__name__: function
     for function in (
@@ -216,5 +246,6 @@ TEMPLATE_GLOBALS = {
         matter_item,
         case_task_list,
         attendance_table,
+        attendance_lines,
     )
 }

@@ -11,7 +11,6 @@ anything else still takes Jinja's own path.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from functools import cached_property
 
@@ -44,38 +43,43 @@ def select_options(choices: Iterable[tuple[object, str]], selected: object = Non
     return Markup(options)  # noqa: S704 - every value and label escaped above  # nosec B704
 
 
-@functools.lru_cache(maxsize=64)
-def _escaped_pairs(pairs: tuple[tuple[str, str, type, type], ...]) -> tuple[tuple[str, str], ...]:
-    # Keyed on the types too: a Markup label and a plain one with the same text escape differently.
-    return tuple((str(escape(value)), str(escape(label))) for value, label, _value_type, _label_type in pairs)
-
-
-def small_inline_radios(
-    name: str, legend: str, choices: Iterable[tuple[str, str]], checked: str, *, testid: str = ""
-) -> Markup:
-    """A form group with a fieldset of small inline GOV.UK radios (ids ``<name>-1``, ``<name>-2``, ...),
+class SmallInlineRadios:
+    """Form groups with a fieldset of small inline GOV.UK radios (ids ``<name>-1``, ``<name>-2``, ...)
     for a form that has hundreds of them (the attendance sheet: a line for every member of every invited
-    agency). A Jinja loop cost a dozen Python calls a radio; this is one call a line, escaping the name
-    once and the (unchanging) choices once per process. ``legend`` is escaped unless it is Markup."""
-    field = str(escape(name))
-    checked_value = str(escape(checked))
-    radios = "".join(
-        f'<div class="govuk-radios__item">'
-        f'<input class="govuk-radios__input" id="{field}-{number}" name="{field}" type="radio"'
-        f' value="{value}"{" checked" if value == checked_value else ""}>'
-        f'<label class="govuk-label govuk-radios__label" for="{field}-{number}">{label}</label>'
-        f"</div>"
-        for number, (value, label) in enumerate(
-            _escaped_pairs(tuple((value, label, type(value), type(label)) for value, label in choices)), 1
+    agency). A Jinja loop cost a dozen Python calls a radio. Here the radios' markup is made once, for
+    each choice that may be checked, as the pieces between the field's name; a group is then those
+    pieces joined by its escaped name. ``legend`` is escaped unless it is Markup."""
+
+    def __init__(self, choices: Iterable[tuple[str, str]]):
+        choices = list(choices)
+        escaped = [(str(escape(value)), str(escape(label))) for value, label in choices]
+        # By the value checked, as given (escaping is one-to-one: the same radio is checked either way).
+        self._pieces = {None: self._radios_between_names(escaped, None)} | {
+            value: self._radios_between_names(escaped, str(escape(value))) for value, _label in choices
+        }
+
+    @staticmethod
+    def _radios_between_names(escaped: list[tuple[str, str]], checked: str | None) -> list[str]:
+        pieces, tail = [], ""
+        for number, (value, label) in enumerate(escaped, 1):
+            check = " checked" if value == checked else ""
+            pieces += [
+                f'{tail}<div class="govuk-radios__item"><input class="govuk-radios__input" id="',
+                f'-{number}" name="',
+                f'" type="radio" value="{value}"{check}><label class="govuk-label govuk-radios__label" for="',
+            ]
+            tail = f'-{number}">{label}</label></div>'
+        return [*pieces, tail]
+
+    def __call__(self, name: str, legend: str, checked: str, *, testid: str = "") -> Markup:
+        pieces = self._pieces.get(checked, self._pieces[None])
+        test_attribute = f' data-testid="{escape(testid)}"' if testid else ""
+        return Markup(  # noqa: S704 - the name, legend, values and labels are escaped  # nosec B704
+            f'<div class="govuk-form-group"{test_attribute}><fieldset class="govuk-fieldset">'
+            f'<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{escape(legend)}</legend>'
+            f'<div class="govuk-radios govuk-radios--inline govuk-radios--small" data-module="govuk-radios">'
+            f"{str(escape(name)).join(pieces)}</div></fieldset></div>"
         )
-    )
-    test_attribute = f' data-testid="{escape(testid)}"' if testid else ""
-    return Markup(  # noqa: S704 - every value and label escaped above  # nosec B704
-        f'<div class="govuk-form-group"{test_attribute}><fieldset class="govuk-fieldset">'
-        f'<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{escape(legend)}</legend>'
-        f'<div class="govuk-radios govuk-radios--inline govuk-radios--small" data-module="govuk-radios">'
-        f"{radios}</div></fieldset></div>"
-    )
 
 
 def _attributes(attributes) -> str:

@@ -192,7 +192,7 @@ class AttendanceEntry:
 
     agency: Agency
     status: str  # present | apologies | absent | "" (not recorded)
-    user: User | None = None
+    user_id: int | None = None  # a member's account
     row: Attendance | None = None
     person_name: str = ""  # a guest's name (members are users)
     deputy_for: str = ""
@@ -206,11 +206,11 @@ def record_attendance(meeting: Meeting, entries: list[AttendanceEntry], *, state
     changes: list[str] = []
     for entry in entries:
         row = entry.row
-        if row is None and entry.user is not None:
-            row = by_user.get(entry.user.id)
-        who = f"user {entry.user.id}" if entry.user is not None else (f"row {row.id}" if row else "guest")
+        if row is None and entry.user_id is not None:
+            row = by_user.get(entry.user_id)
+        who = f"user {entry.user_id}" if entry.user_id is not None else (f"row {row.id}" if row else "guest")
         if not entry.status:
-            if row is not None and entry.user is not None:  # a member's line cleared: not recorded
+            if row is not None and entry.user_id is not None:  # a member's line cleared: not recorded
                 db.session.delete(row)
                 changes.append(f"{who} cleared")
             continue
@@ -220,7 +220,7 @@ def record_attendance(meeting: Meeting, entries: list[AttendanceEntry], *, state
                 Attendance(
                     meeting=meeting,
                     agency=entry.agency,
-                    user=entry.user,
+                    user_id=entry.user_id,
                     person_name=entry.person_name,
                     deputy_for=entry.deputy_for,
                     status=status,

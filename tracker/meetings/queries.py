@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Date, Row, bindparam, case, func, literal, or_, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from tracker.actions.queries import LATEST_UPDATE_ID
 from tracker.extensions import db, read_rows
@@ -1087,12 +1087,20 @@ def agency_by_id(agency_id: int | None) -> Agency | None:
     return db.session.get(Agency, agency_id) if agency_id is not None else None
 
 
+class Member(NamedTuple):
+    """An account on the attendance form: all that the form shows or records of it."""
+
+    id: int
+    display_name: str
+    agency_id: int
+
+
 @dataclass(frozen=True)
 class AttendanceLine:
     """One line of the attendance form: a member of an invited agency, or someone already recorded."""
 
     agency: Agency
-    user: User | None
+    user: Member | None
     row: Attendance | None
 
     @property
@@ -1120,6 +1128,15 @@ class AttendanceSheet:
         return sorted(grouped.values(), key=lambda pair: pair[0].name)
 
 
+# Every active member of the invited agencies: hundreds of accounts at a large service, read as rows of
+# their names (never a password hash).
+_MEMBERS = (
+    select(User.id, User.display_name, User.agency_id)
+    .where(User.agency_id.in_(bindparam("agency_ids", expanding=True)), User.active.is_(True), attendee_condition())
+    .order_by(User.display_name)
+)
+
+
 def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
     """Every active member of the invited agencies (prefilled with what is recorded), then anyone else
     recorded: guests and people from agencies that were not invited."""
@@ -1134,23 +1151,13 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
     )
     by_user = {row.user_id: row for row in rows if row.user_id is not None}
     invited = {agency.id: agency for agency in meeting.invited_agencies}
-    members = (
-        list(
-            db.session.scalars(
-                select(User)
-                # Hundreds of accounts at a large service: their names only (and never a password hash);
-                # their agencies are the meeting's invited ones, loaded already.
-                .options(load_only(User.id, User.display_name, User.agency_id, raiseload=True))
-                .where(User.agency_id.in_(invited), User.active.is_(True), attendee_condition())
-                .order_by(User.display_name)
-            )
-        )
-        if invited
-        else []
-    )
+    members = [Member(*member) for member in read_rows(_MEMBERS, {"agency_ids": list(invited)})] if invited else []
     lines = [AttendanceLine(invited[member.agency_id], member, by_user.pop(member.id, None)) for member in members]
     others = [row for row in rows if row.user_id is None or row.user_id in by_user]  # guests, uninvited agencies
-    lines += [AttendanceLine(row.agency, row.user, row) for row in others]
+    lines += [
+        AttendanceLine(row.agency, Member(row.user.id, row.user.display_name, row.agency_id) if row.user else None, row)
+        for row in others
+    ]
     represented = {line.agency.id for line in lines if line.row and line.row.status == AttendanceStatus.PRESENT}
     return AttendanceSheet(lines, [agency for agency in meeting.invited_agencies if agency.id not in represented])
 

@@ -283,7 +283,8 @@ def _attendance_entries(form, sheet) -> tuple[list[operations.AttendanceEntry], 
             if status or not fill or line.row is not None:
                 continue  # untouched
             status = fill
-        entries.append(operations.AttendanceEntry(agency=line.agency, status=status, user=line.user, row=line.row))
+        user_id = line.user.id if line.user is not None else None
+        entries.append(operations.AttendanceEntry(agency=line.agency, status=status, user_id=user_id, row=line.row))
     return entries, tampered
 
 
