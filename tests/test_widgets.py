@@ -960,3 +960,47 @@ def test_the_attendance_lines_in_python_give_the_form_the_loop_gave(app, empty):
     assert canonical(fast) == canonical(expected)
     assert words(fast) == words(expected)
     assert "<b>" not in fast and "<i>" not in fast and "<force>" not in fast
+
+
+# The loop the audit log wrote for its rows (templates/admin/audit.html), kept here to compare.
+AUDIT_LOOP = """{% set rows = [] %}
+{% for event in page.events %}
+  {% set record %}{% if event.object_type %}{{ object_labels.get(event.object_type, event.object_type) }}
+  {{- " " }}{{ event.object_id }}{% if page.references.get((event.object_type, event.object_id)) %}
+  {{- " " }}({{ page.references[(event.object_type, event.object_id)] }}){% endif %}{% endif %}{% endset %}
+  {% do rows.append([
+    {"text": event.at|datetime},
+    {"text": (event.user.display_name ~ " (" ~ event.user.agency.code ~ ")") if event.user else "Not signed in"},
+    {"text": event.action.replace("_", " ")},
+    {"text": record|trim},
+    {"text": event.detail},
+    {"text": event.ip_address or ""}
+  ]) %}
+{% endfor %}{{ govukTable({"rows": rows}) }}"""
+
+
+def test_the_audit_rows_in_python_give_the_cells_the_loop_gave(app):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    at = datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
+    officer = SimpleNamespace(display_name="Ann <b>", agency=SimpleNamespace(code="P&D"))
+    events = [
+        SimpleNamespace(at=at, user=officer, action="case_viewed", object_type="case", object_id=4,
+                        detail='Viewed <i>"all"</i>', ip_address="10.0.0.1"),
+        SimpleNamespace(at=at, user=None, action="sign_in_refused", object_type=None, object_id=None,
+                        detail="", ip_address=None),
+        SimpleNamespace(at=at, user=officer, action="meeting_viewed", object_type="odd<type>", object_id=9,
+                        detail="x", ip_address=""),
+    ]  # fmt: skip
+    page = SimpleNamespace(events=events, references={("case", 4): "CR/<4>"})
+    labels = {"case": "Case <record>"}
+    with app.test_request_context():
+        expected = app.jinja_env.from_string(AUDIT_LOOP).render(page=page, object_labels=labels)
+        fast = app.jinja_env.from_string('{{ govukTable({"rows": audit_rows(events, references, labels)}) }}').render(
+            events=events, references=page.references, labels=labels
+        )
+    assert canonical(fast) == canonical(expected)
+    assert words(fast) == words(expected)
+    assert "<b>" not in fast and "<i>" not in fast and "<4>" not in fast and "<type>" not in fast
+    assert "Case &lt;record&gt; 4 (CR/&lt;4&gt;)" in fast

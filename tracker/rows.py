@@ -206,6 +206,31 @@ def attendance_table(attendance, caption: str, caption_classes: str = "govuk-tab
     )
 
 
+def audit_rows(events, references: dict, object_labels: dict[str, str]) -> list[list[dict]]:
+    """The audit log's rows for govukTable: when, who (and their agency), the event, the record (its
+    kind and number, and a case's reference), the detail and the address it came from."""
+    rows = []
+    for event in events:
+        record = ""
+        if event.object_type:
+            record = f"{object_labels.get(event.object_type, event.object_type)} {event.object_id}"
+            reference = references.get((event.object_type, event.object_id))
+            if reference:
+                record += f" ({reference})"
+        user = event.user
+        rows.append(
+            [
+                {"text": format_datetime(event.at)},
+                {"text": f"{user.display_name} ({user.agency.code})" if user else "Not signed in"},
+                {"text": event.action.replace("_", " ")},
+                {"text": record.strip()},
+                {"text": event.detail},
+                {"text": event.ip_address or ""},
+            ]
+        )
+    return rows
+
+
 _GUEST = Markup(' <span class="govuk-body-s">(guest)</span>')
 
 
@@ -247,5 +272,6 @@ TEMPLATE_GLOBALS = {
         case_task_list,
         attendance_table,
         attendance_lines,
+        audit_rows,
     )
 }

@@ -55,8 +55,8 @@ def format_datetime(value: datetime | None) -> str:
     """25 November 2026 at 10:00."""
     if value is None:
         return ""
-    local = london(value)
-    return f"{format_date(local)} at {local:%H:%M}"
+    local = london(value)  # once: a page of the audit log formats a hundred times
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 
 def london_today():
