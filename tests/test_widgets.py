@@ -1004,3 +1004,54 @@ def test_the_audit_rows_in_python_give_the_cells_the_loop_gave(app):
     assert words(fast) == words(expected)
     assert "<b>" not in fast and "<i>" not in fast and "<4>" not in fast and "<type>" not in fast
     assert "Case &lt;record&gt; 4 (CR/&lt;4&gt;)" in fast
+
+
+# The loop the agenda page wrote for its rows (templates/meetings/agenda.html), kept here to compare.
+AGENDA_LOOP = """{% set rows = [] %}
+{% for review in reviews %}
+  {% set first, last = loop.first, loop.last %}
+  {% set case_html %}<a class="govuk-link" href="{{ url_for('reviews.review', meeting_id=meeting.id,
+    review_id=review.id) }}">{{ review.case_reference }}</a> {{ repeat(review) }}{% endset %}
+  {% set order_html %}
+    <span class="app-inline-forms">
+    {% for direction, label in (("up", "Move up"), ("down", "Move down")) %}
+      {% if (direction == "up" and not first) or (direction == "down" and not last) %}
+      <form method="post" action="{{ url_for('meetings.move_review', meeting_id=meeting.id) }}" class="app-inline-form">
+        <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+        <input type="hidden" name="review_id" value="{{ review.id }}">
+        <input type="hidden" name="direction" value="{{ direction }}">
+        <input type="hidden" name="agenda" value="{{ agenda }}">
+        <button type="submit" class="app-link-button">{{ label }}<span class="govuk-visually-hidden"> case
+          {{- " " }}{{ review.case_reference }}</span></button>
+      </form>
+      {% endif %}
+    {% endfor %}
+    <a class="govuk-link" href="{{ url_for('meetings.remove_review', meeting_id=meeting.id,
+      review_id=review.id) }}">Take off<span class="govuk-visually-hidden"> case {{ review.case_reference }}</span></a>
+    </span>
+  {% endset %}
+  {% do rows.append([{"text": loop.index}, {"html": case_html}, {"text": review.agency_codes or "None yet"},
+    {"html": order_html}]) %}
+{% endfor %}{{ govukTable({"rows": rows}) }}"""
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_agenda_rows_in_python_give_the_cells_the_loop_gave(app, count):
+    from types import SimpleNamespace
+
+    from tracker.meetings.queries import AgendaLine
+
+    lines = [
+        AgendaLine(11, 1, "CR/<1>", True, "IDVA, POL"),
+        AgendaLine(12, 2, "CR/2", False, ""),
+        AgendaLine(13, 3, "CR/3 & co", False, "HOU"),
+    ][:count]
+    values = {"reviews": lines, "meeting": SimpleNamespace(id=4), "agenda": "11,12,<13>"}
+    with app.test_request_context():
+        expected = app.jinja_env.from_string(AGENDA_LOOP).render(**values)
+        fast = app.jinja_env.from_string(
+            '{{ govukTable({"rows": agenda_rows(reviews, meeting.id, agenda, csrf_token())}) }}'
+        ).render(**values)
+    assert canonical(fast) == canonical(expected)
+    assert words(fast) == words(expected)
+    assert "<1>" not in fast and "<13>" not in fast

@@ -231,6 +231,42 @@ def audit_rows(events, references: dict, object_labels: dict[str, str]) -> list[
     return rows
 
 
+_MOVES = (("up", "Move up"), ("down", "Move down"))
+
+
+def agenda_rows(lines, meeting_id: int, agenda: str, csrf_token: str) -> list[list[dict]]:
+    """The agenda page's rows for govukTable (AgendaLine): the order, the case (a link to its review,
+    and whether it is a repeat), the agencies involved, and the forms to move it up or down (each
+    carrying the agenda as it was seen, so a move on a changed agenda is refused) and a link to take
+    it off."""
+    move_action = escape(url_for("meetings.move_review", meeting_id=meeting_id))
+    csrf = f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
+    seen = f'<input type="hidden" name="agenda" value="{escape(agenda)}">'
+
+    rows = []
+    last = len(lines)
+    for number, line in enumerate(lines, 1):
+        reference = escape(line.case_reference)
+        review_href = escape(url_for("reviews.review", meeting_id=meeting_id, review_id=line.id))
+        remove_href = escape(url_for("meetings.remove_review", meeting_id=meeting_id, review_id=line.id))
+        forms = "".join(
+            f'<form method="post" action="{move_action}" class="app-inline-form">{csrf}'
+            f'<input type="hidden" name="review_id" value="{int(line.id)}">'
+            f'<input type="hidden" name="direction" value="{direction}">{seen}'
+            f'<button type="submit" class="app-link-button">{label}<span class="govuk-visually-hidden"> case'
+            f" {reference}</span></button></form>"
+            for direction, label in _MOVES
+            if (direction == "up" and number > 1) or (direction == "down" and number < last)
+        )
+        order = Markup(  # noqa: S704 - every value escaped  # nosec B704
+            f'<span class="app-inline-forms">{forms}<a class="govuk-link" href="{remove_href}">Take off'
+            f'<span class="govuk-visually-hidden"> case {reference}</span></a></span>'
+        )
+        case = Markup(f'<a class="govuk-link" href="{review_href}">{reference}</a> {repeat(line)}')  # noqa: S704  # nosec B704
+        rows.append([{"text": number}, {"html": case}, {"text": line.agency_codes or "None yet"}, {"html": order}])
+    return rows
+
+
 _GUEST = Markup(' <span class="govuk-body-s">(guest)</span>')
 
 
@@ -273,5 +309,6 @@ TEMPLATE_GLOBALS = {
         attendance_table,
         attendance_lines,
         audit_rows,
+        agenda_rows,
     )
 }

@@ -1162,16 +1162,41 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
     return AttendanceSheet(lines, [agency for agency in meeting.invited_agencies if agency.id not in represented])
 
 
-def agenda_reviews(meeting: Meeting) -> list[CaseReview]:
-    """The meeting's agenda in order, with each case and its agencies (for the agenda page)."""
-    return list(
-        db.session.scalars(
-            select(CaseReview)
-            .options(joinedload(CaseReview.case), selectinload(CaseReview.agencies))
-            .where(CaseReview.meeting_id == meeting.id)
-            .order_by(CaseReview.position)
-        )
-    )
+class AgendaLine(NamedTuple):
+    """A case on the agenda page: its place, reference, repeat flag and the agencies involved (codes)."""
+
+    id: int
+    position: int
+    case_reference: str
+    is_repeat: bool
+    agency_codes: str
+
+
+_AGENDA = (
+    select(CaseReview.id, CaseReview.position, Case.reference, CaseReview.is_repeat)
+    .join(Case, Case.id == CaseReview.case_id)
+    .where(CaseReview.meeting_id == bindparam("meeting_id"))
+    .order_by(CaseReview.position)
+)
+_AGENDA_AGENCIES = (
+    select(case_review_agencies.c.case_review_id, Agency.code)
+    .join(Agency, Agency.id == case_review_agencies.c.agency_id)
+    .join(CaseReview, CaseReview.id == case_review_agencies.c.case_review_id)
+    .where(CaseReview.meeting_id == bindparam("meeting_id"))
+    .order_by(Agency.name)
+)
+
+
+def agenda_reviews(meeting: Meeting) -> list[AgendaLine]:
+    """The meeting's agenda in order, each case with the agencies involved (for the agenda page)."""
+    on_meeting = {"meeting_id": meeting.id}
+    codes: dict[int, list[str]] = defaultdict(list)
+    for review_id, code in read_rows(_AGENDA_AGENCIES, on_meeting):
+        codes[review_id].append(code)
+    return [
+        AgendaLine(review_id, position, reference, is_repeat, ", ".join(codes.get(review_id, ())))
+        for review_id, position, reference, is_repeat in read_rows(_AGENDA, on_meeting)
+    ]
 
 
 @statement_per_reader
