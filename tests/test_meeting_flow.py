@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.conftest import approve_minutes, error_messages, get_page, parse, sign_in, text_of
 from tracker.extensions import db
-from tracker.models import Action, AgencyReturn, AuditEvent, CaseReview, Meeting
+from tracker.models import Action, AgencyReturn, Attendance, AttendanceStatus, AuditEvent, CaseReview, Meeting
 
 
 @pytest.fixture
@@ -263,7 +263,14 @@ def test_a_bad_action_alongside_a_review_saves_neither(client, app, chair, agenc
 def test_blocking_gaps_are_refused_on_the_server(client, app, chair, agencies, make_meeting, add_review):
     meeting_id = make_meeting(0, chair=chair)  # nobody recorded as present
     add_review(meeting_id, "CR/EMPTY")  # nothing recorded
+    add_review(meeting_id, "CR/EMPTY/2")
+    with app.app_context():  # apologies are not presence
+        meeting = db.session.get(Meeting, meeting_id)
+        db.session.add(Attendance(meeting=meeting, agency_id=agencies["IDVA"].id, person_name="Sent apologies",
+                                  status=AttendanceStatus.APOLOGIES))  # fmt: skip
+        db.session.commit()
     page = get_page(client, f"/meetings/{meeting_id}/approve")
+    assert "2 cases reviewed, 0 people present." in text_of(page.select_one("main"))
     blocking = text_of(page.select_one("[data-testid=blocking-gaps]"))
     assert "Attendance has not been taken" in blocking and "CR/EMPTY: nothing has been recorded" in blocking
     assert page.select("main form[method=post]") == []  # no approve button while gaps block
@@ -280,6 +287,7 @@ def test_other_gaps_must_each_be_accepted_and_are_audited(client, app, chair, ag
     meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["POL"]])
     review_id = add_review(meeting_id, "CR/PART", grade=2)  # graded, but no risk and no findings
     page = get_page(client, f"/meetings/{meeting_id}/approve")
+    assert "1 case reviewed, 1 people present." in text_of(page.select_one("main"))
     offered = {box["value"]: text_of(box.find_next("label")) for box in page.select("input[name=accepted]")}
     assert offered.keys() == {"statement", f"review-{review_id}"}
     assert "no risk level or findings" in offered[f"review-{review_id}"]

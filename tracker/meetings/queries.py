@@ -1234,16 +1234,42 @@ class Gap:
 
 def approval_gaps(record: MeetingRecord) -> list[Gap]:
     """What stands between these minutes and approval, checked again on the server when approving."""
-    meeting = record.meeting
+    return _gaps(record.meeting, record.reviews, record.present)
+
+
+@dataclass(frozen=True)
+class ApprovalCheck:
+    """The approval check page: how many cases and people present, and the gaps (approval_gaps)."""
+
+    reviews: int
+    present: int
+    gaps: list[Gap]
+
+
+_PRESENT = select(func.count(Attendance.id)).where(
+    Attendance.meeting_id == bindparam("meeting_id"), Attendance.status == AttendanceStatus.PRESENT
+)
+
+
+def approval_check(reader: User, meeting: Meeting) -> ApprovalCheck:
+    """The approval check, reading only what it checks: the cases' reviews and who was present (not
+    the whole record, as the meeting page does)."""
+    on_meeting = {"meeting_id": meeting.id}
+    reviews = [ReviewLine(*row, meeting=meeting) for row in read_rows(_review_lines_statement(reader), on_meeting)]
+    present = read_rows(_PRESENT, on_meeting).scalar_one()
+    return ApprovalCheck(len(reviews), present, _gaps(meeting, reviews, present))
+
+
+def _gaps(meeting: Meeting, reviews: list[CaseReview] | list[ReviewLine], present: int) -> list[Gap]:
     base = f"/meetings/{meeting.id}"
     gaps: list[Gap] = []
-    if record.present == 0:
+    if present == 0:
         gaps.append(Gap("attendance", "Attendance has not been taken: nobody is recorded as present", True,
                         f"{base}/attendance"))  # fmt: skip
     if meeting.statement_read_at is None:
         gaps.append(Gap("statement", "The confidentiality statement is not recorded as read", False,
                         f"{base}/attendance"))  # fmt: skip
-    for position, review in enumerate(record.reviews, start=1):
+    for position, review in enumerate(reviews, start=1):
         href = f"{base}/reviews/{review.id}"
         reference = review.case_reference
         if review.progress == ReviewProgress.NOT_STARTED:

@@ -434,8 +434,8 @@ def approve(meeting_id: int):
     meeting = meeting_or_404(meeting_id)
     if refusal := refuse_if_locked(meeting):
         return refusal
-    record = queries.meeting_record(current_user, meeting)
-    gaps = queries.approval_gaps(record)
+    check = queries.approval_check(current_user, meeting)
+    gaps = check.gaps
     form = forms.ApprovalForm()
     form.accepted.choices = [(gap.key, gap.message) for gap in gaps if not gap.blocking]
     if form.validate_on_submit():
@@ -455,7 +455,7 @@ def approve(meeting_id: int):
         "meetings/approve.html",
         form=form,
         meeting=meeting,
-        record=record,
+        check=check,
         blocking=[gap for gap in gaps if gap.blocking],
         acceptable=[gap for gap in gaps if not gap.blocking],
     )
