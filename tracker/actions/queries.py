@@ -432,12 +432,15 @@ def may_see_review(user, review_id: int | None) -> bool:
 
 
 _AGENCY_MEMBERS = (
-    select(User).where(User.agency_id == bindparam("agency_id"), User.active.is_(True)).order_by(User.display_name)
+    select(User.id, User.display_name)
+    .where(User.agency_id == bindparam("agency_id"), User.active.is_(True))
+    .order_by(User.display_name)
 )
 
 
-def agency_members(agency_id: int) -> list[User]:
-    return list(db.session.scalars(_AGENCY_MEMBERS, {"agency_id": agency_id}))
+def agency_members(agency_id: int) -> list[Row]:
+    """(id, display_name) of the agency's active accounts: who may be named as an action's owner."""
+    return list(read_rows(_AGENCY_MEMBERS, {"agency_id": agency_id}))
 
 
 @statement_per_reader
