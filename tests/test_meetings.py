@@ -162,6 +162,69 @@ def test_meetings_list_pages_follow_on_and_count_what_the_filters_keep(client, c
     assert approved == made[1::2] and approved_count == "Showing 1 to 12 of 12."
 
 
+def test_meetings_list_pages_run_on_from_the_upcoming_meetings_into_the_past_ones(client, app, chair, make_meeting):
+    upcoming = [make_meeting(n + 1, chair=chair) for n in range(22)]  # soonest first
+    past = [make_meeting(-n - 1, chair=chair) for n in range(5)]  # most recent first
+
+    def listed(url):
+        page = get_page(client, url)
+        return [int(a["href"].rsplit("/", 1)[1]) for a in page.select("[data-testid=meetings-table] tbody a")]
+
+    assert listed("/meetings") == upcoming[:20]
+    assert listed("/meetings?page=2") == upcoming[20:] + past
+    app.config["MEETINGS_PER_PAGE"] = 11
+    assert listed("/meetings?page=2") == upcoming[11:22]
+    assert listed("/meetings?page=3") == past
+    assert listed("/meetings?page=4") == []  # beyond the last page: nothing, not an error
+    app.config["MEETINGS_PER_PAGE"] = 5
+    assert listed("/meetings?page=5") == upcoming[20:] + past[:3]
+    assert listed("/meetings?page=6") == past[3:]
+
+
+def test_a_partners_meetings_list_counts_the_meetings_it_may_see_once_each(
+    client, app, agencies, make_user, make_meeting, add_review
+):
+    from tracker.models import Meeting, MeetingStatus
+    from tracker.timeutil import utcnow
+
+    chair = make_user("chair", agencies["POL"])
+    idva = agencies["IDVA"]
+    attended = make_meeting(-7, chair=chair, attended_by=[idva])
+    attended_and_on_agenda = make_meeting(-14, chair=chair, attended_by=[idva])
+    on_agenda = make_meeting(-21, chair=chair)
+    unpublished = make_meeting(-28, chair=chair)
+    add_review(unpublished, "CR/UNPUB", agencies=[idva])
+    neither = make_meeting(-35, chair=chair, attended_by=[agencies["HOU"]])
+    upcoming = make_meeting(7, chair=chair)
+    for meeting_id in (attended_and_on_agenda, on_agenda, upcoming):
+        add_review(meeting_id, f"CR/M{meeting_id}", agencies=[idva])
+    with app.app_context():
+        for meeting_id in (attended_and_on_agenda, on_agenda, upcoming):
+            db.session.get(Meeting, meeting_id).agenda_published_at = utcnow()
+        db.session.get(Meeting, on_agenda).status = MeetingStatus.APPROVED
+        db.session.commit()
+    partner = make_user("partner", idva)
+    sign_in(client, partner.email, partner.password)
+
+    def listed(url):
+        page = get_page(client, url)
+        ids = [int(a["href"].rsplit("/", 1)[1]) for a in page.select("[data-testid=meetings-table] tbody a")]
+        shown = [" ".join(p.get_text().split()) for p in page.select("p.govuk-body-s")]
+        return ids, next((text for text in shown if text.startswith("Showing")), "")
+
+    ids, _ = listed("/meetings")
+    assert ids == [upcoming, attended, attended_and_on_agenda, on_agenda]
+    assert unpublished not in ids and neither not in ids
+    app.config["MEETINGS_PER_PAGE"] = 3
+    assert listed("/meetings")[1] == "Showing 1 to 3 of 4."
+    assert listed("/meetings?status=approved") == ([on_agenda], "Showing 1 to 1 of 1.")
+    from_day = (london_today() - timedelta(days=15)).isoformat()
+    assert listed(f"/meetings?from={from_day}") == (
+        [upcoming, attended, attended_and_on_agenda],
+        "Showing 1 to 3 of 3.",
+    )
+
+
 def test_meeting_page_queries_do_not_grow_with_reviews(
     client, app, chair, agencies, make_meeting, add_review, add_action, query_counter
 ):
