@@ -77,7 +77,10 @@ def banners(page) -> str:
 # Home pages -------------------------------------------------------------------------------
 
 
-def test_partner_home_lists_overdue_then_due_soon_then_in_progress(client, world, idva):
+def test_partner_home_lists_overdue_then_due_soon_then_in_progress(client, app, world, idva):
+    with app.app_context():  # one action with a named owner; the rest are followed up by the SPOC
+        db.session.get(Action, world["due_soon"]).owner_id = idva.id
+        db.session.commit()
     page = get_page(client, "/")
     counts = {
         key: text_of(page.select_one(f"[data-testid=count-{key}]"))
@@ -86,6 +89,8 @@ def test_partner_home_lists_overdue_then_due_soon_then_in_progress(client, world
     assert counts == {"overdue": "1", "due-soon": "1", "in-progress": "1", "open": "4"}
     links = [text_of(a) for a in page.select("[data-testid=my-actions] tbody a")]
     assert links == [f"A-{world[k]:05d}" for k in ("overdue", "due_soon", "in_progress", "later")]
+    owners = [text_of(row.select("td")[1]) for row in page.select("[data-testid=my-actions] tbody tr")]
+    assert owners == ["Agency SPOC", "IDVA Officer", "Agency SPOC", "Agency SPOC"]
     assert "Assess for a management move" not in text_of(page)
 
 

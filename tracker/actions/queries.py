@@ -246,6 +246,12 @@ _ACTION_ROWS = (
 )
 
 
+def action_rows_by_id(page_ids: list[int]) -> dict[int, ActionRow]:
+    """ActionRow of each of ``page_ids`` (chosen already, in the reader's scope), by id."""
+    rows = (ActionRow(**row._mapping) for row in read_rows(_ACTION_ROWS, {"page_ids": page_ids}))
+    return {row.id: row for row in rows}
+
+
 class _ActionsPage(Pagination):
     """One page of the actions list. The page's ids are chosen first (from the indexes, without the
     follow-up), and only those 25 actions get their latest update and extensions, so the cost does
@@ -259,9 +265,8 @@ class _ActionsPage(Pagination):
         page_ids = list(db.session.scalars(_page_ids(user, _shape(f)), {**_values(f), **paging}))
         if not page_ids:
             return []
-        rows = (ActionRow(**row._mapping) for row in read_rows(_ACTION_ROWS, {"page_ids": page_ids}))
         # The reader's scope again, in case an action moved to another agency between the two reads.
-        by_id = {row.id: row for row in rows if can_see_action(user, row)}
+        by_id = {row.id: row for row in action_rows_by_id(page_ids).values() if can_see_action(user, row)}
         return [by_id[action_id] for action_id in page_ids if action_id in by_id]  # erased in between: left out
 
     def _query_count(self) -> int:
@@ -516,7 +521,7 @@ def workload_by_agency() -> list[AgencyWorkload]:
 @dataclass
 class PartnerHome:
     counts: dict[str, int]
-    actions: list[Action]
+    actions: list[ActionRow]
     more: int
 
 
@@ -536,21 +541,12 @@ _PARTNER_COUNTS = select(
     func.count(_COUNTED).filter(~_DUE_SOON, _IN_PROGRESS),
 ).where(*_MINE)
 _BUCKET = case((_OVERDUE, 0), (_DUE_SOON, 1), (_IN_PROGRESS, 2), else_=3)
+# The page's ids first, from the (agency, status, due date) index; then their rows (ActionRow) by id.
 _PARTNER_PAGE_IDS = (
     select(Action.id)
     .where(*_MINE)
     .order_by(_BUCKET, Action.due_date, Action.id)
     .limit(bindparam("limit", type_=Integer))
-    .subquery()
-)
-_PARTNER_ACTIONS = (
-    with_follow_up(select(Action).where(Action.id.in_(select(_PARTNER_PAGE_IDS.c.id))))
-    .options(
-        joinedload(Action.owning_agency),
-        joinedload(Action.owner),
-        joinedload(Action.case_review).joinedload(CaseReview.case),
-    )
-    .order_by(_BUCKET, Action.due_date, Action.id)
 )
 
 
@@ -559,7 +555,10 @@ def partner_home(user, limit: int = 25) -> PartnerHome:
     values = {**_today_and_soon(), "agency_id": user.agency_id, "limit": limit}
     counts_row = read_rows(_PARTNER_COUNTS, values).one()
     counts = dict(zip(("open", "overdue", "due_soon", "in_progress"), counts_row, strict=True))
-    actions = list(db.session.scalars(_PARTNER_ACTIONS, values))
+    page_ids = list(read_rows(_PARTNER_PAGE_IDS, values).scalars())
+    by_id = action_rows_by_id(page_ids) if page_ids else {}
+    # Still the agency's, in case an action moved to another agency between the two reads.
+    actions = [by_id[i] for i in page_ids if i in by_id and by_id[i].owning_agency_id == user.agency_id]
     return PartnerHome(counts, actions, max(0, counts["open"] - len(actions)))
 
 
