@@ -44,8 +44,9 @@ class Action(Model):
 
     __tablename__ = "actions"
     __table_args__ = (
-        # With the id last, PostgreSQL chooses a partner's page of open actions from the index alone.
-        Index("ix_actions_agency_status_due", "owning_agency_id", "status", "due_date", "id"),
+        # With the id, PostgreSQL chooses a partner's page of open actions from the index alone; with
+        # the meeting, a partner's matters arising (open actions from earlier meetings) are too.
+        Index("ix_actions_agency_status_due", "owning_agency_id", "status", "due_date", "id", "meeting_id"),
         # Open actions by due date, meeting and agency, read from the index alone: matters arising
         # counts and lists (open actions from earlier meetings due by a date, by agency) stay fast
         # with years of history.
