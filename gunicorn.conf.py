@@ -21,3 +21,10 @@ accesslog = "-"
 # Calendar-feed addresses carry their secret in the path: the access log shows it as [secret].
 logger_class = "tracker.access_log.GunicornLogger"
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """The app is loaded: its long-lived objects are put out of the garbage collector's reach."""
+    from tracker.workers import freeze_loaded_objects
+
+    freeze_loaded_objects()

@@ -4,15 +4,16 @@ What it measures. The pages are found in ``app.url_map`` (GET rules, less static
 the calendar feed and downloads: PDFs always, CSV unless --include-csv); URL arguments are filled with real
 ids the signed-in user may see (the latest approved meeting in the user's scope, a review in it, an action
 in the user's scope, that review's case, the user's own agency and account), so nothing about the pages'
-structure is written here. Each role signs in through the real sign-in form with Flask's test client
-(CSRF is off in the "testing" configuration; there is no second factor yet) and requests every page it is
-allowed to see (pages answering 403 or 404 for a role are left out of that role's rows). Each request is
-timed in-process, and its SQL statements are counted with a ``before_cursor_execute`` listener on the
-engine. Before every page request the BARE page (bench/bare.py: Flask + SQLAlchemy + Jinja listing 50
-rows of a 100,000-row table, on the same kind of database) is requested the same way, so both see the
-same machine noise; "ratio" is the page's median over the median of all the run's bare requests. Both
-sizes are measured in the same loop (every round requests every page of both, shuffled), so the growth is
-not skewed by the machine being busier while one size was measured.
+structure is written here. Each role signs in through the real sign-in form with Flask's test client (CSRF
+is off in the "testing" configuration; there is no second factor yet) and requests every page it is allowed
+to see (pages answering 403 or 404 for a role are left out of that role's rows). Each request is timed
+in-process (the objects alive once each app is made are put out of the garbage collector's reach, as
+gunicorn.conf.py does in each worker: tracker/workers.py), and its SQL statements are counted with a
+``before_cursor_execute`` listener on the engine. Before every page request the BARE page (bench/bare.py:
+Flask + SQLAlchemy + Jinja listing 50 rows of a 100,000-row table, on the same kind of database) is
+requested the same way, so both see the same machine noise; "ratio" is the page's median over the median of
+all the run's bare requests. Both sizes are measured in the same loop (every round requests every page of
+both, shuffled), so the growth is not skewed by the machine being busier while one size was measured.
 
 The sizes: "demo" is tracker.demo seeded into a fresh database (as ``flask seed-demo`` does), plus
 police.partner@example.org, a partner officer of the police agency; "N years" is bench/generate.py's
@@ -68,6 +69,7 @@ from tracker.extensions import db
 from tracker.models import Action, Agency, CaseReview, Meeting, MeetingStatus, Role, SecondFactor, User
 from tracker.permissions import action_scope, case_review_scope, meeting_scope
 from tracker.timeutil import london_today
+from tracker.workers import freeze_loaded_objects
 
 # label -> email. Every one of them exists in the demo data (police.partner is added) and in generate.py's.
 ROLES = {
@@ -334,6 +336,7 @@ class Size:
 def prepare_size(label: str, url: str, roles: list[str], args) -> Size:
     """Sign in as every role and find, with one warm-up request each, the pages each role may see."""
     app = generate.make_app(url)
+    freeze_loaded_objects()  # as gunicorn.conf.py's post_worker_init does once a worker has loaded the app
     with app.app_context():
         size = Size(label, app, QueryCounter(db.engine))
     rules = discover(app, args.include_csv, re.compile(args.pages) if args.pages else None)

@@ -55,6 +55,28 @@ def test_gunicorn_is_configured_with_the_redacting_logger():
     assert settings["logger_class"] == "tracker.access_log.GunicornLogger"
 
 
+def test_a_gunicorn_worker_puts_the_loaded_app_out_of_the_garbage_collectors_reach():
+    """gunicorn.conf.py's post_worker_init freezes what is alive once the app is loaded (in a process of
+    its own: freezing is for the life of the process)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc\n"
+        "from tracker import create_app\n"
+        "create_app('testing')\n"
+        "settings = {}\n"
+        f"exec(open({str(project_root() / 'gunicorn.conf.py')!r}).read(), settings)\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "settings['post_worker_init'](None)\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=project_root(), check=True
+    )
+    assert int(done.stdout.split()[-1]) > 10_000
+
+
 def test_the_development_servers_request_log_carries_no_secret(app, client, caplog):
     """werkzeug logs '"%s" %s %s' with the request line as an argument."""
     assert REDACTING_FILTER in logging.getLogger("werkzeug").filters
