@@ -42,7 +42,9 @@ def read_rows(statement, parameters: dict | None = None):
     The ORM's execution path prepares every statement for loading entities, at about 0.1 ms a
     statement here; a page reading rows of columns (a meeting's cases, a page of actions) has no
     entities to load. The session is flushed first, as the ORM would (autoflush), so that a read sees
-    the request's own changes.
+    the request's own changes. Being a Core execution, it runs no ``do_orm_execute`` listener and no
+    ``with_loader_criteria``: the statement itself must carry every condition (the reader's scope), as
+    every statement here does.
     """
     session = db.session()
     if session.autoflush:

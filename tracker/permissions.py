@@ -143,7 +143,7 @@ def reads_case_work(user: User | None) -> bool:
     return can(user, Capability.READ_MEETINGS)
 
 
-def can_see_feedback(user: User | None) -> bool:
+def can_see_feedback(user: User | Reader | None) -> bool:
     """Feedback to the officer is police-internal: chairs and managers only."""
     return user is not None and getattr(user, "role", None) in _FEEDBACK_READERS
 
@@ -231,6 +231,7 @@ def _meeting_scope_on(meeting, agency_id: int):
     return or_(*_meeting_scope_parts(meeting, agency_id))
 
 
+@lru_cache(maxsize=256)
 def _meeting_scope_parts(meeting, agency_id: int):
     """The partner rule's two parts: the agency attended; the meeting's published agenda involves it."""
     attendance, review, link = _SCOPE_ATTENDANCE, _SCOPE_AGENDA_REVIEW, _SCOPE_AGENDA_LINK

@@ -243,7 +243,7 @@ def agenda_rows(lines, meeting_id: int, agenda: str, csrf_token: str) -> list[li
     csrf = f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
     seen = f'<input type="hidden" name="agenda" value="{escape(agenda)}">'
 
-    rows = []
+    rows: list[list[dict]] = []
     last = len(lines)
     for number, line in enumerate(lines, 1):
         reference = escape(line.case_reference)

@@ -55,7 +55,7 @@ def format_datetime(value: datetime | None) -> str:
     """25 November 2026 at 10:00."""
     if value is None:
         return ""
-    local = london(value)  # once: a page of the audit log formats a hundred times
+    local = value.astimezone(LONDON)  # once: a page of the audit log formats a hundred
     return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 

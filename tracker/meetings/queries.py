@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Date, Row, bindparam, case, func, literal, or_, select
@@ -115,15 +115,17 @@ class MeetingsPage(StatementPage):
     def _query_items(self) -> list:
         (upcoming, past, upcoming_counted), _count, parameters = self._statements
         offset, limit = self._query_offset, self.per_page
-        ahead = db.session.scalar(upcoming_counted, parameters) or 0
+        upcoming_offset: int | None = 0  # the first page starts with the upcoming ones, however many
+        past_offset = 0
+        if offset:  # a later page: where it starts depends on how many are upcoming
+            ahead = db.session.scalar(upcoming_counted, parameters) or 0
+            upcoming_offset, past_offset = (offset, 0) if offset < ahead else (None, offset - ahead)
         items: list[Meeting] = []
-        if offset < ahead:
-            items = list(db.session.scalars(upcoming, {**parameters, "page_limit": limit, "page_offset": offset}))
-            offset = 0
-        else:
-            offset -= ahead
+        if upcoming_offset is not None:
+            page = {"page_limit": limit, "page_offset": upcoming_offset}
+            items = list(db.session.scalars(upcoming, {**parameters, **page}))
         if len(items) < limit:
-            page = {"page_limit": limit - len(items), "page_offset": offset}
+            page = {"page_limit": limit - len(items), "page_offset": past_offset}
             items += db.session.scalars(past, {**parameters, **page})
         return items
 
@@ -323,6 +325,7 @@ class ReviewLine(ReviewState):
     (Entities for a meeting's twenty cases, with their cases, themes and agencies, cost more than the
     rest of the page.) The minutes, which show each review in full, read the entities."""
 
+    meeting: Meeting
     id: int
     position: int
     case_reference: str
@@ -333,7 +336,6 @@ class ReviewLine(ReviewState):
     summary: str
     findings: str
     feedback_to_officer: str  # always "" for a reader who may not see it: the column is not even read
-    meeting: Meeting
     agencies: list[AgencyTag] = field(default_factory=list)
     theme_names: list[str] = field(default_factory=list)
 
@@ -365,9 +367,9 @@ class MeetingRecord:
     redacted_for: Agency | None  # None: the full record
     # The minutes read entities (CaseReview, Action), shown in full; the meeting page and the approval
     # check read lines (ReviewLine, ActionLine), the columns they show.
-    reviews: list[CaseReview] | list[ReviewLine]
-    actions_by_review: dict[int, list[Action]] | dict[int, list[ActionLine]]
-    meeting_actions: list[Action] | list[ActionLine]
+    reviews: list[CaseReview | ReviewLine]
+    actions_by_review: dict[int, list[Action | ActionLine]]
+    meeting_actions: list[Action | ActionLine]
     # Other agencies' actions, shown only as a count beside the actions they sit with (redacted copies).
     hidden_by_review: dict[int, int]
     hidden_meeting_actions: int
@@ -419,14 +421,14 @@ class MeetingRecord:
             return row.name, row.deputy_for
         return "", ""
 
-    def actions_for(self, review: CaseReview) -> list[Action]:
+    def actions_for(self, review: CaseReview | ReviewLine) -> list[Action | ActionLine]:
         return self.actions_by_review.get(review.id, [])
 
-    def expected_returns(self, review: CaseReview) -> list[Agency]:
+    def expected_returns(self, review: CaseReview | ReviewLine) -> list[Agency | AgencyTag]:
         """The involved agencies asked for their information: those with partner officers to send it."""
         return [agency for agency in review.agencies if agency.id in self.returning_agency_ids]
 
-    def missing_returns(self, review: CaseReview) -> list[Agency]:
+    def missing_returns(self, review: CaseReview | ReviewLine) -> list[Agency | AgencyTag]:
         """Agencies asked for their information on this case that have not sent it yet."""
         returned = self.returns.get(review.id, {})
         return [agency for agency in self.expected_returns(review) if agency.id not in returned]
@@ -434,6 +436,7 @@ class MeetingRecord:
     def case_tasks(self) -> list[CaseTask]:
         """The meeting page's cases (a record read with lines: not the minutes')."""
         published = self.meeting.agenda_published_at is not None
+        lines = cast("list[ReviewLine]", self.reviews)
         return [
             CaseTask(
                 review=review,
@@ -443,7 +446,7 @@ class MeetingRecord:
                 theme_names=", ".join(review.theme_names),
                 missing_returns=", ".join(agency.code for agency in self.missing_returns(review)) if published else "",
             )
-            for review in self.reviews
+            for review in lines
         ]
 
     @property
@@ -781,7 +784,6 @@ def _review_lines_statement(reader: Reader):
     )
 
 
-_REVIEW_IDS = bindparam("review_ids", expanding=True)
 # The agencies involved in each case, by name, and whether each has partner officers to send its
 # information (agencies without any are not asked for it).
 _REVIEW_AGENCIES = (
@@ -793,13 +795,13 @@ _REVIEW_AGENCIES = (
         select(User.id).where(User.agency_id == Agency.id, agency_officer_condition()).exists(),
     )
     .join(Agency, Agency.id == case_review_agencies.c.agency_id)
-    .where(case_review_agencies.c.case_review_id.in_(_REVIEW_IDS))
+    .where(case_review_agencies.c.case_review_id.in_(bindparam("review_ids", expanding=True)))
     .order_by(Agency.name)
 )
 _REVIEW_THEMES = (
     select(case_review_themes.c.case_review_id, LearningTheme.name)
     .join(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
-    .where(case_review_themes.c.case_review_id.in_(_REVIEW_IDS))
+    .where(case_review_themes.c.case_review_id.in_(bindparam("review_ids", expanding=True)))
     .order_by(LearningTheme.name)
 )
 
@@ -807,8 +809,7 @@ _REVIEW_THEMES = (
 def _review_lines(reader: User, meeting: Meeting) -> tuple[list[ReviewLine], set[int]]:
     """The meeting's reviews ``reader`` may see, as lines, and the involved agencies with officers."""
     lines = [
-        ReviewLine(*row, meeting=meeting)
-        for row in read_rows(_review_lines_statement(reader), {"meeting_id": meeting.id})
+        ReviewLine(meeting, *row) for row in read_rows(_review_lines_statement(reader), {"meeting_id": meeting.id})
     ]
     if not lines:
         return [], set()
@@ -909,19 +910,20 @@ def meeting_record(
     page), and only in the full record: a partner's page does not show the counts.
     """
     on_meeting = {"meeting_id": meeting.id}
-    reviews: list[CaseReview] | list[ReviewLine]
-    all_actions: Iterable[Action] | Iterable[ActionLine]
+    reviews: list[CaseReview | ReviewLine]
+    all_actions: Iterable[Action | ActionLine]
     if for_minutes:
-        reviews = list(db.session.scalars(_record_reviews(reader), on_meeting).unique())
-        returning_agency_ids = _agencies_with_officers(reviews)
+        in_full = list(db.session.scalars(_record_reviews(reader), on_meeting).unique())
+        reviews, returning_agency_ids = list(in_full), _agencies_with_officers(in_full)
         all_actions = db.session.scalars(_ACTIONS_IN_FULL, on_meeting)
     else:
-        reviews, returning_agency_ids = _review_lines(reader, meeting)
+        lines, returning_agency_ids = _review_lines(reader, meeting)
+        reviews = list(lines)
         all_actions = (ActionLine(*row) for row in read_rows(_ACTION_LINES, on_meeting))
     visible_review_ids = {review.id for review in reviews}
-    actions_by_review: dict[int, list[Action]] = defaultdict(list)
+    actions_by_review: dict[int, list[Action | ActionLine]] = defaultdict(list)
     hidden_by_review: dict[int, int] = defaultdict(int)
-    meeting_actions: list[Action] = []
+    meeting_actions: list[Action | ActionLine] = []
     hidden_meeting_actions = hidden_on_other_reviews = 0
     for action in all_actions:
         on_review = action.case_review_id
@@ -950,6 +952,10 @@ def meeting_record(
     if previous_meeting is not None:
         to_regrade = list(db.session.scalars(_to_regrade_statement(reader), {"meeting_id": previous_meeting.id}))
     next_meeting_when = next_meeting or next_going_ahead
+    action_states: dict[int, ActionAsAt] = {}
+    if for_minutes:  # the minutes' actions are entities (_ACTIONS_IN_FULL)
+        in_minutes = cast("dict[int, list[Action]]", actions_by_review), cast("list[Action]", meeting_actions)
+        action_states = _own_actions_as_at(meeting, *in_minutes)
     return MeetingRecord(
         meeting=meeting,
         redacted_for=redaction_for(reader),
@@ -975,7 +981,7 @@ def meeting_record(
         next_meeting=next_meeting,
         next_meeting_when=next_meeting_when,
         show_feedback=can_see_feedback(reader),
-        action_states=_own_actions_as_at(meeting, actions_by_review, meeting_actions) if for_minutes else {},
+        action_states=action_states,
     )
 
 
@@ -1104,7 +1110,7 @@ class Member(NamedTuple):
 
     id: int
     display_name: str
-    agency_id: int
+    agency_id: int  # the agency it is listed under: its own (a member), or its attendance line's (others)
 
 
 @dataclass(frozen=True)
@@ -1245,8 +1251,9 @@ class Gap:
 
 
 def approval_gaps(record: MeetingRecord) -> list[Gap]:
-    """What stands between these minutes and approval, checked again on the server when approving."""
-    return _gaps(record.meeting, record.reviews, record.present)
+    """What stands between these minutes and approval, checked again on the server when approving.
+    ``record`` is the meeting page's (its reviews read as lines), not the minutes'."""
+    return _gaps(record.meeting, record.reviews, record.present)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -1267,12 +1274,12 @@ def approval_check(reader: User, meeting: Meeting) -> ApprovalCheck:
     """The approval check, reading only what it checks: the cases' reviews and who was present (not
     the whole record, as the meeting page does)."""
     on_meeting = {"meeting_id": meeting.id}
-    reviews = [ReviewLine(*row, meeting=meeting) for row in read_rows(_review_lines_statement(reader), on_meeting)]
+    reviews = [ReviewLine(meeting, *row) for row in read_rows(_review_lines_statement(reader), on_meeting)]
     present = read_rows(_PRESENT, on_meeting).scalar_one()
     return ApprovalCheck(len(reviews), present, _gaps(meeting, reviews, present))
 
 
-def _gaps(meeting: Meeting, reviews: list[CaseReview] | list[ReviewLine], present: int) -> list[Gap]:
+def _gaps(meeting: Meeting, reviews: list[ReviewLine], present: int) -> list[Gap]:
     base = f"/meetings/{meeting.id}"
     gaps: list[Gap] = []
     if present == 0:

@@ -94,8 +94,14 @@ case_review_themes = Table(
 class ReviewState:
     """How far a case review's recording has got, read from its fields alone: shared by the mapped
     CaseReview and the meeting page's lighter ReviewLine (tracker/meetings/queries.py), so the two
-    cannot disagree about what a complete review is. Reads dash_score, risk_level, scrutiny_grade,
-    summary and findings."""
+    cannot disagree about what a complete review is."""
+
+    if TYPE_CHECKING:  # what it reads (declared for the type checker only: CaseReview maps them)
+        dash_score: int | None
+        risk_level: RiskLevel | None
+        scrutiny_grade: int | None
+        summary: str
+        findings: str
 
     @property
     def grade_label(self) -> str:
