@@ -369,6 +369,24 @@ def test_a_partners_scope_is_made_once_per_agency_and_names_that_agency():
         assert agencies_named(scope(partner(8))) == {8}
 
 
+def test_a_partners_scope_is_probed_row_by_row_on_postgresql():
+    """Each EXISTS of the partner rules carries OFFSET 0, which keeps PostgreSQL from reading every row
+    the subquery could match into a hash before the first outer row (see _probed)."""
+    from types import SimpleNamespace
+
+    from sqlalchemy.dialects import postgresql
+
+    from tracker.models import Role
+    from tracker.permissions import case_review_scope, meeting_scope
+
+    partner = SimpleNamespace(role=Role.PARTNER, agency_id=7)
+    meeting_sql = str(meeting_scope(partner).compile(dialect=postgresql.dialect()))
+    review_sql = str(case_review_scope(partner).compile(dialect=postgresql.dialect()))
+    assert meeting_sql.count("EXISTS") == 2 and meeting_sql.count("OFFSET") == 2
+    # The review's own two, and the meeting rule's two inside the visible-meeting check (itself one).
+    assert review_sql.count("EXISTS") == 5 and review_sql.count("OFFSET") == 4
+
+
 def test_a_statement_per_reader_is_shared_by_readers_alike_and_sees_only_their_role_and_agency():
     """statement_per_reader (tracker/permissions.py): users with the same role, and for a partner the
     same agency, share one statement; any other reader gets their own; the builder is given no more

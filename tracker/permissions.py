@@ -16,7 +16,7 @@ from typing import Protocol, TypeVar
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, exists, func, or_, select, true
+from sqlalchemy import and_, exists, func, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
 from tracker.extensions import login_manager
@@ -231,16 +231,26 @@ def _meeting_scope_on(meeting, agency_id: int):
     return or_(*_meeting_scope_parts(meeting, agency_id))
 
 
+def _probed(*conditions):
+    """EXISTS (the rows meeting ``conditions``), looked up for each outer row from an index.
+
+    The OFFSET 0 (with LIMIT 1, which SQLite needs beside it) keeps PostgreSQL from answering an
+    EXISTS inside an OR by first reading every row the subquery could ever match into a hash: for the
+    police, involved in every case, ten thousand agenda cases on each partner page, ten years on
+    (3.3 ms against 0.6 ms probing, for a page of meetings' case counts). SQLite probes either way."""
+    return select(literal(1)).where(*conditions).limit(1).offset(0).exists()
+
+
 @lru_cache(maxsize=256)
 def _meeting_scope_parts(meeting, agency_id: int):
     """The partner rule's two parts: the agency attended; the meeting's published agenda involves it."""
     attendance, review, link = _SCOPE_ATTENDANCE, _SCOPE_AGENDA_REVIEW, _SCOPE_AGENDA_LINK
-    attended = exists().where(
+    attended = _probed(
         attendance.meeting_id == meeting.id,
         attendance.agency_id == agency_id,
         attendance.status == AttendanceStatus.PRESENT,
     )
-    involved_on_agenda = exists().where(
+    involved_on_agenda = _probed(
         review.meeting_id == meeting.id, link.c.case_review_id == review.id, link.c.agency_id == agency_id
     )
     return attended, and_(meeting.agenda_published_at.is_not(None), involved_on_agenda)
@@ -287,8 +297,8 @@ def case_review_scope(user: User | Reader):
 def _partner_case_review_scope(agency_id: int):
     meeting, link, action = _REVIEW_MEETING, _REVIEW_LINK, _REVIEW_ACTION
     in_visible_meeting = exists().where(meeting.id == CaseReview.meeting_id, _meeting_scope_on(meeting, agency_id))
-    involved = exists().where(link.c.case_review_id == CaseReview.id, link.c.agency_id == agency_id)
-    owns_action = exists().where(action.case_review_id == CaseReview.id, action.owning_agency_id == agency_id)
+    involved = _probed(link.c.case_review_id == CaseReview.id, link.c.agency_id == agency_id)
+    owns_action = _probed(action.case_review_id == CaseReview.id, action.owning_agency_id == agency_id)
     # The agency's own link to the review first: one index probe rules out most reviews before the
     # costlier meeting check (SQLite tries the conditions in the order written).
     return and_(or_(involved, owns_action), in_visible_meeting)
