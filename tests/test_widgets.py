@@ -442,6 +442,36 @@ def test_filter_input_gives_the_document_govuk_input_gives(app, value):
     assert canonical(str(filter_input("from", "From <date>", value, type="date"))) == canonical(expected)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"hint": "With a <kind> of record", "classes": "govuk-input--width-10", "spellcheck": False,
+         "inputmode": "numeric"},
+        {"hint": "For a subject access request", "spellcheck": True},
+        {"classes": "govuk-input--width-20"},
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("value", ["", "5 <b>"])
+def test_filter_input_with_a_hint_width_spellcheck_and_inputmode_gives_the_macros_document(app, params, value):
+    from tracker.templating import filter_input
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/input/macro.html" import govukInput %}{{ govukInput(p) }}'
+    )
+    macro_params = {"id": "record", "name": "record", "label": {"text": "Record <number>"}, "value": value}
+    for key in ("classes", "spellcheck", "inputmode"):
+        if key in params:
+            macro_params[key] = params[key]
+    if "hint" in params:
+        macro_params["hint"] = {"text": params["hint"]}
+    with app.test_request_context():
+        expected = macro.render(p=macro_params)
+    fast = str(filter_input("record", "Record <number>", value, **params))
+    assert canonical(fast) == canonical(expected)
+    assert words(fast) == words(expected)
+    assert "<b>" not in fast and "<kind>" not in fast and "<number>" not in fast
+
+
 # The pagination the list pages drew with a template macro over govukPagination, kept here to compare.
 PAGINATION_MACRO = """
 {% from "govuk_frontend_jinja/components/pagination/macro.html" import govukPagination %}

@@ -195,14 +195,31 @@ def filter_select(name: str, label: str, choices: Iterable[tuple[object, str]], 
     return govuk_select(id or name, name, label, ((value, text, value == current) for value, text in choices))
 
 
-def filter_input(name: str, label: str, value: object, *, type: str = "text", id: str | None = None) -> Markup:
-    """govukInput for a GET filter form's plain input (a label, a type, a value), in the macro's markup."""
+def filter_input(
+    name: str,
+    label: str,
+    value: object,
+    *,
+    type: str = "text",
+    id: str | None = None,
+    hint: str = "",
+    classes: str = "",
+    spellcheck: bool | None = None,
+    inputmode: str = "",
+) -> Markup:
+    """govukInput for a GET filter form's plain input (a label, a type, a value; a hint, width classes,
+    spellcheck and inputmode if given), in the macro's markup."""
     field_id = escape(id or name)
     shown = f' value="{escape(value)}"' if value is not None and value is not False else ""
+    hint_html = f'  <div id="{field_id}-hint" class="govuk-hint">\n    {escape(hint)}\n  </div>\n' if hint else ""
+    described = f' aria-describedby="{field_id}-hint"' if hint else ""
+    width = f" {escape(classes)}" if classes else ""
+    spelling = f' spellcheck="{"true" if spellcheck else "false"}"' if spellcheck is not None else ""
+    mode = f' inputmode="{escape(inputmode)}"' if inputmode else ""
     return Markup(  # noqa: S704 - every part escaped  # nosec B704
         f'<div class="govuk-form-group">\n  <label class="govuk-label" for="{field_id}">\n    {escape(label)}\n'
-        f'  </label>\n  <input class="govuk-input" id="{field_id}" name="{escape(name)}"'
-        f' type="{escape(type)}"{shown}>\n</div>\n'
+        f'  </label>\n{hint_html}  <input class="govuk-input{width}" id="{field_id}" name="{escape(name)}"'
+        f' type="{escape(type)}"{spelling}{shown}{described}{mode}>\n</div>\n'
     )
 
 
