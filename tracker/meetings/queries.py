@@ -844,12 +844,13 @@ _ACTION_LINES = (
 )
 
 
-def _meeting_actions(*loads):
-    return select(Action).options(*loads).where(Action.meeting_id == bindparam("meeting_id")).order_by(Action.id)
-
-
 # The minutes show each action in full (the page reads _ACTION_LINES).
-_ACTIONS_IN_FULL = _meeting_actions(joinedload(Action.owning_agency), joinedload(Action.owner))
+_ACTIONS_IN_FULL = (
+    select(Action)
+    .options(joinedload(Action.owning_agency), joinedload(Action.owner))
+    .where(Action.meeting_id == bindparam("meeting_id"))
+    .order_by(Action.id)
+)
 _ATTENDANCE = (
     select(Attendance)
     # An attendee's name is all that is shown of their account.
