@@ -94,6 +94,33 @@ def test_partner_home_lists_overdue_then_due_soon_then_in_progress(client, app, 
     assert "Assess for a management move" not in text_of(page)
 
 
+def test_partner_home_with_more_than_a_page_due_shows_the_earliest_first(app, world, agencies, idva, add_action):
+    """The overdue and due-within-the-week come straight from the index in due-date order, as many as
+    the page holds (tracker/actions/queries.py: _PARTNER_PAGE_IDS); the rest only when there is room."""
+    from tracker.actions.queries import partner_home
+    from tracker.models import User
+
+    overdue = [add_action(world["meeting"], agencies["IDVA"], due_in_days=-40 + n) for n in range(30)]
+    in_progress_later = add_action(world["meeting"], agencies["IDVA"], due_in_days=30, status="in_progress")
+    with app.app_context():
+        user = db.session.get(User, idva.id)
+        home = partner_home(user)
+        assert [row.id for row in home.actions] == overdue[:25]
+        assert home.counts == {"open": 35, "overdue": 31, "due_soon": 1, "in_progress": 2}
+        assert home.more == 10
+        # With room for all: overdue and due soon by date, then in progress, then the rest.
+        roomy = partner_home(user, limit=50)
+        assert [row.id for row in roomy.actions] == [
+            *overdue,
+            world["overdue"],
+            world["due_soon"],
+            world["in_progress"],
+            in_progress_later,
+            world["later"],
+        ]
+        assert roomy.more == 0
+
+
 def test_chair_home_shows_counts_by_agency_and_next_meetings(client, app, world, agencies, login_as, make_meeting):
     login_as("chair", agencies["POL"])
     make_meeting(5, chair=world["chair"])

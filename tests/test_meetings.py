@@ -827,3 +827,48 @@ def test_only_the_full_meeting_page_counts_the_matters_arising(
     partner = make_user("partner", agencies["IDVA"])
     sign_in(client, partner.email, partner.password)
     assert not counted(f"/meetings/{meeting_id}")
+
+
+def test_matters_arising_counts_match_their_definition(app, agencies, make_user, make_meeting, add_action):
+    """The counts are worked out by difference (tracker/meetings/queries.py: _matters_counted) so that
+    they stay small with history: they must still be, for the chair and for a partner, the open actions
+    from earlier meetings only (not the meeting's own, nor later ones; not closed ones), split into
+    overdue, due by the next meeting, and due later."""
+    from tracker.meetings.queries import matters_arising_counts
+    from tracker.models import User
+
+    chair = make_user("chair", agencies["POL"])
+    partner = make_user("partner", agencies["IDVA"])
+    raised_at = {
+        "earlier": make_meeting(-21, chair=chair),
+        "previous": make_meeting(-7, chair=chair),
+        "this": make_meeting(0, chair=chair),
+        "next": make_meeting(7, chair=chair),  # the panel's next meeting: due by is its date
+    }
+    made = []
+    for when, meeting_id in raised_at.items():
+        for agency in ("IDVA", "POL"):
+            for due_in_days in (-30, -1, 0, 3, 7, 8, 40):
+                for status in ("open", "in_progress", "completed", "cancelled"):
+                    add_action(meeting_id, agencies[agency], due_in_days=due_in_days, status=status)
+                    made.append((when, agency, due_in_days, status))
+
+    def expected(agency_only: str | None) -> tuple[int, int, int]:
+        counted = [
+            due
+            for when, agency, due, status in made
+            if when in ("earlier", "previous") and status in ("open", "in_progress") and agency_only in (None, agency)
+        ]
+        return (
+            sum(1 for due in counted if due <= 7),
+            sum(1 for due in counted if due < 0),
+            sum(1 for due in counted if due > 7),
+        )
+
+    with app.app_context():
+        meeting = db.session.get(Meeting, raised_at["this"])
+        for user, agency_only in ((chair, None), (partner, "IDVA")):
+            counts = matters_arising_counts(db.session.get(User, user.id), meeting)
+            assert counts.due_by == london_today() + timedelta(days=7)
+            assert (counts.to_review, counts.overdue, counts.later) == expected(agency_only)
+    assert expected(None) == (40, 16, 16) and expected("IDVA") == (20, 8, 8)  # the fixture is what it says

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from tracker import audit
 from tracker.extensions import db
-from tracker.models import OPEN_STATUSES, Action, Agency, Meeting, MeetingStatus, User
+from tracker.models import IS_OPEN, Action, Agency, Meeting, MeetingStatus, User
 from tracker.permissions import meeting_scope, sees_every_agency
 from tracker.timeutil import utcnow
 
@@ -68,9 +68,7 @@ def _upcoming_meetings(user: User) -> list[Meeting]:
 def _open_actions(user: User) -> list[Action]:
     return list(
         db.session.scalars(
-            select(Action)
-            .where(Action.owning_agency_id == user.agency_id, Action.status.in_(OPEN_STATUSES))
-            .order_by(Action.due_date)
+            select(Action).where(Action.owning_agency_id == user.agency_id, IS_OPEN).order_by(Action.due_date)
         )
     )
 

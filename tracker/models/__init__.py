@@ -1,7 +1,7 @@
 """Every model, re-exported so Alembic's autogenerate sees them all."""
 
 from tracker.models.account_token import AccountToken, TokenPurpose
-from tracker.models.action import OPEN_STATUSES, Action, ActionStatus, ActionUpdate
+from tracker.models.action import IS_OPEN, OPEN_STATUSES, Action, ActionStatus, ActionUpdate
 from tracker.models.agency import Agency
 from tracker.models.audit import AuditEvent
 from tracker.models.case import (
@@ -27,6 +27,7 @@ from tracker.models.submission import FormSubmission
 from tracker.models.user import LoginFailure, Role, User, UserSession
 
 __all__ = [
+    "IS_OPEN",
     "OPEN_STATUSES",
     "RISK_FLAGS",
     "SCRUTINY_GRADES",

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker import audit
 from tracker.extensions import db
-from tracker.models import OPEN_STATUSES, Action, Meeting, ReminderSent, User
+from tracker.models import IS_OPEN, Action, Meeting, ReminderSent, User
 from tracker.notify.mail import Mailer, build_message
 from tracker.permissions import follows_up_as_named_owner, spoc_condition
 from tracker.timeutil import format_date
@@ -56,7 +56,7 @@ def plan(today: date, due_within_days: int, grace_days: int) -> tuple[list[Remin
                 joinedload(Action.owning_agency),
                 joinedload(Action.meeting).joinedload(Meeting.chair),
             )
-            .where(Action.status.in_(OPEN_STATUSES), Action.due_date <= today + timedelta(days=due_within_days))
+            .where(IS_OPEN, Action.due_date <= today + timedelta(days=due_within_days))
             .order_by(Action.due_date, Action.id)
         )
     )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from tracker.extensions import db
 from tracker.models import (
-    OPEN_STATUSES,
+    IS_OPEN,
     RISK_FLAGS,
     SCRUTINY_GRADES,
     Action,
@@ -486,7 +486,7 @@ def overdue_actions(user: User, *, limit: int) -> tuple[list[OverdueAction], int
     # The latest update of each listed action, looked up from the action_updates index row by row.
     update = aliased(ActionUpdate)
     latest = select(func.max(update.id)).where(update.action_id == Action.id).correlate(Action).scalar_subquery()
-    overdue = and_(Action.status.in_(OPEN_STATUSES), Action.due_date < today, action_scope(user))
+    overdue = and_(IS_OPEN, Action.due_date < today, action_scope(user))
     total = db.session.scalar(select(func.count(Action.id)).where(overdue)) or 0
     rows = db.session.execute(
         select(Action, ActionUpdate.at, ActionUpdate.note)
