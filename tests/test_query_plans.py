@@ -175,3 +175,21 @@ def test_pending_extension_requests_are_read_from_their_status_index(app):
         ]
     # The count and the list: both from the handful of pending requests, not every request ever made.
     assert len(plans) == 2 and all("ix_extension_requests_status" in plan for plan in plans), plans
+
+
+def test_a_partners_case_scope_asks_the_reviews_actions_not_the_agencys(app, make_user):
+    from tracker.permissions import case_review_scope
+
+    partner_id = make_user("partner").id
+    with app.app_context():
+        partner = db.session.get(User, partner_id)
+        reviews = (
+            sa.select(sa.func.count())
+            .select_from(CaseReview)
+            .where(CaseReview.meeting_id == 1, case_review_scope(partner))
+        )
+        plan = plan_of(reviews)
+    # For each review, whether the agency owns one of its actions: a probe of the review's actions by
+    # agency, not a walk through every action the agency ever had (a second per page at ten years).
+    assert "COVERING INDEX ix_actions_case_review_id (case_review_id=? AND owning_agency_id=?)" in plan, plan
+    assert "ix_actions_agency_due" not in plan, plan

@@ -20,6 +20,11 @@ actions now has a partial index; an agency's actions of any status (a partner's 
 by status) are read by agency and due date. That index holds no more, so that it never holds all a
 query of open actions reads, which would make SQLite without statistics weigh it level with theirs.
 
+The index of actions by case review also holds the owning agency. A partner's scope rule for cases
+asks whether the agency owns an action on the review; with one column, SQLite without statistics
+chose the agency index for it instead and walked all the agency's actions for each review (a
+partner's meetings list took a second at ten years).
+
 Revision ID: c6e2f8a4d1b7
 Revises: b5d1e7a3c9f2
 Create Date: 2026-11-27 07:00:00
@@ -49,9 +54,13 @@ def upgrade():
     op.drop_index("ix_actions_status_due_meeting", table_name="actions")
     op.drop_index("ix_actions_agency_status_due", table_name="actions")
     op.create_index("ix_actions_agency_due", "actions", ["owning_agency_id", "due_date"], unique=False)
+    op.drop_index("ix_actions_case_review_id", table_name="actions")
+    op.create_index("ix_actions_case_review_id", "actions", ["case_review_id", "owning_agency_id"], unique=False)
 
 
 def downgrade():
+    op.drop_index("ix_actions_case_review_id", table_name="actions")
+    op.create_index("ix_actions_case_review_id", "actions", ["case_review_id"], unique=False)
     op.drop_index("ix_actions_agency_due", table_name="actions")
     op.create_index(
         "ix_actions_agency_status_due",

@@ -48,11 +48,14 @@ class Action(Model):
         # Its open actions have an index of their own (below), holding all a query of them reads; this
         # one does not, so that SQLite without statistics does not prefer it for them.
         Index("ix_actions_agency_due", "owning_agency_id", "due_date"),
+        # A case review's actions, and whether an agency owns one of them (a partner's scope rule for
+        # cases: tracker/permissions.py), from the index alone.
+        Index("ix_actions_case_review_id", "case_review_id", "owning_agency_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
-    case_review_id: Mapped[int | None] = mapped_column(ForeignKey("case_reviews.id"), index=True)
+    case_review_id: Mapped[int | None] = mapped_column(ForeignKey("case_reviews.id"))
     description: Mapped[str] = mapped_column(Text)
     owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
