@@ -632,3 +632,33 @@ def test_a_stale_cancellation_keeps_the_typed_reason_and_changes_nothing(client,
     assert page.select_one("textarea[name=reason]").text == "My typed reason"
     with app.app_context():
         assert db.session.get(Action, later).status == "open"
+
+
+@pytest.mark.parametrize("role", ["chair", "partner"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {},
+        {"status": ""},
+        {"status": "completed"},
+        {"overdue": "1"},
+        {"status": "", "sort": "agency"},
+        {"status": "", "q": "work"},
+        {"status": "", "case": "CR/ACT"},
+    ],
+)
+def test_the_actions_list_counts_what_it_lists(app, world, agencies, make_user, role, args):
+    """The count is made from the selection's conditions without its join to agencies
+    (tracker/actions/queries.py: _counted): it must still be the number of actions the list holds."""
+    from tracker.actions.filters import ActionFilter
+    from tracker.actions.queries import count_filtered, filtered_actions
+    from tracker.models import User
+
+    user_id = make_user(role, agencies["IDVA"]).id
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        f, problems = ActionFilter.parse(args, user)
+        assert not problems
+        listed_ids = [action.id for action in db.session.scalars(filtered_actions(user, f))]
+        assert listed_ids, "the fixture has an action for every filter here"
+        assert count_filtered(user, f) == len(listed_ids)

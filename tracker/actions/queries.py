@@ -122,34 +122,44 @@ def _build_selection(reader: Reader, shape: tuple):
     """The actions a filter of ``shape`` selects that the reader may see, in the filter's order, its
     values bound by name (_values): the one selection behind the actions list, its CSV and the action
     summary PDF (no loader options: it is also counted)."""
+    sort = shape[-1]
+    return (
+        select(Action)
+        .where(*_conditions(reader, shape))
+        .join(Agency, Action.owning_agency_id == Agency.id)
+        .order_by(*_ORDERS[sort])
+    )
+
+
+def _conditions(reader: Reader, shape: tuple) -> list:
     (agency, status, overdue, due_from, due_to, meetings_from, meetings_to, meeting, case_reference, owner, text,
-     sort) = shape  # fmt: skip
-    query = select(Action).where(action_scope(reader))
+     _sort) = shape  # fmt: skip
+    conditions = [action_scope(reader)]
     if agency:
-        query = query.where(Action.owning_agency_id == bindparam("agency_id"))
+        conditions.append(Action.owning_agency_id == bindparam("agency_id"))
     if status == "open":
-        query = query.where(IS_OPEN)
+        conditions.append(IS_OPEN)
     elif status:
-        query = query.where(Action.status == bindparam("status", type_=Action.status.type))
+        conditions.append(Action.status == bindparam("status", type_=Action.status.type))
     if overdue:
-        query = query.where(IS_OPEN, Action.due_date < bindparam("today"))
+        conditions += [IS_OPEN, Action.due_date < bindparam("today")]
     if due_from:
-        query = query.where(Action.due_date >= bindparam("due_from"))
+        conditions.append(Action.due_date >= bindparam("due_from"))
     if due_to:
-        query = query.where(Action.due_date <= bindparam("due_to"))
+        conditions.append(Action.due_date <= bindparam("due_to"))
     if meetings_from or meetings_to:
         raised_at = select(Meeting.id)
         if meetings_from:
             raised_at = raised_at.where(Meeting.starts_at >= bindparam("meetings_from", type_=Meeting.starts_at.type))
         if meetings_to:
             raised_at = raised_at.where(Meeting.starts_at < bindparam("meetings_to", type_=Meeting.starts_at.type))
-        query = query.where(Action.meeting_id.in_(raised_at))
+        conditions.append(Action.meeting_id.in_(raised_at))
     if meeting:
-        query = query.where(Action.meeting_id == bindparam("meeting_id"))
+        conditions.append(Action.meeting_id == bindparam("meeting_id"))
     if owner:
-        query = query.where(Action.owner_id == bindparam("owner_id"))
+        conditions.append(Action.owner_id == bindparam("owner_id"))
     if case_reference:
-        query = query.where(
+        conditions.append(
             Action.case_review_id.in_(
                 select(CaseReview.id)
                 .join(Case, CaseReview.case_id == Case.id)
@@ -157,8 +167,8 @@ def _build_selection(reader: Reader, shape: tuple):
             )
         )
     if text:
-        query = query.where(func.lower(Action.description).like(bindparam("text")))
-    return query.join(Agency, Action.owning_agency_id == Agency.id).order_by(*_ORDERS[sort])
+        conditions.append(func.lower(Action.description).like(bindparam("text")))
+    return conditions
 
 
 _selection = statement_per_reader(_build_selection)
@@ -284,7 +294,9 @@ def actions_for_export(user: User, f: ActionFilter):
 
 @statement_per_reader
 def _counted(reader: Reader, shape: tuple):
-    return select(func.count()).select_from(_build_selection(reader, shape).order_by(None).subquery())
+    # The selection's conditions alone: every action has its one agency, so the join the list sorts by
+    # changes no count, and without it the open actions are counted from their index alone.
+    return select(func.count()).select_from(Action).where(*_conditions(reader, shape))
 
 
 def count_filtered(user: User, f: ActionFilter) -> int:
