@@ -662,3 +662,59 @@ def test_the_actions_list_counts_what_it_lists(app, world, agencies, make_user, 
         listed_ids = [action.id for action in db.session.scalars(filtered_actions(user, f))]
         assert listed_ids, "the fixture has an action for every filter here"
         assert count_filtered(user, f) == len(listed_ids)
+
+
+def test_home_page_counts_and_order_match_their_definition_at_every_boundary(
+    app, agencies, make_user, make_meeting, add_action
+):
+    """The home pages count by difference and read the page in two parts (tracker/actions/queries.py:
+    _WORKLOAD, _PARTNER_COUNTS, _PARTNER_PAGE_IDS): with due dates either side of today and of the
+    week's end, in every status and in two agencies, the counts and the order must still be those of
+    the definitions: overdue is due before today; due soon is today to seven days on; in progress is
+    counted apart only when due later; the page lists overdue and due soon by date, then in progress,
+    then the rest."""
+    from tracker.actions.queries import DUE_SOON_DAYS, partner_home, workload_by_agency
+    from tracker.models import User
+
+    assert DUE_SOON_DAYS == 7
+    chair = make_user("chair", agencies["POL"])
+    partner = make_user("partner", agencies["IDVA"])
+    meeting_id = make_meeting(-10, chair=chair)
+    made = []  # (id, agency, due in days, status)
+    for agency in ("IDVA", "HOU"):
+        for due in (-1, 0, 7, 8):
+            for status in ("in_progress", "open", "completed", "cancelled"):
+                made.append(
+                    (add_action(meeting_id, agencies[agency], due_in_days=due, status=status), agency, due, status)
+                )
+
+    def open_of(agency):
+        return [(i, due, status) for i, a, due, status in made if a == agency and status in ("open", "in_progress")]
+
+    with app.app_context():
+        workload = {row.agency.code: (row.open, row.overdue, row.due_soon) for row in workload_by_agency()}
+        for agency in ("IDVA", "HOU"):
+            mine = open_of(agency)
+            assert workload[agency] == (
+                len(mine),
+                sum(1 for _i, due, _s in mine if due < 0),
+                sum(1 for _i, due, _s in mine if 0 <= due <= 7),
+            )
+        assert workload["POL"] == (0, 0, 0)
+
+        home = partner_home(db.session.get(User, partner.id))
+        mine = open_of("IDVA")
+        assert home.counts == {
+            "open": len(mine),
+            "overdue": sum(1 for _i, due, _s in mine if due < 0),
+            "due_soon": sum(1 for _i, due, _s in mine if 0 <= due <= 7),
+            "in_progress": sum(1 for _i, due, status in mine if due > 7 and status == "in_progress"),
+        }
+        assert home.counts == {"open": 8, "overdue": 2, "due_soon": 4, "in_progress": 1}
+
+        def place(action):
+            i, due, status = action
+            part = 0 if due <= 7 else (1 if status == "in_progress" else 2)
+            return (part, due, i)
+
+        assert [row.id for row in home.actions] == [i for i, _due, _status in sorted(mine, key=place)]

@@ -184,3 +184,40 @@ def test_existing_calendar_links_keep_working_once_stored_hashed(scratch_databas
         assert stored == hashlib.sha256(b"subscribed-secret").hexdigest()
         assert "calendar_token" not in columns
         db.engine.dispose()
+
+
+OPEN_ACTION_INDEXES = ("ix_actions_open_due", "ix_actions_open_agency_due", "ix_actions_open_meeting")
+
+
+def _index_definitions(connection) -> dict[str, str]:
+    if connection.dialect.name == "sqlite":
+        rows = connection.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+    else:
+        rows = connection.execute(sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'actions'"))
+    return {name: definition for name, definition in rows if name in OPEN_ACTION_INDEXES}
+
+
+def test_the_open_actions_indexes_hold_open_actions_and_serve_the_open_condition(scratch_database_uri):
+    """Alembic does not compare a partial index's condition: the migration's must be the model's
+    IS_OPEN, statuses and all, or the queries written with IS_OPEN silently stop using the indexes."""
+    from tracker.models import IS_OPEN, Action
+
+    app = make_test_app(scratch_database_uri)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            definitions = _index_definitions(connection)
+            assert set(definitions) == set(OPEN_ACTION_INDEXES)
+            for definition in definitions.values():
+                condition = definition.split("WHERE", 1)[1]
+                assert "'open'" in condition and "'in_progress'" in condition, definition
+                assert "'completed'" not in condition and "'cancelled'" not in condition, definition
+            statement = sa.select(Action.id).where(IS_OPEN).order_by(Action.due_date, Action.id).limit(25)
+            sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
+            if connection.dialect.name == "sqlite":
+                plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            else:  # an empty table: told not to scan it, the planner must find the partial index usable
+                connection.exec_driver_sql("SET enable_seqscan = off")
+                plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
+        assert any(name in plan for name in OPEN_ACTION_INDEXES), plan
+        db.engine.dispose()

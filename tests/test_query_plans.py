@@ -134,8 +134,8 @@ def test_a_cases_open_actions_are_found_from_its_reviews(app, make_user, role):
         plan = " ".join(
             row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
         )
-    # Not through the status index, which holds every open action in history, nor through the
-    # partner's agency index, which holds every action of that agency.
+    # Not through the indexes of open actions, which hold every open action in history, nor through
+    # the agency's index, which holds every action of that agency.
     assert "ix_actions_case_review_id" in plan, plan
     assert "ix_actions_open_due" not in plan, plan
     assert "ix_actions_open_agency_due" not in plan, plan

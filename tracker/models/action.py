@@ -111,8 +111,9 @@ class Action(Model):
 
 # "The action is open", with the statuses written into the SQL as literals (``literal_execute``), not
 # bound: the partial indexes below hold only open actions, and neither SQLite nor PostgreSQL uses a
-# partial index for a condition that is a bound parameter, which could be anything. Every query about
-# open actions uses this one condition, so that it is the index's own, word for word.
+# partial index for a condition that is a bound parameter, which could be anything. The queries of
+# open actions that pages and reports make use this one condition, so that it is the index's own, word
+# for word (the retention rule, on an alias of actions, and the demo data need no index).
 IS_OPEN = Action.status.in_(bindparam("open_statuses", list(OPEN_STATUSES), expanding=True, literal_execute=True))
 
 # The open actions are the panel's working set: some thousands ten years on, against tens of thousands

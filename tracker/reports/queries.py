@@ -347,7 +347,7 @@ def _median_days_to_complete(user: User, period: Period) -> dict[tuple[int, int]
     days = days_between(london_date(Action.closed_at), london_date(Meeting.starts_at))
     bucket = _bucket(Action.closed_at, period)
     # Closed actions of both periods, read by the closed_at index (the status is partitioned on, not
-    # filtered on, so the planner cannot prefer the far less selective status index).
+    # filtered on, so that no index by status can look the narrower to the planner).
     partition = [Action.owning_agency_id, bucket, Action.status]
     ranked = (
         select(

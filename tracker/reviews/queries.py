@@ -50,7 +50,7 @@ def _earlier_reviews(reader: Reader):
 
 # Every action on the case's reviews (a handful), in one statement: the open ones in the user's scope,
 # and this review's own, are chosen in Python. Asking SQL for open ones let SQLite read every open
-# action in history through the status index, and asking for the partner's agency read every action
+# action in history through an index of open actions, and asking for the partner's agency read every action
 # of that agency (7 ms for the police at ten years): the case's reviews must choose the rows.
 _ACTIONS_ON_CASE = (
     select(Action)
