@@ -73,6 +73,10 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     assert page.locator("[data-testid=feed-url]").input_value().endswith(".ics")
     check_accessibility(page, "actions-calendar")
     page.get_by_role("link", name="Reports").first.click()
+    # The whole page first: reading the charts' titles is not a wait, and a page still arriving had
+    # only its first charts.
+    page.wait_for_url(f"{live_server}/reports")
+    page.wait_for_load_state("load")
     # The period report's charts, each titled for a screen reader, and the agency's overdue actions.
     titles = page.locator(".app-chart svg[role=img] > title").all_text_contents()
     assert "Actions completed on time, by agency" in titles
