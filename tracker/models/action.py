@@ -122,29 +122,20 @@ IS_OPEN = Action.status.in_(bindparam("open_statuses", list(OPEN_STATUSES), expa
 #   open action; the counts of those due before or after a date read only that end of the index;
 # - by agency, then due date: a partner's open actions, and matters arising by agency, in order;
 # - by meeting: how many open actions the meetings since a given one raised (matters arising counts).
-# Each ends with the status, though every entry's is open or in progress: SQLite reads a query from the
-# index alone only if it holds every column the query names, and "the action is open" names the status.
-Index(
-    "ix_actions_open_due",
-    Action.due_date,
-    Action.id,
-    Action.owning_agency_id,
-    Action.meeting_id,
-    Action.status,
-    sqlite_where=IS_OPEN,
-    postgresql_where=IS_OPEN,
+# Each ends with the status (_index_of_open_actions), though every entry's is open or in progress:
+# SQLite reads a query from the index alone only if it holds every column the query names, and "the
+# action is open" names the status.
+
+
+def _index_of_open_actions(name: str, *columns) -> Index:
+    return Index(name, *columns, Action.status, sqlite_where=IS_OPEN, postgresql_where=IS_OPEN)
+
+
+_index_of_open_actions("ix_actions_open_due", Action.due_date, Action.id, Action.owning_agency_id, Action.meeting_id)
+_index_of_open_actions(
+    "ix_actions_open_agency_due", Action.owning_agency_id, Action.due_date, Action.id, Action.meeting_id
 )
-Index(
-    "ix_actions_open_agency_due",
-    Action.owning_agency_id,
-    Action.due_date,
-    Action.id,
-    Action.meeting_id,
-    Action.status,
-    sqlite_where=IS_OPEN,
-    postgresql_where=IS_OPEN,
-)
-Index("ix_actions_open_meeting", Action.meeting_id, Action.status, sqlite_where=IS_OPEN, postgresql_where=IS_OPEN)
+_index_of_open_actions("ix_actions_open_meeting", Action.meeting_id)
 
 
 class ActionUpdate(Model):
