@@ -5,12 +5,15 @@ font the print CSS names."""
 import io
 import re
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pdfplumber
 import pytest
+import tinyhtml5
 
-from tests.conftest import sign_in
+from tests.conftest import approve_minutes, sign_in
+from tracker.documents import render
 from tracker.extensions import db
 from tracker.models import CaseReview, Meeting
 
@@ -187,3 +190,71 @@ def test_the_pdf_embeds_only_the_fonts_the_css_names(app, agencies, hostile_meet
         family = re.sub(r"[^a-z0-9]", "", font.lower())
         family = re.sub(r"(bold|italic|regular|oblique|book|semi|condensed)+$", "", family)
         assert family in squashed, f"{font} is not a font the print CSS names"
+
+
+def tree(element) -> list[tuple]:
+    """Every element (and comment) of a parsed document, in order: its tag, attributes, text and tail."""
+    return [(str(node.tag), sorted(node.attrib.items()), node.text, node.tail) for node in element.iter()]
+
+
+def weasyprints_own_tree(html: str) -> list[tuple]:
+    return tree(tinyhtml5.parse(io.StringIO(html), namespace_html_elements=False))  # as WeasyPrint calls it
+
+
+MARKUP_AS_TEXT = "</p></td></tr></table><svg><path/></svg><p>Fish &amp; chips &nbsp; <br> <!-- x --> ]]>"
+
+
+def test_our_parser_gives_weasyprint_the_tree_its_own_parser_makes_of_every_document(
+    app, agencies, chair, hostile_meeting, make_meeting, add_review, make_user, monkeypatch
+):
+    """render.parse_html (libxml2) stands in for WeasyPrint's own parser (tinyhtml5): for each kind of
+    document, of hostile text and text that looks like markup, the two trees are the same, element for
+    element, with the same attributes, text and tail."""
+    with app.app_context():
+        meeting = db.session.get(Meeting, hostile_meeting)
+        meeting.any_other_business = MARKUP_AS_TEXT
+        db.session.get(CaseReview, meeting.reviews[0].id).feedback_to_officer = MARKUP_AS_TEXT
+        db.session.commit()
+    coming = make_meeting(4, chair=chair, invited=list(agencies.values()))
+    add_review(coming, "DA/2026/44444", agencies=[agencies["HOU"]])
+    parsed: list[str] = []
+    parse_html = render.parse_html
+    monkeypatch.setattr(render, "parse_html", lambda html: parsed.append(html) or parse_html(html))
+    client = signed_in(app, chair)
+    documents = {
+        "draft minutes": f"/reports/minutes/{hostile_meeting}.pdf",
+        "agenda": f"/reports/minutes/{coming}.pdf",
+        "summary": "/reports/actions.pdf?status=",
+    }
+    for name, url in documents.items():
+        assert client.get(url).status_code == 200, name
+    assert approve_minutes(client, hostile_meeting).status_code == 302
+    assert client.get(f"/reports/minutes/{hostile_meeting}.pdf").status_code == 200
+    partner = signed_in(app, make_user("partner", agencies["HOU"]))
+    assert partner.get(f"/reports/minutes/{hostile_meeting}.pdf").status_code == 200
+    app.config["ACTION_SUMMARY_PART_ACTIONS"] = 40
+    assert client.get("/reports/actions.pdf?status=").status_code == 200  # in parts, and their page numbers
+    asked = client.get("/reports/board.pdf?period=quarter&of=" + date.today().isoformat())
+    assert client.get(asked.headers["Location"]).status_code == 200  # the job has run: the board report
+    # Draft, agenda, summary, approved, redacted, the summary's parts and numbers, the board report.
+    assert len(parsed) >= 9
+    assert sum("<svg" not in html for html in parsed) >= 5  # parsed by libxml2, not handed to tinyhtml5
+    assert any("&lt;/p&gt;&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&lt;svg&gt;" in html for html in parsed)
+    for html in parsed:
+        assert tree(parse_html(html)) == weasyprints_own_tree(html)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<!DOCTYPE html>\n<html lang=en-GB>\n<head>\n<meta charset=utf-8><title>T</title></head>\n"
+        "<body>\n  <p class=a>One<br>two &amp; &nbsp;three</p>\n  <img src=x.png alt=''>\n</body>\n</html>\n\n",
+        "<!DOCTYPE html><html><head><title>Empty</title></head><body></body></html>\n",
+        "<!DOCTYPE html><html><head><title>Comments</title></head><body><!-- a --><p>b<!-- c -->d</p></body></html>",
+        "<!DOCTYPE html><html><head></head><body><table><thead><tr><th scope=col>A</th></tr></thead>"
+        "<tbody><tr><td>\u062e\u0637\u0629 \U0001f6a8</td></tr></tbody></table></body></html>",
+    ],
+    ids=["whitespace around head and after body", "empty body", "comments", "table and wide text"],
+)
+def test_our_parser_places_whitespace_and_comments_as_the_standard_does(html):
+    assert tree(render.parse_html(html)) == weasyprints_own_tree(html)
