@@ -718,3 +718,38 @@ def test_home_page_counts_and_order_match_their_definition_at_every_boundary(
             return (part, due, i)
 
         assert [row.id for row in home.actions] == [i for i, _due, _status in sorted(mine, key=place)]
+
+
+def test_an_action_page_links_to_its_meeting_and_case_only_where_the_reader_may_go(
+    app, client, agencies, make_user, make_meeting, add_review, add_action
+):
+    """Every link the action page gives to the action's meeting and case review leads to a page the
+    reader may see, and a chair gets both. An IDVA action on a police-only case at a meeting IDVA did
+    not attend: IDVA owns an action on the review, but sees neither the meeting nor (being within it)
+    the review, so both are named, not linked. At a meeting IDVA attended, both are linked. A
+    meeting-wide action has no case to link."""
+    not_attended = make_meeting(-5, attended_by=[agencies["POL"]])
+    attended = make_meeting(-12, attended_by=[agencies["POL"], agencies["IDVA"]])
+    actions, expected = {}, {}
+    for meeting_id, label in ((not_attended, "not attended"), (attended, "attended")):
+        review_id = add_review(meeting_id, f"CR/LINKS/{meeting_id}", agencies=[agencies["POL"]])
+        actions[label] = add_action(meeting_id, agencies["IDVA"], review_id=review_id, description="Share the plan")
+        expected[label] = {f"/meetings/{meeting_id}", f"/meetings/{meeting_id}/reviews/{review_id}"}
+    actions["meeting-wide"] = add_action(attended, agencies["IDVA"], description="Meeting-wide work")
+    expected["meeting-wide"] = {f"/meetings/{attended}"}
+
+    def links(action_id: int, among: set[str]) -> set[str]:
+        page = get_page(client, f"/actions/{action_id}")
+        assert "the meeting on" in text_of(page.select_one("main"))
+        return {a["href"] for a in page.select("main a")} & among
+
+    partner = make_user("partner", agencies["IDVA"])
+    sign_in(client, partner.email, partner.password)
+    seen = {label: links(actions[label], expected[label]) for label in actions}
+    assert seen == {"not attended": set(), "attended": expected["attended"], "meeting-wide": expected["meeting-wide"]}
+    assert all(client.get(url).status_code == 200 for urls in seen.values() for url in urls)
+    assert all(client.get(url).status_code == 404 for url in expected["not attended"])
+    client.post("/sign-out")
+    chair = make_user("chair", agencies["POL"])
+    sign_in(client, chair.email, chair.password)
+    assert {label: links(actions[label], expected[label]) for label in actions} == expected

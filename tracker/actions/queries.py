@@ -429,23 +429,17 @@ def pending_extension_requests(limit: int = 50) -> tuple[list[ExtensionRequest],
 
 
 @statement_per_reader
-def _meeting_seen(reader: Reader):
-    return select(Meeting.id).where(Meeting.id == bindparam("meeting_id"), meeting_scope(reader))
+def _links_seen(reader: Reader):
+    meeting = select(Meeting.id).where(Meeting.id == bindparam("meeting_id"), meeting_scope(reader))
+    review = select(CaseReview.id).where(CaseReview.id == bindparam("review_id"), case_review_scope(reader))
+    return select(meeting.exists(), review.exists())
 
 
-def may_see_meeting(user, meeting_id: int) -> bool:
-    return db.session.scalar(_meeting_seen(user), {"meeting_id": meeting_id}) is not None
-
-
-@statement_per_reader
-def _review_seen(reader: Reader):
-    return select(CaseReview.id).where(CaseReview.id == bindparam("review_id"), case_review_scope(reader))
-
-
-def may_see_review(user, review_id: int | None) -> bool:
-    if review_id is None:
-        return False
-    return db.session.scalar(_review_seen(user), {"review_id": review_id}) is not None
+def links_seen(user, meeting_id: int, review_id: int | None) -> tuple[bool, bool]:
+    """Whether ``user`` may see the meeting and the case review an action was raised at, so that the
+    action page links to them rather than only naming them: one statement for both."""
+    meeting, review = read_rows(_links_seen(user), {"meeting_id": meeting_id, "review_id": review_id}).one()
+    return bool(meeting), bool(review)
 
 
 _AGENCY_MEMBERS = (

@@ -155,6 +155,7 @@ def _render_action(action, status=200, conflict=False, **form_overrides):
     shown = {"progress": may_update, "due": may_change_due, "extension": may_request, "owner": may_assign}
     forms = _forms_for(action, {name for name, shows in shown.items() if shows}, **form_overrides)
     extensions = queries.extension_requests(action)
+    may_see_meeting, may_see_review = queries.links_seen(user, action.meeting_id, action.case_review_id)
     return render_template(
         "actions/action.html",
         action=action,
@@ -171,8 +172,8 @@ def _render_action(action, status=200, conflict=False, **form_overrides):
         pending=next((r for r in extensions if r.status == ExtensionStatus.PENDING), None),
         may_cancel=may_cancel_action(user) and not action.status.is_closed,
         may_reopen=may_cancel_action(user) and action.status == ActionStatus.CANCELLED,
-        may_see_meeting=queries.may_see_meeting(user, action.meeting_id),
-        may_see_review=queries.may_see_review(user, action.case_review_id),
+        may_see_meeting=may_see_meeting,
+        may_see_review=may_see_review,
         conflict=conflict,
     ), status
 
