@@ -6,7 +6,15 @@ view cannot land without someone deciding, here, who may use it.
 
 import pytest
 
-from tests.conftest import agency_factory, database_from, make_test_app, sign_in, take_snapshot, user_factory
+from tests.conftest import (
+    ON_POSTGRES,
+    agency_factory,
+    database_from,
+    make_test_app,
+    sign_in,
+    take_snapshot,
+    user_factory,
+)
 from tracker.extensions import db as _db
 from tracker.permissions import undeclared_endpoints
 
@@ -385,6 +393,30 @@ def test_a_partners_scope_is_probed_row_by_row_on_postgresql():
     assert meeting_sql.count("EXISTS") == 2 and meeting_sql.count("OFFSET") == 2
     # The review's own two, and the meeting rule's two inside the visible-meeting check (itself one).
     assert review_sql.count("EXISTS") == 5 and review_sql.count("OFFSET") == 4
+
+
+def test_postgresql_connections_plan_each_prepared_statement_once():
+    """On PostgreSQL every connection keeps one generic plan per prepared statement
+    (tracker/__init__.py _configure_postgresql), added to the engine's options without changing the
+    configuration class's own; SQLite is left alone."""
+    from config import Config
+    from tracker import create_app
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/nothing"})
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"options": "-c plan_cache_mode=force_generic_plan"}
+    assert options["pool_pre_ping"] is True
+    assert "connect_args" not in Config.SQLALCHEMY_ENGINE_OPTIONS
+    sqlite_app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert "connect_args" not in sqlite_app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL setting")
+def test_the_apps_postgresql_sessions_use_generic_plans(app):
+    from sqlalchemy import text
+
+    with app.app_context():
+        assert _db.session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
 
 
 def test_a_statement_per_reader_is_shared_by_readers_alike_and_sees_only_their_role_and_agency():

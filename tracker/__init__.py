@@ -152,6 +152,8 @@ def task_status(text: str, colour: str = "") -> dict:
 
 
 def _init_extensions(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        _configure_postgresql(app)
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _configure_sqlite(app)
@@ -179,6 +181,25 @@ def _send_to_sign_in():
         flash("Your session ended because of inactivity or its time limit. Sign in again to continue.", "info")
     target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("auth.sign_in", next=target))
+
+
+def _configure_postgresql(app: Flask) -> None:
+    """Each connection plans a prepared statement once, not at every execution.
+
+    psycopg prepares a statement on the server once a connection has run it five times, which every
+    page's statements soon are. PostgreSQL then still plans it afresh at each execution for the
+    values given (a "custom plan") unless its generic plan looks as cheap; for the statements that
+    carry a partner's scope it rarely does, and planning took longer than running them: 0.5-1 ms of
+    planning against 0.1-0.4 ms of execution, seven times on a case review page (bench/pages.py;
+    EXPLAIN ANALYZE at ten years of data). A generic plan is made once per connection and kept. The
+    plans' shapes are the ones tests/test_query_plans.py checks: every condition that decides an
+    index (the open statuses, the partial indexes' condition) is written into the SQL as a literal,
+    not a parameter, so the generic plan uses the same indexes."""
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])  # not the class's own dict
+    connect_args = dict(options.get("connect_args", {}))
+    connect_args["options"] = f"{connect_args.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _configure_sqlite(app: Flask) -> None:
