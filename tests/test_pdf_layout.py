@@ -253,8 +253,17 @@ def test_our_parser_gives_weasyprint_the_tree_its_own_parser_makes_of_every_docu
         "<!DOCTYPE html><html><head><title>Comments</title></head><body><!-- a --><p>b<!-- c -->d</p></body></html>",
         "<!DOCTYPE html><html><head></head><body><table><thead><tr><th scope=col>A</th></tr></thead>"
         "<tbody><tr><td>\u062e\u0637\u0629 \U0001f6a8</td></tr></tbody></table></body></html>",
+        "<!DOCTYPE html><html><head></head><body><p>Line\r\nbreaks\rand \x0b\x7f\x85\ufeff</p></body></html>",
+        "<!DOCTYPE html><html><head></head><body><p>A NUL\x00 character</p></body></html>",
     ],
-    ids=["whitespace around head and after body", "empty body", "comments", "table and wide text"],
+    ids=[
+        "whitespace around head and after body",
+        "empty body",
+        "comments",
+        "table and wide text",
+        "line breaks and control characters",
+        "a NUL",
+    ],
 )
 def test_our_parser_places_whitespace_and_comments_as_the_standard_does(html):
     assert tree(render.parse_html(html)) == weasyprints_own_tree(html)

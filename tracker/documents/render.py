@@ -94,8 +94,10 @@ def parse_html(html: str) -> ElementTree.Element:
 
     A document with an inline SVG (a chart) is left to tinyhtml5: the standard gives SVG elements a
     namespace of their own and restores the case of names such as viewBox, which libxml2 folds. User
-    text cannot open an SVG: it is escaped, so "<svg" in a document is always our markup."""
-    if "<svg" in html:
+    text cannot open an SVG: it is escaped, so "<svg" in a document is always our markup. So is one
+    holding a NUL character, which the standard drops from text and libxml2 turns into U+FFFD (the
+    forms refuse control characters, so only text stored some other way could hold one)."""
+    if "<svg" in html or "\x00" in html:
         return tinyhtml5.parse(io.StringIO(html), namespace_html_elements=False)  # as WeasyPrint calls it
     parser = etree.HTMLParser(target=_ElementTreeBuilder(insert_comments=True), huge_tree=True, no_network=True)
     root = etree.fromstring(html, parser)
