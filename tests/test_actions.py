@@ -721,7 +721,7 @@ def test_home_page_counts_and_order_match_their_definition_at_every_boundary(
 
 
 def test_an_action_page_links_to_its_meeting_and_case_only_where_the_reader_may_go(
-    app, client, agencies, make_user, make_meeting, add_review, add_action
+    app, client, agencies, make_user, make_meeting, add_review, add_action, query_counter
 ):
     """Every link the action page gives to the action's meeting and case review leads to a page the
     reader may see, and a chair gets both. An IDVA action on a police-only case at a meeting IDVA did
@@ -753,3 +753,14 @@ def test_an_action_page_links_to_its_meeting_and_case_only_where_the_reader_may_
     chair = make_user("chair", agencies["POL"])
     sign_in(client, chair.email, chair.password)
     assert {label: links(actions[label], expected[label]) for label in actions} == expected
+    # Both questions are one statement.
+    from tracker.actions.queries import links_seen
+    from tracker.models import CaseReview, User
+
+    with app.test_request_context():
+        reader = db.session.get(User, chair.id)
+        review = db.session.scalars(select(CaseReview).where(CaseReview.meeting_id == attended)).one()
+        with query_counter() as statements:
+            assert links_seen(reader, attended, review.id) == (True, True)
+            assert links_seen(reader, attended, None) == (True, False)
+        assert len(statements) == 2

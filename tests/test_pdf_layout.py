@@ -255,6 +255,8 @@ def test_our_parser_gives_weasyprint_the_tree_its_own_parser_makes_of_every_docu
         "<tbody><tr><td>\u062e\u0637\u0629 \U0001f6a8</td></tr></tbody></table></body></html>",
         "<!DOCTYPE html><html><head></head><body><p>Line\r\nbreaks\rand \x0b\x7f\x85\ufeff</p></body></html>",
         "<!DOCTYPE html><html><head></head><body><p>A NUL\x00 character</p></body></html>",
+        "<!DOCTYPE html><html><head></head><body><pre>\nPreformatted</pre><p>after</p></body></html>",
+        "<!DOCTYPE html><html><head></head><body><p>A lone \ud800 surrogate</p><p>and more</p></body></html>",
     ],
     ids=[
         "whitespace around head and after body",
@@ -263,6 +265,8 @@ def test_our_parser_gives_weasyprint_the_tree_its_own_parser_makes_of_every_docu
         "table and wide text",
         "line breaks and control characters",
         "a NUL",
+        "a line break opening pre",
+        "a lone surrogate",
     ],
 )
 def test_our_parser_places_whitespace_and_comments_as_the_standard_does(html):

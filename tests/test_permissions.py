@@ -395,28 +395,24 @@ def test_a_partners_scope_is_probed_row_by_row_on_postgresql():
     assert review_sql.count("EXISTS") == 5 and review_sql.count("OFFSET") == 4
 
 
-def test_postgresql_connections_plan_each_prepared_statement_once():
-    """On PostgreSQL every connection keeps one generic plan per prepared statement
-    (tracker/__init__.py _configure_postgresql), added to the engine's options without changing the
-    configuration class's own; SQLite is left alone."""
-    from config import Config
-    from tracker import create_app
-
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/nothing"})
-    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["connect_args"] == {"options": "-c plan_cache_mode=force_generic_plan"}
-    assert options["pool_pre_ping"] is True
-    assert "connect_args" not in Config.SQLALCHEMY_ENGINE_OPTIONS
-    sqlite_app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    assert "connect_args" not in sqlite_app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-
-
 @pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL setting")
-def test_the_apps_postgresql_sessions_use_generic_plans(app):
+def test_postgresql_connections_keep_generic_plans_and_the_urls_own_options(app):
+    """Every connection keeps one generic plan per prepared statement (tracker/__init__.py
+    _configure_postgresql), and options given in the database URL still hold."""
     from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tracker import create_app
 
     with app.app_context():
         assert _db.session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
+        url = make_url(str(_db.engine.url)).update_query_dict({"options": "-c statement_timeout=12345"})
+    other = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False)})
+    with other.app_context():
+        assert _db.session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
+        assert _db.session.scalar(text("SHOW statement_timeout")) == "12345ms"
+        _db.session.remove()
+        _db.engine.dispose()
 
 
 def test_a_statement_per_reader_is_shared_by_readers_alike_and_sees_only_their_role_and_agency():

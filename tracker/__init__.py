@@ -152,11 +152,11 @@ def task_status(text: str, colour: str = "") -> dict:
 
 
 def _init_extensions(app: Flask) -> None:
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        _configure_postgresql(app)
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _configure_sqlite(app)
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        _configure_postgresql(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     WTFormsHelpers(app)
@@ -184,22 +184,33 @@ def _send_to_sign_in():
 
 
 def _configure_postgresql(app: Flask) -> None:
-    """Each connection plans a prepared statement once, not at every execution.
+    """Each connection keeps one generic plan per prepared statement, until something (an ANALYZE, a
+    change of schema) invalidates it, rather than planning it afresh at every execution.
 
     psycopg prepares a statement on the server once a connection has run it five times, which every
-    page's statements soon are. PostgreSQL then still plans it afresh at each execution for the
-    values given (a "custom plan") unless its generic plan looks as cheap; for the statements that
-    carry a partner's scope it rarely does, and planning took longer than running them: 0.5-1 ms of
-    planning against 0.1-0.4 ms of execution, seven times on a case review page (bench/pages.py;
-    EXPLAIN ANALYZE at ten years of data). A generic plan is made once per connection and kept. The
-    plans' shapes are the ones tests/test_query_plans.py checks: every condition that decides an
-    index (the open statuses, the partial indexes' condition) is written into the SQL as a literal,
-    not a parameter, so the generic plan uses the same indexes."""
-    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])  # not the class's own dict
-    connect_args = dict(options.get("connect_args", {}))
-    connect_args["options"] = f"{connect_args.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
-    options["connect_args"] = connect_args
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    page's statements soon are. PostgreSQL then still plans it for the values given at each execution
+    (a "custom plan") unless its generic plan looks about as cheap; for the statements that carry a
+    partner's scope it rarely did, and planning took longer than running them: 0.5-1 ms of planning
+    against 0.1-0.4 ms of execution, seven times on a case review page (EXPLAIN ANALYZE at ten years
+    of data). The open statuses, which decide the partial indexes of open actions, are written into
+    the SQL as literals (IS_OPEN), so a generic plan can use those indexes. Other values stay bound
+    (other statuses, LIMIT and OFFSET), and a generic plan estimates them from averages, not from the
+    values: bench/pages.py (every page, as each role, at ten years of data) and bench/load.py measure
+    the result, and no page was slower.
+
+    Set when each connection is made, in a transaction of its own, so that options given in the
+    database URL or PGOPTIONS are left as they are. (Behind a pooler in transaction mode, session
+    settings do not hold, and nor do psycopg's prepared statements.)"""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _generic_plans(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(app: Flask) -> None:

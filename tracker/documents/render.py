@@ -83,24 +83,38 @@ class _ElementTreeBuilder(ElementTree.TreeBuilder):
         return super().start(tag, dict(attrs))
 
 
+# Markup whose parsing the standard defines differently from libxml2, and which our templates do not
+# make (a chart's inline SVG aside): a document holding any of it is parsed by tinyhtml5.
+# - SVG and MathML get namespaces of their own, and the case of names such as viewBox is restored;
+# - <pre>, <textarea> and <listing> lose the line break that opens them;
+# - a NUL character is dropped from text, where libxml2 shows U+FFFD.
+# User text cannot open any of these elements: it is escaped, so "<svg" is always our markup. Nor can
+# it hold a NUL: the forms refuse control characters.
+_LEFT_TO_TINYHTML5 = ("<svg", "<math", "<pre", "<textarea", "<listing", "\x00")
+
+
 def parse_html(html: str) -> ElementTree.Element:
     """Our documents' HTML as the tree WeasyPrint's own parser (tinyhtml5) makes of it, twenty times
     faster: libxml2 parses it in C (lxml), and the tree is built of the standard library's elements,
     as tinyhtml5 builds it. tinyhtml5 follows the HTML standard's parsing rules in Python, and took
-    about 4 % of a minutes document's whole render; libxml2's rules differ from the standard's only
-    for markup that our templates do not make, such as a table row outside a table section or a
-    block inside a paragraph, and tests/test_pdf_layout.py compares the two trees for every kind of document.
-    Whitespace around <head> and after </body> is placed as the standard places it.
-
-    A document with an inline SVG (a chart) is left to tinyhtml5: the standard gives SVG elements a
-    namespace of their own and restores the case of names such as viewBox, which libxml2 folds. User
-    text cannot open an SVG: it is escaped, so "<svg" in a document is always our markup. So is one
-    holding a NUL character, which the standard drops from text and libxml2 turns into U+FFFD (the
-    forms refuse control characters, so only text stored some other way could hold one)."""
-    if "<svg" in html or "\x00" in html:
-        return tinyhtml5.parse(io.StringIO(html), namespace_html_elements=False)  # as WeasyPrint calls it
-    parser = etree.HTMLParser(target=_ElementTreeBuilder(insert_comments=True), huge_tree=True, no_network=True)
-    root = etree.fromstring(html, parser)
+    about 4 % of a minutes document's whole render. Where libxml2's rules differ from the standard's,
+    for markup our templates do not make (a table row outside a table section, a block inside a
+    paragraph, the cases of _LEFT_TO_TINYHTML5), tests/test_pdf_layout.py compares the two trees for
+    every kind of document. Whitespace around <head> and after </body> is placed as the standard
+    places it. Anything libxml2 reports as an error (text that is not valid Unicode, say, after which
+    it would stop reading) is parsed by tinyhtml5 instead, as before: nothing is silently lost."""
+    if any(marker in html for marker in _LEFT_TO_TINYHTML5):
+        return _parsed_by_tinyhtml5(html)
+    try:
+        data = html.encode("utf-8")  # strict: a lone surrogate fails here
+    except UnicodeEncodeError:
+        return _parsed_by_tinyhtml5(html)
+    parser = etree.HTMLParser(
+        target=_ElementTreeBuilder(insert_comments=True), encoding="utf-8", huge_tree=True, no_network=True
+    )
+    root = etree.fromstring(data, parser)
+    if len(parser.error_log):
+        return _parsed_by_tinyhtml5(html)
     if root.text is not None and not root.text.strip():
         root.text = None  # the standard drops whitespace before <head>
     body = root.find("body")
@@ -116,6 +130,10 @@ def parse_html(html: str) -> ElementTree.Element:
             body.text = (body.text or "") + after_body
         body.tail = None
     return root
+
+
+def _parsed_by_tinyhtml5(html: str) -> ElementTree.Element:
+    return tinyhtml5.parse(io.StringIO(html), namespace_html_elements=False)  # as WeasyPrint calls it
 
 
 class PdfHTML(HTML):
