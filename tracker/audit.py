@@ -54,7 +54,7 @@ def record(action: str, obj=None, detail: str = "", *, user=None, even_if_refuse
 
 
 PENDING = "audit_events_pending"
-_INSERT = insert(AuditEvent.__table__)
+_INSERT = insert(AuditEvent)  # run on the connection (below): a Core INSERT of the table
 
 
 @event.listens_for(Session, "before_commit")
