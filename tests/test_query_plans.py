@@ -193,3 +193,17 @@ def test_a_partners_case_scope_asks_the_reviews_actions_not_the_agencys(app, mak
     # agency, not a walk through every action the agency ever had (a second per page at ten years).
     assert "COVERING INDEX ix_actions_case_review_id (case_review_id=? AND owning_agency_id=?)" in plan, plan
     assert "ix_actions_agency_due" not in plan, plan
+
+
+def test_a_partners_meetings_are_counted_with_one_seek_of_attendance_for_each(app, make_user):
+    from tracker.permissions import meetings_in_scope_counted
+
+    partner_id = make_user("partner").id
+    with app.app_context():
+        plan = plan_of(meetings_in_scope_counted(db.session.get(User, partner_id)))
+    # Whether the agency attended each meeting: one seek of (meeting, agency, status) in the index
+    # alone, not a read of every attendance row of the meeting (migration d7a3f1c9e2b4).
+    probes = re.findall(r"SEARCH scope_attendance USING ([A-Z ]*INDEX \w+ \([^)]*\))", plan)
+    assert probes, plan
+    expected = "COVERING INDEX ix_attendance_meeting_agency_status (meeting_id=? AND agency_id=? AND status=?)"
+    assert all(probe == expected for probe in probes), plan

@@ -123,7 +123,8 @@ class Attendance(Model):
     __tablename__ = "attendance"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    # Indexed with the agency and the status (below), which also serves a meeting's attendance alone.
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     person_name: Mapped[str] = mapped_column(String(120), default="")
@@ -144,3 +145,6 @@ class Attendance(Model):
 
 
 Index("ix_attendance_agency_status", Attendance.agency_id, Attendance.status)
+# A partner's scope asks, for each meeting, whether someone from its agency was present: one seek here,
+# rather than reading every attendance row of the meeting (migration d7a3f1c9e2b4).
+Index("ix_attendance_meeting_agency_status", Attendance.meeting_id, Attendance.agency_id, Attendance.status)
