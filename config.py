@@ -65,6 +65,9 @@ class Config:
     SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
     PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
+    # The cookie is set when the session starts or changes, not re-signed on every response: its
+    # expiry is the absolute limit counted from sign-in, which re-sending it could only push past.
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True

@@ -164,6 +164,20 @@ def test_absolute_timeout_after_12_hours_even_when_active(client, make_user, app
         assert db.session.scalar(select(UserSession.end_reason)) == "absolute timeout"
 
 
+def test_the_session_cookie_is_set_at_sign_in_and_not_resent_on_every_page(client, make_user, app):
+    """Its expiry is the absolute limit counted from sign-in: re-signing it on every response (Flask's
+    default for a permanent session) cost time on every page and could only push it past that limit."""
+    user = make_user("chair")
+    response = sign_in(client, user.email, user.password)
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    assert any(header.startswith(f"{cookie_name}=") for header in response.headers.getlist("Set-Cookie"))
+    client.get("/")  # the first page stores the session's CSRF secret in it: a change, so it is sent
+    for path in ("/", "/meetings", "/actions"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert not page.headers.getlist("Set-Cookie"), path
+
+
 @pytest.mark.parametrize(
     "target, expected",
     [

@@ -54,6 +54,7 @@ from tracker.permissions import (
     returns_scope,
     statement_per_reader,
 )
+from tracker.sqlfunctions import OuterLoopJoin
 from tracker.timeutil import LONDON, london_today, utcnow
 
 
@@ -600,7 +601,10 @@ def _matters_selection(reader: Reader, shape: tuple):
     agency, overdue, status = shape
     query = (
         select(Action.id)
-        .join(Agency, Action.owning_agency_id == Agency.id)
+        # Agency by agency, in name order, each agency's open actions read in due date order from
+        # their index: the first page is read and the reading stops (sorting every open action took
+        # 1.6 ms at ten years on SQLite, and grew with each overdue action).
+        .select_from(OuterLoopJoin(Agency.__table__, Action.__table__, Action.owning_agency_id == Agency.id))
         .where(*_open_from_earlier_meetings(reader), _TO_REVIEW)
         .order_by(Agency.name, Action.due_date, Action.id)
     )
