@@ -297,6 +297,75 @@ def test_attendance_lists_the_invited_agencies_members_and_saves_them_at_once(
     assert "HOU agency" in unrepresented and "IDVA agency" not in unrepresented
 
 
+def test_attendance_lists_whom_each_agency_had_last_time_and_adds_another_member(
+    client, app, chair, agencies, make_meeting, make_user, query_counter
+):
+    """A panel's members are few and steady: each invited agency's line-up is the people it had at its
+    last meeting; an agency never recorded by name lists all its members; anyone else is added from a list."""
+    invited = [agencies["IDVA"], agencies["HOU"]]
+    earlier, meeting_id = make_meeting(-7, chair=chair, invited=invited), make_meeting(0, chair=chair, invited=invited)
+    regular = make_user("partner", agencies["IDVA"], name="IDVA Regular")
+    colleague = make_user("partner", agencies["IDVA"], name="IDVA Colleague")
+    for n in (1, 2):  # Housing has never had anyone recorded by name: all its members are listed
+        make_user("partner", agencies["HOU"], name=f"Housing Officer {n}")
+    client.post(f"/meetings/{earlier}/attendance", data={f"status-u{regular.id}": "apologies", "save": "y"})
+    with query_counter() as few:
+        page = get_page(client, f"/meetings/{meeting_id}/attendance")
+    legends = [text_of(line.legend) for line in page.select("[data-testid=attendance-line]")]
+    assert legends == ["Housing Officer 1", "Housing Officer 2", "IDVA Regular"]
+    options = {option["value"]: text_of(option) for option in page.select("select#member_id option")}
+    assert options == {"": "Select a member", str(colleague.id): "IDVA Colleague (IDVA agency)"}
+
+    data = {**attendance_form(page), "member_id": colleague.id, "member_status": "apologies", "save": "y"}
+    response = client.post(f"/meetings/{meeting_id}/attendance", data=data)
+    assert response.headers["Location"] == f"/meetings/{meeting_id}/attendance"  # to add another
+    page = get_page(client, f"/meetings/{meeting_id}/attendance")
+    assert "Attendance saved, with IDVA Colleague added." in banners(page)
+    with app.app_context():
+        recorded = db.session.execute(select(Attendance.user_id, Attendance.status).where(
+            Attendance.meeting_id == meeting_id)).all()  # fmt: skip
+    assert recorded == [(colleague.id, "apologies")]
+    legends = [text_of(line.legend) for line in page.select("[data-testid=attendance-line]")]
+    assert legends == ["Housing Officer 1", "Housing Officer 2", "IDVA Colleague", "IDVA Regular"]
+    assert not page.select("select#member_id")  # nobody left to add
+
+    # With many more members, the form still lists the same people, in as many statements.
+    for n in range(12):
+        make_user("partner", agencies["IDVA"], name=f"IDVA Member {n}")
+    with query_counter() as many:
+        page = get_page(client, f"/meetings/{meeting_id}/attendance")
+    assert len(page.select("[data-testid=attendance-line]")) == 4
+    assert len(page.select("select#member_id option")) == 13
+    assert len(many) == len(few), "\n".join(many)
+
+
+@pytest.mark.parametrize(
+    "chosen, field, message",
+    [
+        ("listed", "member_id", "Select a member of an invited agency who is not listed"),
+        ("not invited", "member_id", "Select a member of an invited agency who is not listed"),
+        ("unknown", "member_id", "Select a member of an invited agency who is not listed"),
+        ("bad status", "member_status", "Select present, apologies or absent"),
+    ],
+)
+def test_only_an_unlisted_member_of_an_invited_agency_can_be_added(
+    client, app, chair, agencies, make_meeting, make_user, chosen, field, message
+):
+    earlier = make_meeting(-7, chair=chair, invited=[agencies["IDVA"]])
+    meeting_id = make_meeting(0, chair=chair, invited=[agencies["IDVA"]])
+    regular = make_user("partner", agencies["IDVA"], name="IDVA Regular")
+    colleague = make_user("partner", agencies["IDVA"], name="IDVA Colleague")
+    outsider = make_user("partner", agencies["POL"], name="Not invited")
+    client.post(f"/meetings/{earlier}/attendance", data={f"status-u{regular.id}": "present", "save": "y"})
+    member_id = {"listed": regular.id, "not invited": outsider.id, "unknown": 987654, "bad status": colleague.id}
+    status = "late" if chosen == "bad status" else "present"
+    data = {"member_id": member_id[chosen], "member_status": status, "save": "y"}
+    response = client.post(f"/meetings/{meeting_id}/attendance", data=data)
+    assert error_messages(parse(response))[field] == message
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.meeting_id == meeting_id)) == 0
+
+
 def test_attendance_can_be_left_unrecorded_and_a_guest_removed_after_confirming(
     client, app, chair, agencies, make_meeting, make_user
 ):

@@ -212,3 +212,16 @@ def test_a_partners_meetings_are_counted_with_one_seek_of_attendance_for_each(ap
     assert probes, plan
     expected = "COVERING INDEX ix_attendance_meeting_agency_status (meeting_id=? AND agency_id=? AND status=?)"
     assert all(probe == expected for probe in probes), plan
+
+
+def test_an_agencys_last_meeting_is_found_walking_back_through_meetings_once_per_agency(app):
+    from tracker.meetings.queries import _REGULARS
+
+    with app.app_context():
+        plan = plan_of(_REGULARS.params(agency_ids=[1, 2], starts_at=utcnow()))
+    # Once for each agency (materialised), newest meeting first from the meetings' index, each asked for
+    # the agency's attendance: never every attendance row of the agency in history, sorted.
+    assert plan.startswith("MATERIALIZE last_named"), plan
+    assert "SEARCH meetings USING COVERING INDEX ix_meetings_starts_at (starts_at<?)" in plan, plan
+    assert "ix_attendance_meeting_agency_status (meeting_id=? AND agency_id=?)" in plan, plan
+    assert "TEMP B-TREE" not in plan and "ix_attendance_agency_status" not in plan, plan

@@ -259,12 +259,21 @@ ATTENDANCE_CHOICES = [(status.value, status.label) for status in AttendanceStatu
 
 
 class AttendanceSheetForm(TrackerForm):
-    """The attendance form: one line per member of the invited agencies and per guest. Each line's
-    status is posted as ``status-u<user id>`` or ``status-r<attendance row id>`` (see entries())."""
+    """The attendance form: one line per listed member of the invited agencies and per guest, another
+    member to add, and a guest to add. Each line's status is posted as ``status-u<user id>`` or
+    ``status-r<attendance row id>`` (see the view's _attendance_entries())."""
 
     statement_read = BooleanField(
         "The confidentiality statement was read at the start of the meeting", widget=GovCheckboxInput()
     )
+    member_id = SelectField(
+        "Member", coerce=optional_int, widget=FastGovSelect(), validate_choice=False,
+        description="Someone from an invited agency who is not listed above",
+    )  # fmt: skip
+    member_status = RadioField(
+        "Attendance", choices=choices(ATTENDANCE_CHOICES), widget=FastGovRadios(), validate_choice=False,
+        default=AttendanceStatus.PRESENT.value,
+    )  # fmt: skip
     guest_name = StringField(
         "Name",
         widget=FastGovTextInput(),
@@ -287,12 +296,25 @@ class AttendanceSheetForm(TrackerForm):
         "Save, marking everyone not yet recorded as present", widget=FastGovSubmitInput()
     )
 
-    def __init__(self, *args, agencies=(), **kwargs):
+    def __init__(self, *args, agencies=(), addable=(), **kwargs):
+        """``addable``: the AttendanceLines of the members who may be added (AttendanceSheet.addable)."""
         super().__init__(*args, **kwargs)
+        self.member_id.choices = [("", "Select a member")] + [
+            (line.user_id, f"{line.name} ({line.agency.name})") for line in addable
+        ]
+        self._member_ids = {line.user_id for line in addable}
         self.guest_agency_id.choices = [SelectChoice("", "Select an agency")] + [
             SelectChoice(agency.id, agency.name) for agency in agencies
         ]
         self._agency_ids = {agency.id for agency in agencies}
+
+    def validate_member_id(self, field):
+        if field.data is not None and field.data not in self._member_ids:
+            raise ValidationError("Select a member of an invited agency who is not listed")
+
+    def validate_member_status(self, field):
+        if self.member_id.data is not None and field.data not in {value for value, _ in ATTENDANCE_CHOICES}:
+            raise ValidationError("Select present, apologies or absent")
 
     def validate_guest_agency_id(self, field):
         if self.guest_name.data and field.data not in self._agency_ids:

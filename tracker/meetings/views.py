@@ -226,18 +226,24 @@ def save_notes(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def attendance(meeting_id: int):
-    """Everyone from the invited agencies on one form, plus guests; the confidentiality statement too."""
+    """The invited agencies' members (those each sent last time) on one form, another member or a guest
+    to add; the confidentiality statement too."""
     meeting = meeting_or_404(meeting_id)
     if refusal := refuse_if_locked(meeting):
         return refusal
     sheet = queries.attendance_sheet(meeting)
-    form = forms.AttendanceSheetForm(agencies=queries.active_agencies())
+    form = forms.AttendanceSheetForm(agencies=queries.active_agencies(), addable=sheet.addable)
     if request.method == "GET":
         form.statement_read.data = meeting.statement_read_at is not None
     if form.validate_on_submit():
         entries, tampered = _attendance_entries(form, sheet)
         if tampered:
             abort(400)
+        added = sheet.addable_member(form.member_id.data)
+        if added is not None:
+            entries.append(
+                operations.AttendanceEntry(agency=added.agency, status=form.member_status.data, user_id=added.user_id)
+            )
         if form.guest_name.data:
             entries.append(
                 operations.AttendanceEntry(
@@ -252,8 +258,8 @@ def attendance(meeting_id: int):
             entries,
             statement_read_by=current_user._get_current_object() if form.statement_read.data else None,
         )
-        if form.guest_name.data:
-            flash("Attendance saved, with the guest added.", "success")
+        if who := [name for name in (added and added.name, form.guest_name.data and "the guest") if name]:
+            flash(f"Attendance saved, with {' and '.join(who)} added.", "success")
             return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
         flash("Attendance saved.", "success")
         return to_meeting(meeting)
