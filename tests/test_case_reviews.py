@@ -441,19 +441,23 @@ def test_case_search_and_case_page_are_scoped_and_audited(client, app, agencies,
 
 
 def test_chair_case_page_shows_every_review_and_action(
-    client, app, chair, agencies, make_meeting, add_review, add_action
+    client, app, chair, agencies, make_meeting, add_review, add_action, query_counter
 ):
     first = make_meeting(-60, chair=chair)
-    review = add_review(first, "CR/HIST", grade=3)
+    review = add_review(first, "CR/HIST", grade=3, agencies=[agencies["HOU"]])
     add_action(first, agencies["HOU"], review_id=review, description="Housing review")
     add_review(make_meeting(-5, chair=chair), "CR/HIST", grade=1)
     with app.app_context():
         case_id = db.session.scalar(select(Case.id))
-    page = get_page(client, f"/cases/{case_id}")
+    with query_counter() as statements:
+        page = get_page(client, f"/cases/{case_id}")
     sections = page.select("[data-testid=case-review]")
     assert len(sections) == 2
     assert "Repeat" in text_of(sections[0]) and "Grade 1" in text_of(sections[0])
     assert "Housing review" in text_of(sections[1])
+    # The session, the case, its reviews with their meetings, their actions, the audit event: the page
+    # shows no agencies or themes, so they are not read.
+    assert len(statements) == 5, "\n".join(statements)
 
 
 def test_manager_reads_but_cannot_record(client, app, agencies, make_user, scoped_world):

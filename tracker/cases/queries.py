@@ -9,7 +9,7 @@ from itertools import groupby
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Integer, bindparam, distinct, exists, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from tracker import fulltext
 from tracker.cases.filters import CaseSearch
@@ -227,10 +227,11 @@ def _case_statement(reader: Reader):
 
 @statement_per_reader
 def _case_reviews(reader: Reader):
+    # With its meeting (the page shows its date); the page shows no agencies or themes, so they are not read.
     return (
         select(CaseReview)
         .join(Meeting, CaseReview.meeting_id == Meeting.id)
-        .options(joinedload(CaseReview.meeting), selectinload(CaseReview.agencies), selectinload(CaseReview.themes))
+        .options(joinedload(CaseReview.meeting))
         .where(CaseReview.case_id == bindparam("case_id"), case_review_scope(reader))
         .order_by(Meeting.starts_at.desc())
     )
