@@ -52,6 +52,21 @@ def test_matters_arising_are_chosen_from_the_covering_index(app, meeting_and_cha
     assert "TEMP B-TREE" not in plan, plan
 
 
+def test_a_page_of_matters_arising_joins_only_the_chosen_actions_to_their_details(app, meeting_and_chair):
+    from tracker.meetings.queries import _matters_page_rows, _matters_values, matters_due_by
+
+    meeting_id, chair_id = meeting_and_chair
+    with app.app_context():
+        meeting, chair = db.session.get(Meeting, meeting_id), db.session.get(User, chair_id)
+        values = {**_matters_values(meeting, matters_due_by(meeting)), "page_limit": 25, "page_offset": 0}
+        plan = plan_of(_matters_page_rows(chair, (False, False, False)).params(**values))
+    # The page's ids first, from the open actions' index alone; then each chosen action by its key, with
+    # its agency, meeting, owner, case and latest update: never every open action joined to all of them.
+    assert plan.startswith("MATERIALIZE page_ids SCAN agencies USING COVERING INDEX"), plan
+    assert "SCAN page_ids SEARCH actions USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    assert "SCAN actions" not in plan, plan
+
+
 def test_matters_arising_counts_read_open_actions_not_every_meeting(app, meeting_and_chair):
     from tracker.meetings.queries import _matters_counted, _matters_values, matters_due_by
 
