@@ -5,6 +5,7 @@ import re
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
 )
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     FieldList,
@@ -38,6 +39,7 @@ from tracker.forms import (
     strip,
 )
 from tracker.models import AttendanceStatus
+from tracker.templating import govuk_select
 
 MAX_SERIES_WEEKS = 52
 
@@ -266,8 +268,8 @@ class AttendanceSheetForm(TrackerForm):
     statement_read = BooleanField(
         "The confidentiality statement was read at the start of the meeting", widget=GovCheckboxInput()
     )
-    member_id = SelectField(
-        "Member", coerce=optional_int, widget=FastGovSelect(), validate_choice=False,
+    member_id = SelectField(  # rendered by member_select(); its choices are the sheet's addable members
+        "Member", coerce=optional_int, validate_choice=False, choices=[],
         description="Someone from an invited agency who is not listed above",
     )  # fmt: skip
     member_status = RadioField(
@@ -299,14 +301,22 @@ class AttendanceSheetForm(TrackerForm):
     def __init__(self, *args, agencies=(), addable=(), **kwargs):
         """``addable``: the AttendanceLines of the members who may be added (AttendanceSheet.addable)."""
         super().__init__(*args, **kwargs)
-        self.member_id.choices = [("", "Select a member")] + [
-            (line.user_id, f"{line.name} ({line.agency.name})") for line in addable
-        ]
+        self._addable = addable
         self._member_ids = {line.user_id for line in addable}
         self.guest_agency_id.choices = [SelectChoice("", "Select an agency")] + [
             SelectChoice(agency.id, agency.name) for agency in agencies
         ]
         self._agency_ids = {agency.id for agency in agencies}
+
+    def member_select(self) -> Markup:
+        """The member to add, as a GOV.UK select written from the addable lines (hundreds of members at a
+        large service: WTForms would make a choice object of each for every render)."""
+        field, chosen = self.member_id, self.member_id.data
+        options = [("", "Select a member", chosen is None)] + [
+            (line.user_id, f"{line.name} ({line.agency.name})", line.user_id == chosen) for line in self._addable
+        ]
+        error = field.errors[0] if field.errors else ""
+        return govuk_select(field.id, field.name, field.label.text, options, hint=field.description, error=error)
 
     def validate_member_id(self, field):
         if field.data is not None and field.data not in self._member_ids:
