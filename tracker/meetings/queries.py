@@ -358,6 +358,22 @@ class ActionLine(NamedTuple):
         return Action.reference_for(self.id)
 
 
+class MeetingRef(NamedTuple):
+    """Another meeting as a meeting's page and minutes name it: when and where, and its id for a link."""
+
+    id: int
+    starts_at: datetime
+    location: str
+
+
+class RegradeLine(NamedTuple):
+    """A case review of the previous meeting that reached no conclusion (grade 4), to be re-scored."""
+
+    id: int
+    meeting_id: int
+    case_reference: str
+
+
 @dataclass
 class MeetingRecord:
     """What one reader sees of a meeting: the full record, or a partner agency's redacted copy.
@@ -385,12 +401,12 @@ class MeetingRecord:
     returns: dict[int, dict[int, Row]]
     returning_agency_ids: set[int]  # agencies with partner officers, who can send their information
     matters_arising: list[MatterArising] = field(default_factory=list)  # the full list: minutes only
-    to_regrade: list[CaseReview] = field(default_factory=list)
-    previous_meeting: Meeting | None = None
-    next_meeting: Meeting | None = None
+    to_regrade: list[RegradeLine] = field(default_factory=list)
+    previous_meeting: MeetingRef | None = None
+    next_meeting: MeetingRef | None = None
     # The next meeting's time and place are not sensitive: a redacted copy names it even when the
     # reader's agency has not attended it yet (next_meeting is then None: no link to a page they cannot see).
-    next_meeting_when: Meeting | None = None
+    next_meeting_when: MeetingRef | None = None
     show_feedback: bool = False
     # In the minutes: each of the meeting's own actions as it stood on the meeting's date.
     action_states: dict[int, ActionAsAt] = field(default_factory=dict)
@@ -525,7 +541,7 @@ def matters_due_by(meeting: Meeting) -> date:
     return _due_on(meeting, following)
 
 
-def _due_by(meeting: Meeting, following: Meeting | None) -> date:
+def _due_by(meeting: Meeting, following: MeetingRef | None) -> date:
     return _due_on(meeting, following.starts_at if following is not None else None)
 
 
@@ -769,17 +785,18 @@ def _neighbours_statement(reader: Reader):
         _nearest(True, meeting_scope(reader)),
         _nearest(True),
     )
-    return select(Meeting, previous_id, following_id, going_ahead_id).where(
+    return select(Meeting.id, Meeting.starts_at, Meeting.location, previous_id, following_id, going_ahead_id).where(
         or_(Meeting.id == previous_id, Meeting.id == following_id, Meeting.id == going_ahead_id)
     )
 
 
-def _neighbours(user: User, meeting: Meeting) -> tuple[Meeting | None, Meeting | None, Meeting | None]:
+def _neighbours(user: User, meeting: Meeting) -> tuple[MeetingRef | None, MeetingRef | None, MeetingRef | None]:
     """The previous and the next meeting going ahead that ``user`` may see, and the next meeting going
     ahead whoever may see it (matters arising are those due by then, for everyone), in one query."""
-    rows = db.session.execute(_neighbours_statement(user), {"starts_at": meeting.starts_at})
+    rows = read_rows(_neighbours_statement(user), {"starts_at": meeting.starts_at})
     previous = following = going_ahead = None
-    for other, was_previous, was_following, was_going_ahead in rows:  # a meeting may be both of the last two
+    for meeting_id, starts_at, location, was_previous, was_following, was_going_ahead in rows:
+        other = MeetingRef(meeting_id, starts_at, location)  # a meeting may be both of the last two
         previous = other if other.id == was_previous else previous
         following = other if other.id == was_following else following
         going_ahead = other if other.id == was_going_ahead else going_ahead
@@ -923,8 +940,8 @@ _ATTENDED_LINES = (
 @statement_per_reader
 def _to_regrade_statement(reader: Reader):
     return (
-        select(CaseReview)
-        .options(joinedload(CaseReview.case))
+        select(CaseReview.id, CaseReview.meeting_id, Case.reference)
+        .join(Case, Case.id == CaseReview.case_id)
         .where(
             CaseReview.meeting_id == bindparam("meeting_id"),
             CaseReview.scrutiny_grade == 4,
@@ -983,7 +1000,8 @@ def meeting_record(
     previous_meeting, next_meeting, next_going_ahead = _neighbours(reader, meeting)
     to_regrade = []
     if previous_meeting is not None:
-        to_regrade = list(db.session.scalars(_to_regrade_statement(reader), {"meeting_id": previous_meeting.id}))
+        on_previous = {"meeting_id": previous_meeting.id}
+        to_regrade = [RegradeLine(*row) for row in read_rows(_to_regrade_statement(reader), on_previous)]
     next_meeting_when = next_meeting or next_going_ahead
     action_states: dict[int, ActionAsAt] = {}
     if for_minutes:  # the minutes' actions are entities (_ACTIONS_IN_FULL)
