@@ -176,6 +176,34 @@ def test_recording_a_review_derives_risk_from_the_dash_score(client, app, chair,
     assert "Well done" in text_of(section.select_one("[data-testid=review-feedback]"))
 
 
+def test_the_review_page_reads_the_review_with_its_agencies_and_themes_in_name_order_in_one_statement(
+    client, app, chair, agencies, make_meeting, add_review, make_user, query_counter
+):
+    meeting_id = make_meeting(0, chair=chair)
+    manager = make_user("manager", agencies["POL"])
+    few = add_review(meeting_id, "CR/FEW", agencies=[agencies["IDVA"]])
+    many = add_review(meeting_id, "CR/MANY", agencies=[agencies["POL"], agencies["HOU"], agencies["IDVA"]])
+    with app.app_context():
+        themes = [LearningTheme(name=name) for name in ("Risk not reassessed", "Coercive control missed")]
+        db.session.add_all(themes)
+        db.session.get(CaseReview, many).themes = themes
+        db.session.commit()
+    reader = app.test_client()  # a manager reads the review as a list, not a form
+    sign_in(reader, manager.email, manager.password)
+    counted = {}
+    for review_id in (few, many):
+        with query_counter() as statements:
+            page = get_page(reader, f"/meetings/{meeting_id}/reviews/{review_id}")
+        counted[review_id] = len(statements)
+        rows = {text_of(row.dt): text_of(row.dd) for row in page.select(".govuk-summary-list__row")}
+    # Three agencies and two themes, each list in name order, from the one statement that reads the review.
+    assert rows["Agencies involved"] == "HOU agency, IDVA agency, POL agency"
+    assert rows["Learning themes"] == "Coercive control missed, Risk not reassessed"
+    # The session, the meeting, the review (with its case, themes and agencies), the case's earlier
+    # reviews, its actions, the agencies' information, the audit event.
+    assert counted == {few: 7, many: 7}, counted
+
+
 def test_professional_judgement_overrides_the_dash_score_with_a_reason(client, app, chair, make_meeting, add_review):
     meeting_id = make_meeting(0, chair=chair)
     review_id = add_review(meeting_id, "CR/1")

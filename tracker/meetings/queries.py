@@ -10,7 +10,7 @@ from typing import NamedTuple, cast
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Date, Row, bindparam, case, func, literal, or_, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from tracker.actions.queries import LATEST_UPDATE_ID
 from tracker.extensions import db, read_rows
@@ -203,16 +203,32 @@ def meeting_for(user: User, meeting_id: int, *, with_page_details: bool = False)
     return db.session.execute(statement, {"meeting_id": meeting_id}).unique().scalar()
 
 
+# The agencies involved in a review, joined under names of their own: the partner scope's subqueries
+# name theirs apart, and these must not be mistaken for them (or they for these).
+_INVOLVED_LINK = case_review_agencies.alias("involved_link")
+_INVOLVED = aliased(Agency, name="involved")
+
+
 def _reviews_in_full(*conditions):
-    """Case reviews meeting ``conditions`` with their case and themes (joined, themes by name) and their
-    agencies (read by a second statement): what the review page and the meeting record show of each."""
+    """Case reviews meeting ``conditions`` with their case, themes and agencies, in one statement: what
+    the review page and the minutes show of each. Callers order by the theme's name, then the agency's
+    (_IN_NAME_ORDER), so that each collection is in name order. (A review has a few of each.)"""
     return (
         select(CaseReview)
         .outerjoin(case_review_themes, case_review_themes.c.case_review_id == CaseReview.id)
         .outerjoin(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
-        .options(joinedload(CaseReview.case), contains_eager(CaseReview.themes), selectinload(CaseReview.agencies))
+        .outerjoin(_INVOLVED_LINK, _INVOLVED_LINK.c.case_review_id == CaseReview.id)
+        .outerjoin(_INVOLVED, _INVOLVED.id == _INVOLVED_LINK.c.agency_id)
+        .options(
+            joinedload(CaseReview.case),
+            contains_eager(CaseReview.themes),
+            contains_eager(CaseReview.agencies.of_type(_INVOLVED)),
+        )
         .where(*conditions)
     )
+
+
+_IN_NAME_ORDER = (LearningTheme.name, _INVOLVED.name)
 
 
 @statement_per_reader
@@ -221,7 +237,7 @@ def _review_statement(reader: Reader):
         CaseReview.id == bindparam("review_id"),
         CaseReview.meeting_id == bindparam("meeting_id"),
         case_review_scope(reader),
-    ).order_by(LearningTheme.name)
+    ).order_by(*_IN_NAME_ORDER)
 
 
 def review_for(user: User, meeting: Meeting, review_id: int) -> CaseReview | None:
@@ -806,7 +822,7 @@ def _neighbours(user: User, meeting: Meeting) -> tuple[MeetingRef | None, Meetin
 @statement_per_reader
 def _record_reviews(reader: Reader):
     return _reviews_in_full(CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader)).order_by(
-        CaseReview.position, LearningTheme.name
+        CaseReview.position, *_IN_NAME_ORDER
     )
 
 
