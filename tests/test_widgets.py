@@ -1085,3 +1085,48 @@ def test_the_agenda_rows_in_python_give_the_cells_the_loop_gave(app, count):
     assert canonical(fast) == canonical(expected)
     assert words(fast) == words(expected)
     assert "<1>" not in fast and "<13>" not in fast
+
+
+# The loop the actions list wrote for its rows, kept here to compare with tracker/rows.py.
+ACTIONS_LIST_LOOP = """
+  {% for action in actions %}
+    <tr class="govuk-table__row">
+      <td class="govuk-table__cell"><a class="govuk-link" href="{{ url_for('actions.action', action_id=action.id) }}">{{ action.reference }}</a> {{ action.description }}{% if action.case_reference %}<br><span class="govuk-body-s">Case {{ action.case_reference }}</span>{% endif %}</td>
+      <td class="govuk-table__cell"><abbr title="{{ action.agency_name }}">{{ action.agency_code }}</abbr></td>
+      <td class="govuk-table__cell">{{ action.owner_name or "Agency SPOC" }}</td>
+      <td class="govuk-table__cell" data-testid="due">{{ action.due_date|date }}{{ due_history(action) }}</td>
+      <td class="govuk-table__cell">{{ action_status(action, today) }}</td>
+      <td class="govuk-table__cell govuk-body-s" data-testid="latest-update">{{ latest_update(action) }}</td>
+    </tr>
+  {% endfor %}
+"""  # noqa: E501
+
+
+def test_the_actions_lists_rows_in_python_give_the_rows_the_loop_gave(app):
+    from datetime import UTC, date, datetime
+
+    from tracker.actions.queries import ActionRow
+    from tracker.models import ActionStatus
+    from tracker.rows import actions_list_rows
+
+    actions = [
+        ActionRow(
+            id=7, description='Refer <to> the "MARAC" & report', status=ActionStatus.OPEN, due_date=date(2026, 11, 20),
+            original_due_date=date(2026, 11, 1), owning_agency_id=2, agency_name="IDVA <service>",
+            agency_code="ID<VA", owner_name="Ann <b>", case_reference="CR/<1>",
+            latest_update_at=datetime(2026, 11, 2, 14, 5, tzinfo=UTC), latest_update_text="Called <the> client " * 10,
+            extension_count=2,
+        ),
+        ActionRow(
+            id=8, description="Plain", status=ActionStatus.COMPLETED, due_date=date(2026, 12, 20),
+            original_due_date=date(2026, 12, 20), owning_agency_id=3, agency_name="Housing", agency_code="HOU",
+            owner_name=None, case_reference=None, latest_update_at=None, latest_update_text=None, extension_count=0,
+        ),
+    ]  # fmt: skip
+    today = date(2026, 11, 26)
+    with app.test_request_context():
+        expected = app.jinja_env.from_string(ACTIONS_LIST_LOOP).render(actions=actions, today=today)
+        fast = str(actions_list_rows(actions, today))
+    assert canonical(fast) == canonical(expected)
+    assert words(fast) == words(expected)
+    assert "<to>" not in fast and "<b>" not in fast and "<1>" not in fast and "<service>" not in fast

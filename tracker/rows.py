@@ -66,6 +66,34 @@ def action_rows(actions, today) -> list[list[dict]]:
     ]
 
 
+def actions_list_rows(actions, today) -> Markup:
+    """The actions list's table body (ActionRow items): the action (a link by reference, the description
+    and its case), the owning agency's code (its name on hover), the owner or "Agency SPOC", the due date
+    with its history, the status and the latest update."""
+    rows = []
+    for action in actions:
+        case = (
+            f'<br><span class="govuk-body-s">Case {escape(action.case_reference)}</span>'
+            if action.case_reference
+            else ""
+        )
+        href = escape(url_for("actions.action", action_id=action.id))
+        rows.append(
+            '<tr class="govuk-table__row">'
+            f'<td class="govuk-table__cell"><a class="govuk-link" href="{href}">{escape(action.reference)}</a> '
+            f"{escape(action.description)}{case}</td>"
+            f'<td class="govuk-table__cell"><abbr title="{escape(action.agency_name)}">'
+            f"{escape(action.agency_code)}</abbr></td>"
+            f'<td class="govuk-table__cell">{escape(action.owner_name or "Agency SPOC")}</td>'
+            f'<td class="govuk-table__cell" data-testid="due">{escape(format_date(action.due_date))}'
+            f"{due_history(action)}</td>"
+            f'<td class="govuk-table__cell">{action_status(action, today)}</td>'
+            f'<td class="govuk-table__cell govuk-body-s" data-testid="latest-update">{latest_update(action)}</td>'
+            "</tr>"
+        )
+    return Markup("\n".join(rows))  # noqa: S704 - every value escaped  # nosec B704
+
+
 def due_history(action) -> Markup:
     """The original due date where it has moved, and how many times it moved later. The values come
     with the actions from one query (tracker/actions/queries.py with_follow_up())."""
@@ -302,6 +330,7 @@ TEMPLATE_GLOBALS = {
         meeting_rows,
         case_rows,
         action_rows,
+        actions_list_rows,
         due_history,
         latest_update,
         matter_item,
