@@ -65,8 +65,9 @@ class Config:
     SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
     PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
-    # The cookie is set when the session starts or changes, not re-signed on every response: its
-    # expiry is the absolute limit counted from sign-in, which re-sending it could only push past.
+    # The cookie is sent when the session starts or changes (a message to show, the CSRF secret), not
+    # re-signed on every response: the server-side session row decides when a session ends (idle and
+    # absolute limits, tracker/auth/sessions.py), so re-sending it on every page bought nothing.
     SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True

@@ -165,8 +165,8 @@ def test_absolute_timeout_after_12_hours_even_when_active(client, make_user, app
 
 
 def test_the_session_cookie_is_set_at_sign_in_and_not_resent_on_every_page(client, make_user, app):
-    """Its expiry is the absolute limit counted from sign-in: re-signing it on every response (Flask's
-    default for a permanent session) cost time on every page and could only push it past that limit."""
+    """The server-side session row decides when a session ends; re-signing the cookie on every response
+    (Flask's default for a permanent session) cost time on every page and bought nothing."""
     user = make_user("chair")
     response = sign_in(client, user.email, user.password)
     cookie_name = app.config["SESSION_COOKIE_NAME"]

@@ -176,11 +176,14 @@ def test_recording_a_review_derives_risk_from_the_dash_score(client, app, chair,
     assert "Well done" in text_of(section.select_one("[data-testid=review-feedback]"))
 
 
+@pytest.mark.parametrize("role", ["manager", "partner"])
 def test_the_review_page_reads_the_review_with_its_agencies_and_themes_in_name_order_in_one_statement(
-    client, app, chair, agencies, make_meeting, add_review, make_user, query_counter
+    client, app, chair, agencies, make_meeting, add_review, make_user, query_counter, role
 ):
-    meeting_id = make_meeting(0, chair=chair)
-    manager = make_user("manager", agencies["POL"])
+    """A partner's scope asks about the review's agencies under names of its own: the agencies read
+    with the review must be the review's, all of them, whoever reads it."""
+    meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["IDVA"]])
+    reader_user = make_user(role, agencies["POL"] if role == "manager" else agencies["IDVA"])
     few = add_review(meeting_id, "CR/FEW", agencies=[agencies["IDVA"]])
     many = add_review(meeting_id, "CR/MANY", agencies=[agencies["POL"], agencies["HOU"], agencies["IDVA"]])
     with app.app_context():
@@ -188,8 +191,8 @@ def test_the_review_page_reads_the_review_with_its_agencies_and_themes_in_name_o
         db.session.add_all(themes)
         db.session.get(CaseReview, many).themes = themes
         db.session.commit()
-    reader = app.test_client()  # a manager reads the review as a list, not a form
-    sign_in(reader, manager.email, manager.password)
+    reader = app.test_client()  # a reader sees the review as a list, not a form
+    sign_in(reader, reader_user.email, reader_user.password)
     counted = {}
     for review_id in (few, many):
         with query_counter() as statements:

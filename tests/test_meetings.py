@@ -7,7 +7,16 @@ from sqlalchemy import func, select
 
 from tests.conftest import approve_minutes, error_messages, get_page, parse, sign_in, text_of
 from tracker.extensions import db
-from tracker.models import Action, ActionUpdate, Attendance, AuditEvent, Meeting, MeetingStatus, MinutesReopening
+from tracker.models import (
+    Action,
+    ActionUpdate,
+    Attendance,
+    AuditEvent,
+    Meeting,
+    MeetingStatus,
+    MinutesReopening,
+    User,
+)
 from tracker.timeutil import LONDON, london_today
 
 
@@ -337,6 +346,48 @@ def test_attendance_lists_whom_each_agency_had_last_time_and_adds_another_member
     assert len(page.select("[data-testid=attendance-line]")) == 4
     assert len(page.select("select#member_id option")) == 13
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_an_agencys_line_up_is_its_own_even_when_its_regular_moves_on(
+    client, app, chair, agencies, make_meeting, make_user
+):
+    invited = [agencies["IDVA"], agencies["HOU"]]
+    earlier, meeting_id = make_meeting(-7, chair=chair, invited=invited), make_meeting(0, chair=chair, invited=invited)
+    regular = make_user("partner", agencies["IDVA"], name="IDVA Regular")
+    colleague = make_user("partner", agencies["IDVA"], name="IDVA Colleague")
+    make_user("partner", agencies["HOU"], name="Housing Officer")
+    client.post(f"/meetings/{earlier}/attendance", data={f"status-u{regular.id}": "present", "save": "y"})
+    with app.app_context():  # the IDVA's regular moves to Housing
+        db.session.get(User, regular.id).agency_id = agencies["HOU"].id
+        db.session.commit()
+    page = get_page(client, f"/meetings/{meeting_id}/attendance")
+    # Housing has never had one of its members recorded: all of them are listed, the newcomer too. The
+    # IDVA had someone last time, who has left it: nobody is listed for it, and its others can be added.
+    lines = [
+        (text_of(line.find_previous("h3")), text_of(line.legend))
+        for line in page.select("[data-testid=attendance-line]")
+    ]
+    assert lines == [("HOU agency", "Housing Officer"), ("HOU agency", "IDVA Regular")]
+    options = [(option["value"], text_of(option)) for option in page.select("select#member_id option")]
+    assert options == [("", "Select a member"), (str(colleague.id), "IDVA Colleague (IDVA agency)")]
+
+
+def test_attendance_comes_back_with_an_error_as_the_chair_left_it(
+    client, app, chair, agencies, make_meeting, make_user
+):
+    meeting_id = make_meeting(0, chair=chair, invited=[agencies["IDVA"]])
+    officer = make_user("partner", agencies["IDVA"], name="IDVA Officer")
+    page = get_page(client, f"/meetings/{meeting_id}/attendance")
+    data = {**attendance_form(page), f"status-u{officer.id}": "apologies", "guest_name": "Visitor", "save": "y"}
+    response = client.post(f"/meetings/{meeting_id}/attendance", data=data)  # the guest has no agency
+    page = parse(response)
+    assert error_messages(page)["guest_agency_id"] == "Select the guest's agency"
+    # The line shows the choice made, and still what it showed before: saving now changes that line.
+    assert attendance_form(page)[f"status-u{officer.id}"] == "apologies"
+    assert page.select_one(f"input[name=seen-status-u{officer.id}]")["value"] == ""
+    client.post(f"/meetings/{meeting_id}/attendance", data={**attendance_form(page), "save": "y"})
+    with app.app_context():
+        assert db.session.scalar(select(Attendance.status).where(Attendance.user_id == officer.id)) == "apologies"
 
 
 @pytest.mark.parametrize(

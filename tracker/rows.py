@@ -298,21 +298,29 @@ def agenda_rows(lines, meeting_id: int, agenda: str, csrf_token: str) -> list[li
 _GUEST = Markup(' <span class="govuk-body-s">(guest)</span>')
 
 
-def attendance_lines(sheet, meeting_id: int, choices) -> Markup:
+def attendance_lines(sheet, meeting_id: int, choices, posted=None) -> Markup:
     """The attendance form's lines (an AttendanceSheet), agency by agency: for each person the status
     the line showed (posted back as ``seen-...``, so that an untouched line changes nothing) and small
-    inline radios; a guest's line links to removing it. An agency list can run to hundreds of people."""
+    inline radios; a guest's line links to removing it. An agency list can run to hundreds of people.
+    ``posted``: the form as posted, when it comes back with an error: each line as the chair left it,
+    and as it showed before, so that nothing chosen is lost and a line left alone still changes nothing."""
     parts = []
     radios = SmallInlineRadios(choices)
+    known = {value for value, _label in choices}
     for agency, lines in sheet.by_agency():
         parts.append(
             '<h3 class="govuk-heading-s govuk-!-margin-bottom-2" data-testid="attendance-agency">'
             f"{escape(agency.name)}</h3>"
         )
         for line in lines:
-            field_name, status, name = line.field_name, line.status, escape(line.name)
-            parts.append(f'<input type="hidden" name="seen-{escape(field_name)}" value="{escape(status)}">')
-            parts.append(radios(field_name, name if line.user else name + _GUEST, status, testid="attendance-line"))
+            field_name, name = line.field_name, escape(line.name)
+            seen = chosen = line.status
+            if posted is not None and f"seen-{field_name}" in posted:
+                seen, chosen = posted.get(f"seen-{field_name}"), posted.get(field_name, "")
+                if seen not in known or chosen not in known:
+                    seen = chosen = line.status
+            parts.append(f'<input type="hidden" name="seen-{escape(field_name)}" value="{escape(seen)}">')
+            parts.append(radios(field_name, name if line.user else name + _GUEST, chosen, testid="attendance-line"))
             if line.row and not line.user:
                 href = url_for("meetings.remove_attendance", meeting_id=meeting_id, row_id=line.row.id)
                 parts.append(

@@ -61,6 +61,9 @@ class OuterLoopJoin(Join):
 
     inherit_cache = True
 
+    def __init__(self, left, right, onclause) -> None:  # an inner join only: CROSS JOIN is inner
+        super().__init__(left, right, onclause)
+
 
 @compiles(OuterLoopJoin, "sqlite")
 def _outer_loop_join_sqlite(join, compiler, asfrom=False, from_linter=None, **kw):

@@ -629,7 +629,7 @@ def matters_arising_counts(reader: User, meeting: Meeting, due_by: date | None =
 
 def _matters_selection(reader: Reader, shape: tuple):
     """The ids of the matters arising a filter of ``shape`` selects, in the page's order: by agency, then
-    by due date (so overdue first); no loader options: the page's 25 are loaded afterwards, by id."""
+    by due date (so overdue first). A page's rows are read with it (_matters_page_rows)."""
     agency, overdue, status = shape
     query = (
         select(Action.id)
@@ -1247,19 +1247,19 @@ _LAST_NAMED_MEETING = (
     .correlate(Agency)
     .scalar_subquery()
 )
-# Each invited agency with that meeting. MATERIALIZED: worked out once for each agency (fifteen quick
-# walks back); SQLite otherwise merged it into the join below and worked it out again for each row
-# it read there (2 ms at ten years, against 0.03 ms).
+# Each invited agency with that meeting. MATERIALIZED (SQLite 3.35, PostgreSQL 12): worked out once for
+# each agency (fifteen quick walks back); SQLite otherwise merged it into the join below and worked it
+# out again for each row it read there (2 ms at ten years, against 0.03 ms).
 _LAST_NAMED = (
     select(Agency.id.label("agency_id"), _LAST_NAMED_MEETING.label("meeting_id"))
     .where(Agency.id.in_(bindparam("agency_ids", expanding=True)))
     .cte("last_named")
     .prefix_with("MATERIALIZED")
 )
-# The accounts each invited agency had recorded at that meeting (present, apologies or absent): its
-# regular members of the panel.
+# The accounts each invited agency had recorded at that meeting (present, apologies or absent), by
+# agency: its regular members of the panel.
 _REGULARS = (
-    select(Attendance.user_id)
+    select(Attendance.agency_id, Attendance.user_id)
     .select_from(_LAST_NAMED)
     .join(
         Attendance,
@@ -1271,11 +1271,12 @@ _REGULARS = (
 
 def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
     """The attendance form's lines: for each invited agency, the members recorded at this meeting and
-    those it had recorded at its last meeting (a panel's members are few and the same week to week), or,
-    for an agency that has never had anyone recorded by name, every active member; then anyone else
-    recorded: guests and people from agencies that were not invited. The invited agencies' other active
-    members can be added one at a time (``addable``): ten years on, listing every account of every
-    invited agency put 294 people on the form."""
+    those it had recorded at its last meeting with any of its members recorded (a panel's members are
+    few and the same week to week), or, for an agency none of whose members has ever been recorded (a
+    guest is not a member), every active member; then anyone else recorded: guests and people from
+    agencies that were not invited. The invited agencies' other active members can be added one at a
+    time (``addable``): ten years on, listing every account of every invited agency put 294 people on
+    the form."""
     rows = list(
         db.session.scalars(
             select(Attendance)
@@ -1289,12 +1290,12 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
     invited = {agency.id: agency for agency in meeting.invited_agencies}
     values = {"agency_ids": list(invited), "starts_at": meeting.starts_at}
     members = [Member(*member) for member in read_rows(_MEMBERS, values)]
-    regulars = set(read_rows(_REGULARS, values).scalars())
-    with_regulars = {member.agency_id for member in members if member.id in regulars}
+    regulars = {(agency_id, user_id) for agency_id, user_id in read_rows(_REGULARS, values)}
+    with_regulars = {agency_id for agency_id, _user_id in regulars}  # whether or not they are members still
     lines, addable = [], []
     for member in members:
         row = by_user.pop(member.id, None)
-        if row is not None or member.id in regulars or member.agency_id not in with_regulars:
+        if row is not None or (member.agency_id, member.id) in regulars or member.agency_id not in with_regulars:
             lines.append(AttendanceLine(invited[member.agency_id], member, row))
         else:
             addable.append(member)

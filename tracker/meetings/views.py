@@ -270,6 +270,7 @@ def attendance(meeting_id: int):
         sheet=sheet,
         statement=confidentiality_statement(),
         choices=forms.ATTENDANCE_CHOICES,
+        posted=request.form if request.method == "POST" else None,  # back with an error: as it was left
     )
 
 
