@@ -415,6 +415,40 @@ def test_postgresql_connections_keep_generic_plans_and_the_urls_own_options(app)
         _db.engine.dispose()
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL connection")
+def test_a_pooled_connection_the_server_ended_is_replaced_without_a_ping_on_every_request(app):
+    """tracker/__init__.py _configure_postgresql: no SELECT 1 before each request (pool_pre_ping is off);
+    a pooled connection the server has ended is noticed at checkout and replaced, not used for a query."""
+    import time
+
+    import sqlalchemy as sa
+    from sqlalchemy import text
+
+    def backend_pid() -> int:
+        pid = _db.session.scalar(text("SELECT pg_backend_pid()"))
+        _db.session.remove()  # the connection goes back to the pool
+        return pid
+
+    with app.app_context():
+        assert _db.engine.pool._pre_ping is False  # no round trip before every request
+        first = backend_pid()
+        assert backend_pid() == first  # a healthy connection is kept and used again
+        admin = sa.create_engine(_db.engine.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            for _ in range(100):  # until the server has ended it
+                gone = not connection.execute(
+                    text("SELECT 1 FROM pg_stat_activity WHERE pid = :pid"), {"pid": first}
+                ).first()
+                if gone:
+                    break
+                time.sleep(0.02)
+        admin.dispose()
+        assert gone
+        time.sleep(0.05)  # the server's last message reaches the pooled connection's socket
+        assert backend_pid() != first  # a new connection, and no error
+
+
 def test_a_statement_per_reader_is_shared_by_readers_alike_and_sees_only_their_role_and_agency():
     """statement_per_reader (tracker/permissions.py): users with the same role, and for a partner the
     same agency, share one statement; any other reader gets their own; the builder is given no more
