@@ -580,10 +580,10 @@ def _open_from_earlier_meetings(reader: User | Reader):
 # a few dozen open actions agency by agency, and asks it of each. Asked as IN (earlier meetings),
 # PostgreSQL's generic plan first joined every open action in history to the meetings (1.5 ms at ten
 # years, growing), then chose the page.
-_RAISED_BEFORE_THE_MEETING = (
+_actions_meeting_start = (
     select(Meeting.starts_at).where(Meeting.id == Action.meeting_id).correlate(Action).scalar_subquery()
-    < bindparam("meeting_starts_at", type_=Meeting.starts_at.type)
 )
+_RAISED_BEFORE_THE_MEETING = _actions_meeting_start < bindparam("meeting_starts_at", type_=Meeting.starts_at.type)
 
 
 # What matters arising lists: overdue (due before today), or due by the next meeting. As one range up
