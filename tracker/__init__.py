@@ -224,7 +224,8 @@ def _configure_postgresql(app: Flask) -> None:
         """A pooled connection that the server has ended since it was last used (a restart, an
         administrator's pg_terminate_backend, an idle timeout) has something to read on its socket:
         the server's last message, or the end of the stream. An idle connection otherwise has
-        nothing to read. So the socket is looked at, without waiting, instead of sending a SELECT 1
+        nothing to read, over TLS too (tried with TLS 1.3: two hundred requests on one connection, and a
+        terminated one replaced). So the socket is looked at, without waiting, instead of sending a SELECT 1
         (pool_pre_ping: a round trip on every request, 0.25 ms of a page's time). Anything there
         and the connection is given up; the pool opens a new one, as SQLAlchemy's documented
         checkout recipe does. (A network that drops a connection silently is noticed no sooner
