@@ -234,9 +234,16 @@ def attendance_table(attendance, caption: str, caption_classes: str = "govuk-tab
     )
 
 
-def audit_rows(events, references: dict, object_labels: dict[str, str]) -> list[list[dict]]:
-    """The audit log's rows for govukTable: when, who (and their agency), the event, the record (its
-    kind and number, and a case's reference), the detail and the address it came from."""
+_AUDIT_HEADINGS = "".join(
+    f'<th scope="col" class="govuk-table__header">{heading}</th>'
+    for heading in ("When", "Who", "Event", "Record", "Detail", "From")
+)
+
+
+def audit_table(events, references: dict, object_labels: dict[str, str]) -> Markup:
+    """The audit log's table, as govukTable writes it: when, who (and their agency), the event, the
+    record (its kind and number, and a case's reference), the detail and the address it came from.
+    Written here rather than as cells for govukTable: a page of 50 events is 300 cells."""
     rows = []
     for event in events:
         record = ""
@@ -246,17 +253,25 @@ def audit_rows(events, references: dict, object_labels: dict[str, str]) -> list[
             if reference:
                 record += f" ({reference})"
         user = event.user
-        rows.append(
-            [
-                {"text": format_datetime(event.at)},
-                {"text": f"{user.display_name} ({user.agency.code})" if user else "Not signed in"},
-                {"text": event.action.replace("_", " ")},
-                {"text": record.strip()},
-                {"text": event.detail},
-                {"text": event.ip_address or ""},
-            ]
+        cells = (
+            format_datetime(event.at),
+            f"{user.display_name} ({user.agency.code})" if user else "Not signed in",
+            event.action.replace("_", " "),
+            record.strip(),
+            event.detail,
+            event.ip_address or "",
         )
-    return rows
+        rows.append(
+            '<tr class="govuk-table__row">'
+            + "".join(f'<td class="govuk-table__cell">{escape(cell)}</td>' for cell in cells)
+            + "</tr>"
+        )
+    return Markup(  # noqa: S704 - every value escaped  # nosec B704
+        '<table class="govuk-table" data-testid="audit-table">'
+        '<caption class="govuk-table__caption govuk-table__caption--m">Events, newest first</caption>'
+        f'<thead class="govuk-table__head"><tr class="govuk-table__row">{_AUDIT_HEADINGS}</tr></thead>'
+        f'<tbody class="govuk-table__body">{"".join(rows)}</tbody></table>'
+    )
 
 
 _MOVES = (("up", "Move up"), ("down", "Move down"))
@@ -345,7 +360,7 @@ TEMPLATE_GLOBALS = {
         case_task_list,
         attendance_table,
         attendance_lines,
-        audit_rows,
+        audit_table,
         agenda_rows,
     )
 }

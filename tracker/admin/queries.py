@@ -149,7 +149,8 @@ EVENT_KIND = re.compile(r"[a-z][a-z_]{0,59}")
 
 @dataclass(frozen=True)
 class AuditFilters:
-    user_id: int | None = None
+    user_id: int | None = None  # the account by number (links from an account's page and refusal alerts)
+    account_email: str = ""  # the account by email address (the filter form); decides over user_id
     agency_id: int | None = None
     action: str = ""
     object_type: str = ""
@@ -189,6 +190,7 @@ class AuditFilters:
             dates = {"from": None, "to": None}
         filters = cls(
             user_id=number("user", "account"),
+            account_email=search_text(args.get("account"), 254).lower(),
             agency_id=number("agency", "agency"),
             action=action,
             object_type=object_type,
@@ -202,7 +204,8 @@ class AuditFilters:
     def as_args(self) -> dict:
         """The filters as query-string arguments (for pagination and export links), empty ones left out."""
         values = {
-            "user": self.user_id,
+            "account": self.account_email,
+            "user": None if self.account_email else self.user_id,
             "agency": self.agency_id,
             "action": self.action,
             "type": self.object_type,
@@ -248,9 +251,19 @@ def _records_of_case(case: Case):
     )
 
 
-def _audit_query(filters: AuditFilters, case: Case | None, *, by_agency: bool = True):
+def account_filtered_on(filters: AuditFilters) -> User | None:
+    """The account the filters name: by email address if one was typed, else by number (None if none
+    is named, or none has that address or number)."""
+    if filters.account_email:
+        return db.session.scalar(select(User).where(User.email == filters.account_email))
+    return db.session.get(User, filters.user_id) if filters.user_id is not None else None
+
+
+def _audit_query(filters: AuditFilters, case: Case | None, account: User | None, *, by_agency: bool = True):
     query = select(AuditEvent)
-    if filters.user_id is not None:
+    if filters.account_email:  # an address no account has matches no event, rather than every event
+        query = query.where(AuditEvent.user_id == account.id if account is not None else false())
+    elif filters.user_id is not None:
         query = query.where(AuditEvent.user_id == filters.user_id)
     if filters.agency_id is not None and by_agency:
         query = query.where(AuditEvent.user_id.in_(select(User.id).where(User.agency_id == filters.agency_id)))
@@ -275,6 +288,7 @@ class AuditPage:
     newer: int | None  # the id to pass as ``after`` for the newer page, or None on the newest
     older: int | None  # the id to pass as ``before`` for the older page, or None on the oldest
     case: Case | None
+    account: User | None  # the account filtered on, if any
     references: dict[tuple[str, str], str]  # (object type, id) -> a reference to show beside it
 
 
@@ -284,9 +298,11 @@ class AuditPage:
 MAX_ACCOUNTS_MERGED = 400
 
 
-def _fetch(filters: AuditFilters, case: Case | None, conditions: list, order: tuple, limit: int) -> list[AuditEvent]:
-    query = _audit_query(filters, case, by_agency=False).where(*conditions)
-    if filters.agency_id is not None and filters.user_id is None:
+def _fetch(
+    filters: AuditFilters, case: Case | None, account: User | None, conditions: list, order: tuple, limit: int
+) -> list[AuditEvent]:
+    query = _audit_query(filters, case, account, by_agency=False).where(*conditions)
+    if filters.agency_id is not None and filters.user_id is None and not filters.account_email:
         user_ids = list(db.session.scalars(select(User.id).where(User.agency_id == filters.agency_id)))
         if not user_ids:
             return []
@@ -315,17 +331,17 @@ def audit_page(
 ) -> AuditPage:
     """One page of matching events, newest first: the newest, or those just older than event
     ``before``, or just newer than event ``after``."""
-    case = case_by_reference(filters.case_reference)
+    case, account = case_by_reference(filters.case_reference), account_filtered_on(filters)
     cursor_id = before if before is not None else after
     cursor = db.session.get(AuditEvent, cursor_id) if cursor_id is not None else None
     if cursor is not None and after is not None:
         newer_than_cursor = tuple_(AuditEvent.at, AuditEvent.id) > tuple_(cursor.at, cursor.id)
-        rows = _fetch(filters, case, [newer_than_cursor], OLDEST_FIRST, per_page + 1)
+        rows = _fetch(filters, case, account, [newer_than_cursor], OLDEST_FIRST, per_page + 1)
         more_newer, events = len(rows) > per_page, list(reversed(rows[:per_page]))
         more_older = True
     else:
         conditions = [tuple_(AuditEvent.at, AuditEvent.id) < tuple_(cursor.at, cursor.id)] if cursor else []
-        rows = _fetch(filters, case, conditions, NEWEST_FIRST, per_page + 1)
+        rows = _fetch(filters, case, account, conditions, NEWEST_FIRST, per_page + 1)
         more_older, events = len(rows) > per_page, rows[:per_page]
         more_newer = cursor is not None
     return AuditPage(
@@ -333,21 +349,22 @@ def audit_page(
         newer=events[0].id if events and more_newer else None,
         older=events[-1].id if events and more_older else None,
         case=case,
+        account=account,
         references=_references_for(events),
     )
 
 
 def audit_events_for_export(filters: AuditFilters, limit: int) -> list[AuditEvent] | None:
     """Every matching event, newest first, or None if there are more than ``limit`` (narrow the filters)."""
-    events = _fetch(filters, case_by_reference(filters.case_reference), [], NEWEST_FIRST, limit + 1)
+    case, account = case_by_reference(filters.case_reference), account_filtered_on(filters)
+    events = _fetch(filters, case, account, [], NEWEST_FIRST, limit + 1)
     return None if len(events) > limit else events
 
 
 def _references_for(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
-    """Case references for the cases on the page (one query): what the admin searches by."""
+    """Case references for the cases on the page (one query, asked even when no case is on the page, so
+    that a page's statements do not vary with what it lists): what the admin searches by."""
     case_ids = {int(event.object_id) for event in events if event.object_type == "cases" and event.object_id}
-    if not case_ids:
-        return {}
     rows = db.session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids)))
     return {("cases", str(case_id)): reference for case_id, reference in rows}
 
@@ -396,15 +413,6 @@ def legal_hold_by_id(hold_id: int) -> LegalHold | None:
 def case_is_held(case: Case) -> bool:
     query = select(LegalHold.id).where(LegalHold.case_id == case.id, LegalHold.released_at.is_(None))
     return db.session.scalar(query) is not None
-
-
-def users_for_audit_filter() -> list[tuple[int, str]]:
-    """(id, "name (email)") of every account, for the audit log's account filter: a few hundred, so
-    the two columns only, not the accounts with their agencies."""
-    rows = db.session.execute(
-        select(User.id, User.display_name, User.email).order_by(func.lower(User.display_name), User.id)
-    )
-    return [(row.id, f"{row.display_name} ({row.email})") for row in rows]
 
 
 def themes() -> list[LearningTheme]:

@@ -248,7 +248,6 @@ def audit_log():
         actions=queries.audit_actions(),
         object_types=list(queries.AUDIT_OBJECT_TYPES.items()),
         object_labels=queries.AUDIT_OBJECT_TYPES,
-        users=queries.users_for_audit_filter(),
         agencies=queries.all_agencies(),
     )
 
