@@ -180,6 +180,41 @@ def test_list_filters_for_a_chair(client, app, world, agencies, login_as):
     ]
 
 
+def owner_options(client, url):
+    page = get_page(client, url)
+    return [(option["value"], text_of(option)) for option in page.select("select#owner option")], page
+
+
+def test_the_owner_filter_offers_the_members_of_the_agency_chosen_not_every_account(
+    client, app, world, agencies, login_as, make_user
+):
+    hou_owner = make_user("partner", agencies["HOU"], name="Housing Officer")
+    make_user("partner", agencies["IDVA"], name="Gone Officer", active=False)
+    chair = login_as("chair", agencies["POL"])
+    options, page = owner_options(client, "/actions")
+    assert options == [("", "Anyone")]  # every account would be hundreds: an agency is chosen first
+    assert text_of(page.select_one("#owner-hint")).startswith("Choose an agency")
+    assert page.select_one("select#owner")["aria-describedby"] == "owner-hint"
+    options, page = owner_options(client, f"/actions?agency={agencies['HOU'].id}")
+    assert options == [("", "Anyone"), (str(hou_owner.id), "Housing Officer")]
+    assert page.select_one("#owner-hint") is None
+    # An owner named in the address (a link, a download's filter) is offered and selected.
+    options, page = owner_options(client, f"/actions?owner={hou_owner.id}")
+    assert options == [("", "Anyone"), (str(hou_owner.id), "Housing Officer")]
+    assert page.select_one("select#owner option[selected]")["value"] == str(hou_owner.id)
+    assert chair.id not in [value for value, _ in options]
+
+
+def test_a_partners_owner_filter_offers_its_own_members_and_never_names_another_agencys(
+    client, world, agencies, idva, make_user
+):
+    hou_owner = make_user("partner", agencies["HOU"], name="Housing Officer")
+    options, page = owner_options(client, f"/actions?owner={hou_owner.id}")
+    names = [name for _, name in options]
+    assert "IDVA Officer" in names and "Housing Officer" not in names
+    assert "Housing Officer" not in page.get_text() and page.select_one("#owner-hint") is None
+
+
 def test_each_row_of_the_list_shows_the_action_its_case_agency_owner_due_date_status_and_latest_update(
     client, app, world, agencies, login_as, make_user
 ):

@@ -454,17 +454,21 @@ def agency_members(agency_id: int) -> list[Row]:
     return list(read_rows(_AGENCY_MEMBERS, {"agency_id": agency_id}))
 
 
-@statement_per_reader
-def _owners_for_filter(reader: Reader):
-    query = select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name)
-    if not sees_every_agency(reader):
-        query = query.where(User.agency_id == reader.agency_id)
-    return query
+_OWNER_BY_ID = select(User.id, User.display_name).where(User.id == bindparam("owner_id"))
 
 
-def owners_for_filter(user) -> list[tuple[int, str]]:
-    """(id, name) of the accounts the owner filter offers: a few hundred, so names only."""
-    return [(row.id, row.display_name) for row in db.session.execute(_owners_for_filter(user))]
+def owners_for_filter(user, agency_id: int | None, owner_id: int | None) -> list[Row]:
+    """(id, display_name) of the accounts the owner filter offers: the active members of the reader's
+    own agency, or, for a reader who sees every agency, of the agency filtered on (a few dozen, where
+    every account would be hundreds: an agency is chosen first). The owner filtered on is always
+    offered to a reader who sees every agency, so that the select shows it (a partner is never told the
+    name of another agency's account)."""
+    if not sees_every_agency(user):
+        return agency_members(user.agency_id)
+    owners = agency_members(agency_id) if agency_id is not None else []
+    if owner_id is not None and all(row.id != owner_id for row in owners):
+        owners += read_rows(_OWNER_BY_ID, {"owner_id": owner_id})
+    return owners
 
 
 @statement_per_reader

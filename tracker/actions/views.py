@@ -83,7 +83,7 @@ def actions():
         filters=filters,
         today=london_today(),
         agencies=queries.visible_agencies(current_user),
-        owners=queries.owners_for_filter(current_user),
+        owners=queries.owners_for_filter(current_user, filters.agency_id, filters.owner_id),
         statuses=STATUS_CHOICES,
         sorts=SORTS,
     )
