@@ -636,6 +636,29 @@ def test_matters_arising_are_bounded_grouped_by_agency_and_filterable(
     assert "3 open actions" in text_of(meeting_page.select_one("[data-testid=tasks-during]"))
 
 
+def test_every_page_of_matters_arising_follows_on_from_the_last_without_gaps_or_repeats(
+    client, app, chair, agencies, make_meeting, add_action
+):
+    """Each agency's matters are read a page's worth at a time (on PostgreSQL by a LATERAL subquery that
+    takes each agency's first offset + page size): the pages together are every matter, in agency
+    order, then due date, then number, whatever the page size."""
+    earlier = make_meeting(-21, chair=chair)
+    expected = []
+    for code, count in (("HOU", 7), ("IDVA", 2), ("POL", 9)):
+        ids = [add_action(earlier, agencies[code], due_in_days=days) for days in range(-count, 0)]
+        ids += [add_action(earlier, agencies[code], due_in_days=-count)]  # a tie on the due date: by number
+        by_due = sorted(zip([*range(-count, 0), -count], ids, strict=True))
+        expected += [f"action-{action_id}" for _days, action_id in by_due]
+    meeting_id = make_meeting(0, chair=chair)
+    for per_page in (1, 4, 7, 25):
+        app.config["MATTERS_ARISING_PER_PAGE"] = per_page
+        seen = []
+        for number in range(1, len(expected) // per_page + 2):
+            page = get_page(client, f"/meetings/{meeting_id}/matters-arising?page={number}")
+            seen += [item["id"] for item in page.select("[data-testid=matter-arising]")]
+        assert seen == expected, per_page
+
+
 def test_a_partner_sees_only_their_agencys_matters_arising_and_their_updates(
     client, app, agencies, make_user, make_meeting, add_action
 ):

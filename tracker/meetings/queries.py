@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple, cast
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Date, Row, bindparam, case, func, literal, or_, select
+from sqlalchemy import Date, Row, bindparam, case, func, literal, or_, select, true
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from tracker.actions.queries import LATEST_UPDATE_ID
@@ -645,10 +645,23 @@ def matters_arising_counts(reader: User, meeting: Meeting, due_by: date | None =
     return MattersCounts(to_review=every - later, overdue=every - not_overdue, later=later, due_by=due_by)
 
 
+def _matters_conditions(reader: Reader, shape: tuple) -> list:
+    """What makes an open action a matter arising a filter of ``shape`` selects."""
+    agency, overdue, status = shape
+    conditions = [IS_OPEN, _RAISED_BEFORE_THE_MEETING, action_scope(reader), _TO_REVIEW]
+    if agency:
+        conditions.append(Action.owning_agency_id == bindparam("agency_id"))
+    if overdue:
+        conditions.append(Action.due_date < _TODAY)
+    if status:
+        conditions.append(Action.status == bindparam("status", type_=Action.status.type))
+    return conditions
+
+
 def _matters_selection(reader: Reader, shape: tuple):
     """The ids of the matters arising a filter of ``shape`` selects, in the page's order: by agency, then
     by due date (so overdue first). A page's rows are read with it (_matters_page_rows)."""
-    agency, overdue, status = shape
+    agency = shape[0]
     if agency or not sees_every_agency(reader):
         # One agency's (the one filtered on, or a partner's own): its open actions in due date order,
         # from its index, the first page read and the reading stopped.
@@ -661,18 +674,35 @@ def _matters_selection(reader: Reader, shape: tuple):
             OuterLoopJoin(Agency.__table__, Action.__table__, Action.owning_agency_id == Agency.id)
         )
         query = query.order_by(Agency.name, Action.due_date, Action.id)
-    query = query.where(IS_OPEN, _RAISED_BEFORE_THE_MEETING, action_scope(reader), _TO_REVIEW)
-    if agency:
-        query = query.where(Action.owning_agency_id == bindparam("agency_id"))
-    if overdue:
-        query = query.where(Action.due_date < _TODAY)
-    if status:
-        query = query.where(Action.status == bindparam("status", type_=Action.status.type))
-    return query
+    return query.where(*_matters_conditions(reader, shape))
+
+
+def _matters_selected_for_postgresql(reader: Reader, shape: tuple):
+    """A page of every agency's matters arising, for PostgreSQL: each agency's first ``offset + limit``
+    in due date order, read from its index by a LATERAL subquery, then the page of those in agency
+    order. Given the plain join, PostgreSQL's generic plan read every open action due by the date
+    (3,000 at ten years, each one's meeting looked up) and sorted them: 10 ms at ten years; this way it
+    reads at most a page per agency. (SQLite has no LATERAL; it follows OuterLoopJoin's loop order.)"""
+    per_agency = (
+        select(Action.id, Action.due_date)
+        .where(Action.owning_agency_id == Agency.id, *_matters_conditions(reader, shape))
+        .order_by(Action.due_date, Action.id)
+        .limit(PAGE_LIMIT + PAGE_OFFSET)
+        .lateral("per_agency")
+    )
+    return (
+        select(per_agency.c.id)
+        .select_from(Agency.__table__)
+        .join(per_agency, true())
+        .order_by(Agency.name, per_agency.c.due_date, per_agency.c.id)
+    )
 
 
 @statement_per_reader
-def _matters_selected(reader: Reader, shape: tuple):
+def _matters_selected(reader: Reader, shape: tuple, dialect: str = ""):
+    every_agency = not shape[0] and sees_every_agency(reader)
+    if every_agency and dialect == "postgresql":
+        return _matters_selected_for_postgresql(reader, shape).limit(PAGE_LIMIT).offset(PAGE_OFFSET)
     return _matters_selection(reader, shape).limit(PAGE_LIMIT).offset(PAGE_OFFSET)
 
 
@@ -705,12 +735,12 @@ _MATTER_COLUMNS = (
 
 
 @statement_per_reader
-def _matters_page_rows(reader: Reader, shape: tuple):
+def _matters_page_rows(reader: Reader, shape: tuple, dialect: str = ""):
     """A page of matters arising as rows, in one statement: the page's ids are chosen from the indexes
     alone (the subquery, first in FROM), and only those actions are joined to their agency, owner,
     meeting, case and latest update. (Joining those to every open action in history before choosing
     took 20-40 ms at ten years; PostgreSQL did so when the ids were asked for with IN.)"""
-    chosen = _matters_selected(reader, shape).subquery("page_ids")
+    chosen = _matters_selected(reader, shape, dialect).subquery("page_ids")
     return (
         select(*_MATTER_COLUMNS)
         .select_from(chosen)
@@ -759,7 +789,8 @@ def matters_arising_page(
         "status": ActionStatus(f.status) if f.status else None,
     }
     total = None if f.as_args() else counts.to_review
-    statements = _matters_page_rows(reader, shape), _matters_selected_counted(reader, shape), values
+    rows = _matters_page_rows(reader, shape, db.engine.dialect.name)
+    statements = rows, _matters_selected_counted(reader, shape), values
     return _MattersPage(reader, total, *statements, page=page, per_page=per_page)
 
 
