@@ -18,8 +18,9 @@ class StatementPage(Pagination):
     makes new limited and counting statements from the query for every page it reads.)"""
 
     def __init__(self, items, count, parameters: dict, *, page: int, per_page: int) -> None:
+        # With no count statement, total is None (a subclass then says whether there is a next page).
         self._statements = items, count, parameters
-        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False, count=True)
+        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False, count=count is not None)
 
     def _query_items(self) -> list:
         items, _count, parameters = self._statements
