@@ -202,7 +202,9 @@ def test_the_owner_filter_offers_the_members_of_the_agency_chosen_not_every_acco
     options, page = owner_options(client, f"/actions?owner={hou_owner.id}")
     assert options == [("", "Anyone"), (str(hou_owner.id), "Housing Officer")]
     assert page.select_one("select#owner option[selected]")["value"] == str(hou_owner.id)
-    assert chair.id not in [value for value, _ in options]
+    assert str(chair.id) not in [value for value, _ in options]
+    options, _page = owner_options(client, f"/actions?agency={agencies['IDVA'].id}")
+    assert "Gone Officer" not in [name for _, name in options]  # active members only
 
 
 def test_a_partners_owner_filter_offers_its_own_members_and_never_names_another_agencys(
@@ -213,6 +215,11 @@ def test_a_partners_owner_filter_offers_its_own_members_and_never_names_another_
     names = [name for _, name in options]
     assert "IDVA Officer" in names and "Housing Officer" not in names
     assert "Housing Officer" not in page.get_text() and page.select_one("#owner-hint") is None
+    # A former member of the partner's own agency, named in the address, is offered and selected.
+    gone = make_user("partner", agencies["IDVA"], name="Gone Officer", active=False)
+    assert "Gone Officer" not in [name for _, name in owner_options(client, "/actions")[0]]
+    _options, page = owner_options(client, f"/actions?owner={gone.id}")
+    assert text_of(page.select_one("select#owner option[selected]")) == "Gone Officer"
 
 
 def test_each_row_of_the_list_shows_the_action_its_case_agency_owner_due_date_status_and_latest_update(

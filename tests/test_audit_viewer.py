@@ -177,7 +177,10 @@ def test_an_account_is_found_by_its_email_address_and_an_unknown_address_lists_n
         ("action viewed", "Action 7")
     ]
     page = get_page(client, f"/admin/audit?account={idva.email}")
-    assert page.select_one("[data-testid=export-link]")["href"] == f"/admin/audit/export.csv?account={idva.email}"
+    # Once found, the account is named by its number in the page's links, not by its address.
+    assert page.select_one("[data-testid=export-link]")["href"] == f"/admin/audit/export.csv?user={idva.id}"
+    assert page.select_one("input#account")["value"] == idva.email
+    assert page.select_one("input#account")["autocomplete"] == "off"
 
     unknown = get_page(client, "/admin/audit?account=nobody%40example.org")
     assert text_of(unknown.select_one("[data-testid=no-account]")) == (
@@ -188,6 +191,9 @@ def test_an_account_is_found_by_its_email_address_and_an_unknown_address_lists_n
     response = client.get("/admin/audit/export.csv?account=nobody%40example.org")
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert response.status_code == 200 and rows[1:] == []
+    gone = get_page(client, "/admin/audit?user=987654")
+    assert text_of(gone.select_one("[data-testid=no-account]")) == "No account has the number 987654."
+    assert gone.select_one("[data-testid=audit-table]") is None
     # The filter form no longer lists every account: the page's size does not grow with them.
     assert get_page(client, "/admin/audit").select("select#user") == []
 

@@ -16,7 +16,7 @@ from tracker.calendar_feed import token_digest
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, Action, ActionStatus, User
 from tracker.spreadsheet import neutralise
-from tracker.timeutil import london_today
+from tracker.timeutil import LONDON, format_date, london_today
 
 
 @pytest.fixture
@@ -169,6 +169,33 @@ def test_summary_names_the_owner_and_meeting_it_was_filtered_to_but_the_file_nam
     name = filename(response)
     assert "named" not in name.lower() and "officer" not in name.lower()
     assert "-one-owner-" in name and "-meeting-" in name and "-text-search-" in name
+
+
+def test_a_partners_summary_and_csv_never_name_another_agencys_account_or_a_meeting_it_may_not_see(
+    app, client, agencies, actions, make_meeting, make_user
+):
+    from tracker.models import Meeting
+
+    officer = make_user("partner", agencies["HOU"], name="Housing Officer")
+    chair = make_user("chair", agencies["POL"])
+    hidden = make_meeting(-60, chair=chair, attended_by=[agencies["HOU"]])  # IDVA neither attended nor was on it
+    with app.app_context():
+        hidden_day = db.session.get(Meeting, hidden).starts_at.astimezone(LONDON).date()
+    partner = make_user("partner", agencies["IDVA"])
+    sign_in(client, partner.email, partner.password)
+    response = client.get(f"/reports/actions.pdf?status=&owner={officer.id}&meeting={hidden}")
+    first, whole = pdf_text(response.data)
+    assert "one named owner" in first and "one meeting" in first
+    for text in (whole, filename(response)):
+        assert "Housing Officer" not in text and format_date(hidden_day) not in text
+        assert hidden_day.isoformat() not in text
+    csv_response = client.get(f"/actions/export.csv?status=&owner={officer.id}&meeting={hidden}")
+    assert hidden_day.isoformat() not in filename(csv_response) and "meeting-any" in filename(csv_response)
+    # The meeting the partner did attend is still named.
+    with app.app_context():
+        seen_day = db.session.get(Meeting, actions).starts_at.astimezone(LONDON).date()
+    first, _whole = pdf_text(client.get(f"/reports/actions.pdf?status=&meeting={actions}").data)
+    assert f"raised at the meeting on {format_date(seen_day)}" in first
 
 
 # CSV --------------------------------------------------------------------------------------

@@ -190,7 +190,7 @@ def test_meetings_list_pages_run_on_from_the_upcoming_meetings_into_the_past_one
     assert listed("/meetings?page=6") == past[3:]
 
 
-def test_a_partners_meetings_list_counts_the_meetings_it_may_see_once_each(
+def test_a_partners_meetings_list_pages_the_meetings_it_may_see_once_each(
     client, app, agencies, make_user, make_meeting, add_review
 ):
     from tracker.models import Meeting, MeetingStatus
@@ -235,6 +235,9 @@ def test_a_partners_meetings_list_counts_the_meetings_it_may_see_once_each(
     assert listed("/meetings?page=2") == ([on_agenda], "Showing 4 to 4.")
     assert second.select(".govuk-pagination__next") == []
     assert second.select_one(".govuk-pagination__prev a")["href"].startswith("/meetings?page=1")
+    beyond = get_page(client, "/meetings?page=9")  # past the end: back to the start, not to page 8
+    assert listed("/meetings?page=9") == ([], "")
+    assert beyond.select_one(".govuk-pagination__prev a")["href"].startswith("/meetings?page=1")
     assert listed("/meetings?status=approved") == ([on_agenda], "Showing 1 to 1.")
     from_day = (london_today() - timedelta(days=15)).isoformat()
     assert listed(f"/meetings?from={from_day}") == ([upcoming, attended, attended_and_on_agenda], "Showing 1 to 3.")
@@ -664,6 +667,31 @@ def test_every_page_of_matters_arising_follows_on_from_the_last_without_gaps_or_
             page = get_page(client, f"/meetings/{meeting_id}/matters-arising?page={number}")
             seen += [item["id"] for item in page.select("[data-testid=matter-arising]")]
         assert seen == expected, per_page
+
+
+def test_on_postgresql_every_agencys_matters_arising_are_read_a_page_per_agency(app, make_user):
+    """The statement PostgreSQL is given (compiled here, so the SQLite run checks it too): each agency's
+    first offset + page size, by a LATERAL subquery correlated on the agency, then the page."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from tracker.meetings.queries import _matters_page_rows
+    from tracker.models import User
+
+    chair = make_user("chair")
+    every_agency = (False, False, False)
+    with app.app_context():
+        reader = db.session.get(User, chair.id)
+        on_postgresql = _matters_page_rows(reader, every_agency, "postgresql")
+        sql = " ".join(str(on_postgresql.compile(dialect=postgresql.dialect())).split())
+        on_sqlite = " ".join(str(_matters_page_rows(reader, every_agency).compile(dialect=sqlite.dialect())).split())
+        one_agency = _matters_page_rows(reader, (True, False, False), "postgresql")
+        one_agency_sql = str(one_agency.compile(dialect=postgresql.dialect()))
+    assert "JOIN LATERAL (SELECT actions.id AS id, actions.due_date AS due_date FROM actions" in sql
+    assert "WHERE actions.owning_agency_id = agencies.id" in sql
+    assert "LIMIT %(page_limit)s::INTEGER + %(page_offset)s::INTEGER) AS per_agency ON true" in sql
+    assert "ORDER BY agencies.name, per_agency.due_date, per_agency.id LIMIT %(page_limit)s::INTEGER OFFSET" in sql
+    assert "LATERAL" not in on_sqlite and "CROSS JOIN actions ON actions.owning_agency_id = agencies.id" in on_sqlite
+    assert "LATERAL" not in one_agency_sql  # one agency's page is read from its own index directly
 
 
 def test_a_partner_sees_only_their_agencys_matters_arising_and_their_updates(

@@ -449,6 +449,7 @@ def test_filter_input_gives_the_document_govuk_input_gives(app, value):
          "inputmode": "numeric"},
         {"hint": "For a subject access request", "spellcheck": True},
         {"classes": "govuk-input--width-20"},
+        {"hint": "The whole address", "spellcheck": False, "autocomplete": "off"},
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("value", ["", "5 <b>"])
@@ -459,7 +460,7 @@ def test_filter_input_with_a_hint_width_spellcheck_and_inputmode_gives_the_macro
         '{% from "govuk_frontend_jinja/components/input/macro.html" import govukInput %}{{ govukInput(p) }}'
     )
     macro_params = {"id": "record", "name": "record", "label": {"text": "Record <number>"}, "value": value}
-    for key in ("classes", "spellcheck", "inputmode"):
+    for key in ("classes", "spellcheck", "inputmode", "autocomplete"):
         if key in params:
             macro_params[key] = params[key]
     if "hint" in params:

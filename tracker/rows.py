@@ -1,8 +1,10 @@
-"""The rows of the list pages' tables (meetings, cases), made in Python for govukTable, and what the
-actions list, a partner's home page and the action summary PDF show beside an action's due date and
-status: a Jinja loop building each row's cells (a captured link block, filters, a dict per cell), or a
-macro called for each, cost about a tenth of a millisecond a row, and a list has 20 or 25. Templates
-call them by name; text is escaped by govukTable, and everything made here is escaped as it is made."""
+"""The rows of the list pages' tables (meetings, cases), made in Python for govukTable, some whole
+tables and items (the actions list's rows, attendance, the audit log, matters arising, the meeting's
+task list), and what the actions list, a partner's home page and the action summary PDF show beside
+an action's due date and status: a Jinja loop building each row's cells (a captured link block,
+filters, a dict per cell), or a macro called for each, cost about a tenth of a millisecond a row, and
+a list has 20 to 50. Templates call them by name; text given to govukTable is escaped by it, and
+everything made here is escaped as it is made."""
 
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ class OuterLoopJoin(Join):
     order reads the first page and stops, rather than reading every matching row of ``right`` and
     sorting them. SQLite's planner, without statistics, prefers to start from the narrower index on
     ``right`` and sort; SQLite documents CROSS JOIN as the way to fix the order of the loops. Other
-    databases get the plain join and plan it themselves (PostgreSQL forbids ON after CROSS JOIN)."""
+    databases get the plain join and plan it themselves (PostgreSQL forbids ON after CROSS JOIN;
+    matters arising give PostgreSQL a LATERAL subquery instead, and the join only to count them)."""
 
     inherit_cache = True
 

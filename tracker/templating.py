@@ -206,9 +206,10 @@ def filter_input(
     classes: str = "",
     spellcheck: bool | None = None,
     inputmode: str = "",
+    autocomplete: str = "",
 ) -> Markup:
     """govukInput for a GET filter form's plain input (a label, a type, a value; a hint, width classes,
-    spellcheck and inputmode if given), in the macro's markup."""
+    spellcheck, inputmode and autocomplete if given), in the macro's markup."""
     field_id = escape(id or name)
     shown = f' value="{escape(value)}"' if value is not None and value is not False else ""
     hint_html = f'  <div id="{field_id}-hint" class="govuk-hint">\n    {escape(hint)}\n  </div>\n' if hint else ""
@@ -216,6 +217,7 @@ def filter_input(
     width = f" {escape(classes)}" if classes else ""
     spelling = f' spellcheck="{"true" if spellcheck else "false"}"' if spellcheck is not None else ""
     mode = f' inputmode="{escape(inputmode)}"' if inputmode else ""
+    mode += f' autocomplete="{escape(autocomplete)}"' if autocomplete else ""
     return Markup(  # noqa: S704 - every part escaped  # nosec B704
         f'<div class="govuk-form-group">\n  <label class="govuk-label" for="{field_id}">\n    {escape(label)}\n'
         f'  </label>\n{hint_html}  <input class="govuk-input{width}" id="{field_id}" name="{escape(name)}"'
@@ -281,6 +283,9 @@ def app_pagination(page, endpoint: str, filters: dict | None = None) -> Markup:
     total is not counted (total is None) gets previous and next links only."""
     filters = filters or {}
     previous = url_for(endpoint, page=page.prev_num, **filters) if page.has_prev else None
+    if page.total is None and page.has_prev and not page.items:
+        # Past the end of an uncounted list, the page before may be past it too: back to the start.
+        previous = url_for(endpoint, page=1, **filters)
     following = url_for(endpoint, page=page.next_num, **filters) if page.has_next else None
     html: list[str] = []
     if page.total is None:

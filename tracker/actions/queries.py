@@ -321,15 +321,22 @@ class FilterNames:
         return "-".join([prefix, *parts, london_today().isoformat()]) + extension
 
 
-def filter_names(f: ActionFilter) -> FilterNames:
-    """Look up what the filter's ids name (the filter was already checked against the user's scope)."""
+def filter_names(reader: User, f: ActionFilter) -> FilterNames:
+    """Look up what the filter's ids name, as far as ``reader`` may know it: the agency was checked
+    against the reader's scope when the filter was read; a meeting the reader may not see, or another
+    agency's account, is not named (the filter still applies, and selects nothing of theirs)."""
     agency = db.session.get(Agency, f.agency_id) if f.agency_id is not None else None
-    meeting = db.session.get(Meeting, f.meeting_id) if f.meeting_id is not None else None
+    starts_at = None
+    if f.meeting_id is not None:
+        visible = select(Meeting.starts_at).where(Meeting.id == f.meeting_id, meeting_scope(reader))
+        starts_at = db.session.scalar(visible)
     owner = db.session.get(User, f.owner_id) if f.owner_id is not None else None
+    if owner is not None and not sees_every_agency(reader) and owner.agency_id != reader.agency_id:
+        owner = None
     return FilterNames(
         agency_name=agency.name if agency else None,
         agency_code=agency.code if agency else None,
-        meeting_day=meeting.starts_at.astimezone(LONDON).date() if meeting else None,
+        meeting_day=starts_at.astimezone(LONDON).date() if starts_at else None,
         owner_name=owner.display_name if owner else None,
     )
 
@@ -455,19 +462,23 @@ def agency_members(agency_id: int) -> list[Row]:
 
 
 _OWNER_BY_ID = select(User.id, User.display_name).where(User.id == bindparam("owner_id"))
+_OWN_AGENCYS_OWNER_BY_ID = _OWNER_BY_ID.where(User.agency_id == bindparam("agency_id"))
 
 
 def owners_for_filter(user, agency_id: int | None, owner_id: int | None) -> list[Row]:
     """(id, display_name) of the accounts the owner filter offers: the active members of the reader's
     own agency, or, for a reader who sees every agency, of the agency filtered on (a few dozen, where
     every account would be hundreds: an agency is chosen first). The owner filtered on is always
-    offered to a reader who sees every agency, so that the select shows it (a partner is never told the
-    name of another agency's account)."""
+    offered, so that the select shows it (a former member, say), but a partner only from its own
+    agency: a partner is never told the name of another agency's account."""
     if not sees_every_agency(user):
-        return agency_members(user.agency_id)
+        agency_id = user.agency_id
     owners = agency_members(agency_id) if agency_id is not None else []
     if owner_id is not None and all(row.id != owner_id for row in owners):
-        owners += read_rows(_OWNER_BY_ID, {"owner_id": owner_id})
+        if sees_every_agency(user):
+            owners += read_rows(_OWNER_BY_ID, {"owner_id": owner_id})
+        else:
+            owners += read_rows(_OWN_AGENCYS_OWNER_BY_ID, {"owner_id": owner_id, "agency_id": user.agency_id})
     return owners
 
 

@@ -114,7 +114,7 @@ def _csv_row(action) -> tuple:
 def export():
     filters, _problems = _filter_or_404()  # the list page's links carry only the filters it could use
     audit.record("actions_exported", detail=filters.for_audit())
-    filename = queries.filter_names(filters).filename("actions", filters, ".csv")
+    filename = queries.filter_names(current_user, filters).filename("actions", filters, ".csv")
     rows = (_csv_row(action) for action in queries.actions_for_export(current_user, filters))
     return csv_response(filename, CSV_COLUMNS, rows)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, and_, false, func, or_, select, text, tuple_, union_all
@@ -215,6 +215,13 @@ class AuditFilters:
             "to": self.date_to.isoformat() if self.date_to else None,
         }
         return {key: value for key, value in values.items() if value not in (None, "")}
+
+    def naming(self, account: User | None) -> AuditFilters:
+        """The filters with the account found by its email address named by its number instead, for the
+        page's links (so that addresses do not travel in every pagination and export link)."""
+        if account is None or not self.account_email:
+            return self
+        return replace(self, account_email="", user_id=account.id)
 
     def for_audit(self) -> str:
         return " ".join(f"{key}={value}" for key, value in self.as_args().items())[:400]

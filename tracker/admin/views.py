@@ -244,7 +244,7 @@ def audit_log():
     return render_template(
         "admin/audit.html",
         page=page,
-        filters=filters,
+        filters=filters.naming(page.account),
         actions=queries.audit_actions(),
         object_types=list(queries.AUDIT_OBJECT_TYPES.items()),
         object_labels=queries.AUDIT_OBJECT_TYPES,

@@ -125,8 +125,8 @@ def overdue_chart(
     }
 
 
-def summary_filename(action_filter: ActionFilter) -> str:
-    return action_queries.filter_names(action_filter).filename("action-summary", action_filter, ".pdf")
+def summary_filename(reader: User, action_filter: ActionFilter) -> str:
+    return action_queries.filter_names(reader, action_filter).filename("action-summary", action_filter, ".pdf")
 
 
 @dataclass
@@ -163,7 +163,7 @@ def parts_of(figures: list[AgencyFigures], part_actions: int) -> list[list[Actio
 
 def render_summary(user: User, action_filter: ActionFilter, *, produced_for: str) -> RenderedPdf:
     figures = summary_data(user, action_filter)
-    names = action_queries.filter_names(action_filter)
+    names = action_queries.filter_names(user, action_filter)
     context = dict(
         title=f"Action summary, {format_date(london_today())}"
         + (f", {names.agency_name}" if names.agency_name else ""),

@@ -676,7 +676,8 @@ def _matters_conditions(reader: Reader, shape: tuple) -> list:
 
 def _matters_selection(reader: Reader, shape: tuple):
     """The ids of the matters arising a filter of ``shape`` selects, in the page's order: by agency, then
-    by due date (so overdue first). A page's rows are read with it (_matters_page_rows)."""
+    by due date (so overdue first). A page's rows are read with it (_matters_page_rows), except every
+    agency's on PostgreSQL (_matters_selected_for_postgresql); it is what they are counted by."""
     agency = shape[0]
     if agency or not sees_every_agency(reader):
         # One agency's (the one filtered on, or a partner's own): its open actions in due date order,

@@ -232,7 +232,7 @@ def action_summary_pdf():
             prepared.ACTION_SUMMARY,
             request.args,
             title=f"Action summary of {count:,} actions",
-            filename=action_summary.summary_filename(filters),
+            filename=action_summary.summary_filename(current_user, filters),
         )
         return redirect(url_for("reports.document", job_id=job.id))
     try:
@@ -246,4 +246,4 @@ def action_summary_pdf():
         )
         return _page(errors=[Problem("agency", message)], status=400)
     audit.record("action_summary_downloaded", detail=filters.for_audit())
-    return _pdf_response(rendered.pdf, action_summary.summary_filename(filters))
+    return _pdf_response(rendered.pdf, action_summary.summary_filename(current_user, filters))
