@@ -727,6 +727,48 @@ def test_a_matter_arising_in_python_gives_the_block_the_page_wrote(app, full):
     assert "<to>" not in fast and "<b>" not in fast and "<1>" not in fast and "<i>" not in fast
 
 
+# The loop the matters arising page wrote, kept here to compare with matters_list (tracker/rows.py).
+MATTERS_LOOP = """{% for matter in items %}
+  {% if loop.first or matter.owning_agency_id != items[loop.index0 - 1].owning_agency_id %}
+    <h2 class="govuk-heading-m govuk-!-margin-top-6" data-testid="matters-agency">{{ matter.agency_name }}</h2>
+  {% endif %}
+  {{ matter_item(matter, today, progress(matter, this_page, csrf) if matter.id in updatable else none,
+     just_updated == matter.id) }}
+{% endfor %}"""
+
+
+def test_the_matters_list_in_python_gives_the_loop_the_page_wrote(app):
+    from datetime import UTC, date, datetime
+
+    from markupsafe import Markup, escape
+
+    from tracker.meetings.queries import MatterRow
+    from tracker.models import ActionStatus
+    from tracker.rows import matter_item, matters_list
+
+    def matter(action_id, agency_id, agency_name):
+        return MatterRow(
+            id=action_id, description=f"Work <{action_id}>", status=ActionStatus.OPEN, due_date=date(2026, 11, 20),
+            version=1, owning_agency_id=agency_id, agency_name=agency_name, owner_name=None,
+            raised_on=datetime(2026, 10, 1, 9, tzinfo=UTC), case_reference=None, latest_at=None,
+            latest_author=None, latest_note=None,
+        )  # fmt: skip
+
+    def progress(row, next_url, csrf):
+        return Markup(f'<form action="{escape(next_url)}"><input value="{escape(csrf)}">{row.id}</form>')  # noqa: S704 - escaped
+
+    items = [matter(1, 7, "Housing <&> Co"), matter(2, 7, "Housing <&> Co"), matter(3, 4, "IDVA"), matter(4, 9, "Z")]
+    values = dict(items=items, today=date(2026, 11, 26), updatable={1, 3}, just_updated=3, this_page="/m?a=<1>",
+                  csrf="t<k>")  # fmt: skip
+    with app.test_request_context():
+        expected = app.jinja_env.from_string(MATTERS_LOOP).render(matter_item=matter_item, progress=progress, **values)
+        fast = str(matters_list(items, values["today"], {1, 3}, 3, progress, values["this_page"], values["csrf"]))
+    assert canonical(fast) == canonical(expected)
+    assert words(fast) == words(expected)
+    assert fast.count('data-testid="matters-agency"') == 3 and "Housing &lt;&amp;&gt; Co" in fast
+    assert fast.count("<form") == 2 and 'data-testid="row-saved"' in fast
+
+
 # The loop the meeting page wrote for its cases, kept here to compare with tracker/rows.py. It ran the
 # summary and the feedback into the words before them (trim_blocks took the newline): the Python version
 # keeps a space there, and so does this copy ({{ " " }}).
