@@ -96,18 +96,8 @@ EXTRA_THEMES = ["Stalking not recognised", "Language interpreter not used", "Vic
 # How likely each partner agency is to be involved in a case, beside the police (always involved).
 INVOLVEMENT_WEIGHTS = {"IDVA": 10, "HOU": 6, "MASH": 6, "KSC": 5, "SDAS": 5, "CSC": 4, "NHS": 3, "PROB": 3}
 
-# fmt: off
-FIRST_NAMES = [
-    "Alex", "Amina", "Ben", "Bethan", "Carys", "Chloe", "Daniel", "Deepa", "Ellen", "Emeka", "Farah", "Gareth",
-    "Hannah", "Imran", "Isla", "Jack", "Jade", "Kieran", "Laura", "Liam", "Maya", "Megan", "Nadia", "Niamh",
-    "Oliver", "Owen", "Priya", "Rhys", "Rosa", "Sam", "Sana", "Tom", "Uzma", "Will", "Yasmin", "Zoe",
-]
-SURNAMES = [
-    "Ahmed", "Baker", "Clarke", "Davies", "Evans", "Fletcher", "Green", "Hughes", "Iqbal", "Jones", "Khan", "Lewis",
-    "Morgan", "Nowak", "Owens", "Patel", "Price", "Roberts", "Shah", "Taylor", "Turner", "Walsh", "Williams",
-    "Wright", "Young",
-]
-# fmt: on
+# Generated accounts are named by agency, role and number ("IDVA officer 12"): the data names nobody.
+ROLE_WORDS = {Role.ADMIN: "administrator", Role.CHAIR: "chair", Role.MANAGER: "manager", Role.PARTNER: "officer"}
 SUMMARIES = [
     "Report of a verbal argument escalating to assault; suspect left before officers arrived.",
     "Third-party call from a neighbour about shouting; victim initially declined to engage.",
@@ -285,24 +275,27 @@ def build_people(world: World, password_hash: str, total_users: int) -> None:
     for user_id in signing_in:
         world.add(SecondFactor.__table__, {"user_id": user_id, "secret": DEMO_TOTP_SECRET, "updated_at": created})
 
-    def person(code: str) -> tuple[str, str]:
+    numbered: dict[tuple[str, Role], int] = {}
+
+    def person(code: str, role: Role) -> tuple[str, str]:
+        word = ROLE_WORDS[role]
         while True:
-            first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
-            email = f"{first}.{last}{rng.randint(1, 99)}@{code.lower()}.example.org".lower()
+            numbered[code, role] = number = numbered.get((code, role), 0) + 1
+            email = f"{word}{number}@{code.lower()}.example.org"
             if email not in emails:
-                return email, f"{first} {last}"
+                return email, f"{code} {word} {number}"
 
     for role, wanted, codes in ((Role.ADMIN, 3, ["POL"]), (Role.CHAIR, 5, ["POL"]), (Role.MANAGER, 10, ["POL", "KSC"])):
         for n in range(wanted - len(world.users_by_role.get(role, []))):
-            add_user(*person(codes[n % len(codes)]), role, codes[n % len(codes)])
+            add_user(*person(codes[n % len(codes)], role), role, codes[n % len(codes)])
     codes = list(world.agencies)
     weights = [8 if code == "POL" else 2 if code in INVOLVEMENT_WEIGHTS else 1 for code in codes]
     for code in codes:  # one SPOC in every agency that has none yet
         if not any(row["is_spoc"] for row in world.rows["users"] if row["agency_id"] == world.agencies[code]):
-            add_user(*person(code), Role.PARTNER, code, spoc=True)
+            add_user(*person(code, Role.PARTNER), Role.PARTNER, code, spoc=True)
     while world.count(user_table) < total_users:
         code = rng.choices(codes, weights)[0]
-        add_user(*person(code), Role.PARTNER, code, active=rng.random() > 0.05)
+        add_user(*person(code, Role.PARTNER), Role.PARTNER, code, active=rng.random() > 0.05)
 
     theme_table = LearningTheme.__table__
     for index, name in enumerate([*DEMO_THEMES, *EXTRA_THEMES]):
