@@ -740,6 +740,7 @@ MATTERS_LOOP = """{% for matter in items %}
 def test_the_matters_list_in_python_gives_the_loop_the_page_wrote(app):
     from datetime import UTC, date, datetime
 
+    from flask import url_for
     from markupsafe import Markup, escape
 
     from tracker.meetings.queries import MatterRow
@@ -754,8 +755,10 @@ def test_the_matters_list_in_python_gives_the_loop_the_page_wrote(app):
             latest_author=None, latest_note=None,
         )  # fmt: skip
 
-    def progress(row, next_url, csrf):
-        return Markup(f'<form action="{escape(next_url)}"><input value="{escape(csrf)}">{row.id}</form>')  # noqa: S704 - escaped
+    def progress(row, next_url, csrf, form_url=None):  # as progress_row_form: url_for's URL either way
+        posted_to = form_url(row.id) if form_url else url_for("actions.progress", action_id=row.id)
+        inputs = f'<input name="{escape(next_url)}" value="{escape(csrf)}">'
+        return Markup(f'<form action="{escape(posted_to)}">{inputs}{row.id}</form>')  # noqa: S704 - escaped
 
     items = [matter(1, 7, "Housing <&> Co"), matter(2, 7, "Housing <&> Co"), matter(3, 4, "IDVA"), matter(4, 9, "Z")]
     values = dict(items=items, today=date(2026, 11, 26), updatable={1, 3}, just_updated=3, this_page="/m?a=<1>",
@@ -1180,3 +1183,34 @@ def test_the_actions_lists_rows_in_python_give_the_rows_the_loop_gave(app):
     assert canonical(fast) == canonical(expected)
     assert words(fast) == words(expected)
     assert "<to>" not in fast and "<b>" not in fast and "<1>" not in fast and "<service>" not in fast
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "key", "values"),
+    [
+        ("actions.action", "action_id", {}),
+        ("actions.progress", "action_id", {}),
+        ("reviews.review", "review_id", {"meeting_id": 12}),
+        ("meetings.meeting", "meeting_id", {}),
+        ("cases.case", "case_id", {}),
+    ],
+)
+def test_url_maker_gives_the_url_url_for_gives_for_every_id(app, endpoint, key, values):
+    from flask import url_for
+
+    from tracker.templating import url_maker
+
+    with app.test_request_context("/"):
+        make = url_maker(endpoint, key, **values)
+        for record_id in (1, 9, 10, 987, 2**31 - 1):
+            assert make(record_id) == url_for(endpoint, **values, **{key: record_id})
+
+
+def test_url_maker_refuses_an_endpoint_whose_url_does_not_hold_the_id_once(app, monkeypatch):
+    import tracker.templating
+    from tracker.templating import url_maker
+
+    for made in ("/actions", "/actions/9876543210123/9876543210123"):
+        monkeypatch.setattr(tracker.templating, "url_for", lambda endpoint, made=made, **values: made)
+        with pytest.raises(ValueError, match="is not in its URL once"):
+            url_maker("actions.action", "action_id")

@@ -12,7 +12,7 @@ from flask import url_for
 from markupsafe import Markup, escape
 
 from tracker.tags import action_status, meeting_status, repeat, risk, tag
-from tracker.templating import SmallInlineRadios
+from tracker.templating import SmallInlineRadios, url_maker
 from tracker.timeutil import format_date, format_datetime
 
 
@@ -23,9 +23,12 @@ def _link(href: str, text: str) -> Markup:
 def meeting_rows(meetings, counts: dict[int, int]) -> list[list[dict]]:
     """The meetings list: date (a link to the meeting), location, chair, the cases the reader may see
     (``counts``, by meeting id) and status."""
+    if not meetings:
+        return []
+    meeting_url = url_maker("meetings.meeting", "meeting_id")
     return [
         [
-            {"html": _link(url_for("meetings.meeting", meeting_id=meeting.id), format_datetime(meeting.starts_at))},
+            {"html": _link(meeting_url(meeting.id), format_datetime(meeting.starts_at))},
             {"text": meeting.location},
             {"text": meeting.chair.display_name if meeting.chair else ""},
             {"text": counts.get(meeting.id, 0), "format": "numeric"},
@@ -38,9 +41,12 @@ def meeting_rows(meetings, counts: dict[int, int]) -> list[list[dict]]:
 def case_rows(hits) -> list[list[dict]]:
     """The case search: reference (a link to the case), the date of its latest matching review, and
     how many reviews match."""
+    if not hits:
+        return []
+    case_url = url_maker("cases.case", "case_id")
     return [
         [
-            {"html": _link(url_for("cases.case", case_id=hit.case.id), hit.case.reference)},
+            {"html": _link(case_url(hit.case.id), hit.case.reference)},
             {"text": format_date(hit.last_reviewed)},
             {"text": hit.reviews, "format": "numeric"},
         ]
@@ -72,14 +78,14 @@ def actions_list_rows(actions, today) -> Markup:
     """The actions list's table body (ActionRow items): the action (a link by reference, the description
     and its case), the owning agency's code (its name on hover), the owner or "Agency SPOC", the due date
     with its history, the status and the latest update."""
-    rows = []
+    rows, action_url = [], url_maker("actions.action", "action_id")
     for action in actions:
         case = (
             f'<br><span class="govuk-body-s">Case {escape(action.case_reference)}</span>'
             if action.case_reference
             else ""
         )
-        href = escape(url_for("actions.action", action_id=action.id))
+        href = escape(action_url(action.id))
         rows.append(
             '<tr class="govuk-table__row">'
             f'<td class="govuk-table__cell"><a class="govuk-link" href="{href}">{escape(action.reference)}</a> '
@@ -121,10 +127,13 @@ def latest_update(action) -> Markup:
     )
 
 
-def matter_item(matter, today, progress_form: Markup | None = None, just_updated: bool = False) -> Markup:
+def matter_item(
+    matter, today, progress_form: Markup | None = None, just_updated: bool = False, *, action_url=None
+) -> Markup:
     """One matter arising (a MatterRow) on its page: reference and status, the description, due date,
     owner, when and for which case it was raised, its latest update, and ``progress_form`` (the row's
-    form to record progress, for those who may) folded under a "Record progress" summary."""
+    form to record progress, for those who may) folded under a "Record progress" summary.
+    ``action_url``: the action page's URL for an id (templating.url_maker), when the caller makes many."""
     reference = escape(matter.reference)
     saved = (
         f'<p class="govuk-body govuk-!-margin-bottom-1" data-testid="row-saved" role="status">'
@@ -146,7 +155,7 @@ def matter_item(matter, today, progress_form: Markup | None = None, just_updated
         if progress_form is not None
         else ""
     )
-    href = escape(url_for("actions.action", action_id=matter.id))
+    href = escape(action_url(matter.id) if action_url else url_for("actions.action", action_id=matter.id))
     return Markup(  # noqa: S704 - every value escaped; the form is our own markup  # nosec B704
         f'<div class="app-item" data-testid="matter-arising" id="action-{int(matter.id)}">'
         f'<h3 class="govuk-heading-s govuk-!-margin-bottom-1"><a class="govuk-link" href="{href}">{reference}</a> '
@@ -163,6 +172,7 @@ def matters_list(matters, today, updatable: set[int], just_updated, progress_for
     matters (matter_item), each with its progress form (``progress_form(matter, next_url, csrf)``) if
     its id is in ``updatable``. (Written here, not as a Jinja loop: 25 items with their forms.)"""
     parts, agency_id = [], None
+    action_url, form_url = url_maker("actions.action", "action_id"), url_maker("actions.progress", "action_id")
     for matter in matters:
         if matter.owning_agency_id != agency_id:
             agency_id = matter.owning_agency_id
@@ -170,8 +180,8 @@ def matters_list(matters, today, updatable: set[int], just_updated, progress_for
                 '<h2 class="govuk-heading-m govuk-!-margin-top-6" data-testid="matters-agency">'
                 f"{escape(matter.agency_name)}</h2>"
             )
-        form = progress_form(matter, next_url, csrf) if matter.id in updatable else None
-        parts.append(matter_item(matter, today, form, just_updated == matter.id))
+        form = progress_form(matter, next_url, csrf, form_url=form_url) if matter.id in updatable else None
+        parts.append(matter_item(matter, today, form, just_updated == matter.id, action_url=action_url))
     return Markup("".join(parts))  # noqa: S704 - every part escaped as it was made  # nosec B704
 
 
@@ -179,10 +189,10 @@ def case_task_list(tasks, meeting_id: int, show_feedback: bool) -> Markup:
     """The chair's and manager's meeting page: each case as a GOV.UK task list item (CaseTask: risk,
     repeat, grade, actions, agencies, themes, returns awaited, summary, and the feedback to the officer
     when ``show_feedback``) with its progress, linking to its review."""
-    items = []
+    items, review_url = [], url_maker("reviews.review", "review_id", meeting_id=meeting_id)
     for number, task in enumerate(tasks, 1):
         review = task.review
-        href = escape(url_for("reviews.review", meeting_id=meeting_id, review_id=review.id))
+        href = escape(review_url(review.id))
         grade = (
             f"Grade {int(review.scrutiny_grade)}: {escape(review.grade_label)}."
             if review.scrutiny_grade

@@ -1,6 +1,7 @@
 """Time helpers: store UTC, show Europe/London."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -47,8 +48,15 @@ def format_date(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = london(value)
-    return f"{value.day} {value:%B %Y}"
+        value = value.astimezone(LONDON).date()
+    return _day_in_words(value)
+
+
+@lru_cache(maxsize=4096)
+def _day_in_words(day: date) -> str:
+    # A page shows the same few dates many times (due dates, meeting days), and strftime costs a few
+    # microseconds each time: 25 matters arising show 50 dates.
+    return f"{day.day} {day:%B %Y}"
 
 
 def format_datetime(value: datetime | None) -> str:

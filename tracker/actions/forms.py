@@ -202,16 +202,18 @@ class ExtensionDecisionForm(TrackerForm):
             raise ValidationError("Enter a note saying why the request is declined")
 
 
-def progress_row_form(action, next_url: str, csrf_token: str) -> Markup:
+def progress_row_form(action, next_url: str, csrf_token: str, *, form_url=None) -> Markup:
     """A matters-arising row's progress form: ActionProgressForm's fields (posted to the one progress
     view, prefixed with the action so ids stay unique on the page), in plain GOV.UK markup written here:
-    a page shows 25 of them, and a Jinja macro cost about 40 % of the page's rendering."""
+    a page shows 25 of them, and a Jinja macro cost about 40 % of the page's rendering. ``form_url``:
+    the progress view's URL for an id (templating.url_maker), when the caller makes many."""
     prefix = f"a{int(action.id)}"
+    action_url = form_url(action.id) if form_url else url_for("actions.progress", action_id=action.id)
     options = "".join(
         f'<option value="{escape(value)}">{escape(label)}</option>' for value, label in progress_choices(action.status)
     )
     return Markup(  # noqa: S704 - every value escaped; the prefix and version are integers  # nosec B704
-        f'<form method="post" action="{escape(url_for("actions.progress", action_id=action.id))}" novalidate>'
+        f'<form method="post" action="{escape(action_url)}" novalidate>'
         f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
         f'<input type="hidden" name="next" value="{escape(next_url)}">'
         f'<input type="hidden" name="{prefix}-version" value="{int(action.version)}">'
