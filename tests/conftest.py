@@ -472,6 +472,12 @@ def error_messages(page: BeautifulSoup) -> dict[str, str]:
         control = group.select_one("input, select, textarea") if group else None
         key = control.get("id") if control is not None else message.get("id", "")
         errors[key] = text_of(message).replace("Error:", "").strip()
+    # GOV.UK's pattern, on every page a test reads errors from: one error summary, and the title
+    # starting "Error: " once (a page's own summary replaces the layout's, never adds to it).
+    title = text_of(page.title)
+    assert len(page.select(".govuk-error-summary:not([data-testid=conflict])")) <= 1, "more than one error summary"
+    assert not errors or title.startswith("Error: "), title
+    assert "Error: Error:" not in title, title
     return errors
 
 

@@ -269,12 +269,18 @@ def test_meeting_page_queries_do_not_grow_with_reviews(
 
 def attendance_form(page) -> dict:
     """What the attendance page would post as it stands (each line's checked status)."""
-    data = {hidden["name"]: hidden["value"] for hidden in page.select("input[type=hidden][name^=seen-]")}
+    data: dict = {hidden["name"]: hidden["value"] for hidden in page.select("input[type=hidden][name^=seen-]")}
     for radio in page.select("input[type=radio][name^=status-]"):
         data.setdefault(radio["name"], "")
         if radio.has_attr("checked"):
             data[radio["name"]] = radio["value"]
+    if in_full := [hidden["value"] for hidden in page.select("input[type=hidden][name=in_full]")]:
+        data["in_full"] = in_full
     return data
+
+
+def agencies_to_list(page) -> list[tuple[str, str]]:
+    return [(option["value"], text_of(option)) for option in page.select("select#list_agency_id option")]
 
 
 def test_attendance_lists_the_invited_agencies_members_and_saves_them_at_once(
@@ -316,45 +322,63 @@ def test_attendance_lists_the_invited_agencies_members_and_saves_them_at_once(
     assert "HOU agency" in unrepresented and "IDVA agency" not in unrepresented
 
 
-def test_attendance_lists_whom_each_agency_had_last_time_and_adds_another_member(
+def test_attendance_lists_whom_each_agency_had_last_time_and_any_agency_in_full_on_request(
     client, app, chair, agencies, make_meeting, make_user, query_counter
 ):
     """A panel's members are few and steady: each invited agency's line-up is the people it had at its
-    last meeting; an agency never recorded by name lists all its members; anyone else is added from a list."""
+    last meeting; an agency never recorded by name lists all its members; any invited agency's members
+    can be listed in full, keeping what was chosen, to record someone else."""
     invited = [agencies["IDVA"], agencies["HOU"]]
     earlier, meeting_id = make_meeting(-7, chair=chair, invited=invited), make_meeting(0, chair=chair, invited=invited)
     regular = make_user("partner", agencies["IDVA"], name="IDVA Regular")
     colleague = make_user("partner", agencies["IDVA"], name="IDVA Colleague")
-    for n in (1, 2):  # Housing has never had anyone recorded by name: all its members are listed
-        make_user("partner", agencies["HOU"], name=f"Housing Officer {n}")
+    housing = [make_user("partner", agencies["HOU"], name=f"Housing Officer {n}") for n in (1, 2)]
     client.post(f"/meetings/{earlier}/attendance", data={f"status-u{regular.id}": "apologies", "save": "y"})
     with query_counter() as few:
         page = get_page(client, f"/meetings/{meeting_id}/attendance")
     legends = [text_of(line.legend) for line in page.select("[data-testid=attendance-line]")]
-    assert legends == ["Housing Officer 1", "Housing Officer 2", "IDVA Regular"]
-    options = {option["value"]: text_of(option) for option in page.select("select#member_id option")}
-    assert options == {"": "Select a member", str(colleague.id): "IDVA Colleague (IDVA agency)"}
+    assert legends == ["Housing Officer 1", "Housing Officer 2", "IDVA Regular"]  # Housing: never recorded
+    assert agencies_to_list(page) == [
+        ("", "Select an agency"),
+        (str(agencies["IDVA"].id), "IDVA agency (1 not listed)"),
+    ]
 
-    data = {**attendance_form(page), "member_id": colleague.id, "member_status": "apologies", "save": "y"}
-    response = client.post(f"/meetings/{meeting_id}/attendance", data=data)
-    assert response.headers["Location"] == f"/meetings/{meeting_id}/attendance"  # to add another
-    page = get_page(client, f"/meetings/{meeting_id}/attendance")
-    assert "Attendance saved, with IDVA Colleague added." in banners(page)
-    with app.app_context():
-        recorded = db.session.execute(select(Attendance.user_id, Attendance.status).where(
-            Attendance.meeting_id == meeting_id)).all()  # fmt: skip
-    assert recorded == [(colleague.id, "apologies")]
+    # Listing the IDVA's members saves nothing, and keeps the choice already made.
+    data = {**attendance_form(page), f"status-u{housing[0].id}": "apologies"}
+    response = client.post(
+        f"/meetings/{meeting_id}/attendance",
+        data={**data, "list_agency_id": agencies["IDVA"].id, "list_members": "y"},
+    )
+    page = parse(response)
+    assert response.status_code == 200 and not error_messages(page)
     legends = [text_of(line.legend) for line in page.select("[data-testid=attendance-line]")]
     assert legends == ["Housing Officer 1", "Housing Officer 2", "IDVA Colleague", "IDVA Regular"]
-    assert not page.select("select#member_id")  # nobody left to add
+    data = attendance_form(page)
+    assert data[f"status-u{housing[0].id}"] == "apologies" and data[f"status-u{colleague.id}"] == ""
+    assert data["in_full"] == [str(agencies["IDVA"].id)]
+    assert not page.select("select#list_agency_id")  # nobody left to list
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.meeting_id == meeting_id)) == 0
 
-    # With many more members, the form still lists the same people, in as many statements.
+    data[f"status-u{colleague.id}"] = "present"
+    response = client.post(f"/meetings/{meeting_id}/attendance", data={**data, "save": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        recorded = db.session.execute(select(Attendance.user_id, Attendance.status).where(
+            Attendance.meeting_id == meeting_id).order_by(Attendance.user_id)).all()  # fmt: skip
+    assert recorded == sorted([(housing[0].id, "apologies"), (colleague.id, "present")])
+    # Recorded, the colleague stays listed; nobody else of the IDVA's is left out.
+    page = get_page(client, f"/meetings/{meeting_id}/attendance")
+    legends = [text_of(line.legend) for line in page.select("[data-testid=attendance-line]")]
+    assert legends == ["Housing Officer 1", "Housing Officer 2", "IDVA Colleague", "IDVA Regular"]
+
+    # With many more members, the form lists the same people, in as many statements, and counts the rest.
     for n in range(12):
         make_user("partner", agencies["IDVA"], name=f"IDVA Member {n}")
     with query_counter() as many:
         page = get_page(client, f"/meetings/{meeting_id}/attendance")
     assert len(page.select("[data-testid=attendance-line]")) == 4
-    assert len(page.select("select#member_id option")) == 13
+    assert agencies_to_list(page)[1:] == [(str(agencies["IDVA"].id), "IDVA agency (12 not listed)")]
     assert len(many) == len(few), "\n".join(many)
 
 
@@ -364,7 +388,7 @@ def test_an_agencys_line_up_is_its_own_even_when_its_regular_moves_on(
     invited = [agencies["IDVA"], agencies["HOU"]]
     earlier, meeting_id = make_meeting(-7, chair=chair, invited=invited), make_meeting(0, chair=chair, invited=invited)
     regular = make_user("partner", agencies["IDVA"], name="IDVA Regular")
-    colleague = make_user("partner", agencies["IDVA"], name="IDVA Colleague")
+    make_user("partner", agencies["IDVA"], name="IDVA Colleague")
     make_user("partner", agencies["HOU"], name="Housing Officer")
     client.post(f"/meetings/{earlier}/attendance", data={f"status-u{regular.id}": "present", "save": "y"})
     with app.app_context():  # the IDVA's regular moves to Housing
@@ -372,14 +396,16 @@ def test_an_agencys_line_up_is_its_own_even_when_its_regular_moves_on(
         db.session.commit()
     page = get_page(client, f"/meetings/{meeting_id}/attendance")
     # Housing has never had one of its members recorded: all of them are listed, the newcomer too. The
-    # IDVA had someone last time, who has left it: nobody is listed for it, and its others can be added.
+    # IDVA had someone last time, who has left it: nobody is listed for it, and its others can be listed.
     lines = [
         (text_of(line.find_previous("h3")), text_of(line.legend))
         for line in page.select("[data-testid=attendance-line]")
     ]
     assert lines == [("HOU agency", "Housing Officer"), ("HOU agency", "IDVA Regular")]
-    options = [(option["value"], text_of(option)) for option in page.select("select#member_id option")]
-    assert options == [("", "Select a member"), (str(colleague.id), "IDVA Colleague (IDVA agency)")]
+    assert agencies_to_list(page) == [
+        ("", "Select an agency"),
+        (str(agencies["IDVA"].id), "IDVA agency (1 not listed)"),
+    ]
 
 
 def test_attendance_comes_back_with_an_error_as_the_chair_left_it(
@@ -400,17 +426,9 @@ def test_attendance_comes_back_with_an_error_as_the_chair_left_it(
         assert db.session.scalar(select(Attendance.status).where(Attendance.user_id == officer.id)) == "apologies"
 
 
-@pytest.mark.parametrize(
-    "chosen, field, message",
-    [
-        ("listed", "member_id", "Select a member of an invited agency who is not listed"),
-        ("not invited", "member_id", "Select a member of an invited agency who is not listed"),
-        ("unknown", "member_id", "Select a member of an invited agency who is not listed"),
-        ("bad status", "member_status", "Select present, apologies or absent"),
-    ],
-)
-def test_only_an_unlisted_member_of_an_invited_agency_can_be_added(
-    client, app, chair, agencies, make_meeting, make_user, chosen, field, message
+@pytest.mark.parametrize("chosen", ["none", "not invited", "unknown", "not a number"])
+def test_only_an_invited_agencys_members_can_be_listed_and_only_listed_lines_are_saved(
+    client, app, chair, agencies, make_meeting, make_user, chosen
 ):
     earlier = make_meeting(-7, chair=chair, invited=[agencies["IDVA"]])
     meeting_id = make_meeting(0, chair=chair, invited=[agencies["IDVA"]])
@@ -418,11 +436,18 @@ def test_only_an_unlisted_member_of_an_invited_agency_can_be_added(
     colleague = make_user("partner", agencies["IDVA"], name="IDVA Colleague")
     outsider = make_user("partner", agencies["POL"], name="Not invited")
     client.post(f"/meetings/{earlier}/attendance", data={f"status-u{regular.id}": "present", "save": "y"})
-    member_id = {"listed": regular.id, "not invited": outsider.id, "unknown": 987654, "bad status": colleague.id}
-    status = "late" if chosen == "bad status" else "present"
-    data = {"member_id": member_id[chosen], "member_status": status, "save": "y"}
-    response = client.post(f"/meetings/{meeting_id}/attendance", data=data)
-    assert error_messages(parse(response))[field] == message
+    agency_id = {"none": "", "not invited": agencies["POL"].id, "unknown": 987654, "not a number": "²"}[chosen]
+    # Statuses posted for people not listed, and a listing asked for by hand, change nothing.
+    data = {f"status-u{colleague.id}": "present", f"seen-status-u{colleague.id}": "", "in_full": agency_id}
+    data |= {f"status-u{outsider.id}": "present", f"seen-status-u{outsider.id}": ""}
+    response = client.post(
+        f"/meetings/{meeting_id}/attendance", data={**data, "list_agency_id": agency_id, "list_members": "y"}
+    )
+    page = parse(response)
+    assert error_messages(page)["list_agency_id"] == "Select an invited agency whose members to list"
+    assert [text_of(line.legend) for line in page.select("[data-testid=attendance-line]")] == ["IDVA Regular"]
+    assert "Not invited" not in text_of(page)
+    client.post(f"/meetings/{meeting_id}/attendance", data={**data, "save": "y"})
     with app.app_context():
         assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.meeting_id == meeting_id)) == 0
 

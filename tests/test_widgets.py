@@ -5,8 +5,17 @@ import copy
 from datetime import date
 
 import pytest
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect
-from wtforms import Form, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovSelect
+from wtforms import (
+    BooleanField,
+    Form,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
@@ -177,6 +186,30 @@ def test_fast_checkboxes_pass_other_params_to_the_macro(app):
     assert "The force" in html
 
 
+class StatementForm(Form):
+    read = BooleanField("The statement was read <aloud>", widget=GovCheckboxInput())
+    held = BooleanField("No information held", description="Tick if <none>", widget=GovCheckboxInput())
+
+
+@pytest.mark.parametrize("field_name", ["read", "held"])
+@pytest.mark.parametrize("posted", [None, "y", '"><b>'])
+@pytest.mark.parametrize("errors", [[], ["Say whether it was read <b>"]])
+def test_a_fast_single_checkbox_gives_the_same_document_as_govuk_frontend_wtf(app, field_name, posted, errors):
+    from werkzeug.datastructures import MultiDict
+
+    from tracker.forms import FastGovCheckboxInput
+
+    with app.test_request_context():
+        form = StatementForm(formdata=MultiDict({field_name: posted}) if posted else None)
+        field = form[field_name]
+        field.errors = errors
+        fast, macro = both(FastGovCheckboxInput(), GovCheckboxInput(), field, None)
+    assert canonical(fast) == canonical(macro)
+    assert words(fast) == words(macro)
+    assert "<aloud>" not in fast and "<none>" not in fast and "<b>" not in fast
+    assert ("checked" in fast) == bool(posted)
+
+
 class GradeForm(Form):
     grade = RadioField(
         "Scrutiny grade",
@@ -314,6 +347,7 @@ def test_plain_fields_are_written_without_a_template(app):
 
     from tracker.forms import (
         FastGovCheckboxes,
+        FastGovCheckboxInput,
         FastGovDateInput,
         FastGovRadios,
         FastGovSelect,
@@ -338,6 +372,7 @@ def test_plain_fields_are_written_without_a_template(app):
         FastGovDateInput()(form.meeting_day, params={"hint": {"text": "For example, 1 12 2026"}})
         FastGovCheckboxes()(AgenciesForm().agency_ids, params={"classes": "govuk-checkboxes--small"})
         FastGovRadios()(GradeForm().grade, params={"classes": "govuk-radios--inline"})
+        FastGovCheckboxInput()(StatementForm().held)
         FastGovSelect()(OwnerForm().owner)
         FastGovSubmitInput()(ButtonForm().submit, params={"preventDoubleClick": True})
         assert rendered == []

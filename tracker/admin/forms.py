@@ -1,11 +1,9 @@
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
-)
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from tracker.forms import (
+    FastGovCheckboxInput,
     FastGovRadios,
     FastGovSelect,
     FastGovSubmitInput,
@@ -66,7 +64,7 @@ class UserDetailsForm(TrackerForm):
     is_spoc = BooleanField(
         "Single point of contact (SPOC) for their agency",
         description="Overdue actions of the agency are escalated to its SPOCs. Partner agency officers only.",
-        widget=GovCheckboxInput(),
+        widget=FastGovCheckboxInput(),
     )
 
     def __init__(self, *args, agencies=(), **kwargs):

@@ -2,10 +2,6 @@ from __future__ import annotations
 
 import re
 
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
-)
-from markupsafe import Markup
 from wtforms import (
     BooleanField,
     FieldList,
@@ -25,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from tracker.forms import (
     DateRequired,
     FastGovCheckboxes,
+    FastGovCheckboxInput,
     FastGovRadios,
     FastGovSelect,
     FastGovSubmitInput,
@@ -39,7 +36,6 @@ from tracker.forms import (
     strip,
 )
 from tracker.models import AttendanceStatus
-from tracker.templating import govuk_select
 
 MAX_SERIES_WEEKS = 52
 
@@ -261,21 +257,14 @@ ATTENDANCE_CHOICES = [(status.value, status.label) for status in AttendanceStatu
 
 
 class AttendanceSheetForm(TrackerForm):
-    """The attendance form: one line per listed member of the invited agencies and per guest, another
-    member to add, and a guest to add. Each line's status is posted as ``status-u<user id>`` or
-    ``status-r<attendance row id>`` (see the view's _attendance_entries())."""
+    """The attendance form: one line per listed member of the invited agencies and per guest, a guest
+    to add, and an invited agency whose members to list in full. Each line's status is posted as
+    ``status-u<user id>`` or ``status-r<attendance row id>`` (see the view's _attendance_entries());
+    the agencies already listed in full as ``in_full``, repeated."""
 
     statement_read = BooleanField(
-        "The confidentiality statement was read at the start of the meeting", widget=GovCheckboxInput()
+        "The confidentiality statement was read at the start of the meeting", widget=FastGovCheckboxInput()
     )
-    member_id = SelectField(  # rendered by member_select(); its choices are the sheet's addable members
-        "Member", coerce=optional_int, validate_choice=False, choices=[],
-        description="Someone from an invited agency who is not listed above",
-    )  # fmt: skip
-    member_status = RadioField(
-        "Attendance", choices=choices(ATTENDANCE_CHOICES), widget=FastGovRadios(), validate_choice=False,
-        default=AttendanceStatus.PRESENT.value,
-    )  # fmt: skip
     guest_name = StringField(
         "Name",
         widget=FastGovTextInput(),
@@ -298,33 +287,28 @@ class AttendanceSheetForm(TrackerForm):
         "Save, marking everyone not yet recorded as present", widget=FastGovSubmitInput()
     )
 
-    def __init__(self, *args, agencies=(), addable=(), **kwargs):
-        """``addable``: the AttendanceLines of the members who may be added (AttendanceSheet.addable)."""
+    # Below the saving buttons, so that Enter in a text box still saves rather than lists.
+    list_agency_id = SelectField(
+        "Agency", coerce=optional_int, widget=FastGovSelect(), validate_choice=False,
+        description="Its members are added to the list above, to choose for; nothing is saved until you save",
+    )  # fmt: skip
+    list_members = SubmitField("List all its members", widget=FastGovSubmitInput())
+
+    def __init__(self, *args, agencies=(), unlisted=(), invited=(), **kwargs):
+        """``unlisted``: each invited agency with members not listed, and how many (AttendanceSheet)."""
         super().__init__(*args, **kwargs)
-        self._addable = addable
-        self._member_ids = {line.user_id for line in addable}
         self.guest_agency_id.choices = [SelectChoice("", "Select an agency")] + [
             SelectChoice(agency.id, agency.name) for agency in agencies
         ]
         self._agency_ids = {agency.id for agency in agencies}
-
-    def member_select(self) -> Markup:
-        """The member to add, as a GOV.UK select written from the addable lines (hundreds of members at a
-        large service: WTForms would make a choice object of each for every render)."""
-        field, chosen = self.member_id, self.member_id.data
-        options = [("", "Select a member", chosen is None)] + [
-            (line.user_id, f"{line.name} ({line.agency.name})", line.user_id == chosen) for line in self._addable
+        self.list_agency_id.choices = [SelectChoice("", "Select an agency")] + [
+            SelectChoice(agency.id, f"{agency.name} ({count} not listed)") for agency, count in unlisted
         ]
-        error = field.errors[0] if field.errors else ""
-        return govuk_select(field.id, field.name, field.label.text, options, hint=field.description, error=error)
+        self._invited_ids = {agency.id for agency in invited}
 
-    def validate_member_id(self, field):
-        if field.data is not None and field.data not in self._member_ids:
-            raise ValidationError("Select a member of an invited agency who is not listed")
-
-    def validate_member_status(self, field):
-        if self.member_id.data is not None and field.data not in {value for value, _ in ATTENDANCE_CHOICES}:
-            raise ValidationError("Select present, apologies or absent")
+    def validate_list_agency_id(self, field):
+        if self.list_members.data and field.data not in self._invited_ids:
+            raise ValidationError("Select an invited agency whose members to list")
 
     def validate_guest_agency_id(self, field):
         if self.guest_name.data and field.data not in self._agency_ids:

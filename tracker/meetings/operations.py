@@ -190,10 +190,10 @@ def add_attendance(
 class AttendanceEntry:
     """One line of the attendance form: a member of an invited agency (user) or a guest (row)."""
 
-    agency: Agency
+    agency_id: int
     status: str  # present | apologies | absent | "" (not recorded)
     user_id: int | None = None  # a member's account
-    row: Attendance | None = None
+    row_id: int | None = None  # the line's attendance row, if it had one
     person_name: str = ""  # a guest's name (members are users)
     deputy_for: str = ""
 
@@ -203,9 +203,12 @@ def record_attendance(meeting: Meeting, entries: list[AttendanceEntry], *, state
     how many lines changed. Marks the confidentiality statement as read when asked."""
     ensure_editable(meeting)
     by_user: dict[int, Attendance] = {row.user_id: row for row in meeting.attendance if row.user_id is not None}
+    by_id = {row.id: row for row in meeting.attendance}
     changes: list[str] = []
     for entry in entries:
-        row = entry.row
+        row = by_id.get(entry.row_id) if entry.row_id is not None else None
+        if row is None and entry.row_id is not None:
+            continue  # removed since the form was read: nothing left to change
         if row is None and entry.user_id is not None:
             row = by_user.get(entry.user_id)
         who = f"user {entry.user_id}" if entry.user_id is not None else (f"row {row.id}" if row else "guest")
@@ -219,7 +222,7 @@ def record_attendance(meeting: Meeting, entries: list[AttendanceEntry], *, state
             db.session.add(
                 Attendance(
                     meeting=meeting,
-                    agency=entry.agency,
+                    agency_id=entry.agency_id,
                     user_id=entry.user_id,
                     person_name=entry.person_name,
                     deputy_for=entry.deputy_for,

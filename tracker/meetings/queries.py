@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple, cast
@@ -1194,6 +1194,15 @@ def active_agencies() -> list[Agency]:
     return list(db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)))
 
 
+_AGENCY_CHOICES = select(Agency.id, Agency.code, Agency.name).where(Agency.active.is_(True)).order_by(Agency.name)
+
+
+def agency_choices() -> list[AgencyTag]:
+    """The active agencies, by name, for a form to choose from: rows of their id, code and name (loading
+    fifteen Agency entities cost a page about 0.3 ms)."""
+    return list(map(AgencyTag._make, read_rows(_AGENCY_CHOICES)))
+
+
 def possible_owners() -> Sequence[Row]:
     """Every active account as an action's possible named owner: rows of (id, display_name,
     agency_id, agency_code), not whole accounts (a few hundred, loaded for each action form)."""
@@ -1250,13 +1259,24 @@ class Member(NamedTuple):
     agency_id: int  # the agency it is listed under: its own (a member), or its attendance line's (others)
 
 
-class AttendanceLine(NamedTuple):
-    """One line of the attendance form: a member of an invited agency, or someone already recorded.
-    (A tuple: a form has one for each member of the invited agencies, hundreds at a large service.)"""
+class SheetRow(NamedTuple):
+    """Someone recorded at the meeting, as the attendance form shows them (a row of columns: the
+    operation that saves the form reads the meeting's Attendance entities itself)."""
 
-    agency: Agency
+    id: int
+    agency_id: int
+    agency_name: str
+    user_id: int | None
+    name: str  # the account's name, else the name typed for a guest
+    status: AttendanceStatus
+
+
+class AttendanceLine(NamedTuple):
+    """One line of the attendance form: a member of an invited agency, or someone already recorded."""
+
+    agency: Agency | AgencyTag  # an invited agency; a tag for someone recorded from another
     user: Member | None
-    row: Attendance | None
+    row: SheetRow | None
 
     @property
     def user_id(self) -> int | None:
@@ -1279,26 +1299,54 @@ class AttendanceLine(NamedTuple):
 class AttendanceSheet:
     lines: list[AttendanceLine]
     unrepresented: list[Agency]
-    # Members of the invited agencies who are not listed, to be added one at a time (AttendanceLine
-    # with no row), by agency name then name.
-    addable: list[AttendanceLine] = field(default_factory=list)
+    # The invited agencies with active members who are not listed, each with how many, by name: any of
+    # them can be listed in full on request (attendance_sheet's ``in_full``).
+    unlisted: list[tuple[Agency, int]] = field(default_factory=list)
+    in_full: frozenset[int] = frozenset()  # the agencies listed in full on request
 
-    def by_agency(self) -> list[tuple[Agency, list[AttendanceLine]]]:
-        grouped: dict[int, tuple[Agency, list[AttendanceLine]]] = {}
+    def by_agency(self) -> list[tuple[Agency | AgencyTag, list[AttendanceLine]]]:
+        grouped: dict[int, tuple[Agency | AgencyTag, list[AttendanceLine]]] = {}
         for line in self.lines:
             grouped.setdefault(line.agency.id, (line.agency, []))[1].append(line)
         return sorted(grouped.values(), key=lambda pair: pair[0].name)
 
-    def addable_member(self, user_id: int | None) -> AttendanceLine | None:
-        return next((line for line in self.addable if user_id is not None and line.user_id == user_id), None)
 
-
-# Every active member of the invited agencies: hundreds of accounts at a large service, read as rows of
-# their names (never a password hash).
-_MEMBERS = (
+# An attendee's name is all that is read of their account.
+_SHEET_ROWS = (
+    select(
+        Attendance.id,
+        Attendance.agency_id,
+        Agency.name,
+        Attendance.user_id,
+        case((Attendance.user_id.is_(None), Attendance.person_name), else_=User.display_name),
+        Attendance.status,
+    )
+    .join(Agency, Agency.id == Attendance.agency_id)
+    .outerjoin(User, User.id == Attendance.user_id)
+    .where(Attendance.meeting_id == bindparam("meeting_id"))
+    .order_by(Attendance.id)
+)
+_ACTIVE_ATTENDEES = (User.active.is_(True), attendee_condition())
+# The members of the invited agencies who are listed, read as rows of their names (never a password
+# hash): every member of the agencies listed in full, and the others named (their regulars, and anyone
+# recorded at this meeting). Not every member: ten years on that was 294 people, most never listed.
+_LISTED_MEMBERS = (
     select(User.id, User.display_name, User.agency_id)
-    .where(User.agency_id.in_(bindparam("agency_ids", expanding=True)), User.active.is_(True), attendee_condition())
+    .where(
+        User.agency_id.in_(bindparam("agency_ids", expanding=True)),
+        or_(
+            User.agency_id.in_(bindparam("in_full", expanding=True)),
+            User.id.in_(bindparam("named", expanding=True)),
+        ),
+        *_ACTIVE_ATTENDEES,
+    )
     .order_by(User.display_name)
+)
+# How many active members each invited agency has (those not listed can be listed in full).
+_MEMBERS_COUNTED = (
+    select(User.agency_id, func.count())
+    .where(User.agency_id.in_(bindparam("agency_ids", expanding=True)), *_ACTIVE_ATTENDEES)
+    .group_by(User.agency_id)
 )
 # For an agency, the latest earlier meeting at which someone was recorded for it by their account. Walks
 # back from the meeting by date, and stops at the first it finds: usually the meeting before.
@@ -1339,48 +1387,56 @@ _REGULARS = (
 )
 
 
-def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
+def attendance_sheet(meeting: Meeting, in_full: Collection[int] = ()) -> AttendanceSheet:
     """The attendance form's lines: for each invited agency, the members recorded at this meeting and
     those it had recorded at its last meeting with any of its members recorded (a panel's members are
     few and the same week to week), or, for an agency none of whose members has ever been recorded (a
     guest is not a member), every active member; then anyone else recorded: guests and people from
-    agencies that were not invited. The invited agencies' other active members can be added one at a
-    time (``addable``): ten years on, listing every account of every invited agency put 294 people on
-    the form."""
-    rows = list(
-        db.session.scalars(
-            select(Attendance)
-            # An attendee's name is all that is shown of their account.
-            .options(joinedload(Attendance.agency), joinedload(Attendance.user).load_only(User.display_name))
-            .where(Attendance.meeting_id == meeting.id)
-            .order_by(Attendance.id)
-        )
-    )
+    agencies that were not invited. The invited agencies in ``in_full`` (others are ignored) list every
+    active member, for the chair to record someone not listed; the sheet counts, for each invited
+    agency, the members not listed."""
+    rows = list(map(SheetRow._make, read_rows(_SHEET_ROWS, {"meeting_id": meeting.id})))
     by_user = {row.user_id: row for row in rows if row.user_id is not None}
     invited = {agency.id: agency for agency in meeting.invited_agencies}
     values = {"agency_ids": list(invited), "starts_at": meeting.starts_at}
-    members = [Member(*member) for member in read_rows(_MEMBERS, values)]
     regulars = {(agency_id, user_id) for agency_id, user_id in read_rows(_REGULARS, values)}
     with_regulars = {agency_id for agency_id, _user_id in regulars}  # whether or not they are members still
-    lines, addable = [], []
-    for member in members:
+    listed_in_full = frozenset(invited).intersection(in_full)
+    values |= {
+        "in_full": sorted(set(invited) - with_regulars | listed_in_full),
+        "named": sorted({user_id for _agency_id, user_id in regulars} | set(by_user)),
+    }
+    lines, listed = [], Counter[int]()
+    for member in map(Member._make, read_rows(_LISTED_MEMBERS, values)):
         row = by_user.pop(member.id, None)
-        if row is not None or (member.agency_id, member.id) in regulars or member.agency_id not in with_regulars:
+        if (
+            row is not None
+            or (member.agency_id, member.id) in regulars
+            or member.agency_id not in with_regulars
+            or member.agency_id in listed_in_full
+        ):
             lines.append(AttendanceLine(invited[member.agency_id], member, row))
-        else:
-            addable.append(member)
+            listed[member.agency_id] += 1
     others = [row for row in rows if row.user_id is None or row.user_id in by_user]  # guests, uninvited agencies
     lines += [
-        AttendanceLine(row.agency, Member(row.user.id, row.user.display_name, row.agency_id) if row.user else None, row)
+        AttendanceLine(
+            invited.get(row.agency_id) or AgencyTag(row.agency_id, "", row.agency_name),
+            Member(row.user_id, row.name, row.agency_id) if row.user_id is not None else None,
+            row,
+        )
         for row in others
     ]
     represented = {line.agency.id for line in lines if line.row and line.row.status == AttendanceStatus.PRESENT}
-    names = {agency_id: agency.name for agency_id, agency in invited.items()}
-    addable.sort(key=lambda member: (names[member.agency_id], member.display_name))
+    counted = {agency_id: count for agency_id, count in read_rows(_MEMBERS_COUNTED, values)}
     return AttendanceSheet(
         lines,
         [agency for agency in meeting.invited_agencies if agency.id not in represented],
-        [AttendanceLine(invited[member.agency_id], member, None) for member in addable],
+        [
+            (agency, counted.get(agency.id, 0) - listed[agency.id])
+            for agency in sorted(invited.values(), key=lambda agency: agency.name)
+            if counted.get(agency.id, 0) > listed[agency.id]
+        ],
+        listed_in_full,
     )
 
 

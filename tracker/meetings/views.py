@@ -49,7 +49,7 @@ def meetings():
 
 
 def _details_form(form_class, **kwargs):
-    return form_class(chairs=queries.chairs(), agencies=queries.active_agencies(), **kwargs)
+    return form_class(chairs=queries.chairs(), agencies=queries.agency_choices(), **kwargs)
 
 
 def _start_time(form):
@@ -63,7 +63,7 @@ def new_meeting():
     form = _details_form(forms.NewMeetingForm)
     if request.method == "GET":
         form.chair_id.data = current_user.id
-        form.invited_agency_ids.data = [agency.id for agency in queries.active_agencies()]
+        form.invited_agency_ids.data = [choice.value for choice in form.invited_agency_ids.choices]  # all of them
         form.time.data = "10:00"
     if form.validate_on_submit():
         created = operations.schedule_meetings(
@@ -226,28 +226,25 @@ def save_notes(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def attendance(meeting_id: int):
-    """The invited agencies' members (those each sent last time) on one form, another member or a guest
-    to add; the confidentiality statement too."""
+    """The invited agencies' members (those each sent last time) on one form, a guest to add, any
+    invited agency's members listed in full on request; the confidentiality statement too."""
     meeting = meeting_or_404(meeting_id)
     if refusal := refuse_if_locked(meeting):
         return refusal
-    sheet = queries.attendance_sheet(meeting)
-    form = forms.AttendanceSheetForm(agencies=queries.active_agencies(), addable=sheet.addable)
+    sheet = queries.attendance_sheet(meeting, _listed_in_full())
+    form = forms.AttendanceSheetForm(
+        agencies=queries.agency_choices(), unlisted=sheet.unlisted, invited=meeting.invited_agencies
+    )
     if request.method == "GET":
         form.statement_read.data = meeting.statement_read_at is not None
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not form.list_members.data:
         entries, tampered = _attendance_entries(form, sheet)
         if tampered:
             abort(400)
-        added = sheet.addable_member(form.member_id.data)
-        if added is not None:
-            entries.append(
-                operations.AttendanceEntry(agency=added.agency, status=form.member_status.data, user_id=added.user_id)
-            )
         if form.guest_name.data:
             entries.append(
                 operations.AttendanceEntry(
-                    agency=chosen(queries.agency_by_id(form.guest_agency_id.data)),
+                    agency_id=chosen(queries.agency_by_id(form.guest_agency_id.data)).id,
                     status=form.guest_status.data,
                     person_name=form.guest_name.data,
                     deputy_for=form.guest_deputy_for.data,
@@ -258,11 +255,13 @@ def attendance(meeting_id: int):
             entries,
             statement_read_by=current_user._get_current_object() if form.statement_read.data else None,
         )
-        if who := [name for name in (added and added.name, form.guest_name.data and "the guest") if name]:
-            flash(f"Attendance saved, with {' and '.join(who)} added.", "success")
+        if form.guest_name.data:  # back to the form, to add another
+            flash("Attendance saved, with the guest added.", "success")
             return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
         flash("Attendance saved.", "success")
         return to_meeting(meeting)
+    # Shown again: with an error, or with an agency's members listed in full. Nothing was saved; each
+    # line comes back as the chair left it.
     return render_template(
         "meetings/attendance_sheet.html",
         form=form,
@@ -270,8 +269,20 @@ def attendance(meeting_id: int):
         sheet=sheet,
         statement=confidentiality_statement(),
         choices=forms.ATTENDANCE_CHOICES,
-        posted=request.form if request.method == "POST" else None,  # back with an error: as it was left
+        posted=request.form if request.method == "POST" else None,
     )
+
+
+def _listed_in_full() -> set[int]:
+    """The agencies whose members the attendance form lists in full: those it listed so (posted back
+    as ``in_full``) and the one chosen with "List all its members". Only ids; attendance_sheet keeps
+    those of invited agencies."""
+    if request.method != "POST":
+        return set()
+    wanted = request.form.getlist("in_full")
+    if "list_members" in request.form:
+        wanted.append(request.form.get("list_agency_id", ""))
+    return {agency_id for agency_id in map(id_param, wanted) if agency_id is not None}
 
 
 def _attendance_entries(form, sheet) -> tuple[list[operations.AttendanceEntry], bool]:
@@ -291,7 +302,10 @@ def _attendance_entries(form, sheet) -> tuple[list[operations.AttendanceEntry], 
                 continue  # untouched
             status = fill
         user_id = line.user.id if line.user is not None else None
-        entries.append(operations.AttendanceEntry(agency=line.agency, status=status, user_id=user_id, row=line.row))
+        row_id = line.row.id if line.row is not None else None
+        entries.append(
+            operations.AttendanceEntry(agency_id=line.agency.id, status=status, user_id=user_id, row_id=row_id)
+        )
     return entries, tampered
 
 
@@ -421,7 +435,7 @@ def new_action(meeting_id: int):
     review = None
     if review_id := id_param(request.args.get("review", "")):
         review = review_or_404(meeting, review_id)
-    form = forms.ActionForm(agencies=queries.active_agencies(), owners=queries.possible_owners(), today=london_today())
+    form = forms.ActionForm(agencies=queries.agency_choices(), owners=queries.possible_owners(), today=london_today())
     if form.validate_on_submit():
         action = raise_action_from(form, meeting, review)
         flash(f"Action {action.reference} raised.", "success")

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
-)
 from wtforms import BooleanField, RadioField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from tracker.forms import (
     FastGovCheckboxes,
+    FastGovCheckboxInput,
     FastGovRadios,
     FastGovSubmitInput,
     FastGovTextArea,
@@ -31,7 +29,7 @@ class CaseReviewForm(TrackerForm):
         widget=FastGovTextInput(),
         validators=[Optional(), NumberRange(min=0, max=24, message="DASH score must be a whole number from 0 to 24")],
     )
-    risk_overridden = BooleanField("Set the risk level by professional judgement", widget=GovCheckboxInput())
+    risk_overridden = BooleanField("Set the risk level by professional judgement", widget=FastGovCheckboxInput())
     risk_level = RadioField(
         "Risk level by professional judgement",
         choices=choices((r.value, r.label) for r in RiskLevel),
@@ -122,8 +120,8 @@ class CaseReviewForm(TrackerForm):
 class AgencyReturnForm(TrackerForm):
     """A partner agency's information on one agenda case, before the meeting."""
 
-    no_information_held = BooleanField("Our agency holds no information on this case", widget=GovCheckboxInput())
-    contact_made = BooleanField("We have been in contact with the people involved", widget=GovCheckboxInput())
+    no_information_held = BooleanField("Our agency holds no information on this case", widget=FastGovCheckboxInput())
+    contact_made = BooleanField("We have been in contact with the people involved", widget=FastGovCheckboxInput())
     information = long_text(
         "What your agency holds and has done",
         "Information",

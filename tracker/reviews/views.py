@@ -56,7 +56,7 @@ def review(meeting_id: int, review_id: int):
             return refusal
     form = action_form = None
     if may_edit:  # a POST from anyone else was refused above; readers get no forms to fill
-        agencies = meeting_queries.active_agencies()  # for both forms: asked once
+        agencies = meeting_queries.agency_choices()  # for both forms: asked once
         form = _review_form(agencies, review, obj=review)
         action_form = _action_form(agencies)
         if request.method == "GET":
