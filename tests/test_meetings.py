@@ -351,6 +351,9 @@ def test_attendance_lists_whom_each_agency_had_last_time_and_any_agency_in_full_
     )
     page = parse(response)
     assert response.status_code == 200 and not error_messages(page)
+    listed = page.select_one("[data-testid=listed]")
+    assert "Every member of IDVA agency is listed now." in text_of(listed)
+    assert page.select_one(listed.a["href"]).get_text() == "IDVA agency"  # it leads to the agency's list
     legends = [text_of(line.legend) for line in page.select("[data-testid=attendance-line]")]
     assert legends == ["Housing Officer 1", "Housing Officer 2", "IDVA Colleague", "IDVA Regular"]
     data = attendance_form(page)

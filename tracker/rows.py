@@ -353,8 +353,8 @@ def attendance_lines(sheet, meeting_id: int, choices, posted=None) -> Markup:
     known = {value for value, _label in choices}
     for agency, lines in sheet.by_agency():
         parts.append(
-            '<h3 class="govuk-heading-s govuk-!-margin-bottom-2" data-testid="attendance-agency">'
-            f"{escape(agency.name)}</h3>"
+            f'<h3 class="govuk-heading-s govuk-!-margin-bottom-2" id="agency-{int(agency.id)}"'
+            f' data-testid="attendance-agency">{escape(agency.name)}</h3>'
         )
         for line in lines:
             field_name, name = line.field_name, escape(line.name)

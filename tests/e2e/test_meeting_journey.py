@@ -129,7 +129,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     housing_line.get_by_label("Apologies", exact=True).check()
     page.get_by_role("button", name="Save, marking everyone not yet recorded as present").click()
     # Listed: the people each agency had at its last meeting (for the police, the chair; the demo's
-    # other police accounts can be added from the list), or all its members if it never had one.
+    # other police accounts can be listed on request), or all its members if it never had one.
     assert "2 present, 1 apologies" in page.locator("[data-testid=tasks-during]").inner_text()
 
     # 6–7. Matters arising: progress marked in place.

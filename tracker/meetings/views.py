@@ -270,6 +270,10 @@ def attendance(meeting_id: int):
         statement=confidentiality_statement(),
         choices=forms.ATTENDANCE_CHOICES,
         posted=request.form if request.method == "POST" else None,
+        # The agency just listed in full, to go to (the page comes back at its top).
+        listed=next((agency for agency in meeting.invited_agencies if agency.id == form.list_agency_id.data), None)
+        if form.list_members.data and not form.list_agency_id.errors
+        else None,
     )
 
 
