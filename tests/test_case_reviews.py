@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import error_messages, get_page, parse, sign_in, text_of
+from tests.conftest import error_messages, get_page, parse, sign_in, summary_errors, text_of
 from tracker.extensions import db
 from tracker.models import Action, AuditEvent, Case, CaseReview, LearningTheme, Meeting
 from tracker.timeutil import london_today
@@ -111,6 +111,16 @@ def test_bad_case_references(client, app, chair, agencies, make_meeting, row, me
     assert response.status_code == 200
     assert message in error_messages(parse(response)).values()
     assert count(app, Case) == 0
+
+
+def test_the_agendas_error_summary_names_each_case_by_its_row(client, chair, agencies, make_meeting):
+    meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()))
+    idva = [agencies["IDVA"].id]
+    response = add_to_agenda(client, meeting_id, ("CR/1", idva), ("", idva), ("X" * 41, idva))
+    assert summary_errors(parse(response)) == [
+        ("#rows-1-reference", "Case 2: Enter the case reference, or untick its agencies"),
+        ("#rows-2-reference", "Case 3: Case reference must be 40 characters or fewer"),
+    ]
 
 
 @pytest.mark.parametrize("days_between, repeat", [(90, True), (360, True), (370, False)])

@@ -429,6 +429,37 @@ def test_attendance_comes_back_with_an_error_as_the_chair_left_it(
         assert db.session.scalar(select(Attendance.status).where(Attendance.user_id == officer.id)) == "apologies"
 
 
+def test_marking_everyone_present_leaves_out_the_members_listed_on_request(
+    client, app, chair, agencies, make_meeting, make_user
+):
+    """Listing an agency in full is for choosing one person: "everyone not yet recorded" means the
+    agencies' usual line-ups, not every account of the agency listed. The listing survives an error."""
+    invited = [agencies["IDVA"], agencies["HOU"]]
+    earlier, meeting_id = make_meeting(-7, chair=chair, invited=invited), make_meeting(0, chair=chair, invited=invited)
+    regular = make_user("partner", agencies["IDVA"], name="IDVA Regular")
+    chosen, other = (make_user("partner", agencies["IDVA"], name=f"IDVA {n}") for n in ("Chosen", "Other"))
+    housing = make_user("partner", agencies["HOU"], name="Housing Officer")  # never recorded: listed anyway
+    client.post(f"/meetings/{earlier}/attendance", data={f"status-u{regular.id}": "apologies", "save": "y"})
+    page = get_page(client, f"/meetings/{meeting_id}/attendance")
+    listing = {**attendance_form(page), "list_agency_id": agencies["IDVA"].id, "list_members": "y"}
+    data = attendance_form(parse(client.post(f"/meetings/{meeting_id}/attendance", data=listing)))
+    data[f"status-u{chosen.id}"] = "apologies"
+
+    # Back with an error (a guest with no agency): still listed in full, the choice kept.
+    response = client.post(f"/meetings/{meeting_id}/attendance", data={**data, "guest_name": "Visitor", "save": "y"})
+    page = parse(response)
+    assert error_messages(page) == {"guest_agency_id": "Select the guest's agency"}
+    assert attendance_form(page) == data
+
+    response = client.post(f"/meetings/{meeting_id}/attendance", data={**data, "everyone_else_present": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        recorded = dict(db.session.execute(select(Attendance.user_id, Attendance.status).where(
+            Attendance.meeting_id == meeting_id)).all())  # fmt: skip
+    assert recorded == {regular.id: "present", chosen.id: "apologies", housing.id: "present"}
+    assert other.id not in recorded
+
+
 @pytest.mark.parametrize("chosen", ["none", "not invited", "unknown", "not a number"])
 def test_only_an_invited_agencys_members_can_be_listed_and_only_listed_lines_are_saved(
     client, app, chair, agencies, make_meeting, make_user, chosen
@@ -443,14 +474,13 @@ def test_only_an_invited_agencys_members_can_be_listed_and_only_listed_lines_are
     # Statuses posted for people not listed, and a listing asked for by hand, change nothing.
     data = {f"status-u{colleague.id}": "present", f"seen-status-u{colleague.id}": "", "in_full": agency_id}
     data |= {f"status-u{outsider.id}": "present", f"seen-status-u{outsider.id}": ""}
-    response = client.post(
-        f"/meetings/{meeting_id}/attendance", data={**data, "list_agency_id": agency_id, "list_members": "y"}
-    )
-    page = parse(response)
-    assert error_messages(page)["list_agency_id"] == "Select an invited agency whose members to list"
+    # Listing saves nothing, so only the agency chosen is checked (not the guest half typed in).
+    listing = {**data, "guest_name": "Visitor", "list_agency_id": agency_id, "list_members": "y"}
+    page = parse(client.post(f"/meetings/{meeting_id}/attendance", data=listing))
+    assert error_messages(page) == {"list_agency_id": "Select an invited agency whose members to list"}
     assert [text_of(line.legend) for line in page.select("[data-testid=attendance-line]")] == ["IDVA Regular"]
     assert "Not invited" not in text_of(page)
-    client.post(f"/meetings/{meeting_id}/attendance", data={**data, "save": "y"})
+    assert client.post(f"/meetings/{meeting_id}/attendance", data={**data, "save": "y"}).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.meeting_id == meeting_id)) == 0
 

@@ -1020,7 +1020,7 @@ def test_the_attendance_table_in_python_gives_the_table_the_macro_gave(app, capt
 # compare with tracker/rows.py.
 ATTENDANCE_LOOP = """
   {% for agency, lines in sheet.by_agency() %}
-    <h3 class="govuk-heading-s govuk-!-margin-bottom-2" id="agency-{{ agency.id }}"
+    <h3 class="govuk-heading-s govuk-!-margin-bottom-2" id="agency-{{ agency.id }}" tabindex="-1"
       data-testid="attendance-agency">{{ agency.name }}</h3>
     {% for line in lines %}
       {% set field_name, status = line.field_name, line.status %}

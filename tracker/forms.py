@@ -380,11 +380,12 @@ def _only(mapping, allowed: set[str]) -> bool:
 
 class _FastChoices:
     """GOV.UK checkboxes or radios markup written here in Python for the plain case: items with a value,
-    a text and a checked state, a legend (text and classes), the field's hint and error message, classes
-    on the group. govuk-frontend-wtf renders the govukCheckboxes (or govukRadios) macro, and its label,
-    hint and fieldset macros, for every box: fifteen agencies cost about two milliseconds a group, and
-    the agenda has five groups, a case review five. Anything else in ``params`` goes through the macro,
-    as before. tests/test_widgets.py checks that both give the same document."""
+    a text and a checked state, a legend (text and classes), or no fieldset at all (a single checkbox),
+    the field's hint and error message, classes on the group. govuk-frontend-wtf renders the
+    govukCheckboxes (or govukRadios) macro, and its label, hint and fieldset macros, for every box:
+    fifteen agencies cost about two milliseconds a group, and the agenda has five groups, a case review
+    five. Anything else in ``params`` goes through the macro, as before. tests/test_widgets.py checks
+    that both give the same document."""
 
     kind = ""  # "checkboxes" or "radios": the GOV.UK classes and the input's type
 

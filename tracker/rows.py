@@ -353,7 +353,7 @@ def attendance_lines(sheet, meeting_id: int, choices, posted=None) -> Markup:
     known = {value for value, _label in choices}
     for agency, lines in sheet.by_agency():
         parts.append(
-            f'<h3 class="govuk-heading-s govuk-!-margin-bottom-2" id="agency-{int(agency.id)}"'
+            f'<h3 class="govuk-heading-s govuk-!-margin-bottom-2" id="agency-{int(agency.id)}" tabindex="-1"'
             f' data-testid="attendance-agency">{escape(agency.name)}</h3>'
         )
         for line in lines:

@@ -287,12 +287,12 @@ class AttendanceSheetForm(TrackerForm):
         "Save, marking everyone not yet recorded as present", widget=FastGovSubmitInput()
     )
 
-    # Below the saving buttons, so that Enter in a text box still saves rather than lists.
+    # Below the saving buttons: Enter in a text box presses the first of those, never this one.
     list_agency_id = SelectField(
-        "Agency", coerce=optional_int, widget=FastGovSelect(), validate_choice=False,
+        "Agency whose members to list", coerce=optional_int, widget=FastGovSelect(), validate_choice=False,
         description="Its members are added to the list above, to choose for; nothing is saved until you save",
     )  # fmt: skip
-    list_members = SubmitField("List all its members", widget=FastGovSubmitInput())
+    list_members = SubmitField("List all members of the chosen agency", widget=FastGovSubmitInput())
 
     def __init__(self, *args, agencies=(), unlisted=(), invited=(), **kwargs):
         """``unlisted``: each invited agency with members not listed, and how many (AttendanceSheet)."""
@@ -306,9 +306,13 @@ class AttendanceSheetForm(TrackerForm):
         ]
         self._invited_ids = {agency.id for agency in invited}
 
-    def validate_list_agency_id(self, field):
-        if self.list_members.data and field.data not in self._invited_ids:
-            raise ValidationError("Select an invited agency whose members to list")
+    def check_agency_to_list(self) -> bool:
+        """For "List all members of the chosen agency", which saves nothing: the agency chosen must be
+        one of those invited (the rest of the form, as the chair left it, is not checked yet)."""
+        if self.list_agency_id.data in self._invited_ids:
+            return True
+        self.list_agency_id.errors = ["Select an invited agency whose members to list"]
+        return False
 
     def validate_guest_agency_id(self, field):
         if self.guest_name.data and field.data not in self._agency_ids:

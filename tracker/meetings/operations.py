@@ -207,8 +207,8 @@ def record_attendance(meeting: Meeting, entries: list[AttendanceEntry], *, state
     changes: list[str] = []
     for entry in entries:
         row = by_id.get(entry.row_id) if entry.row_id is not None else None
-        if row is None and entry.row_id is not None:
-            continue  # removed since the form was read: nothing left to change
+        if row is None and entry.row_id is not None and entry.user_id is None:
+            continue  # a guest removed meanwhile: nothing left to change (a member's line is recorded)
         if row is None and entry.user_id is not None:
             row = by_user.get(entry.user_id)
         who = f"user {entry.user_id}" if entry.user_id is not None else (f"row {row.id}" if row else "guest")

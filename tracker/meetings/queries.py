@@ -343,7 +343,8 @@ class CaseTask:
 
 
 class AgencyTag(NamedTuple):
-    """An agency involved in a case, as the meeting page names it."""
+    """An agency as a page names it, read as a row: involved in a case, invited to a meeting, a form's
+    choice, an attendance line's agency."""
 
     id: int
     code: str
@@ -1284,6 +1285,7 @@ class AttendanceLine(NamedTuple):
     agency: Agency | AgencyTag  # an invited agency; a tag for someone recorded from another
     user: Member | None
     row: SheetRow | None
+    on_request: bool = False  # listed only because the chair listed the agency's members in full
 
     @property
     def user_id(self) -> int | None:
@@ -1336,7 +1338,7 @@ _SHEET_ROWS = (
 _ACTIVE_ATTENDEES = (User.active.is_(True), attendee_condition())
 # The members of the invited agencies who are listed, read as rows of their names (never a password
 # hash): every member of the agencies listed in full, and the others named (their regulars, and anyone
-# recorded at this meeting). Not every member: ten years on that was 294 people, most never listed.
+# recorded at this meeting). Not every member: ten years on, 294 people, most of them never listed.
 _LISTED_MEMBERS = (
     select(User.id, User.display_name, User.agency_id)
     .where(
@@ -1416,13 +1418,11 @@ def attendance_sheet(meeting: Meeting, in_full: Collection[int] = ()) -> Attenda
     lines, listed = [], Counter[int]()
     for member in map(Member._make, read_rows(_LISTED_MEMBERS, values)):
         row = by_user.pop(member.id, None)
-        if (
-            row is not None
-            or (member.agency_id, member.id) in regulars
-            or member.agency_id not in with_regulars
-            or member.agency_id in listed_in_full
-        ):
-            lines.append(AttendanceLine(invited[member.agency_id], member, row))
+        listed_anyway = (
+            row is not None or (member.agency_id, member.id) in regulars or member.agency_id not in with_regulars
+        )
+        if listed_anyway or member.agency_id in listed_in_full:
+            lines.append(AttendanceLine(invited[member.agency_id], member, row, on_request=not listed_anyway))
             listed[member.agency_id] += 1
     others = [row for row in rows if row.user_id is None or row.user_id in by_user]  # guests, uninvited agencies
     lines += [

@@ -237,7 +237,9 @@ def attendance(meeting_id: int):
     )
     if request.method == "GET":
         form.statement_read.data = meeting.statement_read_at is not None
-    if form.validate_on_submit() and not form.list_members.data:
+    if request.method == "POST" and form.list_members.data:
+        form.check_agency_to_list()  # nothing is saved: only the agency chosen is checked
+    elif form.validate_on_submit():
         entries, tampered = _attendance_entries(form, sheet)
         if tampered:
             abort(400)
@@ -292,7 +294,8 @@ def _listed_in_full() -> set[int]:
 def _attendance_entries(form, sheet) -> tuple[list[operations.AttendanceEntry], bool]:
     """The lines this person changed: each line carries the status it showed (``seen-...``), so a line
     left as it was does not undo what a colleague recorded meanwhile. "Everyone else present" fills
-    the lines that showed nothing and were left blank."""
+    the lines that showed nothing and were left blank, except those listed only because their agency
+    was listed in full: the chair listed them to choose for one person, not to mark them all."""
     entries, tampered = [], False
     fill = forms.ATTENDANCE_CHOICES[0][0] if form.everyone_else_present.data else ""
     for line in sheet.lines:
@@ -302,7 +305,7 @@ def _attendance_entries(form, sheet) -> tuple[list[operations.AttendanceEntry], 
             tampered = True
             continue
         if status == seen:
-            if status or not fill or line.row is not None:
+            if status or not fill or line.row is not None or line.on_request:
                 continue  # untouched
             status = fill
         user_id = line.user.id if line.user is not None else None
