@@ -9,8 +9,22 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple, cast
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Date, Row, bindparam, case, func, literal, literal_column, null, or_, select, true, union_all
+from sqlalchemy import (
+    Date,
+    Row,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.sql.elements import BindParameter
 
 from tracker.actions.queries import LATEST_UPDATE_ID
 from tracker.extensions import db, read_rows
@@ -430,7 +444,7 @@ class MeetingRecord:
     # counting the open actions of all history is not done for pages that do not show the figures.
     matters_counts: MattersCounts | None
     # Pre-meeting information: review id -> agency id -> when it returned (a partner sees only its own).
-    returns: dict[int, dict[int, Row]]
+    returns: dict[int, dict[int, ReturnLine]]
     returning_agency_ids: set[int]  # agencies with partner officers, who can send their information
     matters_arising: list[MatterArising] = field(default_factory=list)  # the full list: minutes only
     to_regrade: list[RegradeLine] = field(default_factory=list)
@@ -865,27 +879,46 @@ def _nearest(later: bool, *scope):
 
 @statement_per_reader
 def _neighbours_statement(reader: Reader):
+    """The neighbouring meetings (see _neighbours), then the previous meeting's cases that reached no
+    conclusion (grade 4), which the reader may see, in their order: one statement, the cases' rows
+    told apart by having no start time (a round trip fewer on PostgreSQL)."""
     previous_id, following_id, going_ahead_id = (
         _nearest(False, meeting_scope(reader)),
         _nearest(True, meeting_scope(reader)),
         _nearest(True),
     )
-    return select(Meeting.id, Meeting.starts_at, Meeting.location, previous_id, following_id, going_ahead_id).where(
-        or_(Meeting.id == previous_id, Meeting.id == following_id, Meeting.id == going_ahead_id)
+    neighbours = select(
+        Meeting.id, Meeting.starts_at, Meeting.location, previous_id, following_id, going_ahead_id, null(), null()
+    ).where(or_(Meeting.id == previous_id, Meeting.id == following_id, Meeting.id == going_ahead_id))
+    to_regrade = (
+        select(CaseReview.id, null(), null(), null(), null(), null(), Case.reference, CaseReview.position)
+        .join(Case, Case.id == CaseReview.case_id)
+        .where(CaseReview.meeting_id == previous_id, CaseReview.scrutiny_grade == 4, case_review_scope(reader))
     )
+    return union_all(neighbours, to_regrade).order_by(literal_column("8"))
 
 
-def _neighbours(user: User, meeting: Meeting) -> tuple[MeetingRef | None, MeetingRef | None, MeetingRef | None]:
+def _neighbours(
+    user: User, meeting: Meeting
+) -> tuple[MeetingRef | None, MeetingRef | None, MeetingRef | None, list[RegradeLine]]:
     """The previous and the next meeting going ahead that ``user`` may see, and the next meeting going
-    ahead whoever may see it (matters arising are those due by then, for everyone), in one query."""
+    ahead whoever may see it (matters arising are those due by then, for everyone); and the previous
+    meeting's cases to re-score. One query."""
     rows = read_rows(_neighbours_statement(user), {"starts_at": meeting.starts_at})
     previous = following = going_ahead = None
-    for meeting_id, starts_at, location, was_previous, was_following, was_going_ahead in rows:
-        other = MeetingRef(meeting_id, starts_at, location)  # a meeting may be both of the last two
+    to_regrade = []
+    for row_id, starts_at, location, was_previous, was_following, was_going_ahead, reference, _position in rows:
+        if starts_at is None:
+            to_regrade.append((row_id, reference))
+            continue
+        other = MeetingRef(row_id, starts_at, location)  # a meeting may be both of the last two
         previous = other if other.id == was_previous else previous
         following = other if other.id == was_following else following
         going_ahead = other if other.id == was_going_ahead else going_ahead
-    return previous, following, going_ahead
+    regrade = (
+        [RegradeLine(review_id, previous.id, reference) for review_id, reference in to_regrade] if previous else []
+    )
+    return previous, following, going_ahead, regrade
 
 
 @statement_per_reader
@@ -918,50 +951,68 @@ def _review_lines_statement(reader: Reader):
     )
 
 
-# The agencies involved in each case, and whether each has partner officers to send its information
-# (agencies without any are not asked for it); then each case's themes, with no agency. One statement,
-# by name: the agencies' rows and the themes' come apart by whether they have an agency id.
-_REVIEW_AGENCIES_AND_THEMES = union_all(
-    select(
-        case_review_agencies.c.case_review_id,
-        Agency.id,
-        Agency.code,
-        Agency.name,
-        select(User.id).where(User.agency_id == Agency.id, agency_officer_condition()).exists(),
-    )
-    .join(Agency, Agency.id == case_review_agencies.c.agency_id)
-    .where(case_review_agencies.c.case_review_id.in_(bindparam("review_ids", expanding=True))),
-    select(case_review_themes.c.case_review_id, null(), null(), LearningTheme.name, null())
-    .join(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
-    .where(case_review_themes.c.case_review_id.in_(bindparam("review_ids", expanding=True))),
-).order_by(literal_column("4"))
-# The agencies invited to a meeting, by name (the page's count, and those not represented).
-_INVITED = (
-    select(Agency.id, Agency.code, Agency.name)
-    .join(meeting_invited_agencies, meeting_invited_agencies.c.agency_id == Agency.id)
-    .where(meeting_invited_agencies.c.meeting_id == bindparam("meeting_id"))
-    .order_by(Agency.name)
-)
+class ReturnLine(NamedTuple):
+    """When an agency sent its information on a case (the information itself is read on the case's page)."""
+
+    case_review_id: int
+    agency_id: int
+    submitted_at: datetime
 
 
-def _review_lines(reader: User, meeting: Meeting) -> tuple[list[ReviewLine], set[int]]:
-    """The meeting's reviews ``reader`` may see, as lines, and the involved agencies with officers."""
+@statement_per_reader
+def _review_details_statement(reader: Reader):
+    """For the cases listed, in one statement (on PostgreSQL each statement is a round trip of about
+    0.3 ms): the agencies involved in each, and whether each has partner officers to send its
+    information (agencies without any are not asked for it); each case's themes (no agency id); and
+    the information returns the reader may see (no name), each agency's only (returns_scope) for a
+    partner. Agencies and themes by name."""
+    on_reviews: BindParameter[list[int]] = bindparam("review_ids", expanding=True)
+    return union_all(
+        select(
+            case_review_agencies.c.case_review_id,
+            Agency.id,
+            Agency.code,
+            Agency.name,
+            select(User.id).where(User.agency_id == Agency.id, agency_officer_condition()).exists(),
+            # Typed here, in the first part, for the rows of the returns: PostgreSQL takes the first two
+            # parts' NULLs for text, and SQLAlchemy reads the column by the first part's type.
+            null().cast(AgencyReturn.submitted_at.type),
+        )
+        .join(Agency, Agency.id == case_review_agencies.c.agency_id)
+        .where(case_review_agencies.c.case_review_id.in_(on_reviews)),
+        select(case_review_themes.c.case_review_id, null(), null(), LearningTheme.name, null(), null())
+        .join(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
+        .where(case_review_themes.c.case_review_id.in_(on_reviews)),
+        select(
+            AgencyReturn.case_review_id, AgencyReturn.agency_id, null(), null(), null(), AgencyReturn.submitted_at
+        ).where(AgencyReturn.case_review_id.in_(on_reviews), returns_scope(reader)),
+    ).order_by(literal_column("4"))
+
+
+def _review_lines(
+    reader: User, meeting: Meeting
+) -> tuple[list[ReviewLine], set[int], dict[int, dict[int, ReturnLine]]]:
+    """The meeting's reviews ``reader`` may see, as lines; the involved agencies with officers; and
+    review id -> agency id -> the return the reader may see."""
     lines = [
         ReviewLine(meeting, *row) for row in read_rows(_review_lines_statement(reader), {"meeting_id": meeting.id})
     ]
     if not lines:
-        return [], set()
+        return [], set(), {}
     by_id = {line.id: line for line in lines}
-    on_reviews = {"review_ids": list(by_id)}
     with_officers = set()
-    for review_id, agency_id, code, name, has_officers in read_rows(_REVIEW_AGENCIES_AND_THEMES, on_reviews):
+    returns: dict[int, dict[int, ReturnLine]] = defaultdict(dict)
+    details = read_rows(_review_details_statement(reader), {"review_ids": list(by_id)})
+    for review_id, agency_id, code, name, has_officers, submitted_at in details:
         if agency_id is None:
             by_id[review_id].theme_names.append(name)
-            continue
-        by_id[review_id].agencies.append(AgencyTag(agency_id, code, name))
-        if has_officers:
-            with_officers.add(agency_id)
-    return lines, with_officers
+        elif name is None:
+            returns[review_id][agency_id] = ReturnLine(review_id, agency_id, submitted_at)
+        else:
+            by_id[review_id].agencies.append(AgencyTag(agency_id, code, name))
+            if has_officers:
+                with_officers.add(agency_id)
+    return lines, with_officers, dict(returns)
 
 
 # The meeting page counts each case's actions and lists those for the meeting as a whole (reference,
@@ -1010,7 +1061,9 @@ class AttendedLine(NamedTuple):
     deputy_for: str
 
 
-_ATTENDED_LINES = (
+# The meeting page's attendance, in the order recorded, then the agencies invited (with no status),
+# by name: one statement (a round trip fewer on PostgreSQL).
+_ATTENDED_AND_INVITED = union_all(
     select(
         Attendance.agency_id,
         Agency.name,
@@ -1019,26 +1072,28 @@ _ATTENDED_LINES = (
         Attendance.status,
         Attendance.role,
         Attendance.deputy_for,
+        Attendance.id,
+        null(),
     )
     .join(Agency, Agency.id == Attendance.agency_id)
     .outerjoin(User, User.id == Attendance.user_id)
-    .where(Attendance.meeting_id == bindparam("meeting_id"))
-    .order_by(Attendance.id)
-)
+    .where(Attendance.meeting_id == bindparam("meeting_id")),
+    select(Agency.id, Agency.name, null(), null(), null(), null(), null(), Agency.code)
+    .join(meeting_invited_agencies, meeting_invited_agencies.c.agency_id == Agency.id)
+    .where(meeting_invited_agencies.c.meeting_id == bindparam("meeting_id")),
+).order_by(literal_column("7"), literal_column("2"))
 
 
-@statement_per_reader
-def _to_regrade_statement(reader: Reader):
-    return (
-        select(CaseReview.id, CaseReview.meeting_id, Case.reference)
-        .join(Case, Case.id == CaseReview.case_id)
-        .where(
-            CaseReview.meeting_id == bindparam("meeting_id"),
-            CaseReview.scrutiny_grade == 4,
-            case_review_scope(reader),
-        )
-        .order_by(CaseReview.position)
-    )
+def _attended_and_invited(on_meeting: dict) -> tuple[list[AttendedLine], list[AgencyTag]]:
+    attended, invited = [], []
+    for agency_id, agency_name, name, status, role, deputy_for, _order, code in read_rows(
+        _ATTENDED_AND_INVITED, on_meeting
+    ):
+        if status is None:
+            invited.append(AgencyTag(agency_id, code, agency_name))
+        else:
+            attended.append(AttendedLine(agency_id, agency_name, name, status, role, deputy_for))
+    return attended, invited
 
 
 def meeting_record(
@@ -1055,9 +1110,10 @@ def meeting_record(
     if for_minutes:
         in_full = list(db.session.scalars(_record_reviews(reader), on_meeting).unique())
         reviews, returning_agency_ids = list(in_full), _agencies_with_officers(in_full)
+        returns = _returns(reader, [review.id for review in reviews])
         all_actions = db.session.scalars(_ACTIONS_IN_FULL, on_meeting)
     else:
-        lines, returning_agency_ids = _review_lines(reader, meeting)
+        lines, returning_agency_ids, returns = _review_lines(reader, meeting)
         reviews = list(lines)
         all_actions = (ActionLine(*row) for row in read_rows(_ACTION_LINES, on_meeting))
     visible_review_ids = {review.id for review in reviews}
@@ -1079,22 +1135,16 @@ def meeting_record(
         else:
             actions_by_review[on_review].append(action)
 
-    attendance: list[Attendance] | list[AttendedLine] = (
-        list(db.session.scalars(_ATTENDANCE, on_meeting))
-        if for_minutes
-        else [AttendedLine(*row) for row in read_rows(_ATTENDED_LINES, on_meeting)]
-    )
+    attendance: list[Attendance] | list[AttendedLine]
+    invited: Sequence[Agency | AgencyTag]
+    if for_minutes:
+        attendance, invited = list(db.session.scalars(_ATTENDANCE, on_meeting)), meeting.invited_agencies
+    else:
+        attendance, invited = _attended_and_invited(on_meeting)
     represented = {row.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
-    invited: Sequence[Agency | AgencyTag] = (
-        meeting.invited_agencies if for_minutes else list(map(AgencyTag._make, read_rows(_INVITED, on_meeting)))
-    )
     unrepresented = [agency for agency in invited if agency.id not in represented]
 
-    previous_meeting, next_meeting, next_going_ahead = _neighbours(reader, meeting)
-    to_regrade = []
-    if previous_meeting is not None:
-        on_previous = {"meeting_id": previous_meeting.id}
-        to_regrade = [RegradeLine(*row) for row in read_rows(_to_regrade_statement(reader), on_previous)]
+    previous_meeting, next_meeting, next_going_ahead, to_regrade = _neighbours(reader, meeting)
     next_meeting_when = next_meeting or next_going_ahead
     action_states: dict[int, ActionAsAt] = {}
     if for_minutes:  # the minutes' actions are entities (_ACTIONS_IN_FULL)
@@ -1118,7 +1168,7 @@ def meeting_record(
         else None,
         # Agencies return their information only once the agenda is published; asked either way, so
         # the page makes the same queries before and after (the answers are empty before).
-        returns=_returns(reader, [review.id for review in reviews]),
+        returns=returns,
         returning_agency_ids=returning_agency_ids,
         matters_arising=matters_arising(reader, meeting) if for_minutes else [],
         to_regrade=to_regrade,
@@ -1146,12 +1196,12 @@ def _returns_statement(reader: Reader):
     )
 
 
-def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, Row]]:
-    """Review id -> agency id -> (case_review_id, agency_id, submitted_at) of its return."""
+def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, ReturnLine]]:
+    """Review id -> agency id -> its return (for the minutes; the page reads them with _review_lines)."""
     if not review_ids:
         return {}
-    by_review: dict[int, dict[int, Row]] = defaultdict(dict)
-    for agency_return in read_rows(_returns_statement(reader), {"review_ids": review_ids}):
+    by_review: dict[int, dict[int, ReturnLine]] = defaultdict(dict)
+    for agency_return in map(ReturnLine._make, read_rows(_returns_statement(reader), {"review_ids": review_ids})):
         by_review[agency_return.case_review_id][agency_return.agency_id] = agency_return
     return dict(by_review)
 
