@@ -906,6 +906,34 @@ def test_grade_4_cases_are_listed_for_re_scoring_at_the_next_meeting(client, cha
     assert [text_of(a) for a in page.select("[data-testid=regrade] a")] == ["CR/UNSURE"]
 
 
+def test_a_partners_record_holds_its_own_agencys_returns_and_cases_to_re_score_only(
+    app, chair, agencies, make_meeting, add_review, make_user
+):
+    """The meeting page reads the returns and the cases to re-score in statements shared with other
+    rows (UNION ALL): each part keeps the reader's scope."""
+    from tracker.meetings.queries import meeting_record
+    from tracker.models import AgencyReturn, Meeting
+
+    idva, housing = agencies["IDVA"], agencies["HOU"]
+    previous = make_meeting(-7, chair=chair, attended_by=[idva, housing])
+    add_review(previous, "CR/IDVA-UNSURE", agencies=[idva], grade=4)
+    add_review(previous, "CR/HOU-UNSURE", agencies=[housing], grade=4)
+    meeting_id = make_meeting(0, chair=chair, attended_by=[idva, housing])
+    shared = add_review(meeting_id, "CR/SHARED", agencies=[idva, housing])
+    partner = make_user("partner", idva)
+    with app.app_context():
+        db.session.add_all([AgencyReturn(case_review_id=shared, agency_id=agency.id) for agency in (idva, housing)])
+        db.session.commit()
+        meeting = db.session.get(Meeting, meeting_id)
+        seen = {}
+        for reader_id in (partner.id, chair.id):
+            record = meeting_record(db.session.get(User, reader_id), meeting)
+            returned = {review_id: sorted(by_agency) for review_id, by_agency in record.returns.items()}
+            seen[reader_id] = (returned, [line.case_reference for line in record.to_regrade])
+    assert seen[partner.id] == ({shared: [idva.id]}, ["CR/IDVA-UNSURE"])
+    assert seen[chair.id] == ({shared: sorted([idva.id, housing.id])}, ["CR/IDVA-UNSURE", "CR/HOU-UNSURE"])
+
+
 def test_meeting_view_is_audited(client, app, chair, make_meeting):
     meeting_id = make_meeting(0, chair=chair)
     get_page(client, f"/meetings/{meeting_id}")

@@ -879,7 +879,7 @@ def _nearest(later: bool, *scope):
 
 @statement_per_reader
 def _neighbours_statement(reader: Reader):
-    """The neighbouring meetings (see _neighbours), then the previous meeting's cases that reached no
+    """The neighbouring meetings (see _neighbours) and the previous meeting's cases that reached no
     conclusion (grade 4), which the reader may see, in their order: one statement, the cases' rows
     told apart by having no start time (a round trip fewer on PostgreSQL)."""
     previous_id, following_id, going_ahead_id = (
@@ -1061,8 +1061,9 @@ class AttendedLine(NamedTuple):
     deputy_for: str
 
 
-# The meeting page's attendance, in the order recorded, then the agencies invited (with no status),
-# by name: one statement (a round trip fewer on PostgreSQL).
+# The meeting page's attendance, in the order recorded, and the agencies invited (with no status), by
+# name: one statement (a round trip fewer on PostgreSQL). Where each kind comes is left to the database
+# (it sorts NULLs first or last): the rows are told apart by their status.
 _ATTENDED_AND_INVITED = union_all(
     select(
         Attendance.agency_id,
