@@ -817,6 +817,9 @@ def test_matters_arising_page_queries_do_not_grow(client, chair, agencies, make_
         page = get_page(client, f"/meetings/{meeting_id}/matters-arising")
     assert len(page.select("[data-testid=matter-arising]")) == 25  # one page
     assert len(many) == len(few), "\n".join(many)
+    # The session, the meeting with the next one's start, the counts, the page, the filter's agencies,
+    # the first case, the audit event.
+    assert len(many) == 7, "\n".join(many)
 
 
 def test_matter_arising_update_with_a_stale_version_changes_nothing(
@@ -1094,6 +1097,30 @@ def test_only_the_full_meeting_page_counts_the_matters_arising(
     partner = make_user("partner", agencies["IDVA"])
     sign_in(client, partner.email, partner.password)
     assert not counted(f"/meetings/{meeting_id}")
+
+
+def test_matters_arising_are_due_by_the_next_meeting_going_ahead_even_one_a_partner_may_not_see(
+    client, app, chair, agencies, make_meeting, add_action, make_user
+):
+    """The page reads the next meeting's start with the meeting itself: a cancelled meeting is passed
+    over, and the date is the panel's whoever reads it (the partner has attended neither meeting ahead)."""
+    from tracker.timeutil import format_date
+
+    earlier = make_meeting(-7, chair=chair, attended_by=[agencies["IDVA"]])
+    meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["IDVA"]])
+    make_meeting(7, chair=chair, status="cancelled")
+    make_meeting(14, chair=chair)
+    for due_in_days in (-1, 10, 20):
+        add_action(earlier, agencies["IDVA"], due_in_days=due_in_days)
+    partner = make_user("partner", agencies["IDVA"])
+    reader = app.test_client()
+    sign_in(reader, partner.email, partner.password)
+    due_by = format_date(london_today() + timedelta(days=14))
+    for who in (client, reader):
+        page = get_page(who, f"/meetings/{meeting_id}/matters-arising")
+        counts = text_of(page.select_one("[data-testid=matters-counts]"))
+        assert counts.startswith(f"2 open actions from earlier meetings are overdue or due by {due_by} (1 overdue)")
+        assert "1 more open action is due later" in text_of(page.select_one("[data-testid=matters-later]"))
 
 
 def test_matters_arising_counts_match_their_definition(app, agencies, make_user, make_meeting, add_action):

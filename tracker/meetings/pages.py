@@ -23,6 +23,14 @@ def meeting_or_404(meeting_id: int, *, with_page_details: bool = False):
     return meeting
 
 
+def meeting_with_next_start_or_404(meeting_id: int):
+    """The meeting, and the start of the next meeting going ahead (None if there is none)."""
+    found = queries.meeting_with_next_start(current_user, meeting_id)
+    if found is None:
+        abort(404)
+    return found
+
+
 def review_or_404(meeting, review_id: int):
     review = queries.review_for(current_user, meeting, review_id)
     if review is None:

@@ -221,6 +221,35 @@ def _meeting_with_page_details(reader: Reader):
     )
 
 
+# The start of the next meeting going ahead after the outer query's, whoever may see it (matters arising
+# are those due by then).
+_FOLLOWING = aliased(Meeting, name="following")
+_NEXT_START = (
+    select(_FOLLOWING.starts_at)
+    .where(_FOLLOWING.starts_at > Meeting.starts_at, _FOLLOWING.status != MeetingStatus.CANCELLED)
+    .order_by(_FOLLOWING.starts_at.asc())
+    .limit(1)
+    .correlate(Meeting)
+    .scalar_subquery()
+)
+
+
+@statement_per_reader
+def _meeting_with_next_start_statement(reader: Reader):
+    return (
+        select(Meeting, _NEXT_START)
+        .options(_CHAIR_NAME)
+        .where(Meeting.id == bindparam("meeting_id"), meeting_scope(reader))
+    )
+
+
+def meeting_with_next_start(user: User, meeting_id: int) -> tuple[Meeting, datetime | None] | None:
+    """The meeting (None as meeting_for) with the start of the next meeting going ahead: matters arising
+    reads both in one statement, a round trip fewer on PostgreSQL."""
+    row = db.session.execute(_meeting_with_next_start_statement(user), {"meeting_id": meeting_id}).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def meeting_for(user: User, meeting_id: int, *, with_page_details: bool = False) -> Meeting | None:
     """The meeting, or None if it does not exist or is outside the user's scope (both are 404).
 
@@ -584,14 +613,15 @@ class MattersCounts:
 def matters_due_by(meeting: Meeting) -> date:
     """Due by the next meeting that is going ahead, or within a week when none is scheduled."""
     following = read_rows(_NEXT_SCHEDULED_START, {"starts_at": meeting.starts_at}).scalar()
-    return _due_on(meeting, following)
+    return matters_due_on(meeting, following)
 
 
 def _due_by(meeting: Meeting, following: MeetingRef | None) -> date:
-    return _due_on(meeting, following.starts_at if following is not None else None)
+    return matters_due_on(meeting, following.starts_at if following is not None else None)
 
 
-def _due_on(meeting: Meeting, following_starts_at: datetime | None) -> date:
+def matters_due_on(meeting: Meeting, following_starts_at: datetime | None) -> date:
+    """Due by the start of the next meeting going ahead (``following_starts_at``), or within a week."""
     anchor = following_starts_at if following_starts_at is not None else meeting.starts_at + timedelta(days=7)
     return anchor.astimezone(LONDON).date()
 

@@ -19,6 +19,7 @@ from tracker.meetings import bp, forms, operations, queries
 from tracker.meetings.pages import (
     confirmation_page,
     meeting_or_404,
+    meeting_with_next_start_or_404,
     raise_action_from,
     refuse_if_locked,
     review_or_404,
@@ -347,10 +348,10 @@ def remove_attendance(meeting_id: int, row_id: int):
 @requires(Capability.READ_MEETINGS)
 def matters_arising(meeting_id: int):
     """Open actions from earlier meetings that are overdue or due by the next meeting, by agency."""
-    meeting = meeting_or_404(meeting_id)
+    meeting, following_starts_at = meeting_with_next_start_or_404(meeting_id)
     user = current_user._get_current_object()  # asked about every row: not through the proxy
     matters_filter = queries.MattersFilter.parse(request.args, user)
-    counts = queries.matters_arising_counts(user, meeting)
+    counts = queries.matters_arising_counts(user, meeting, queries.matters_due_on(meeting, following_starts_at))
     pagination = queries.matters_arising_page(
         user,
         meeting,
