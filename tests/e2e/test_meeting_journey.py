@@ -199,3 +199,34 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     sign_in(page, live_server, "housing@example.org")
     page.goto(meeting_url)
     assert page.locator("[data-testid=case-review]").count() == 1
+
+
+def test_the_chair_lists_an_agency_in_full_to_record_someone_not_listed(
+    live_server, page, demo, app, check_accessibility
+):
+    """The attendance form lists each agency's usual line-up; anyone else of an invited agency is listed
+    on request, without losing what was chosen, and the page leads to them."""
+    from tracker.models import Agency, Meeting, MeetingStatus
+
+    with app.app_context():
+        meeting_id = db.session.scalar(
+            select(Meeting.id).where(Meeting.status == MeetingStatus.SCHEDULED).order_by(Meeting.starts_at).limit(1)
+        )
+        police_id = db.session.scalar(select(Agency.id).where(Agency.code == "POL"))
+    sign_in(page, live_server, "chair@example.org")
+    page.goto(f"{live_server}/meetings/{meeting_id}/attendance")
+    page.get_by_label("The confidentiality statement was read at the start of the meeting").check()
+    assert page.get_by_role("group", name="Demo Manager").count() == 0  # not the police's usual line-up
+    page.get_by_label("Agency whose members to list").select_option(str(police_id))
+    page.get_by_role("button", name="List all members of the chosen agency").click()
+
+    listed = page.locator("[data-testid=listed]")
+    assert "is listed now" in listed.inner_text()
+    check_accessibility(page, "attendance-listed-in-full")
+    assert page.get_by_label("The confidentiality statement was read at the start of the meeting").is_checked()
+    listed.get_by_role("link").click()
+    assert page.evaluate("document.activeElement.id") == f"agency-{police_id}"
+    page.get_by_role("group", name="Demo Manager").get_by_label("Apologies", exact=True).check()
+    page.get_by_role("button", name="Save attendance").click()
+    assert "Attendance saved." in page.locator(".govuk-notification-banner").inner_text()
+    assert "1 apologies" in page.locator("[data-testid=tasks-during]").inner_text()
