@@ -306,13 +306,11 @@ class AttendanceSheetForm(TrackerForm):
         ]
         self._invited_ids = {agency.id for agency in invited}
 
-    def check_agency_to_list(self) -> bool:
+    def check_agency_to_list(self) -> None:
         """For "List all members of the chosen agency", which saves nothing: the agency chosen must be
         one of those invited (the rest of the form, as the chair left it, is not checked yet)."""
-        if self.list_agency_id.data in self._invited_ids:
-            return True
-        self.list_agency_id.errors = ["Select an invited agency whose members to list"]
-        return False
+        if self.list_agency_id.data not in self._invited_ids:
+            self.list_agency_id.errors = ["Select an invited agency whose members to list"]
 
     def validate_guest_agency_id(self, field):
         if self.guest_name.data and field.data not in self._agency_ids:

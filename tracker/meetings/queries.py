@@ -234,6 +234,10 @@ _NEXT_START = (
 )
 
 
+# That start alone, for a meeting already read (the minutes' matters arising).
+_NEXT_START_OF = select(_NEXT_START).where(Meeting.id == bindparam("meeting_id"))
+
+
 @statement_per_reader
 def _meeting_with_next_start_statement(reader: Reader):
     return (
@@ -612,7 +616,7 @@ class MattersCounts:
 
 def matters_due_by(meeting: Meeting) -> date:
     """Due by the next meeting that is going ahead, or within a week when none is scheduled."""
-    following = read_rows(_NEXT_SCHEDULED_START, {"starts_at": meeting.starts_at}).scalar()
+    following = read_rows(_NEXT_START_OF, {"meeting_id": meeting.id}).scalar()
     return matters_due_on(meeting, following)
 
 
@@ -1252,17 +1256,6 @@ def _agencies_with_officers(reviews: list[CaseReview]) -> set[int]:
 
 
 # When the next meeting going ahead starts, whoever may open it (its time is not sensitive).
-_NEXT_SCHEDULED_START = (
-    select(Meeting.starts_at)
-    .where(
-        Meeting.starts_at > bindparam("starts_at", type_=Meeting.starts_at.type),
-        Meeting.status != MeetingStatus.CANCELLED,
-    )
-    .order_by(Meeting.starts_at.asc())
-    .limit(1)
-)
-
-
 def stored_minutes(meeting: Meeting) -> list[MinutesDocument]:
     """The approved revisions stored for this meeting, newest first (without their bytes)."""
     if meeting.status != MeetingStatus.APPROVED and meeting.minutes_revision == 1:
