@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import sign_in
 from tracker.timeutil import london_today
 
@@ -80,7 +82,7 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     # The period report's charts, each titled for a screen reader, and the agency's overdue actions.
     titles = page.locator(".app-chart svg[role=img] > title").all_text_contents()
     assert "Actions completed on time, by agency" in titles
-    assert page.locator("#overdue").is_visible()
+    expect(page.locator("#overdue")).to_be_visible()
     check_accessibility(page, "reports-partner")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the action summary (PDF)").click()

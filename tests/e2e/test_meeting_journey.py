@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.e2e.conftest import sign_in
@@ -159,12 +160,12 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
                   action=("Attend the court hearing with the victim", IDVA), due=due)  # fmt: skip
 
     # 12. The approval check has nothing missing; approve.
-    assert page.locator("h1").inner_text() == "Check and approve the minutes"
-    assert page.locator("[data-testid=no-gaps]").is_visible()
+    expect(page.locator("h1")).to_have_text("Check and approve the minutes")
+    expect(page.locator("[data-testid=no-gaps]")).to_be_visible()
     check_accessibility(page, "journey-approval-check")
     page.get_by_role("button", name="Approve the minutes").click()
     assert "Minutes approved" in page.locator(".govuk-notification-banner").inner_text()
-    assert page.locator("[data-testid=locked]").is_visible()
+    expect(page.locator("[data-testid=locked]")).to_be_visible()
     check_accessibility(page, "journey-meeting-approved")
     assert loads.count <= 12, f"the chair's part took {loads.count} page loads"
     assert loads.count == 12  # exactly: every step above is one page load (a stricter check, to notice changes)

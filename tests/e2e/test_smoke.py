@@ -1,6 +1,7 @@
 """Each demo user signs in, sees their home page and signs out; axe checks every page on the way."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in
 
@@ -72,7 +73,7 @@ def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo, che
 
     page.goto(f"{live_server}/admin/users/new")
     page.get_by_role("button", name="Create user").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     check_accessibility(page, "admin-new-user-errors")
 
     page.goto(f"{live_server}/admin/agencies")
