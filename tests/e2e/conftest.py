@@ -138,6 +138,8 @@ def sign_in(page, base: str, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Wait for the next page, the code step or the home page: the URL read at once may still be the form's.
+    page.wait_for_url(lambda url: url != f"{base}/sign-in")
     if page.url == f"{base}/sign-in/code":
         page.get_by_label("Code").fill(demo_code(base, email))
         page.get_by_role("button", name="Continue").click()
