@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovSelect
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     Form,
@@ -1250,3 +1251,47 @@ def test_url_maker_refuses_an_endpoint_whose_url_does_not_hold_the_id_once(app, 
         monkeypatch.setattr(tracker.templating, "url_for", lambda endpoint, made=made, **values: made)
         with pytest.raises(ValueError, match="is not in its URL once"):
             url_maker("actions.action", "action_id")
+
+
+class _Hostile(str):
+    """A str subclass: escaped through markupsafe's own path, not the plain-str one."""
+
+
+class _HasHtml:
+    def __html__(self):
+        return "<em>kept</em>"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "plain",
+        "<script>alert(\"x\")</script> & 'quotes'",
+        'Ann <x> & "Co" – £5 ☂',
+        _Hostile("<b>sub</b>"),
+        Markup("<b>already safe</b>"),
+        _HasHtml(),
+        12345,
+        None,
+        3.5,
+    ],
+)
+def test_the_fast_escape_gives_what_markupsafe_gives(value):
+    from markupsafe import escape as markupsafe_escape
+
+    from tracker.escaping import escape
+
+    escaped = escape(value)
+    assert type(escaped) is Markup  # so nothing is escaped twice, wherever it goes
+    assert escaped == markupsafe_escape(value)
+    assert Markup("<p>{}</p>").format(escaped) == Markup("<p>{}</p>").format(markupsafe_escape(value))
+
+
+def test_a_tag_kept_once_made_is_the_same_markup_and_escapes_its_text():
+    from tracker.tags import tag
+
+    assert tag("Overdue", "red") is tag("Overdue", "red")
+    assert tag("<b>", 'x" onclick="y') == Markup(
+        '<strong class="govuk-tag govuk-tag--x&#34; onclick=&#34;y">&lt;b&gt;</strong>'
+    )

@@ -18,11 +18,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from wtforms import DateField, Field, FieldList, FormField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation
 
+from tracker.escaping import escape
 from tracker.params import EARLIEST_DATE, LATEST_DATE, UNSAFE_CHARACTERS
 from tracker.templating import govuk_select
 

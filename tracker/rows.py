@@ -9,8 +9,9 @@ everything made here is escaped as it is made."""
 from __future__ import annotations
 
 from flask import url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from tracker.escaping import escape
 from tracker.tags import action_status, meeting_status, repeat, risk, tag
 from tracker.templating import SmallInlineRadios, url_maker
 from tracker.timeutil import format_date, format_datetime

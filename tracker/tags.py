@@ -8,16 +8,22 @@ of actions) and a macro call costs dozens of Python calls where a function costs
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+from tracker.escaping import escape
 
 MEETING_COLOURS = {"scheduled": "blue", "in_progress": "yellow", "approved": "green", "cancelled": "grey"}
 ACTION_COLOURS = {"open": "light-blue", "in_progress": "yellow", "completed": "green", "cancelled": "grey"}
 RISK_COLOURS = {"standard": "green", "medium": "yellow", "high": "red"}
 
 
+@lru_cache(maxsize=512)
 def tag(text: str, colour: str = "") -> Markup:
-    # escape() is markupsafe's C function; Markup.format runs a pure-Python formatter.
+    """A tag in words and colour. Kept once made: pages show the same few dozens of times (a page of
+    actions, the meeting's cases), and a Markup is immutable. (Markup.format would run a pure-Python
+    formatter: the f-string escapes each value instead.)"""
     modifier = f" govuk-tag--{escape(colour)}" if colour else ""
     return Markup(f'<strong class="govuk-tag{modifier}">{escape(text)}</strong>')  # noqa: S704 - escaped  # nosec B704
 

@@ -17,7 +17,9 @@ from functools import cached_property
 from flask import url_for
 from jinja2 import Template
 from jinja2.runtime import Context
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+from tracker.escaping import escape
 
 
 class ImportCachingTemplate(Template):

@@ -64,7 +64,7 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     local = value.astimezone(LONDON)  # once: a page of the audit log formats a hundred
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+    return f"{_day_in_words(local.date())} at {local.hour:02d}:{local.minute:02d}"
 
 
 def london_today():

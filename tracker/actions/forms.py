@@ -1,12 +1,13 @@
 from functools import cache
 
 from flask import url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
+from tracker.escaping import escape
 from tracker.forms import (
     DateRequired,
     FastGovRadios,
@@ -24,6 +25,7 @@ KEEP_STATUS = ""
 
 
 NOTE_HINT = "What has happened since the last update. When completing, the outcome."
+_NOTE_HINT_HTML = escape(NOTE_HINT)
 
 
 @cache  # a handful of statuses; matters arising asks once per row
@@ -202,6 +204,13 @@ class ExtensionDecisionForm(TrackerForm):
             raise ValidationError("Enter a note saying why the request is declined")
 
 
+@cache  # a handful of statuses
+def _progress_options(status: ActionStatus) -> str:
+    """The status select's options for an action in ``status`` (made once per status, not per row)."""
+    choices = progress_choices(status)
+    return "".join(f'<option value="{escape(value)}">{escape(label)}</option>' for value, label in choices)
+
+
 def progress_row_form(action, next_url: str, csrf_token: str, *, form_url=None) -> Markup:
     """A matters-arising row's progress form: ActionProgressForm's fields (posted to the one progress
     view, prefixed with the action so ids stay unique on the page), in plain GOV.UK markup written here:
@@ -209,16 +218,14 @@ def progress_row_form(action, next_url: str, csrf_token: str, *, form_url=None) 
     the progress view's URL for an id (templating.url_maker), when the caller makes many."""
     prefix = f"a{int(action.id)}"
     action_url = form_url(action.id) if form_url else url_for("actions.progress", action_id=action.id)
-    options = "".join(
-        f'<option value="{escape(value)}">{escape(label)}</option>' for value, label in progress_choices(action.status)
-    )
+    options = _progress_options(action.status)
     return Markup(  # noqa: S704 - every value escaped; the prefix and version are integers  # nosec B704
         f'<form method="post" action="{escape(action_url)}" novalidate>'
         f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
         f'<input type="hidden" name="next" value="{escape(next_url)}">'
         f'<input type="hidden" name="{prefix}-version" value="{int(action.version)}">'
         f'<div class="govuk-form-group"><label class="govuk-label" for="{prefix}-note">Update</label>'
-        f'<div class="govuk-hint" id="{prefix}-note-hint">{escape(NOTE_HINT)}</div>'
+        f'<div class="govuk-hint" id="{prefix}-note-hint">{_NOTE_HINT_HTML}</div>'
         f'<textarea class="govuk-textarea" id="{prefix}-note" name="{prefix}-note" rows="2"'
         f' aria-describedby="{prefix}-note-hint"></textarea></div>'
         f'<div class="govuk-form-group"><label class="govuk-label" for="{prefix}-status">Status</label>'

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pygal
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from pygal.style import Style
+
+from tracker.escaping import escape
 
 # GOV.UK colours with at least 3:1 contrast against white (WCAG 1.4.11, non-text contrast).
 CURRENT_COLOUR, PREVIOUS_COLOUR = "#1d70b8", "#505a5f"
