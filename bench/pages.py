@@ -71,6 +71,7 @@ from flask_migrate import upgrade
 from tracker.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_code, seed_demo
 from tracker.extensions import db
 from tracker.models import Action, Agency, CaseReview, Meeting, MeetingStatus, Role, SecondFactor, User
+from tracker.models.action import OPEN_STATUSES
 from tracker.permissions import action_scope, case_review_scope, meeting_scope
 from tracker.timeutil import london_today
 from tracker.workers import freeze_loaded_objects
@@ -287,11 +288,19 @@ def candidate_arguments(user: User) -> list[dict[str, int]]:
             .order_by(CaseReview.position)
             .limit(1)
         ).first()
+        # An open action first, at every size: its page has the forms a closed one has not (a statement
+        # more), and the sizes are compared page for page.
+        still_open = sa.case((Action.status.in_(OPEN_STATUSES), 0), else_=1)
         action_id = session.scalar(
-            sa.select(Action.id).where(Action.meeting_id == meeting_id, action_scope(user)).order_by(Action.id).limit(1)
+            sa.select(Action.id)
+            .where(Action.meeting_id == meeting_id, action_scope(user))
+            .order_by(still_open, Action.id)
+            .limit(1)
         )
         if action_id is None:  # none raised in this meeting for the user's agency: their latest one
-            action_id = session.scalar(sa.select(Action.id).where(action_scope(user)).order_by(Action.id.desc()))
+            action_id = session.scalar(
+                sa.select(Action.id).where(action_scope(user)).order_by(still_open, Action.id.desc()).limit(1)
+            )
         values = {"meeting_id": meeting_id, "user_id": user.id, "agency_id": user.agency_id}
         if review is not None:
             values.update(review_id=review.id, case_id=review.case_id)
