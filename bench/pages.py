@@ -22,7 +22,10 @@ both, shuffled), so the growth is not skewed by the machine being busier while o
 The sizes: "demo" is tracker.demo seeded into a fresh database (as ``flask seed-demo`` does), plus
 police.partner@example.org, a partner officer of the police agency; "N years" is bench/generate.py's
 output (reused when the database already holds the same --years/--scale/--seed, after applying any newer
-migrations; --regenerate to rebuild).
+migrations; --regenerate to rebuild). --also-years M measures a third size, M years of generated data (beside
+the N years'), and prints each page's growth from M to N years: the demo holds a few rows in some lists that
+M years fill to a page, so a page bounded to a page of rows shows its growth with history there, not against
+the demo. It is shown, not judged: the targets stay those against the demo.
 
 Roles (--roles): chair, manager, "police partner" (police.partner@example.org), "partner IDVA"
 (idva@example.org) and admin (admin@example.org, so that the admin pages and the audit log are measured too).
@@ -512,6 +515,31 @@ def print_comparison(demo: SizeResult, large: SizeResult) -> None:
     print(f"\n{passed} PASS, {failed} FAIL")
 
 
+def print_growth(smaller: SizeResult, larger: SizeResult) -> None:
+    """--also-years: the growth between two generated sizes, page by page (no verdict: the targets compare
+    with the demo). A page whose lists are full at both sizes shows here whether its cost follows history."""
+    print(
+        f"\n== {smaller.label} vs {larger.label}: growth = {larger.label} median / {smaller.label} median, "
+        f"measured interleaved (shown, not judged: the targets are against the demo, below)"
+    )
+    print(f"{'page':28} {'role':15} {'smaller':>8} {'larger':>8} {'growth':>6} {'queries':>9}")
+    growths = []
+    for key, sample in larger.samples.items():
+        before = smaller.samples.get(key)
+        if before is None:
+            continue
+        growth = sample.median_ms / before.median_ms
+        growths.append(growth)
+        queries = f"{before.query_label}->{sample.query_label}"
+        print(f"{key[0]:28} {key[1]:15} {before.median_ms:8.1f} {sample.median_ms:8.1f} {growth:6.2f} {queries:>9}")
+    if growths:
+        above = sum(1 for growth in growths if growth > TARGET_GROWTH)
+        print(
+            f"median growth {statistics.median(growths):.2f}, largest {max(growths):.2f}; "
+            f"{above} of {len(growths)} above {TARGET_GROWTH:g}"
+        )
+
+
 def print_single(result: SizeResult) -> None:
     """--demo-only: the targets that do not need a second size."""
     print(f"\n== {result.label}: ratio to bare <= {TARGET_RATIO:g}, <= {TARGET_QUERIES} queries")
@@ -532,6 +560,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026, help="generate.py --seed (2026)")
     parser.add_argument("--runs", type=int, default=30, help="requests per page and role, after one warm-up (30)")
     parser.add_argument("--demo-only", action="store_true", help="measure the demo data only")
+    parser.add_argument(
+        "--also-years",
+        type=float,
+        metavar="M",
+        help="also measure M years of generated data, and print the growth from M to --years years: whether a "
+        "page's cost grows with history once its lists are full (the demo's may hold a few rows where M years "
+        "fill a page)",
+    )
     parser.add_argument("--regenerate", action="store_true", help="generate the data again even if it is there")
     parser.add_argument("--pages", help="only endpoints matching this regular expression, e.g. 'meetings\\.|home'")
     parser.add_argument(
@@ -550,6 +586,32 @@ def main() -> None:
         errors = run(args, roles, Path(temporary))
     if errors:
         sys.exit(1)
+
+
+def smaller_generated_url(args, large_url: str, backend: str) -> str:
+    """Where --also-years' data goes: beside the large size's (a database or a file of its own)."""
+    suffix = f"{args.also_years:g}y".replace(".", "_")
+    if backend == "postgresql":
+        return postgres_sibling(large_url, f"_{suffix}")
+    if args.database_url is None:
+        return generate.default_database_url(args.also_years, args.scale, args.seed)
+    path = Path(sa.engine.make_url(large_url).database or "")
+    return f"sqlite:///{path.with_name(f'{path.stem}-{suffix}{path.suffix}')}"
+
+
+def generated(url: str, years: float, args) -> str:
+    """Make sure ``url`` holds ``years`` of generated data (reused if it does); returns the size's label."""
+    label = f"{years:g} years"
+    wanted = {"years": years, "scale": args.scale, "seed": args.seed}
+    found = generated_parameters(url)
+    if args.regenerate or not found or any(found.get(key) != value for key, value in wanted.items()):
+        generate.print_summary(generate.generate(url, years, args.scale, args.seed))
+    else:
+        print(f"Reusing {label} of data generated on {found['generated_on']} in {generate._safe(url)}")
+        if found["generated_on"] != london_today().isoformat():
+            print("  (dates have moved on since: overdue counts and 'next week' drift; --regenerate for today's)")
+        upgrade_schema(url)
+    return label
 
 
 def run(args, roles: list[str], folder: Path) -> bool:
@@ -572,26 +634,22 @@ def run(args, roles: list[str], folder: Path) -> bool:
     print(f"Demo data and bare table ready in {time.perf_counter() - started:.1f} s", flush=True)
     sizes = [prepare_size("demo", demo_url, roles, args)]
     if not args.demo_only:
-        label = f"{args.years:g} years"
-        wanted = {"years": args.years, "scale": args.scale, "seed": args.seed}
-        found = generated_parameters(large_url)
-        if args.regenerate or not found or any(found.get(key) != value for key, value in wanted.items()):
-            summary = generate.generate(large_url, args.years, args.scale, args.seed)
-            generate.print_summary(summary)
-        else:
-            print(f"Reusing {label} of data generated on {found['generated_on']} in {generate._safe(large_url)}")
-            if found["generated_on"] != london_today().isoformat():
-                print("  (dates have moved on since: overdue counts and 'next week' drift; --regenerate for today's)")
-            upgrade_schema(large_url)
-        sizes.append(prepare_size(label, large_url, roles, args))
+        if args.also_years:
+            middle_url = smaller_generated_url(args, large_url, backend)
+            if backend == "postgresql":
+                bare.ensure_postgres_database(middle_url)
+            sizes.append(prepare_size(generated(middle_url, args.also_years, args), middle_url, roles, args))
+        sizes.append(prepare_size(generated(large_url, args.years, args), large_url, roles, args))
     bare_times = measure(sizes, args.runs, bare_app, bare_counter)
     results = [result_of(size, roles, bare_times) for size in sizes]
     for result in results:
         print_size(result, args.runs, backend)
-    if len(results) == 2:
-        print_comparison(results[0], results[1])
-    else:
+    if len(results) == 1:
         print_single(results[0])
+    else:
+        if len(results) == 3:
+            print_growth(results[1], results[2])
+        print_comparison(results[0], results[-1])
     with bare_app.app_context():
         bare_app.extensions["bare_db"].engine.dispose()
     return any(result.errors for result in results)

@@ -24,13 +24,16 @@ def test_generate_then_measure_two_pages_on_a_tiny_data_set(tmp_path):
     assert "case_reviews" in generated.stdout
 
     measured = run(
-        "bench/pages.py", *size, "--database-url", url, "--runs", "1", "--pages", r"^(main\.home|actions\.actions)$"
-    )
+        "bench/pages.py", *size, "--database-url", url, "--runs", "1", "--pages", r"^(main\.home|actions\.actions)$",
+        "--also-years", "0.03",
+    )  # fmt: skip
     assert measured.returncode == 0, measured.stdout[-3000:] + measured.stderr[-3000:]
     output = measured.stdout
     assert "Reusing 0.05 years of data" in output  # what generate.py made, not made again
     assert "page                         role            median ms   p95 ms  ratio queries  url" in output
     assert "== demo vs 0.05 years (large)" in output
+    assert "== 0.03 years vs 0.05 years: growth" in output  # --also-years: generated beside the database given
+    assert (tmp_path / "tiny-0_03y.sqlite").exists()
     for endpoint in ("main.home", "actions.actions"):
         assert endpoint in output
     assert "meetings.meeting " not in output  # --pages kept to the two pages
