@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from tests.conftest import ON_POSTGRES, get_page, parse, text_of
 from tracker.extensions import db
 from tracker.models import AuditEvent, Case
+from tracker.timeutil import format_datetime
 
 BASE = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -365,3 +366,28 @@ def test_a_savepoints_rollback_keeps_the_requests_events(app):
             sa.select(AuditEvent.action).where(AuditEvent.action.in_(("first_event", "second_event")))
         ).all()
     assert sorted(actions) == ["first_event", "second_event"]
+
+
+def test_each_row_shows_when_who_with_their_agency_or_not_signed_in_and_from_where(client, app, admin, people):
+    add_events(
+        app,
+        (1, None, "sign_in_refused", None, None, "unknown address"),
+        (2, people["idva"].id, "case_viewed", "cases", 7),
+    )
+    page = get_page(client, "/admin/audit?to=2026-12-31&from=2000-01-01&action=sign_in_refused")
+    assert [
+        [text_of(cell) for cell in row.select("td")] for row in page.select("[data-testid=audit-table] tbody tr")
+    ] == [
+        [
+            format_datetime(BASE + timedelta(days=1)),
+            "Not signed in",
+            "sign in refused",
+            "",
+            "unknown address",
+            "192.0.2.1",
+        ]
+    ]
+    page = get_page(client, f"/admin/audit?user={people['idva'].id}&action=case_viewed")
+    assert [
+        [text_of(cell) for cell in row.select("td")] for row in page.select("[data-testid=audit-table] tbody tr")
+    ] == [[format_datetime(BASE + timedelta(days=2)), "IDVA Officer (IDVA)", "case viewed", "Case 7", "", "192.0.2.1"]]

@@ -1105,12 +1105,16 @@ def test_the_audit_table_in_python_gives_the_cells_the_loop_gave(app):
 
     at = datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
     officer = SimpleNamespace(display_name="Ann <b>", agency=SimpleNamespace(code="P&D"))
+    # Each event as the loop read it (an AuditEvent's user and agency) and as the page reads it now (an
+    # AuditLine's user_name and agency_code).
+    named = {"user": officer, "user_name": officer.display_name, "agency_code": officer.agency.code}
+    nobody = {"user": None, "user_name": None, "agency_code": None}
     events = [
-        SimpleNamespace(at=at, user=officer, action="case_viewed", object_type="case", object_id=4,
+        SimpleNamespace(at=at, **named, action="case_viewed", object_type="case", object_id=4,
                         detail='Viewed <i>"all"</i>', ip_address="10.0.0.1"),
-        SimpleNamespace(at=at, user=None, action="sign_in_refused", object_type=None, object_id=None,
+        SimpleNamespace(at=at, **nobody, action="sign_in_refused", object_type=None, object_id=None,
                         detail="", ip_address=None),
-        SimpleNamespace(at=at, user=officer, action="meeting_viewed", object_type="odd<type>", object_id=9,
+        SimpleNamespace(at=at, **named, action="meeting_viewed", object_type="odd<type>", object_id=9,
                         detail="x", ip_address=""),
     ]  # fmt: skip
     page = SimpleNamespace(events=events, references={("case", 4): "CR/<4>"})

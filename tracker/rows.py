@@ -271,7 +271,7 @@ _AUDIT_HEADINGS = "".join(
 
 
 def audit_table(events, references: dict, object_labels: dict[str, str]) -> Markup:
-    """The audit log's table, as govukTable writes it: when, who (and their agency), the event, the
+    """The audit log's table (AuditLine rows), as govukTable writes it: when, who (and their agency), the event, the
     record (its kind and number, and a case's reference), the detail and the address it came from.
     Written here rather than as cells for govukTable: a page of 50 events is 300 cells."""
     rows = []
@@ -282,10 +282,9 @@ def audit_table(events, references: dict, object_labels: dict[str, str]) -> Mark
             reference = references.get((event.object_type, event.object_id))
             if reference:
                 record += f" ({reference})"
-        user = event.user
         cells = (
             format_datetime(event.at),
-            f"{user.display_name} ({user.agency.code})" if user else "Not signed in",
+            f"{event.user_name} ({event.agency_code})" if event.user_name is not None else "Not signed in",
             event.action.replace("_", " "),
             record.strip(),
             event.detail,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import String, and_, false, func, or_, select, text, tuple_, union_all
+from sqlalchemy import Row, String, and_, false, func, or_, select, text, tuple_, union_all
 from sqlalchemy.orm import joinedload
 
 from tracker.auth.passwords import NO_PASSWORD
-from tracker.extensions import db
+from tracker.extensions import db, read_rows
 from tracker.models import (
     AccountToken,
     Action,
@@ -88,8 +90,13 @@ def email_taken(email: str, *, except_user_id: int | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def all_agencies() -> list[Agency]:
-    return list(db.session.scalars(select(Agency).order_by(Agency.name)))
+_ALL_AGENCIES = select(Agency.id, Agency.code, Agency.name).order_by(Agency.name)
+
+
+def all_agencies() -> Sequence[Row]:
+    """Every agency, deactivated ones too (for the filters of accounts and events), by name: rows of
+    its id, code and name (fifteen Agency entities took a quarter of a millisecond to load)."""
+    return read_rows(_ALL_AGENCIES).all()
 
 
 def active_agencies() -> list[Agency]:
@@ -289,9 +296,38 @@ def _audit_query(filters: AuditFilters, case: Case | None, account: User | None,
     return query
 
 
+class AuditLine(NamedTuple):
+    """An event as the audit log's page shows it (the CSV export reads AuditEvent entities, with emails)."""
+
+    id: int
+    at: datetime
+    action: str
+    object_type: str | None
+    object_id: str | None
+    detail: str
+    ip_address: str | None
+    user_name: str | None  # None: not signed in
+    agency_code: str | None
+
+
+# The page's columns: the event's, and its account's name and agency. Read as rows, not entities: 50
+# AuditEvents, each with its User and Agency, cost about a third of the page in loading alone.
+_AUDIT_LINE_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.at,
+    AuditEvent.action,
+    AuditEvent.object_type,
+    AuditEvent.object_id,
+    AuditEvent.detail,
+    AuditEvent.ip_address,
+    User.display_name,
+    Agency.code,
+)
+
+
 @dataclass
 class AuditPage:
-    events: list[AuditEvent]
+    events: list[AuditLine]
     newer: int | None  # the id to pass as ``after`` for the newer page, or None on the newest
     older: int | None  # the id to pass as ``before`` for the older page, or None on the oldest
     case: Case | None
@@ -306,8 +342,17 @@ MAX_ACCOUNTS_MERGED = 400
 
 
 def _fetch(
-    filters: AuditFilters, case: Case | None, account: User | None, conditions: list, order: tuple, limit: int
-) -> list[AuditEvent]:
+    filters: AuditFilters,
+    case: Case | None,
+    account: User | None,
+    conditions: list,
+    order: tuple,
+    limit: int,
+    *,
+    as_lines: bool = False,
+) -> list:
+    """The matching events, in ``order``, at most ``limit``: AuditEvent entities with their accounts,
+    or, ``as_lines``, AuditLine rows (the page's)."""
     query = _audit_query(filters, case, account, by_agency=False).where(*conditions)
     if filters.agency_id is not None and filters.user_id is None and not filters.account_email:
         user_ids = list(db.session.scalars(select(User.id).where(User.agency_id == filters.agency_id)))
@@ -325,6 +370,15 @@ def _fetch(
             query = select(AuditEvent).where(AuditEvent.id.in_(merged))
         else:
             query = query.where(AuditEvent.user_id.in_(user_ids))
+    if as_lines:
+        query = (
+            query.with_only_columns(*_AUDIT_LINE_COLUMNS)
+            .outerjoin(User, User.id == AuditEvent.user_id)
+            .outerjoin(Agency, Agency.id == User.agency_id)
+            .order_by(*order)
+            .limit(limit)
+        )
+        return [AuditLine(*row) for row in read_rows(query).all()]
     query = query.options(joinedload(AuditEvent.user).joinedload(User.agency)).order_by(*order).limit(limit)
     return list(db.session.scalars(query))
 
@@ -343,12 +397,12 @@ def audit_page(
     cursor = db.session.get(AuditEvent, cursor_id) if cursor_id is not None else None
     if cursor is not None and after is not None:
         newer_than_cursor = tuple_(AuditEvent.at, AuditEvent.id) > tuple_(cursor.at, cursor.id)
-        rows = _fetch(filters, case, account, [newer_than_cursor], OLDEST_FIRST, per_page + 1)
+        rows = _fetch(filters, case, account, [newer_than_cursor], OLDEST_FIRST, per_page + 1, as_lines=True)
         more_newer, events = len(rows) > per_page, list(reversed(rows[:per_page]))
         more_older = True
     else:
         conditions = [tuple_(AuditEvent.at, AuditEvent.id) < tuple_(cursor.at, cursor.id)] if cursor else []
-        rows = _fetch(filters, case, account, conditions, NEWEST_FIRST, per_page + 1)
+        rows = _fetch(filters, case, account, conditions, NEWEST_FIRST, per_page + 1, as_lines=True)
         more_older, events = len(rows) > per_page, rows[:per_page]
         more_newer = cursor is not None
     return AuditPage(
@@ -368,7 +422,7 @@ def audit_events_for_export(filters: AuditFilters, limit: int) -> list[AuditEven
     return None if len(events) > limit else events
 
 
-def _references_for(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+def _references_for(events: list[AuditLine]) -> dict[tuple[str, str], str]:
     """Case references for the cases on the page (one query, asked even when no case is on the page, so
     that a page's statements do not vary with what it lists): what the admin searches by."""
     case_ids = {int(event.object_id) for event in events if event.object_type == "cases" and event.object_id}
