@@ -19,13 +19,23 @@ ACTION_COLOURS = {"open": "light-blue", "in_progress": "yellow", "completed": "g
 RISK_COLOURS = {"standard": "green", "medium": "yellow", "high": "red"}
 
 
-@lru_cache(maxsize=512)
-def tag(text: str, colour: str = "") -> Markup:
-    """A tag in words and colour. Kept once made: pages show the same few dozens of times (a page of
-    actions, the meeting's cases), and a Markup is immutable. (Markup.format would run a pure-Python
-    formatter: the f-string escapes each value instead.)"""
+def _make_tag(text: str, colour: str) -> Markup:
+    # Markup.format would run a pure-Python formatter: the f-string escapes each value instead.
     modifier = f" govuk-tag--{escape(colour)}" if colour else ""
     return Markup(f'<strong class="govuk-tag{modifier}">{escape(text)}</strong>')  # noqa: S704 - escaped  # nosec B704
+
+
+# Pages show the same few tags dozens of times (a page of actions, the meeting's cases): kept once made
+# (a Markup is immutable). Only for plain text: a Markup equals the same characters as text, so a cache
+# keyed by both would hand text the tag made from markup, unescaped.
+_kept_tag = lru_cache(maxsize=512)(_make_tag)
+
+
+def tag(text: str, colour: str = "") -> Markup:
+    """A tag in words and colour."""
+    if type(text) is str and type(colour) is str:
+        return _kept_tag(text, colour)
+    return _make_tag(text, colour)
 
 
 def active_status(active: bool) -> Markup:

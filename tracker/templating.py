@@ -52,7 +52,8 @@ def url_maker(endpoint: str, key: str, **values) -> Callable[[int], str]:
 def select_options(choices: Iterable[tuple[object, str]], selected: object = None) -> Markup:
     """``<option>`` elements for (value, label) pairs, the one equal to ``selected`` marked: for long
     lists (every account), where a Jinja loop costs a dozen Python calls an option. (escape() is
-    markupsafe's C function; Markup.format would run a pure-Python formatter for every option.)"""
+    tracker.escaping's, a call into markupsafe's C code; Markup.format would run a pure-Python formatter
+    for every option.)"""
     options = "".join(
         f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
         for value, label in choices
@@ -197,7 +198,7 @@ def govuk_select(
         f'  <select class="govuk-select{" govuk-select--error" if error else ""}" id="{escape(field_id)}"'
         f' name="{escape(name)}"{described}>\n'
     )
-    # escape() is markupsafe's C function: Markup.format would run a Python formatter per option.
+    # escape() (tracker.escaping) calls markupsafe's C code: Markup.format would run a Python formatter per option.
     parts.extend(
         f'        <option value="{escape(value)}"{" selected" if selected else ""}>{escape(text)}</option>\n'
         for value, text, selected in options

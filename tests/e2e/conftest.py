@@ -143,6 +143,7 @@ def sign_in(page, base: str, email: str) -> None:
     if page.url == f"{base}/sign-in/code":
         page.get_by_label("Code").fill(demo_code(base, email))
         page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(lambda url: url != f"{base}/sign-in/code")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
 """Each demo user signs in, sees their home page and signs out; axe checks every page on the way."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -39,21 +41,21 @@ from tests.e2e.conftest import sign_in
 def test_demo_user_signs_in_and_out(live_server, page, demo, check_accessibility, email, heading_caption, nav):
     name = email.split("@")[0]
     page.goto(f"{live_server}/")
-    assert page.url.startswith(f"{live_server}/sign-in")
+    expect(page).to_have_url(re.compile("^" + re.escape(f"{live_server}/sign-in")))
     check_accessibility(page, "sign-in")
 
     sign_in(page, live_server, email)
-    assert page.url == f"{live_server}/"
+    expect(page).to_have_url(f"{live_server}/")
     assert heading_caption in page.locator("h1").inner_text()
     assert page.locator(".govuk-service-navigation__item").all_inner_texts() == nav
     assert "OFFICIAL-SENSITIVE" in page.locator(".app-marking").inner_text()
     check_accessibility(page, f"home-{name}")
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.url == f"{live_server}/sign-in"
+    expect(page).to_have_url(f"{live_server}/sign-in")
     assert "You have signed out" in page.locator(".govuk-notification-banner").inner_text()
     page.goto(f"{live_server}/")
-    assert page.url.startswith(f"{live_server}/sign-in")
+    expect(page).to_have_url(re.compile("^" + re.escape(f"{live_server}/sign-in")))
 
 
 def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo, check_accessibility):
