@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
+from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
 from tests.conftest import get_page, parse, text_of
@@ -279,6 +281,14 @@ def test_every_chart_is_svg_with_a_title_a_description_of_its_values_and_no_scri
     assert len(nonces) == 1
     assert f"'nonce-{nonces.pop()}'" in response.headers["Content-Security-Policy"]
     assert page.select("svg [style]") == []
+    # Each chart is named by a short id of its own (not pygal's random UUID), and its style rules are
+    # scoped by that id, so no chart's rules reach another's.
+    ids = [chart["id"] for chart in charts]
+    assert len(set(ids)) == 8 and all(re.fullmatch(r"chart-[0-9a-f]{10}", chart_id) for chart_id in ids)
+    for chart in charts:
+        rules = chart.select_one("style").get_text()
+        assert f"#{chart['id']} " in rules and not re.search(r"#chart-[0-9a-f]{8}-", rules)
+        assert set(re.findall(r"#(chart-[0-9a-f-]+)", rules)) == {chart["id"]}
 
 
 def _csv(response) -> list[list[str]]:
@@ -506,3 +516,33 @@ def test_signing_in_keeps_the_figures_and_a_bulk_change_to_a_figure_does_not(
     with query_counter() as after_change:
         get_page(client, url)
     assert len(after_change) == len(first)
+
+
+def _legend_lines(svg: str) -> tuple[list[tuple[float, str]], float]:
+    """Each legend entry of a chart as (its baseline from the top of the chart, its text), and the
+    chart's height (its viewBox)."""
+    chart = BeautifulSoup(svg, "html.parser")
+    height = float(chart.svg["viewbox"].split()[3])
+    legends = chart.select_one("g.legends")
+    top = float(re.search(r"translate\([\d.]+,? ([\d.]+)\)", legends["transform"]).group(1))
+    return [(top + float(text["y"]), text.get_text()) for text in legends.select("text")], height
+
+
+@pytest.mark.parametrize("themes", [1, 2, 5, 6])
+def test_every_legend_entry_has_a_line_of_its_own_inside_the_chart(themes):
+    from tracker.reports import charts
+
+    agencies = ["Independent Domestic Violence Advisor (IDVA) service", "Council – Safer Communities service"]
+    bars = charts.compared_bars(
+        "Completed on time", agencies, [85, 100], [43, 38], period_label="October to December 2026",
+        previous_label="July to September 2026", unit="%", horizontal=True,
+    )  # fmt: skip
+    names = [f"Learning theme number {index} with a long name" for index in range(themes)]
+    quarters = [f"Quarter {index}" for index in range(8)]
+    trend = charts.trend_lines("Learning themes over eight quarters", quarters, [(name, [1] * 8) for name in names])
+    for chart, expected in ((bars, ["October to December 2026", "July to September 2026"]), (trend, names)):
+        lines, height = _legend_lines(chart.svg)
+        assert [text for _, text in lines] == expected
+        baselines = [baseline for baseline, _ in lines]
+        assert len(set(baselines)) == len(baselines)  # none beside another (long names ran together)
+        assert max(baselines) < height  # none cut off below the chart

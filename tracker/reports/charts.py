@@ -45,6 +45,7 @@ _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 _INLINE_STYLE = re.compile(r'\sstyle="[^"]*"')
 _TITLES = re.compile(r"<title>.*?</title>", re.DOTALL)  # pygal's own: "Pygal", and each value's tooltip
 _LEGEND_IDS = re.compile(r'\sid="activate-serie-\d+"')  # the same ids in every chart: for its JavaScript only
+_PYGAL_ID = re.compile(r'<svg[^>]*\sid="(chart-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,10 @@ def _finish(chart: pygal.graph.graph.Graph, title: str, description: str) -> Cha
     svg = _TITLES.sub("", svg)
     # Ids from the chart's own words: unique on a page (no two charts share a title) and stable.
     key = "chart-" + hashlib.sha256(f"{title}\n{description}".encode()).hexdigest()[:10]
+    # pygal names the chart by a random UUID, and scopes each of its ninety-odd style rules by it: the
+    # shorter, stable key instead (2.4 KB less a chart, a page of eight charts 19 KB less).
+    if found := _PYGAL_ID.search(svg):
+        svg = svg.replace(found.group(1), key)
     svg = svg.replace("<svg", f'<svg role="img" aria-labelledby="{key}-title {key}-desc" focusable="false"', 1)
     opening_end = svg.index(">") + 1
     labels = f'<title id="{key}-title">{escape(title)}</title><desc id="{key}-desc">{escape(description)}</desc>'
@@ -121,7 +126,11 @@ def _compared_bars(title, labels, now, before, period_label, previous_label, uni
     style = Style(colors=(CURRENT_COLOUR, PREVIOUS_COLOUR), **_STYLE)
     height = max(360, 80 + 46 * len(labels)) if horizontal else 380
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    chart = kind(style=style, **_config(height=height, value_formatter=lambda v: f"{v:g}{unit}"))
+    chart = kind(
+        style=style,
+        # One series a line under the chart: in two columns a long period's name ran into the other's.
+        **_config(height=height, legend_at_bottom_columns=1, value_formatter=lambda v: f"{v:g}{unit}"),
+    )
     chart.x_labels = list(labels)
     chart.add(period_label, list(now))
     chart.add(previous_label, list(before))
@@ -142,7 +151,16 @@ def _trend_lines(title, quarter_labels, series) -> Chart:
     style = Style(colors=TREND_COLOURS, **_STYLE)
     chart = pygal.Line(
         style=style,
-        **_config(height=480, x_label_rotation=30, dots_size=4, print_values=False, include_x_axis=True),
+        # One theme a line under the chart, the chart taller for each: in two columns pygal left out the
+        # last line of an odd number of themes (it counted the lines down), and long names ran together.
+        **_config(
+            height=420 + 24 * len(series),
+            legend_at_bottom_columns=1,
+            x_label_rotation=30,
+            dots_size=4,
+            print_values=False,
+            include_x_axis=True,
+        ),
     )
     chart.x_labels = list(quarter_labels)
     for name, values in series:
