@@ -806,3 +806,30 @@ def test_an_action_page_links_to_its_meeting_and_case_only_where_the_reader_may_
             assert links_seen(reader, attended, review.id) == (True, True)
             assert links_seen(reader, attended, None) == (True, False)
         assert len(statements) == 2
+
+
+def test_an_administrator_is_never_offered_or_accepted_as_an_actions_owner(
+    client, app, world, agencies, idva, make_user
+):
+    """Administrators read no case work (they may not open an action): never an action's named owner."""
+    admin = make_user("admin", agencies["IDVA"], name="IDVA Administrator")
+    action_id = world["later"]
+    offered = get_page(client, f"/actions/{action_id}").select("#owner-owner_id option")
+    assert "IDVA Officer" in [text_of(option) for option in offered]
+    assert "IDVA Administrator" not in [text_of(option) for option in offered]
+    response = client.post(
+        f"/actions/{action_id}/owner", data={"owner-owner_id": admin.id, "owner-version": version_of(app, action_id)}
+    )
+    assert error_messages(parse(response))["owner-owner_id"] == "The named owner must belong to the owning agency"
+    with app.app_context():
+        assert db.session.get(Action, action_id).owner_id is None
+
+    chair = make_user("chair", agencies["POL"], name="Another Chair")
+    client.post("/sign-out")
+    sign_in(client, chair.email, chair.password)
+    with app.app_context():
+        meeting_id = db.session.get(Action, action_id).meeting_id
+    owners = [
+        text_of(option) for option in get_page(client, f"/meetings/{meeting_id}/actions/new").select("#owner_id option")
+    ]
+    assert "IDVA Officer (IDVA)" in owners and "IDVA Administrator (IDVA)" not in owners

@@ -282,3 +282,16 @@ def test_a_request_on_another_action_is_not_found(
     as_user(client, people["chair"])
     assert client.get(f"/actions/{other}/extensions/{request.id}").status_code == 404
     assert client.get(f"/actions/{overdue_action}/extensions/{request.id + 99}").status_code == 404
+
+
+@pytest.mark.parametrize(("due_in_days", "overdue"), [(-3, True), (0, False), (10, False)])
+def test_the_extension_form_says_the_action_stays_overdue_only_when_it_is(
+    client, agencies, people, make_meeting, add_action, due_in_days, overdue
+):
+    meeting_id = make_meeting(-20, chair=people["chair"], attended_by=[agencies["IDVA"]])
+    action_id = add_action(meeting_id, agencies["IDVA"], due_in_days=due_in_days, description="Safety plan")
+    as_user(client, people["idva"])
+    rule = text_of(get_page(client, f"/actions/{action_id}").select_one("[data-testid=extension-rule]"))
+    due = format_date(london_today() + timedelta(days=due_in_days))
+    expected = f"stays due on {due}, and overdue." if overdue else f"stays due on {due}."
+    assert rule == f"A chair decides. Until they agree, the action {expected}"

@@ -189,6 +189,13 @@ def agency_officer_condition():
     return and_(User.active.is_(True), User.role == Role.PARTNER)
 
 
+def case_worker_condition():
+    """SQL condition on User: active accounts that read case work, so may be named as an action's owner
+    (not the service's administrators, who may not even open an action)."""
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if Capability.READ_MEETINGS in capabilities]
+    return and_(User.active.is_(True), User.role.in_(roles))
+
+
 def attendee_condition():
     """SQL condition on User: people who take part in meetings (everyone but service administrators)."""
     return User.role != Role.ADMIN

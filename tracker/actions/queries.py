@@ -31,6 +31,7 @@ from tracker.permissions import (
     action_scope,
     can_see_action,
     case_review_scope,
+    case_worker_condition,
     meeting_scope,
     sees_every_agency,
     statement_per_reader,
@@ -451,7 +452,7 @@ def links_seen(user, meeting_id: int, review_id: int | None) -> tuple[bool, bool
 
 _AGENCY_MEMBERS = (
     select(User.id, User.display_name)
-    .where(User.agency_id == bindparam("agency_id"), User.active.is_(True))
+    .where(User.agency_id == bindparam("agency_id"), case_worker_condition())
     .order_by(User.display_name)
 )
 

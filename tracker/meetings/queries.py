@@ -60,6 +60,7 @@ from tracker.permissions import (
     can_see_action,
     can_see_feedback,
     case_review_scope,
+    case_worker_condition,
     may_chair_condition,
     may_see_agency,
     meeting_scope,
@@ -1286,12 +1287,13 @@ def agency_choices() -> list[AgencyTag]:
 
 
 def possible_owners() -> Sequence[Row]:
-    """Every active account as an action's possible named owner: rows of (id, display_name,
-    agency_id, agency_code), not whole accounts (a few hundred, loaded for each action form)."""
+    """Every active account that reads case work (not administrators) as an action's possible named
+    owner: rows of (id, display_name, agency_id, agency_code), not whole accounts (a few hundred, loaded
+    for each action form)."""
     return db.session.execute(
         select(User.id, User.display_name, User.agency_id, func.coalesce(Agency.code, "").label("agency_code"))
         .outerjoin(Agency, User.agency_id == Agency.id)
-        .where(User.active.is_(True))
+        .where(case_worker_condition())
         .order_by(User.display_name)
     ).all()
 
