@@ -904,9 +904,19 @@ def test_grade_4_cases_are_listed_for_re_scoring_at_the_next_meeting(client, cha
     previous = make_meeting(-7, chair=chair)
     add_review(previous, "CR/UNSURE", grade=4)
     add_review(previous, "CR/FINE", grade=1)
+    add_review(previous, "CR/UNSURE/2", grade=4)
     meeting_id = make_meeting(0, chair=chair)
+    again = add_review(meeting_id, "CR/UNSURE/2")
     page = get_page(client, f"/meetings/{meeting_id}")
-    assert [text_of(a) for a in page.select("[data-testid=regrade] a")] == ["CR/UNSURE"]
+    regrade = page.select_one("[data-testid=regrade]")
+    # On this agenda: its review here. Not on it yet: last time's review, said so, and a way to add it.
+    links = {text_of(a): a["href"] for a in regrade.select("a") if a.get("data-testid") != "regrade-add"}
+    assert set(links) == {"CR/UNSURE", "CR/UNSURE/2"}
+    assert links["CR/UNSURE/2"] == f"/meetings/{meeting_id}/reviews/{again}"
+    assert links["CR/UNSURE"].startswith(f"/meetings/{previous}/reviews/")
+    assert "CR/UNSURE (not on this agenda yet)" in text_of(regrade)
+    assert "CR/UNSURE/2 (not on" not in text_of(regrade)
+    assert regrade.select_one("[data-testid=regrade-add]")["href"] == f"/meetings/{meeting_id}/agenda"
 
 
 def test_a_partners_record_holds_its_own_agencys_returns_and_cases_to_re_score_only(

@@ -531,6 +531,12 @@ class MeetingRecord:
         returned = self.returns.get(review.id, {})
         return [agency for agency in self.expected_returns(review) if agency.id not in returned]
 
+    def regrade_lines(self) -> list[tuple[RegradeLine, int | None]]:
+        """Each case of the previous meeting to re-score, with its review on this agenda, or None if it
+        is not on it yet (the meeting page's record: reviews read as lines)."""
+        on_agenda = {review.case_reference: review.id for review in cast("list[ReviewLine]", self.reviews)}
+        return [(line, on_agenda.get(line.case_reference)) for line in self.to_regrade]
+
     def case_tasks(self) -> list[CaseTask]:
         """The meeting page's cases (a record read with lines: not the minutes')."""
         published = self.meeting.agenda_published_at is not None
