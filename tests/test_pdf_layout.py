@@ -5,7 +5,7 @@ font the print CSS names."""
 import io
 import re
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pdfplumber
@@ -15,7 +15,7 @@ import tinyhtml5
 from tests.conftest import approve_minutes, sign_in
 from tracker.documents import render
 from tracker.extensions import db
-from tracker.models import CaseReview, Meeting
+from tracker.models import Action, CaseReview, Meeting
 
 LONG_URL = "https://example.org/" + "very-long-path-segment/" * 12 + "x" * 20  # over 300 characters
 assert len(LONG_URL) > 300
@@ -271,3 +271,29 @@ def test_our_parser_gives_weasyprint_the_tree_its_own_parser_makes_of_every_docu
 )
 def test_our_parser_places_whitespace_and_comments_as_the_standard_does(html):
     assert tree(render.parse_html(html)) == weasyprints_own_tree(html)
+
+
+def test_the_minutes_with_each_actions_status_now_keep_the_actions_words_whole(
+    app, agencies, chair, make_meeting, add_review, add_action
+):
+    """A column more ("Status now"): the others give up width, so the action's words are not broken up."""
+    earlier = make_meeting(-14, chair=chair, attended_by=[agencies["HOU"]])
+    arising = add_action(
+        earlier, agencies["HOU"], due_in_days=-5, description="Assess for a management move on safety grounds"
+    )
+    with app.app_context():  # raised at the earlier meeting, so open on this meeting's day
+        action = db.session.get(Action, arising)
+        action.created_at -= timedelta(days=20)
+        db.session.commit()
+    meeting_id = make_meeting(-1, chair=chair, attended_by=[agencies["HOU"]])
+    review_id = add_review(meeting_id, CASE_REFERENCE, agencies=[agencies["HOU"]], grade=2)
+    add_action(meeting_id, agencies["HOU"], review_id=review_id, description="Fit additional security (sanctuary)")
+    response = signed_in(app, chair).get(f"/reports/minutes/{meeting_id}.pdf?status_now=1")
+    assert response.status_code == 200
+    pages = pdf_pages(response.data)
+    assert_nothing_leaves_the_page(pages)
+    text = " ".join(page["text"] for page in pages)
+    assert "Matters arising" in text
+    # Read line by line across the columns, so word by word: each long word whole, not "mana geme nt".
+    tokens = set(text.split())
+    assert {"now", "Action", "management", "additional", "security", "(sanctuary)", "grounds"} <= tokens
