@@ -546,3 +546,17 @@ def test_every_legend_entry_has_a_line_of_its_own_inside_the_chart(themes):
         baselines = [baseline for baseline, _ in lines]
         assert len(set(baselines)) == len(baselines)  # none beside another (long names ran together)
         assert max(baselines) < height  # none cut off below the chart
+
+
+def test_a_horizontal_charts_bars_read_from_the_top_in_the_order_given_as_its_table_does():
+    from tracker.reports import charts
+
+    labels = ["First agency", "Second agency", "Third agency"]
+    chart = charts.compared_bars(
+        "Order", labels, [1, 2, 3], [3, 2, 1], period_label="now", previous_label="before", horizontal=True
+    )
+    svg = BeautifulSoup(chart.svg, "html.parser")
+    tops = {text.get_text(): float(text["y"]) for text in svg.select("g.axis.y text") if text.get_text() in labels}
+    assert sorted(tops, key=tops.get) == labels
+    # The description, for a screen reader, keeps the order given too.
+    assert svg.select_one("desc").get_text().startswith("First agency: 1 in now, 3 in before;")

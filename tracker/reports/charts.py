@@ -131,9 +131,12 @@ def _compared_bars(title, labels, now, before, period_label, previous_label, uni
         # One series a line under the chart: in two columns a long period's name ran into the other's.
         **_config(height=height, legend_at_bottom_columns=1, value_formatter=lambda v: f"{v:g}{unit}"),
     )
-    chart.x_labels = list(labels)
-    chart.add(period_label, list(now))
-    chart.add(previous_label, list(before))
+    # pygal draws a horizontal chart's first label at the bottom: given last first, the bars read from
+    # the top in the order of the table beside them (the description keeps that order too).
+    order = slice(None, None, -1) if horizontal else slice(None)
+    chart.x_labels = list(labels)[order]
+    chart.add(period_label, list(now)[order])
+    chart.add(previous_label, list(before)[order])
     parts = [
         f"{label}: {_value(a, unit)} in {period_label}, {_value(b, unit)} in {previous_label}"
         for label, a, b in zip(labels, now, before, strict=True)
