@@ -167,7 +167,7 @@ def test_the_meeting_page_names_who_attended_and_counts_the_information_received
         ["HOU agency", "Guest <Name>", "Apologies", "Member", "Housing lead"],
     ]
     during = text_of(page.select_one("[data-testid=tasks-during]"))
-    assert "1 present, 1 apologies" in during
+    assert "1 present, 1 apology" in during  # one apology; two apologies
     before = text_of(page.select_one("[data-testid=tasks-before]"))
     assert "Information received: 1 of 2" in before
     case = text_of(page.select_one("[data-testid=case-review]").find_parent("li"))

@@ -319,9 +319,8 @@ def app_pagination(page, endpoint: str, filters: dict | None = None) -> Markup:
             for number in numbers
         ]
         html.append(govuk_pagination(previous, following, items))
-    html.append(
-        f'<p class="govuk-body-s">Showing {page.first if page.total else 0} to {page.last} of {page.total}.</p>'
-    )
+    if page.total:  # an empty list says so itself ("No cases match"): not "Showing 0 to 0 of 0" as well
+        html.append(f'<p class="govuk-body-s">Showing {page.first} to {page.last} of {page.total}.</p>')
     return Markup("".join(html))  # noqa: S704 - numbers and our own markup  # nosec B704
 
 
