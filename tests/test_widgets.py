@@ -2,6 +2,7 @@
 govuk-frontend-wtf's macros give, in every state a form can be in."""
 
 import copy
+import re
 from datetime import date
 
 import pytest
@@ -1303,3 +1304,20 @@ def test_a_tag_kept_once_made_is_the_same_markup_and_escapes_its_text():
     assert tag("<b>", 'x" onclick="y') == Markup(
         '<strong class="govuk-tag govuk-tag--x&#34; onclick=&#34;y">&lt;b&gt;</strong>'
     )
+
+
+def test_every_table_on_a_web_page_sits_in_a_sideways_scrolling_container():
+    """On a phone a wide table scrolls inside the page (.app-table-scroll), not the page past its header."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    opening = re.compile(r"\{\{\s*(govukTable|audit_table|attendance_table)\(|<table\b")
+    unwrapped = []
+    for template in sorted(root.rglob("*.html")):
+        if template.is_relative_to(root / "pdf"):
+            continue  # printed: no scrolling
+        text = template.read_text()
+        for match in opening.finditer(text):
+            if not text[: match.start()].rstrip().endswith('<div class="app-table-scroll">'):
+                unwrapped.append(f"{template.relative_to(root)}:{text.count(chr(10), 0, match.start()) + 1}")
+    assert unwrapped == []

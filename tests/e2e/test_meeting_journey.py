@@ -131,7 +131,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     page.get_by_role("button", name="Save, marking everyone not yet recorded as present").click()
     # Listed: the people each agency had at its last meeting (for the police, the chair; the demo's
     # other police accounts can be listed on request), or all its members if it never had one.
-    assert "2 present, 1 apologies" in page.locator("[data-testid=tasks-during]").inner_text()
+    assert "2 present, 1 apology" in page.locator("[data-testid=tasks-during]").inner_text()
 
     # 6–7. Matters arising: progress marked in place.
     page.get_by_role("link", name="Matters arising").click()
@@ -230,4 +230,4 @@ def test_the_chair_lists_an_agency_in_full_to_record_someone_not_listed(
     page.get_by_role("group", name="Demo Manager").get_by_label("Apologies", exact=True).check()
     page.get_by_role("button", name="Save attendance").click()
     assert "Attendance saved." in page.locator(".govuk-notification-banner").inner_text()
-    assert "1 apologies" in page.locator("[data-testid=tasks-during]").inner_text()
+    assert "1 apology" in page.locator("[data-testid=tasks-during]").inner_text()
