@@ -560,3 +560,19 @@ def test_a_horizontal_charts_bars_read_from_the_top_in_the_order_given_as_its_ta
     assert sorted(tops, key=tops.get) == labels
     # The description, for a screen reader, keeps the order given too.
     assert svg.select_one("desc").get_text().startswith("First agency: 1 in now, 3 in before;")
+
+
+def test_a_period_not_over_yet_says_its_figures_run_to_today_wherever_it_is_named(client, login_as, world):
+    """This quarter so far, set against the whole of the last one: said, so that "down 17" is not misread."""
+    login_as("manager", world["police"])
+    page = get_page(client, "/reports")  # this quarter, not over yet
+    heading = text_of(page.select_one("#report"))
+    assert heading.endswith("(so far)")
+    unfinished = page.select_one("[data-testid=unfinished]")
+    assert "This period is not over: its figures run to today" in text_of(unfinished)
+    assert unfinished.select_one("a")["href"].startswith("/reports?period=quarter&of=")
+    headline = page.select_one("table.govuk-table thead")
+    assert "(so far)" in text_of(headline)
+    ended = get_page(client, f"/reports?{SECOND_QUARTER_2025}")
+    assert text_of(ended.select_one("#report")) == "April to June 2025"
+    assert ended.select_one("[data-testid=unfinished]") is None

@@ -10,7 +10,7 @@ from tracker.models import User
 from tracker.reports import charts
 from tracker.reports import queries as report_queries
 from tracker.reports.periods import Period
-from tracker.timeutil import format_date
+from tracker.timeutil import format_date, london_today
 
 
 @dataclass
@@ -27,8 +27,14 @@ class PeriodReport:
     headline: list[tuple[str, report_queries.Compared]]
 
     @property
+    def unfinished(self) -> bool:
+        """The period is not over yet: its figures run to today, set against a whole period before."""
+        return self.period.last >= london_today()
+
+    @property
     def now_label(self) -> str:
-        return self.period.label
+        # Said wherever the period is named, so that "down 17" against a whole quarter is not misread.
+        return f"{self.period.label} (so far)" if self.unfinished else self.period.label
 
     @property
     def before_label(self) -> str:
