@@ -295,3 +295,18 @@ def test_the_extension_form_says_the_action_stays_overdue_only_when_it_is(
     due = format_date(london_today() + timedelta(days=due_in_days))
     expected = f"stays due on {due}, and overdue." if overdue else f"stays due on {due}."
     assert rule == f"A chair decides. Until they agree, the action {expected}"
+
+
+def test_a_request_waiting_for_a_chair_is_announced_at_the_top_of_the_action_with_a_link_to_decide(
+    client, app, people, overdue_action, smtp_server
+):
+    request = _asked(client, app, people, overdue_action, days=21)
+    as_user(client, people["chair"])
+    page = get_page(client, f"/actions/{overdue_action}")
+    banner = page.select_one("[data-testid=extension-waiting]")
+    assert "Extension request waiting" in text_of(banner)
+    assert "asked on" in text_of(banner) and format_date(london_today() + timedelta(days=21)) in text_of(banner)
+    assert banner.select_one("a")["href"] == f"/actions/{overdue_action}/extensions/{request.id}"
+    # Only for whoever decides: the partner who asked sees the request below, not a call to decide.
+    as_user(client, people["idva"])
+    assert get_page(client, f"/actions/{overdue_action}").select_one("[data-testid=extension-waiting]") is None
