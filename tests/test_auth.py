@@ -399,3 +399,17 @@ def test_wrong_current_passwords_on_the_change_password_page_are_throttled(clien
         client.post("/account/password", data={**data, "current_password": "a guess at the password"})
     assert client.post("/account/password", data={**data, "current_password": PASSWORD}).status_code == 429
     assert "password_confirmation_failed" in audit_actions(app)
+
+
+def test_the_sign_out_button_sits_with_the_other_account_links_as_a_browser_parses_the_page(client, make_user):
+    """Parsed as a browser does (the HTML standard's parser): a p may not hold a form, so links in a p
+    would be closed off before the sign-out form and it would fall onto a line of its own."""
+    import io
+
+    import tinyhtml5
+
+    user = make_user("chair")
+    sign_in(client, user.email, user.password)
+    tree = tinyhtml5.parse(io.StringIO(client.get("/").get_data(as_text=True)), namespace_html_elements=False)
+    [links] = [element for element in tree.iter() if "app-account-bar__links" in element.get("class", "")]
+    assert [button.text for button in links.iter("button")] == ["Sign out"]
