@@ -274,6 +274,10 @@ def test_blocking_gaps_are_refused_on_the_server(client, app, chair, agencies, m
     blocking = text_of(page.select_one("[data-testid=blocking-gaps]"))
     assert "Attendance has not been taken" in blocking and "CR/EMPTY: nothing has been recorded" in blocking
     assert page.select("main form[method=post]") == []  # no approve button while gaps block
+    # The gap to accept later is named too: the page lists every gap the meeting page counts.
+    assert text_of(page.select_one("[data-testid=acceptable-later]")) == (
+        "The confidentiality statement is not recorded as read"
+    )
     # Posting anyway, even claiming to accept everything, is refused by the server.
     response = client.post(
         f"/meetings/{meeting_id}/approve", data={"accepted": ["attendance", "statement", "review-1"]}
@@ -287,7 +291,7 @@ def test_other_gaps_must_each_be_accepted_and_are_audited(client, app, chair, ag
     meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["POL"]])
     review_id = add_review(meeting_id, "CR/PART", grade=2)  # graded, but no risk and no findings
     page = get_page(client, f"/meetings/{meeting_id}/approve")
-    assert "1 case reviewed, 1 people present." in text_of(page.select_one("main"))
+    assert "1 case reviewed, 1 person present." in text_of(page.select_one("main"))
     offered = {box["value"]: text_of(box.find_next("label")) for box in page.select("input[name=accepted]")}
     assert offered.keys() == {"statement", f"review-{review_id}"}
     assert "no risk level or findings" in offered[f"review-{review_id}"]
