@@ -193,8 +193,27 @@ def test_action_summary_figures_chart_and_grouping(client, app, agencies, meetin
     assert_house_style(reader, title_start="Action summary", draft=False)
     text = " ".join(pages_text(reader))
     assert "By agency" in text and "Overdue actions by agency" in text and "Median days overdue" in text
+    # Open or in progress: no completion columns (every one would be 0 and "–").
+    assert "Completed on time" not in text
     assert text.index("Overdue IDVA work") < text.index("Less overdue IDVA work") < text.index("IDVA safety plan")
     assert "Produced for Panel Chair" in text
+
+
+@pytest.mark.parametrize(
+    ("status", "shown", "left_out"),
+    [
+        ("", ["Open", "Overdue", "Completed on time", "Median days overdue"], []),
+        ("completed", ["Completed on time"], ["Median days overdue"]),
+        ("cancelled", ["Open", "Completed on time", "Median days overdue"], []),
+    ],
+)
+def test_the_summarys_agency_table_has_the_columns_its_status_filter_can_fill(
+    client, agencies, meeting, status, shown, left_out
+):
+    text = " ".join(pages_text(read_pdf(download(client, f"/reports/actions.pdf?status={status}").data)))
+    by_agency = text[text.index("By agency") :]
+    assert all(column in by_agency for column in shown)
+    assert not any(column in by_agency for column in left_out)
 
 
 def test_action_summary_filters_and_scope(client, app, agencies, meeting, make_user):
