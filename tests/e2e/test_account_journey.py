@@ -45,7 +45,7 @@ def test_second_step_and_moving_to_a_new_app(live_server, page, demo, check_acce
     secret = re.sub(r"\s", "", page.get_by_test_id("secret-key").inner_text())
     page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Check the code and finish setting up").click()
-    assert page.get_by_test_id("recovery-codes").locator("code").count() == 10
+    expect(page.get_by_test_id("recovery-codes").locator("code")).to_have_count(10)
     check_accessibility(page, "recovery-codes")
     page.get_by_role("button", name="I have saved my recovery codes – continue").click()
     expect(page).to_have_url(f"{live_server}/account/two-step")

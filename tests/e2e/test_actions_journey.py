@@ -35,7 +35,7 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     page.get_by_role("link", name="overdue").first.click()
     assert page.locator("#overdue").is_checked()
     rows = page.locator("[data-testid=actions-list] tbody tr")
-    assert rows.count() == before
+    expect(rows).to_have_count(before)
     check_accessibility(page, "actions-overdue-list")
 
     # First overdue action: a progress note, then a request for more time, which a chair decides.
@@ -58,7 +58,7 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
 
     # Completing without an outcome is refused with a clear message; then with one it completes.
     page.goto(f"{live_server}/actions?overdue=1")
-    assert page.locator("[data-testid=actions-list] tbody tr a", has_text=reference).count() == 1
+    expect(page.locator("[data-testid=actions-list] tbody tr a", has_text=reference)).to_have_count(1)
     page.locator("[data-testid=actions-list] tbody tr a").filter(has_not_text=reference).first.click()
     assert page.locator("h1").inner_text().split()[1] != reference
     page.get_by_label("Status").select_option(label="Completed")
@@ -105,7 +105,7 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     page.get_by_label("Words in the summary or findings").fill("referral")
     page.get_by_label("Children in household").check()
     page.get_by_role("button", name="Search").click()
-    assert page.locator("[data-testid=cases-table], [data-testid=no-cases]").count() == 1
+    expect(page.locator("[data-testid=cases-table], [data-testid=no-cases]")).to_have_count(1)
     check_accessibility(page, "cases-search")
     page.get_by_role("button", name="Sign out").click()
     assert idva_overdue_on_chair_home(page, live_server) == before - 2

@@ -107,7 +107,8 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     sign_in(partner, live_server, "idva@example.org")
     partner.goto(meeting_url)
     cases = partner.locator("[data-testid=case-review]")
-    assert cases.count() == 2 and "CR/E2E/0001" in cases.nth(0).inner_text()
+    expect(cases).to_have_count(2)
+    assert "CR/E2E/0001" in cases.nth(0).inner_text()
     check_accessibility(partner, "journey-partner-agenda")
     cases.nth(0).click()
     check_accessibility(partner, "journey-partner-review-before")
@@ -141,7 +142,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     first.get_by_label("Update").fill("Chased at the meeting: referral made yesterday.")
     first.get_by_role("button", name="Save update").click()
     saved = page.locator("[data-testid=row-saved]")
-    assert saved.count() == 1
+    expect(saved).to_have_count(1)
     row = saved.locator("xpath=ancestor::*[@data-testid='matter-arising']")
     assert "referral made yesterday" in row.inner_text()
 
@@ -181,7 +182,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     sign_in(page, live_server, "idva@example.org")
     page.goto(meeting_url)
     partner_reviews = page.locator("[data-testid=case-review]")
-    assert partner_reviews.count() == 2
+    expect(partner_reviews).to_have_count(2)
     assert "Assess for a management move" not in page.locator("main").inner_text()
     hidden = page.locator("[data-testid=hidden-actions-other-cases]").inner_text()
     assert "1 action on cases your agency is not involved in" in hidden
@@ -189,7 +190,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     page.get_by_role("link", name="Cases").first.click()
     page.get_by_label("Case reference").fill("CR/E2E")
     page.get_by_role("button", name="Search").click()
-    assert page.locator("[data-testid=cases-table] tbody tr").count() == 2
+    expect(page.locator("[data-testid=cases-table] tbody tr")).to_have_count(2)
     check_accessibility(page, "journey-partner-cases")
     page.get_by_role("link", name="CR/E2E/0001").click()
     assert page.locator("h1").inner_text() == "CR/E2E/0001"
@@ -199,7 +200,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     # Housing sent apologies, and its case is a repeat it was asked about: it sees that case only.
     sign_in(page, live_server, "housing@example.org")
     page.goto(meeting_url)
-    assert page.locator("[data-testid=case-review]").count() == 1
+    expect(page.locator("[data-testid=case-review]")).to_have_count(1)
 
 
 def test_the_chair_lists_an_agency_in_full_to_record_someone_not_listed(

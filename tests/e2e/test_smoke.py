@@ -61,7 +61,7 @@ def test_demo_user_signs_in_and_out(live_server, page, demo, check_accessibility
 def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo, check_accessibility):
     sign_in(page, live_server, "admin@example.org")
     page.goto(f"{live_server}/admin/users")
-    assert page.locator("[data-testid=users-table] tbody tr").count() == 5
+    expect(page.locator("[data-testid=users-table] tbody tr")).to_have_count(5)
     page.goto(f"{live_server}/admin/settings")
     check_accessibility(page, "admin-settings")
     page.goto(f"{live_server}/admin/themes")
