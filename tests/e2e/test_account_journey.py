@@ -26,7 +26,7 @@ def test_second_step_and_moving_to_a_new_app(live_server, page, demo, check_acce
         next(code for code in ("000000", "111111", "222222", "333333") if code not in valid_now)
     )
     page.get_by_role("button", name="Continue").click()
-    assert "The code is wrong" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The code is wrong")
     check_accessibility(page, "sign-in-code-error")
     page.get_by_label("Code").fill(demo_code(live_server, "chair@example.org"))
     page.get_by_role("button", name="Continue").click()
@@ -58,7 +58,7 @@ def test_forgotten_password_by_email(live_server, page, demo, smtp_server, check
     page.get_by_label("Email address").fill("housing@example.org")
     page.get_by_role("button", name="Send me a link").click()
     expect(page).to_have_url(f"{live_server}/sign-in")
-    assert "If there is an account with that email address" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("If there is an account with that email address")
 
     [mail] = smtp_server
     path = re.search(r"/set-password/\S+", mail["body"]).group(0)
@@ -85,7 +85,7 @@ def test_admin_resets_a_chairs_app_and_the_chair_sets_up_a_new_one_at_sign_in(
     page.get_by_role("button", name="Reset two-step verification").click()
     check_accessibility(page, "admin-reset-second-factor")
     page.get_by_role("button", name="Reset two-step verification").click()
-    assert "Two-step verification reset" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Two-step verification reset")
     page.get_by_role("button", name="Sign out").click()
 
     page.get_by_label("Email address").fill("chair@example.org")

@@ -43,7 +43,7 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     reference = page.locator("h1").inner_text().split()[1]
     page.get_by_label("Update").fill("Spoke to the victim; safety plan meeting booked.")
     page.get_by_role("button", name="Save update").click()
-    assert "Update saved." in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Update saved.")
     assert page.locator("#due-due_date-day").count() == 0  # partners cannot move the date themselves
     new_due = london_today() + timedelta(days=14)
     page.locator("#extension-requested_due_date-day").fill(str(new_due.day))
@@ -51,9 +51,9 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     page.locator("#extension-requested_due_date-year").fill(str(new_due.year))
     page.get_by_label("Why is more time needed?").fill("Court hearing adjourned to next month")
     page.get_by_role("button", name="Ask for more time").click()
-    assert "Extension requested" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Extension requested")
     assert "Overdue" in page.locator("h1").inner_text()  # until a chair agrees
-    assert "Court hearing adjourned to next month" in page.locator("[data-testid=extensions]").inner_text()
+    expect(page.locator("[data-testid=extensions]")).to_contain_text("Court hearing adjourned to next month")
     check_accessibility(page, "actions-action-page")
 
     # Completing without an outcome is refused with a clear message; then with one it completes.
@@ -63,12 +63,12 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     assert page.locator("h1").inner_text().split()[1] != reference
     page.get_by_label("Status").select_option(label="Completed")
     page.get_by_role("button", name="Save update").click()
-    assert "Enter the outcome to complete the action" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the outcome to complete the action")
     check_accessibility(page, "actions-complete-error")
     page.get_by_label("Update").fill("Safety plan agreed and shared with the police.")
     page.get_by_label("Status").select_option(label="Completed")
     page.get_by_role("button", name="Save update").click()
-    assert "Action completed." in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Action completed.")
 
     page.goto(f"{live_server}/account/calendar")
     page.get_by_role("button", name="Create a calendar link").click()
@@ -98,7 +98,7 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     check_accessibility(page, "actions-extension-decision")
     page.get_by_label("Agree: move the due date").check()
     page.get_by_role("button", name="Save decision").click()
-    assert "Extension agreed" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Extension agreed")
     assert "Overdue" not in page.locator("h1").inner_text()
     # Case search by words and a flag, from the Cases page.
     page.get_by_role("link", name="Cases").first.click()

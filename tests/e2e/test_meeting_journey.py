@@ -97,7 +97,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     agenda_row(page, 1, repeat, ["HOU"])
     agenda_row(page, 2, "CR/E2E/0003", ["IDVA", "NHS"])
     page.get_by_role("button", name="Save and publish the agenda").click()
-    assert "Agenda published" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Agenda published")
     meeting_url = page.url
     check_accessibility(page, "journey-meeting-published")
 
@@ -108,7 +108,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     partner.goto(meeting_url)
     cases = partner.locator("[data-testid=case-review]")
     expect(cases).to_have_count(2)
-    assert "CR/E2E/0001" in cases.nth(0).inner_text()
+    expect(cases.nth(0)).to_contain_text("CR/E2E/0001")
     check_accessibility(partner, "journey-partner-agenda")
     cases.nth(0).click()
     check_accessibility(partner, "journey-partner-review-before")
@@ -132,7 +132,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     page.get_by_role("button", name="Save, marking everyone not yet recorded as present").click()
     # Listed: the people each agency had at its last meeting (for the police, the chair; the demo's
     # other police accounts can be listed on request), or all its members if it never had one.
-    assert "2 present, 1 apology" in page.locator("[data-testid=tasks-during]").inner_text()
+    expect(page.locator("[data-testid=tasks-during]")).to_contain_text("2 present, 1 apology")
 
     # 6–7. Matters arising: progress marked in place.
     page.get_by_role("link", name="Matters arising").click()
@@ -144,15 +144,15 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     saved = page.locator("[data-testid=row-saved]")
     expect(saved).to_have_count(1)
     row = saved.locator("xpath=ancestor::*[@data-testid='matter-arising']")
-    assert "referral made yesterday" in row.inner_text()
+    expect(row).to_contain_text("referral made yesterday")
 
     # 8–11. Three reviews, each with an action, saved one after another; the chair sees the return.
     page.locator("[data-testid=first-case]").click()
-    assert "Safety plan done." in page.locator("#returns ~ [data-testid=agency-return]").first.inner_text()
+    expect(page.locator("#returns ~ [data-testid=agency-return]").first).to_contain_text("Safety plan done.")
     check_accessibility(page, "journey-review-1")
     record_review(page, dash=15, grade_label="2 – Appropriate, with observations", findings="Prompt attendance.",
                   action=("Complete a safety plan within 48 hours", IDVA), due=due)  # fmt: skip
-    assert "Repeat" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("Repeat")
     check_accessibility(page, "journey-review-repeat")
     housing_action = ("Assess for a management move", HOUSING)
     record_review(page, dash=8, grade_label="3 – Inappropriate or inconsistent with policy",
@@ -165,7 +165,7 @@ def test_chair_runs_a_meeting_from_agenda_to_approved_minutes_in_twelve_page_loa
     expect(page.locator("[data-testid=no-gaps]")).to_be_visible()
     check_accessibility(page, "journey-approval-check")
     page.get_by_role("button", name="Approve the minutes").click()
-    assert "Minutes approved" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Minutes approved")
     expect(page.locator("[data-testid=locked]")).to_be_visible()
     check_accessibility(page, "journey-meeting-approved")
     assert loads.count <= 12, f"the chair's part took {loads.count} page loads"
@@ -223,12 +223,12 @@ def test_the_chair_lists_an_agency_in_full_to_record_someone_not_listed(
     page.get_by_role("button", name="List all members of the chosen agency").click()
 
     listed = page.locator("[data-testid=listed]")
-    assert "is listed now" in listed.inner_text()
+    expect(listed).to_contain_text("is listed now")
     check_accessibility(page, "attendance-listed-in-full")
     assert page.get_by_label("The confidentiality statement was read at the start of the meeting").is_checked()
     listed.get_by_role("link").click()
     assert page.evaluate("document.activeElement.id") == f"agency-{police_id}"
     page.get_by_role("group", name="Demo Manager").get_by_label("Apologies", exact=True).check()
     page.get_by_role("button", name="Save attendance").click()
-    assert "Attendance saved." in page.locator(".govuk-notification-banner").inner_text()
-    assert "1 apology" in page.locator("[data-testid=tasks-during]").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Attendance saved.")
+    expect(page.locator("[data-testid=tasks-during]")).to_contain_text("1 apology")

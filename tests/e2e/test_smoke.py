@@ -46,14 +46,14 @@ def test_demo_user_signs_in_and_out(live_server, page, demo, check_accessibility
 
     sign_in(page, live_server, email)
     expect(page).to_have_url(f"{live_server}/")
-    assert heading_caption in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text(heading_caption)
     assert page.locator(".govuk-service-navigation__item").all_inner_texts() == nav
-    assert "OFFICIAL-SENSITIVE" in page.locator(".app-marking").inner_text()
+    expect(page.locator(".app-marking")).to_contain_text("OFFICIAL-SENSITIVE")
     check_accessibility(page, f"home-{name}")
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{live_server}/sign-in")
-    assert "You have signed out" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("You have signed out")
     page.goto(f"{live_server}/")
     expect(page).to_have_url(re.compile("^" + re.escape(f"{live_server}/sign-in")))
 
@@ -68,7 +68,7 @@ def test_admin_pages_and_error_pages_are_accessible(live_server, page, demo, che
     check_accessibility(page, "admin-themes")
     page.locator("[data-testid=themes-table] tbody a", has_text="Merge").first.click()
     page.get_by_role("button", name="Merge themes").click()
-    assert "Choose the theme to merge it into" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the theme to merge it into")
     check_accessibility(page, "admin-merge-theme-errors")
     page.goto(f"{live_server}/admin/users")
     check_accessibility(page, "admin-users")
@@ -99,5 +99,5 @@ def test_sign_in_error_page_is_accessible(live_server, page, demo, check_accessi
     page.get_by_label("Email address").fill("admin@example.org")
     page.get_by_label("Password", exact=True).fill("not the right password")
     page.get_by_role("button", name="Sign in").click()
-    assert "Email address or password is wrong" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Email address or password is wrong")
     check_accessibility(page, "sign-in-error")
