@@ -204,6 +204,7 @@ def test_action_summary_figures_chart_and_grouping(client, app, agencies, meetin
     [
         ("", ["Open", "Overdue", "Completed on time", "Median days overdue"], []),
         ("completed", ["Completed on time"], ["Median days overdue"]),
+        ("in_progress", ["Open", "Median days overdue"], ["Completed on time"]),
         ("cancelled", ["Open", "Completed on time", "Median days overdue"], []),
     ],
 )

@@ -56,6 +56,15 @@ class ActionFilter:
     text: str = ""
     sort: str = "due"
 
+    @property
+    def selects_open(self) -> bool:
+        """Whether the status filter lets open or in-progress actions through (any status does)."""
+        return self.status in ("", STILL_OPEN, ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+    @property
+    def selects_completed(self) -> bool:
+        return self.status in ("", ActionStatus.COMPLETED)
+
     @classmethod
     def parse(cls, args, user: User) -> tuple[ActionFilter, list[Problem]]:
         """Read the filters from a query string. What cannot be used is left out and reported as a
