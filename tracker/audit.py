@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tracker.extensions import db
 from tracker.models import AuditEvent
 from tracker.timeutil import utcnow
+from tracker.transactions import LONE_WRITE
 
 MAX_DETAIL = 500
 
@@ -64,7 +65,10 @@ def _write_pending(session: Session) -> None:
     on every page view, and has nothing to add (no entities; audit events are bookkeeping to the
     reports' kept figures, tracker/reports/cache.py)."""
     if events := session.info.pop(PENDING, None):
-        session.connection().execute(_INSERT, events)
+        # Nothing else to write (no entity to flush): on PostgreSQL the INSERT runs by itself, without
+        # BEGIN and COMMIT, unless an earlier write has opened a transaction (tracker/transactions.py).
+        alone = not (session.new or session.dirty or session.deleted)
+        session.connection().execute(_INSERT, events, execution_options={LONE_WRITE: True} if alone else None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
