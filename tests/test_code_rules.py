@@ -159,3 +159,45 @@ def test_flash_messages_never_carry_user_text():
 )
 def test_the_flash_rule_catches_user_text(source, caught):
     assert bool(user_text_in_flashes(source)) is caught
+
+
+# read_rows (tracker/extensions.py) -------------------------------------------------------------
+
+
+def read_rows_results_iterated(source: str) -> list[int]:
+    """Line numbers where a ``read_rows(...)`` result is used as it is (iterated, listed, added) rather
+    than through one of its methods (``.all()``, ``.one()``, ``.scalars()``...), which fetch the rows in
+    one call instead of a call per row."""
+    tree = ast.parse(source)
+    taken = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "read_rows"
+        and id(node) not in taken
+    ]
+
+
+def test_read_rows_results_are_taken_in_one_call():
+    found = {
+        str(path.relative_to(ROOT)): lines
+        for path in python_files()
+        if (lines := read_rows_results_iterated(path.read_text()))
+    }
+    assert found == {}, f"iterate read_rows(...).all(), not the result: {found}"
+
+
+@pytest.mark.parametrize(
+    ("source", "caught"),
+    [
+        ("for row in read_rows(query): pass", True),
+        ("rows = list(map(Line._make, read_rows(query)))", True),
+        ("owners += read_rows(query)", True),
+        ("for row in read_rows(query).all(): pass", False),
+        ("count = read_rows(query).scalar_one()", False),
+    ],
+)
+def test_the_read_rows_rule_catches_a_result_iterated(source, caught):
+    assert bool(read_rows_results_iterated(source)) is caught

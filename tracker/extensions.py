@@ -45,6 +45,10 @@ def read_rows(statement, parameters: dict | None = None):
     the request's own changes. Being a Core execution, it runs no ``do_orm_execute`` listener and no
     ``with_loader_criteria``: the statement itself must carry every condition (the reader's scope), as
     every statement here does.
+
+    Take the rows with ``.all()`` (or ``.one()``, ``.scalars().all()``...), not by iterating the result:
+    iterating fetches one row per call through SQLAlchemy's cursor strategy, ``.all()`` fetches them
+    in one call (0.6 µs a row less here, about 0.15 ms of the meeting page's 260 rows).
     """
     session = db.session()
     if session.autoflush:

@@ -259,7 +259,7 @@ _ACTION_ROWS = (
 
 def action_rows_by_id(page_ids: list[int]) -> dict[int, ActionRow]:
     """ActionRow of each of ``page_ids`` (chosen already, in the reader's scope), by id."""
-    rows = (ActionRow(**row._mapping) for row in read_rows(_ACTION_ROWS, {"page_ids": page_ids}))
+    rows = (ActionRow(**row._mapping) for row in read_rows(_ACTION_ROWS, {"page_ids": page_ids}).all())
     return {row.id: row for row in rows}
 
 
@@ -459,7 +459,7 @@ _AGENCY_MEMBERS = (
 
 def agency_members(agency_id: int) -> list[Row]:
     """(id, display_name) of the agency's active accounts: who may be named as an action's owner."""
-    return list(read_rows(_AGENCY_MEMBERS, {"agency_id": agency_id}))
+    return read_rows(_AGENCY_MEMBERS, {"agency_id": agency_id}).all()
 
 
 _OWNER_BY_ID = select(User.id, User.display_name).where(User.id == bindparam("owner_id"))
@@ -477,9 +477,9 @@ def owners_for_filter(user, agency_id: int | None, owner_id: int | None) -> list
     owners = agency_members(agency_id) if agency_id is not None else []
     if owner_id is not None and all(row.id != owner_id for row in owners):
         if sees_every_agency(user):
-            owners += read_rows(_OWNER_BY_ID, {"owner_id": owner_id})
+            owners += read_rows(_OWNER_BY_ID, {"owner_id": owner_id}).all()
         else:
-            owners += read_rows(_OWN_AGENCYS_OWNER_BY_ID, {"owner_id": owner_id, "agency_id": user.agency_id})
+            owners += read_rows(_OWN_AGENCYS_OWNER_BY_ID, {"owner_id": owner_id, "agency_id": user.agency_id}).all()
     return owners
 
 
@@ -493,7 +493,7 @@ def _visible_agencies(reader: Reader):
 
 def visible_agencies(user) -> list[Row]:
     """(id, name) of the agencies the lists' agency filters offer the reader."""
-    return list(read_rows(_visible_agencies(user)))
+    return read_rows(_visible_agencies(user)).all()
 
 
 # Home pages -------------------------------------------------------------------------------

@@ -838,7 +838,7 @@ class _MattersPage(StatementPage):
     def _query_items(self) -> list[MatterRow]:
         items, _count, parameters = self._statements
         page = {"page_limit": self.per_page, "page_offset": self._query_offset}
-        rows = (MatterRow(**row._mapping) for row in read_rows(items, {**parameters, **page}))
+        rows = (MatterRow(**row._mapping) for row in read_rows(items, {**parameters, **page}).all())
         # The reader's scope again, in the rows themselves (the ids were chosen within it).
         return [row for row in rows if can_see_action(self._reader, row)]
 
@@ -945,7 +945,7 @@ def _neighbours(
     """The previous and the next meeting going ahead that ``user`` may see, and the next meeting going
     ahead whoever may see it (matters arising are those due by then, for everyone); and the previous
     meeting's cases to re-score. One query."""
-    rows = read_rows(_neighbours_statement(user), {"starts_at": meeting.starts_at})
+    rows = read_rows(_neighbours_statement(user), {"starts_at": meeting.starts_at}).all()
     previous = following = going_ahead = None
     to_regrade = []
     for row_id, starts_at, location, was_previous, was_following, was_going_ahead, reference, _position in rows:
@@ -1036,14 +1036,15 @@ def _review_lines(
     """The meeting's reviews ``reader`` may see, as lines; the involved agencies with officers; and
     review id -> agency id -> the return the reader may see."""
     lines = [
-        ReviewLine(meeting, *row) for row in read_rows(_review_lines_statement(reader), {"meeting_id": meeting.id})
+        ReviewLine(meeting, *row)
+        for row in read_rows(_review_lines_statement(reader), {"meeting_id": meeting.id}).all()
     ]
     if not lines:
         return [], set(), {}
     by_id = {line.id: line for line in lines}
     with_officers = set()
     returns: dict[int, dict[int, ReturnLine]] = defaultdict(dict)
-    details = read_rows(_review_details_statement(reader), {"review_ids": list(by_id)})
+    details = read_rows(_review_details_statement(reader), {"review_ids": list(by_id)}).all()
     for review_id, agency_id, code, name, has_officers, submitted_at in details:
         if agency_id is None:
             by_id[review_id].theme_names.append(name)
@@ -1130,7 +1131,7 @@ def _attended_and_invited(on_meeting: dict) -> tuple[list[AttendedLine], list[Ag
     attended, invited = [], []
     for agency_id, agency_name, name, status, role, deputy_for, _order, code in read_rows(
         _ATTENDED_AND_INVITED, on_meeting
-    ):
+    ).all():
         if status is None:
             invited.append(AgencyTag(agency_id, code, agency_name))
         else:
@@ -1157,7 +1158,7 @@ def meeting_record(
     else:
         lines, returning_agency_ids, returns = _review_lines(reader, meeting)
         reviews = list(lines)
-        all_actions = (ActionLine(*row) for row in read_rows(_ACTION_LINES, on_meeting))
+        all_actions = (ActionLine(*row) for row in read_rows(_ACTION_LINES, on_meeting).all())
     visible_review_ids = {review.id for review in reviews}
     actions_by_review: dict[int, list[Action | ActionLine]] = defaultdict(list)
     hidden_by_review: dict[int, int] = defaultdict(int)
@@ -1243,7 +1244,7 @@ def _returns(reader: User, review_ids: list[int]) -> dict[int, dict[int, ReturnL
     if not review_ids:
         return {}
     by_review: dict[int, dict[int, ReturnLine]] = defaultdict(dict)
-    for agency_return in map(ReturnLine._make, read_rows(_returns_statement(reader), {"review_ids": review_ids})):
+    for agency_return in map(ReturnLine._make, read_rows(_returns_statement(reader), {"review_ids": review_ids}).all()):
         by_review[agency_return.case_review_id][agency_return.agency_id] = agency_return
     return dict(by_review)
 
@@ -1289,7 +1290,7 @@ _AGENCY_CHOICES = select(Agency.id, Agency.code, Agency.name).where(Agency.activ
 def agency_choices() -> list[AgencyTag]:
     """The active agencies, by name, for a form to choose from: rows of their id, code and name (loading
     fifteen Agency entities cost a page about 0.3 ms)."""
-    return list(map(AgencyTag._make, read_rows(_AGENCY_CHOICES)))
+    return list(map(AgencyTag._make, read_rows(_AGENCY_CHOICES).all()))
 
 
 def possible_owners() -> Sequence[Row]:
@@ -1486,11 +1487,11 @@ def attendance_sheet(meeting: Meeting, in_full: Collection[int] = ()) -> Attenda
     agencies that were not invited. The invited agencies in ``in_full`` (others are ignored) list every
     active member, for the chair to record someone not listed; the sheet counts, for each invited
     agency, the members not listed."""
-    rows = list(map(SheetRow._make, read_rows(_SHEET_ROWS, {"meeting_id": meeting.id})))
+    rows = list(map(SheetRow._make, read_rows(_SHEET_ROWS, {"meeting_id": meeting.id}).all()))
     by_user = {row.user_id: row for row in rows if row.user_id is not None}
     invited = {agency.id: agency for agency in meeting.invited_agencies}
     values = {"agency_ids": list(invited), "starts_at": meeting.starts_at}
-    regulars = {(agency_id, user_id) for agency_id, user_id in read_rows(_REGULARS, values)}
+    regulars = {(agency_id, user_id) for agency_id, user_id in read_rows(_REGULARS, values).all()}
     with_regulars = {agency_id for agency_id, _user_id in regulars}  # whether or not they are members still
     listed_in_full = frozenset(invited).intersection(in_full)
     values |= {
@@ -1498,7 +1499,7 @@ def attendance_sheet(meeting: Meeting, in_full: Collection[int] = ()) -> Attenda
         "named": sorted({user_id for _agency_id, user_id in regulars} | set(by_user)),
     }
     lines, listed = [], Counter[int]()
-    for member in map(Member._make, read_rows(_LISTED_MEMBERS, values)):
+    for member in map(Member._make, read_rows(_LISTED_MEMBERS, values).all()):
         row = by_user.pop(member.id, None)
         listed_anyway = (
             row is not None or (member.agency_id, member.id) in regulars or member.agency_id not in with_regulars
@@ -1516,7 +1517,7 @@ def attendance_sheet(meeting: Meeting, in_full: Collection[int] = ()) -> Attenda
         for row in others
     ]
     represented = {line.agency.id for line in lines if line.row and line.row.status == AttendanceStatus.PRESENT}
-    counted = {agency_id: count for agency_id, count in read_rows(_MEMBERS_COUNTED, values)}
+    counted = {agency_id: count for agency_id, count in read_rows(_MEMBERS_COUNTED, values).all()}
     return AttendanceSheet(
         lines,
         [agency for agency in meeting.invited_agencies if agency.id not in represented],
@@ -1558,11 +1559,11 @@ def agenda_reviews(meeting: Meeting) -> list[AgendaLine]:
     """The meeting's agenda in order, each case with the agencies involved (for the agenda page)."""
     on_meeting = {"meeting_id": meeting.id}
     codes: dict[int, list[str]] = defaultdict(list)
-    for review_id, code in read_rows(_AGENDA_AGENCIES, on_meeting):
+    for review_id, code in read_rows(_AGENDA_AGENCIES, on_meeting).all():
         codes[review_id].append(code)
     return [
         AgendaLine(review_id, position, reference, is_repeat, ", ".join(codes.get(review_id, ())))
-        for review_id, position, reference, is_repeat in read_rows(_AGENDA, on_meeting)
+        for review_id, position, reference, is_repeat in read_rows(_AGENDA, on_meeting).all()
     ]
 
 
@@ -1623,7 +1624,7 @@ def approval_check(reader: User, meeting: Meeting) -> ApprovalCheck:
     """The approval check, reading only what it checks: the cases' reviews and who was present (not
     the whole record, as the meeting page does)."""
     on_meeting = {"meeting_id": meeting.id}
-    reviews = [ReviewLine(meeting, *row) for row in read_rows(_review_lines_statement(reader), on_meeting)]
+    reviews = [ReviewLine(meeting, *row) for row in read_rows(_review_lines_statement(reader), on_meeting).all()]
     present = read_rows(_PRESENT, on_meeting).scalar_one()
     return ApprovalCheck(len(reviews), present, _gaps(meeting, reviews, present))
 
