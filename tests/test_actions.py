@@ -795,8 +795,8 @@ def test_an_action_page_links_to_its_meeting_and_case_only_where_the_reader_may_
     chair = make_user("chair", agencies["POL"])
     sign_in(client, chair.email, chair.password)
     assert {label: links(actions[label], expected[label]) for label in actions} == expected
-    # Both questions are one statement.
-    from tracker.actions.queries import links_seen
+    # Both questions are one statement; on the action's page they come with the action itself.
+    from tracker.actions.queries import action_page, links_seen
     from tracker.models import CaseReview, User
 
     with app.test_request_context():
@@ -806,6 +806,16 @@ def test_an_action_page_links_to_its_meeting_and_case_only_where_the_reader_may_
             assert links_seen(reader, attended, review.id) == (True, True)
             assert links_seen(reader, attended, None) == (True, False)
         assert len(statements) == 2
+        partner_reader = db.session.get(User, partner.id)
+        with query_counter() as statements:
+            pages = {label: action_page(partner_reader, actions[label]) for label in actions}
+        assert len(statements) == 3
+        assert {label: (page.may_see_meeting, page.may_see_review) for label, page in pages.items()} == {
+            "not attended": (False, False),
+            "attended": (True, True),
+            "meeting-wide": (True, False),
+        }
+        assert action_page(partner_reader, add_action(attended, agencies["HOU"])) is None  # another agency's
 
 
 def test_an_administrator_is_never_offered_or_accepted_as_an_actions_owner(
@@ -833,3 +843,20 @@ def test_an_administrator_is_never_offered_or_accepted_as_an_actions_owner(
         text_of(option) for option in get_page(client, f"/meetings/{meeting_id}/actions/new").select("#owner_id option")
     ]
     assert "IDVA Officer (IDVA)" in owners and "IDVA Administrator (IDVA)" not in owners
+
+
+def test_the_agency_filters_offer_a_partner_their_own_agency_without_a_statement(
+    app, agencies, make_user, query_counter
+):
+    from tracker.actions.queries import visible_agencies
+    from tracker.models import User
+
+    partner, chair = make_user("partner", agencies["IDVA"]), make_user("chair", agencies["POL"])
+    with app.test_request_context():
+        partner_reader, chair_reader = db.session.get(User, partner.id), db.session.get(User, chair.id)
+        with query_counter() as statements:
+            offered = visible_agencies(partner_reader)
+        assert [(choice.id, choice.name) for choice in offered] == [(agencies["IDVA"].id, agencies["IDVA"].name)]
+        assert statements == []  # the agency came with the account
+        every = visible_agencies(chair_reader)
+        assert [choice.name for choice in every] == sorted(agency.name for agency in agencies.values())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Date, Integer, Row, bindparam, case, func, literal, or_, select, union_all
@@ -361,6 +363,29 @@ def action_for(user, action_id: int) -> Action | None:
     return db.session.scalar(_action_statement(user), {"action_id": action_id})
 
 
+class ActionPage(NamedTuple):
+    """An action as its page shows it: with whether the reader may see the meeting and the case review
+    it was raised at, so that the page links to them rather than only naming them."""
+
+    action: Action
+    may_see_meeting: bool
+    may_see_review: bool
+
+
+@statement_per_reader
+def _action_page_statement(reader: Reader):
+    """The action and both links' visibility in one statement (links_seen would be a second round trip
+    on PostgreSQL, on every view of an action)."""
+    meeting = select(Meeting.id).where(Meeting.id == Action.meeting_id, meeting_scope(reader))
+    review = select(CaseReview.id).where(CaseReview.id == Action.case_review_id, case_review_scope(reader))
+    return _action_statement(reader).add_columns(meeting.correlate(Action).exists(), review.correlate(Action).exists())
+
+
+def action_page(user, action_id: int) -> ActionPage | None:
+    row = db.session.execute(_action_page_statement(user), {"action_id": action_id}).first()
+    return ActionPage(row[0], bool(row[1]), bool(row[2])) if row is not None else None
+
+
 _TRAIL = (
     select(ActionUpdate)
     .options(joinedload(ActionUpdate.author))
@@ -483,17 +508,20 @@ def owners_for_filter(user, agency_id: int | None, owner_id: int | None) -> list
     return owners
 
 
-@statement_per_reader
-def _visible_agencies(reader: Reader):
-    query = select(Agency.id, Agency.name).order_by(Agency.name)
-    if not sees_every_agency(reader):
-        query = query.where(Agency.id == reader.agency_id)
-    return query
+_EVERY_AGENCY = select(Agency.id, Agency.name).order_by(Agency.name)
 
 
-def visible_agencies(user) -> list[Row]:
-    """(id, name) of the agencies the lists' agency filters offer the reader."""
-    return read_rows(_visible_agencies(user)).all()
+class AgencyChoice(NamedTuple):
+    id: int
+    name: str
+
+
+def visible_agencies(user) -> Sequence[Row | AgencyChoice]:
+    """(id, name) of the agencies the lists' agency filters offer the reader: every agency, or a
+    partner's own, which came with their account (no statement for it)."""
+    if not sees_every_agency(user):
+        return [AgencyChoice(user.agency.id, user.agency.name)] if user.agency is not None else []
+    return read_rows(_EVERY_AGENCY).all()
 
 
 # Home pages -------------------------------------------------------------------------------

@@ -146,7 +146,9 @@ def _forms_for(action, wanted: set[str], **overrides):
     return forms
 
 
-def _render_action(action, status=200, conflict=False, **form_overrides):
+def _render_action(action, status=200, conflict=False, links_seen: tuple[bool, bool] | None = None, **form_overrides):
+    """The action's page; ``links_seen`` (whether the reader may see its meeting and its case review)
+    when the action was read with them (queries.action_page), else they are asked here."""
     user = current_user._get_current_object()
     may_update = may_update_action(user, action) and not action.status.is_closed
     may_assign = may_update and may_assign_owner(user, action)
@@ -155,7 +157,7 @@ def _render_action(action, status=200, conflict=False, **form_overrides):
     shown = {"progress": may_update, "due": may_change_due, "extension": may_request, "owner": may_assign}
     forms = _forms_for(action, {name for name, shows in shown.items() if shows}, **form_overrides)
     extensions = queries.extension_requests(action)
-    may_see_meeting, may_see_review = queries.links_seen(user, action.meeting_id, action.case_review_id)
+    may_see_meeting, may_see_review = links_seen or queries.links_seen(user, action.meeting_id, action.case_review_id)
     return render_template(
         "actions/action.html",
         action=action,
@@ -181,9 +183,11 @@ def _render_action(action, status=200, conflict=False, **form_overrides):
 @bp.route("/actions/<int:action_id>")
 @requires(Capability.READ_ACTIONS)
 def action(action_id: int):
-    action = _action_or_404(action_id)
-    audit.record("action_viewed", action)
-    return _render_action(action)
+    page = queries.action_page(current_user, action_id)
+    if page is None:
+        abort(404)
+    audit.record("action_viewed", page.action)
+    return _render_action(page.action, links_seen=(page.may_see_meeting, page.may_see_review))
 
 
 def _writable_or_404(action_id: int):
