@@ -1176,3 +1176,25 @@ def test_matters_arising_counts_match_their_definition(app, agencies, make_user,
             assert counts.due_by == london_today() + timedelta(days=7)
             assert (counts.to_review, counts.overdue, counts.later) == expected(agency_only)
     assert expected(None) == (40, 16, 16) and expected("IDVA") == (20, 8, 8)  # the fixture is what it says
+
+
+def test_the_attendance_page_reads_the_active_and_the_invited_agencies_in_one_statement(
+    app, agencies, make_agency, make_meeting, query_counter
+):
+    """An agency deactivated since it was invited is still on the sheet (its members came), but is not
+    offered for a guest; an active agency not invited is offered for a guest only."""
+    from tracker.meetings.queries import active_and_invited_agencies
+    from tracker.models import Agency
+
+    gone = make_agency(name="Closed service", code="GONE")
+    meeting_id = make_meeting(3, invited=[agencies["IDVA"], gone])
+    with app.app_context():
+        db.session.get(Agency, gone.id).active = False
+        db.session.commit()
+        meeting = db.session.get(Meeting, meeting_id)
+        with query_counter() as statements:
+            active, invited = active_and_invited_agencies(meeting)
+        assert len(statements) == 1
+    assert [agency.code for agency in invited] == ["GONE", "IDVA"]  # by name: "Closed service", "IDVA agency"
+    assert {"HOU", "IDVA", "POL"} <= {agency.code for agency in active} and "GONE" not in {a.code for a in active}
+    assert [agency.name for agency in active] == sorted(agency.name for agency in active)

@@ -232,10 +232,9 @@ def attendance(meeting_id: int):
     meeting = meeting_or_404(meeting_id)
     if refusal := refuse_if_locked(meeting):
         return refusal
-    sheet = queries.attendance_sheet(meeting, _listed_in_full())
-    form = forms.AttendanceSheetForm(
-        agencies=queries.agency_choices(), unlisted=sheet.unlisted, invited=meeting.invited_agencies
-    )
+    active, invited = queries.active_and_invited_agencies(meeting)
+    sheet = queries.attendance_sheet(meeting, invited, _listed_in_full())
+    form = forms.AttendanceSheetForm(agencies=active, unlisted=sheet.unlisted, invited=invited)
     if request.method == "GET":
         form.statement_read.data = meeting.statement_read_at is not None
     if request.method == "POST" and form.list_members.data:
