@@ -63,20 +63,28 @@ def _write_pending(session: Session) -> None:
     """The events kept with this session go into the transaction that is committing, as one INSERT
     on the session's connection: the ORM's path for a list of rows cost 115 µs here against 40 µs,
     on every page view, and has nothing to add (no entities; audit events are bookkeeping to the
-    reports' kept figures, tracker/reports/cache.py)."""
+    reports' kept figures, tracker/reports/cache.py).
+
+    Not as a savepoint is released (SQLAlchemy calls this then too): the savepoint's flush may still
+    fail and be rolled back, and the events with it; they wait for the request's own commit.
+
+    This must stay the last write before the commit: when the session has nothing to flush after it,
+    the INSERT is marked as its transaction's only statement and, on PostgreSQL with no transaction
+    open yet, commits by itself (tracker/transactions.py)."""
+    if session.in_nested_transaction():
+        return
     if events := session.info.pop(PENDING, None):
-        # Nothing else to write (no entity to flush): on PostgreSQL the INSERT runs by itself, without
-        # BEGIN and COMMIT, unless an earlier write has opened a transaction (tracker/transactions.py).
         alone = not (session.new or session.dirty or session.deleted)
         session.connection().execute(_INSERT, events, execution_options={LONE_WRITE: True} if alone else None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session: Session, previous_transaction) -> None:
-    """A rollback takes the session's events with it (keep_refusal_events writes the kept ones again).
-    A savepoint's rollback does not: the request goes on, and what it recorded before (or while trying
-    what the savepoint undid) is kept rather than lost."""
-    if not previous_transaction.nested:
+    """The request's rollback takes the session's events with it (keep_refusal_events writes the kept
+    ones again). A savepoint's rollback does not, nor that of the flush inside it that failed (its own
+    inner transaction, SQLAlchemy's): the request goes on, and what it recorded before (or while trying
+    what the savepoint undid) is kept rather than lost. Only the outermost transaction has no parent."""
+    if previous_transaction.parent is None:
         session.info.pop(PENDING, None)
 
 
