@@ -164,19 +164,34 @@ def test_the_flash_rule_catches_user_text(source, caught):
 # read_rows (tracker/extensions.py) -------------------------------------------------------------
 
 
+# What takes a result's rows in one call: directly, or after .scalars() / .mappings() / .tuples().
+_FETCHING = {"all", "one", "one_or_none", "first", "scalar", "scalar_one", "scalar_one_or_none"}
+_REFRAMING = {"scalars", "mappings", "tuples"}
+
+
 def read_rows_results_iterated(source: str) -> list[int]:
-    """Line numbers where a ``read_rows(...)`` result is used as it is (iterated, listed, added) rather
-    than through one of its methods (``.all()``, ``.one()``, ``.scalars()``...), which fetch the rows in
-    one call instead of a call per row."""
+    """Line numbers where a ``read_rows(...)`` result is not taken by a method that fetches its rows in
+    one call (``.all()``, ``.one()``, ``.scalars().all()``...): iterated, listed, added, or reframed
+    (``.scalars()``) and then iterated, it is fetched a row per call."""
     tree = ast.parse(source)
-    taken = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    # A method called on a node: id(node) -> the method's name and the call it makes.
+    called_on = {
+        id(node.func.value): (node.func.attr, node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+
+    def fetched(node: ast.AST) -> bool:
+        method, call = called_on.get(id(node), (None, None))
+        return method in _FETCHING or (method in _REFRAMING and fetched(call))
+
     return [
         node.lineno
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id == "read_rows"
-        and id(node) not in taken
+        and not fetched(node)
     ]
 
 
@@ -197,6 +212,9 @@ def test_read_rows_results_are_taken_in_one_call():
         ("owners += read_rows(query)", True),
         ("for row in read_rows(query).all(): pass", False),
         ("count = read_rows(query).scalar_one()", False),
+        ("ids = list(read_rows(query).scalars())", True),
+        ("ids = read_rows(query).scalars().all()", False),
+        ("pairs = read_rows(query).mappings().first()", False),
     ],
 )
 def test_the_read_rows_rule_catches_a_result_iterated(source, caught):

@@ -632,7 +632,7 @@ def partner_home(user, limit: int = 25) -> PartnerHome:
     values = {**_today_and_soon(), "agency_id": user.agency_id, "limit": limit}
     open_count, from_today, due_soon, in_progress = read_rows(_PARTNER_COUNTS, values).one()
     counts = {"open": open_count, "overdue": open_count - from_today, "due_soon": due_soon, "in_progress": in_progress}
-    page_ids = list(read_rows(_PARTNER_PAGE_IDS, values).scalars())
+    page_ids = list(read_rows(_PARTNER_PAGE_IDS, values).scalars().all())
     by_id = action_rows_by_id(page_ids) if page_ids else {}
     # Still the agency's, in case an action moved to another agency between the two reads.
     actions = [by_id[i] for i in page_ids if i in by_id and by_id[i].owning_agency_id == user.agency_id]

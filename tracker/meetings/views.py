@@ -273,7 +273,7 @@ def attendance(meeting_id: int):
         choices=forms.ATTENDANCE_CHOICES,
         posted=request.form if request.method == "POST" else None,
         # The agency just listed in full, to go to (the page comes back at its top).
-        listed=next((agency for agency in meeting.invited_agencies if agency.id == form.list_agency_id.data), None)
+        listed=next((agency for agency in invited if agency.id == form.list_agency_id.data), None)
         if form.list_members.data and not form.list_agency_id.errors
         else None,
     )
