@@ -101,3 +101,28 @@ def test_sign_in_error_page_is_accessible(live_server, page, demo, check_accessi
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Email address or password is wrong")
     check_accessibility(page, "sign-in-error")
+
+
+def test_a_table_that_scrolls_sideways_can_be_reached_and_scrolled_by_keyboard(
+    live_server, page, demo, check_accessibility
+):
+    """On a phone the meetings table is wider than the screen and scrolls inside its container, which
+    then takes focus, named by the table's caption, and scrolls with the arrow keys. On a wide screen it
+    does not scroll, and is left out of the tab order."""
+    sign_in(page, live_server, "chair@example.org")
+    page.goto(f"{live_server}/meetings")
+    container = page.locator(".app-table-scroll").first
+    expect(container).not_to_have_attribute("tabindex", "0")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(container).to_have_attribute("tabindex", "0")
+    region = page.get_by_role("region", name="Upcoming meetings first, then past meetings")
+    expect(region).to_have_count(1)
+    check_accessibility(page, "meetings-phone")  # axe: a scrolling region must be focusable
+    region.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("element => element.scrollLeft > 0", arg=container.element_handle())
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(container).not_to_have_attribute("tabindex", "0")
