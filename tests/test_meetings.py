@@ -12,6 +12,7 @@ from tracker.models import (
     ActionUpdate,
     Attendance,
     AuditEvent,
+    CaseReview,
     Meeting,
     MeetingStatus,
     MinutesReopening,
@@ -916,7 +917,74 @@ def test_grade_4_cases_are_listed_for_re_scoring_at_the_next_meeting(client, cha
     assert links["CR/UNSURE"].startswith(f"/meetings/{previous}/reviews/")
     assert "CR/UNSURE (not on this agenda yet)" in text_of(regrade)
     assert "CR/UNSURE/2 (not on" not in text_of(regrade)
-    assert regrade.select_one("[data-testid=regrade-add]")["href"] == f"/meetings/{meeting_id}/agenda"
+    add = regrade.select_one("form:has([data-testid=regrade-add])")
+    assert add["action"] == f"/meetings/{meeting_id}/agenda/regrade"
+    assert text_of(add.button) == "Add CR/UNSURE to this agenda"
+
+
+def test_the_cases_to_re_score_are_added_to_the_agenda_in_one_click_with_their_agencies(
+    app, client, chair, agencies, make_meeting, add_review, login_as
+):
+    previous = make_meeting(-7, chair=chair)
+    add_review(previous, "CR/UNSURE", grade=4, agencies=[agencies["IDVA"], agencies["HOU"]])
+    add_review(previous, "CR/FINE", grade=1)
+    add_review(previous, "CR/UNSURE/2", grade=4, agencies=[agencies["POL"]])
+    add_review(previous, "CR/UNSURE/3", grade=4)
+    meeting_id = make_meeting(0, chair=chair)
+    add_review(meeting_id, "CR/UNSURE/3", agencies=[agencies["HOU"]])  # on it already, as the chair set it
+    page = get_page(client, f"/meetings/{meeting_id}")
+    button = page.select_one("[data-testid=regrade] button")
+    assert text_of(button) == "Add these 2 cases to this agenda"
+    token = page.select_one("[data-testid=regrade] input[name=csrf_token]")["value"]
+
+    response = client.post(f"/meetings/{meeting_id}/agenda/regrade", data={"csrf_token": token})
+    assert response.headers["Location"] == f"/meetings/{meeting_id}#agenda"
+    page = get_page(client, f"/meetings/{meeting_id}")
+    assert "Added to the agenda, to be scored again: CR/UNSURE, CR/UNSURE/2." in text_of(page)
+    assert page.select_one("[data-testid=regrade] button") is None  # nothing left to add
+
+    def agenda() -> dict[str, set[str]]:
+        with app.app_context():
+            reviews = db.session.scalars(select(CaseReview).where(CaseReview.meeting_id == meeting_id)).all()
+            return {review.case.reference: {agency.code for agency in review.agencies} for review in reviews}
+
+    expected = {"CR/UNSURE/3": {"HOU"}, "CR/UNSURE": {"HOU", "IDVA"}, "CR/UNSURE/2": {"POL"}}
+    assert agenda() == expected
+    with app.app_context():
+        added = db.session.scalar(
+            select(func.count()).where(
+                AuditEvent.action == "case_review_added", AuditEvent.detail.like(f"meeting {meeting_id} case %")
+            )
+        )
+    assert added == 3  # the one the test put on this agenda, and these two
+
+    client.post(f"/meetings/{meeting_id}/agenda/regrade", data={"csrf_token": token})  # again
+    assert agenda() == expected
+    assert "Those cases are already on this agenda." in text_of(get_page(client, f"/meetings/{meeting_id}"))
+
+
+def test_only_a_chair_adds_the_cases_to_re_score_and_not_to_locked_minutes(
+    app, client, chair, agencies, make_meeting, add_review, make_user
+):
+    previous = make_meeting(-14, chair=chair)
+    add_review(previous, "CR/UNSURE", grade=4)
+    approved = make_meeting(-7, chair=chair, status="approved")
+    page = get_page(client, f"/meetings/{approved}")
+    assert page.select_one("[data-testid=regrade] button") is None
+    token = page.select_one("input[name=csrf_token]")["value"]
+    response = client.post(f"/meetings/{approved}/agenda/regrade", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "approved and locked" in text_of(get_page(client, f"/meetings/{approved}")).lower()
+
+    current = make_meeting(0, chair=chair)
+    manager = make_user("manager", agencies["POL"])
+    client.post("/sign-out", data={"csrf_token": token})
+    sign_in(client, manager.email, manager.password)
+    token = get_page(client, "/").select_one("input[name=csrf_token]")["value"]
+    assert client.post(f"/meetings/{current}/agenda/regrade", data={"csrf_token": token}).status_code == 403
+    with app.app_context():
+        on_agendas = db.session.scalar(select(func.count()).where(CaseReview.meeting_id.in_([approved, current])))
+    assert on_agendas == 0
 
 
 def test_a_partners_record_holds_its_own_agencys_returns_and_cases_to_re_score_only(

@@ -91,6 +91,7 @@ POLICY = {
     "meetings.attendance": allowed(RECORDERS),
     "meetings.remove_attendance": allowed(RECORDERS),
     "meetings.agenda": allowed(RECORDERS),
+    "meetings.add_regrade_cases": allowed(RECORDERS),
     "meetings.matters_arising": IN_SCOPE_OF_A,
     "reviews.agency_return": allowed(set(), not_found={"partner_a", "partner_b", "chair"}),
     "reviews.review": {"GET": IN_SCOPE_OF_A, "POST": allowed(RECORDERS, not_found={"partner_b"})},

@@ -280,6 +280,16 @@ def add_case_review(meeting: Meeting, reference: str, agencies: list[Agency] | N
     return AddedReview(review, created=True)
 
 
+def add_cases_to_regrade(meeting: Meeting, review_ids: list[int]) -> list[AddedReview]:
+    """Put on the agenda, to be scored again, the cases of these earlier reviews (the previous meeting's
+    grade 4s: queries.cases_to_regrade), each with the agencies involved in it then. A case already
+    on the agenda is left as it is (``created`` False)."""
+    earlier = db.session.scalars(
+        select(CaseReview).where(CaseReview.id.in_(review_ids)).order_by(CaseReview.position)
+    ).all()
+    return [add_case_review(meeting, review.case.reference, list(review.agencies)) for review in earlier]
+
+
 class ReviewHasActions(Exception):
     """A review with actions cannot be removed: the actions would lose their context."""
 

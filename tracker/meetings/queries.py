@@ -962,6 +962,11 @@ def _neighbours(
     return previous, following, going_ahead, regrade
 
 
+def cases_to_regrade(user: User, meeting: Meeting) -> list[RegradeLine]:
+    """The previous meeting's cases that reached no conclusion (grade 4), as the meeting page lists them."""
+    return _neighbours(user, meeting)[3]
+
+
 @statement_per_reader
 def _record_reviews(reader: Reader):
     return _reviews_in_full(CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader)).order_by(

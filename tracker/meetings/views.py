@@ -381,6 +381,23 @@ def matters_arising(meeting_id: int):
 # Case reviews -----------------------------------------------------------------------------
 
 
+@bp.route("/meetings/<int:meeting_id>/agenda/regrade", methods=["POST"])
+@requires(Capability.RECORD_MEETINGS)
+def add_regrade_cases(meeting_id: int):
+    """The meeting page's "Add to this agenda": the previous meeting's cases that reached no conclusion,
+    with the agencies involved then. Posting again adds nothing more."""
+    meeting = meeting_or_404(meeting_id)
+    if refusal := refuse_if_locked(meeting):
+        return refusal
+    lines = queries.cases_to_regrade(current_user._get_current_object(), meeting)
+    added = operations.add_cases_to_regrade(meeting, [line.id for line in lines])
+    if new := [result.review.case.reference for result in added if result.created]:
+        flash(f"Added to the agenda, to be scored again: {', '.join(new)}.", "success")
+    else:
+        flash("Those cases are already on this agenda.", "info")
+    return to_meeting(meeting, "agenda")
+
+
 @bp.route("/meetings/<int:meeting_id>/reviews/<int:review_id>/remove", methods=["GET", "POST"])
 @requires(Capability.RECORD_MEETINGS)
 def remove_review(meeting_id: int, review_id: int):
