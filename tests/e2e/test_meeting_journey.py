@@ -41,14 +41,20 @@ def fill_date(scope, prefix, day):
 
 
 class PageLoads:
-    """Counts the documents a page loads (every navigation and every form post that lands on a page)."""
+    """Counts the pages the chair loads: every navigation (a link followed, a form posted) that ends in
+    a page, counted as its document arrives. (Not at the "load" event: a click made as soon as the next
+    button shows, before the page's scripts and styles have loaded, leaves a page that never fires it.
+    CI's busy browser missed one that way.) A redirect is not a page; the page it leads to is."""
 
     def __init__(self, page):
         self.count = 0
-        page.on("load", self._loaded)
+        self._main_frame = page.main_frame
+        page.on("response", self._arrived)
 
-    def _loaded(self, _page):
-        self.count += 1
+    def _arrived(self, response):
+        request = response.request
+        if request.is_navigation_request() and request.frame == self._main_frame and not 300 <= response.status < 400:
+            self.count += 1
 
 
 def agenda_row(page, index, reference, agency_codes):
