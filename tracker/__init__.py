@@ -210,8 +210,6 @@ def _configure_postgresql(app: Flask) -> None:
     from sqlalchemy import event
     from sqlalchemy.exc import DisconnectionError
 
-    from tracker.transactions import begin_at_first_write
-
     with app.app_context():
         engine = db.engine
 
@@ -220,8 +218,6 @@ def _configure_postgresql(app: Flask) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET plan_cache_mode = force_generic_plan")
         dbapi_connection.commit()
-
-    begin_at_first_write(engine)
 
     @event.listens_for(engine, "checkout")
     def _closed_by_the_server(dbapi_connection, _record, _proxy):

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from tracker.extensions import db
 from tracker.models import AuditEvent
 from tracker.timeutil import utcnow
-from tracker.transactions import LONE_WRITE
 
 MAX_DETAIL = 500
 
@@ -66,16 +65,11 @@ def _write_pending(session: Session) -> None:
     reports' kept figures, tracker/reports/cache.py).
 
     Not as a savepoint is released (SQLAlchemy calls this then too): the savepoint's flush may still
-    fail and be rolled back, and the events with it; they wait for the request's own commit.
-
-    This must stay the last write before the commit: when the session has nothing to flush after it,
-    the INSERT is marked as its transaction's only statement and, on PostgreSQL with no transaction
-    open yet, commits by itself (tracker/transactions.py)."""
+    fail and be rolled back, and the events with it; they wait for the request's own commit."""
     if session.in_nested_transaction():
         return
     if events := session.info.pop(PENDING, None):
-        alone = not (session.new or session.dirty or session.deleted)
-        session.connection().execute(_INSERT, events, execution_options={LONE_WRITE: True} if alone else None)
+        session.connection().execute(_INSERT, events)
 
 
 @event.listens_for(Session, "after_soft_rollback")
