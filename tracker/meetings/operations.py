@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit, signals
 from tracker.cases.operations import case_for_reference, refresh_repeat_flags
@@ -285,7 +286,10 @@ def add_cases_to_regrade(meeting: Meeting, review_ids: list[int]) -> list[AddedR
     grade 4s: queries.cases_to_regrade), each with the agencies involved in it then. A case already
     on the agenda is left as it is (``created`` False)."""
     earlier = db.session.scalars(
-        select(CaseReview).where(CaseReview.id.in_(review_ids)).order_by(CaseReview.position)
+        select(CaseReview)
+        .options(joinedload(CaseReview.case), selectinload(CaseReview.agencies))  # not a query per case
+        .where(CaseReview.id.in_(review_ids))
+        .order_by(CaseReview.position)
     ).all()
     return [add_case_review(meeting, review.case.reference, list(review.agencies)) for review in earlier]
 
