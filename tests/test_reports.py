@@ -576,3 +576,26 @@ def test_a_period_not_over_yet_says_its_figures_run_to_today_wherever_it_is_name
     ended = get_page(client, f"/reports?{SECOND_QUARTER_2025}")
     assert text_of(ended.select_one("#report")) == "April to June 2025"
     assert ended.select_one("[data-testid=unfinished]") is None
+
+
+@pytest.mark.parametrize("horizontal", [False, True])
+def test_each_bars_value_is_printed_beyond_its_end_on_white_not_over_the_bar(horizontal):
+    """Inside a bar a value was black on blue (3.8:1) or on grey (2.7:1), short of the 4.5:1 text needs,
+    and a bar of 0 has no inside: each value is printed past its bar's end, in the text colour on the
+    chart's white. (pygal keeps the bars and their values in the same order and coordinates.)"""
+    from tracker.reports import charts
+
+    chart = charts.compared_bars(
+        "Completed on time", ["Police", "IDVA service", "Housing"], [100, 0, 87.5], [96.4, 100, 3],
+        period_label="now", previous_label="before", unit="%", horizontal=horizontal,
+    )  # fmt: skip
+    svg = BeautifulSoup(chart.svg, "html.parser")
+    bars, values = svg.select("g.bars rect.rect"), svg.select("g.text-overlay text.value")
+    assert len(bars) == len(values) == 6
+    for bar, value in zip(bars, values, strict=True):
+        if horizontal:  # starting after the bar's end (a bar of 0 has no width)
+            assert value["text-anchor"] == "start"
+            assert float(value["x"]) > float(bar["x"]) + float(bar.get("width", 0)), value
+        else:  # its baseline above the bar's top
+            assert float(value["y"]) < float(bar["y"]), value
+    assert "#b1b4b6" in svg.select_one("style").get_text()  # guide lines grey, not black, behind the values
