@@ -32,6 +32,11 @@ Roles (--roles): chair, manager, "police partner" (police.partner@example.org), 
 --sql REGEX prints every statement of one request to the matching endpoints with its duration, to see
 which statement grows or repeats.
 
+On PostgreSQL it first prints the mean round trip of a ``SELECT 1`` sent back to back and sent 1 ms after
+the last answer (bare.round_trips): on this kind of machine an idle processor can take a millisecond or
+more to wake, each of a page's statements (and its BEGIN and COMMIT) waits for it, and the bare page
+sends three, so the ratios there follow the statement counts more than the work done.
+
 How to read the output. One table per size: page (endpoint), role, median and p95 milliseconds, the
 ratio to the bare page's median, and the SQL statements per request ("9-10" when it varied between
 requests, e.g. the once-a-minute session write). Then both sizes side by side: the growth (N years'
@@ -642,6 +647,14 @@ def run(args, roles: list[str], folder: Path) -> bool:
                 bare.ensure_postgres_database(middle_url)
             sizes.append(prepare_size(generated(middle_url, args.also_years, args), middle_url, roles, args))
         sizes.append(prepare_size(generated(large_url, args.years, args), large_url, roles, args))
+    if backend == "postgresql":
+        back_to_back, after_idle = bare.round_trips(bare_url)
+        print(
+            f"PostgreSQL round trip (SELECT 1, mean): {back_to_back:.2f} ms back to back, {after_idle:.2f} ms sent "
+            "1 ms after the last answer, as a page's statements are. A page waits about the second for each of "
+            "its statements and its BEGIN and COMMIT; the bare page sends three.",
+            flush=True,
+        )
     bare_times = measure(sizes, args.runs, bare_app, bare_counter)
     results = [result_of(size, roles, bare_times) for size in sizes]
     for result in results:

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,3 +57,13 @@ def test_the_audit_viewer_benchmark_runs_on_a_tiny_data_set(tmp_path):
     assert measured.returncode == 0, measured.stdout[-3000:] + measured.stderr[-3000:]
     assert "median ms   p95 ms  SQL  URL" in measured.stdout
     assert "/admin/audit?agency=" in measured.stdout and "/admin/audit?case=" in measured.stdout
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL connection")
+def test_the_round_trip_probe_answers_two_times_on_postgresql():
+    """bench/pages.py prints it beside PostgreSQL's ratios: only that it runs and answers, never a time."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bare
+
+    back_to_back, after_idle = bare.round_trips(TEST_DATABASE_URL, samples=5)
+    assert back_to_back > 0 and after_idle > 0
