@@ -10,6 +10,7 @@ from typing import NamedTuple, cast
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import (
+    Boolean,
     Date,
     Row,
     bindparam,
@@ -1014,40 +1015,73 @@ class ReturnLine(NamedTuple):
     submitted_at: datetime
 
 
-@statement_per_reader
-def _review_details_statement(reader: Reader):
-    """For the meeting's cases the reader may see, in one statement (on PostgreSQL each statement is a
-    round trip of about 0.3 ms): the agencies involved in each, and whether each has partner officers
-    to send its information (agencies without any are not asked for it); each case's themes (no agency
-    id); and the information returns the reader may see (no name), each agency's only (returns_scope)
-    for a partner. Agencies and themes by name.
+# The kinds of row _reviews_and_details_statement answers, in the order they come.
+_REVIEW_ROW, _AGENCY_ROW, _THEME_ROW, _RETURN_ROW = range(4)
 
-    The cases are chosen again here, by meeting and scope, rather than passed as a list of ids: an
-    expanding IN list is written into the SQL afresh at each execution (three lists of twenty ids cost
-    0.25 ms a page on SQLite); this statement's SQL is made once."""
+
+@statement_per_reader
+def _reviews_and_details_statement(reader: Reader):
+    """The meeting's cases the reader may see (_review_lines_statement's columns), and of each, in the
+    same statement (on PostgreSQL each statement is a round trip, and a wait for the server to wake):
+    the agencies involved, and whether each has partner officers to send its information (agencies
+    without any are not asked for it); its themes; and the information returns the reader may see, each
+    agency's only (returns_scope) for a partner.
+
+    Each row says its kind (_REVIEW_ROW...) first, then a review's columns (NULL in the others), then
+    those of an agency, a theme or a return: [kind, review id, 9 review columns, agency id, code, name,
+    has officers, submitted at]. Cases come first, in agenda order; agencies and themes by name. Every
+    typed column is typed in the first part: SQLAlchemy reads each column by the first part's type, and
+    PostgreSQL resolves a column two parts leave NULL as text.
+
+    The details' cases are chosen again by meeting and scope, not passed as a list of ids: an expanding
+    IN list is written into the SQL afresh at each execution (three of twenty ids cost 0.25 ms a page on
+    SQLite); this statement's SQL is made once."""
     on_reviews = select(CaseReview.id).where(
         CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader)
     )
+    reviews = (
+        _review_lines_statement(reader)
+        .order_by(None)
+        .add_columns(
+            null().cast(Agency.id.type),
+            null().cast(Agency.code.type),
+            null().cast(Agency.name.type),
+            null().cast(Boolean),
+            null().cast(AgencyReturn.submitted_at.type),
+        )
+    )
+    reviews = reviews.with_only_columns(literal(_REVIEW_ROW), *reviews.selected_columns)
+    no_review = [null()] * 9  # the review's columns after its id
+
+    def details(kind: int, review_id, *columns):
+        return select(literal(kind), review_id, *no_review, *columns)
+
     return union_all(
-        select(
+        reviews,
+        details(
+            _AGENCY_ROW,
             case_review_agencies.c.case_review_id,
             Agency.id,
             Agency.code,
             Agency.name,
             select(User.id).where(User.agency_id == Agency.id, agency_officer_condition()).exists(),
-            # Typed here, in the first part, for the rows of the returns: PostgreSQL takes the first two
-            # parts' NULLs for text, and SQLAlchemy reads the column by the first part's type.
-            null().cast(AgencyReturn.submitted_at.type),
+            null(),
         )
         .join(Agency, Agency.id == case_review_agencies.c.agency_id)
         .where(case_review_agencies.c.case_review_id.in_(on_reviews)),
-        select(case_review_themes.c.case_review_id, null(), null(), LearningTheme.name, null(), null())
+        details(_THEME_ROW, case_review_themes.c.case_review_id, null(), null(), LearningTheme.name, null(), null())
         .join(LearningTheme, LearningTheme.id == case_review_themes.c.theme_id)
         .where(case_review_themes.c.case_review_id.in_(on_reviews)),
-        select(
-            AgencyReturn.case_review_id, AgencyReturn.agency_id, null(), null(), null(), AgencyReturn.submitted_at
+        details(
+            _RETURN_ROW,
+            AgencyReturn.case_review_id,
+            AgencyReturn.agency_id,
+            null(),
+            null(),
+            null(),
+            AgencyReturn.submitted_at,
         ).where(AgencyReturn.case_review_id.in_(on_reviews), returns_scope(reader)),
-    ).order_by(literal_column("4"))
+    ).order_by(literal_column("1"), literal_column("14"), literal_column("3"))  # kind; name; agenda position
 
 
 def _review_lines(
@@ -1055,25 +1089,23 @@ def _review_lines(
 ) -> tuple[list[ReviewLine], set[int], dict[int, dict[int, ReturnLine]]]:
     """The meeting's reviews ``reader`` may see, as lines; the involved agencies with officers; and
     review id -> agency id -> the return the reader may see."""
-    lines = [
-        ReviewLine(meeting, *row)
-        for row in read_rows(_review_lines_statement(reader), {"meeting_id": meeting.id}).all()
-    ]
-    if not lines:
-        return [], set(), {}
-    by_id = {line.id: line for line in lines}
+    lines: list[ReviewLine] = []
+    by_id: dict[int, ReviewLine] = {}
     with_officers = set()
     returns: dict[int, dict[int, ReturnLine]] = defaultdict(dict)
-    details = read_rows(_review_details_statement(reader), {"meeting_id": meeting.id}).all()
-    for review_id, agency_id, code, name, has_officers, submitted_at in details:
-        if agency_id is None:
-            by_id[review_id].theme_names.append(name)
-        elif name is None:
-            returns[review_id][agency_id] = ReturnLine(review_id, agency_id, submitted_at)
-        else:
+    rows = read_rows(_reviews_and_details_statement(reader), {"meeting_id": meeting.id}).all()
+    for kind, review_id, *review, agency_id, code, name, has_officers, submitted_at in rows:
+        if kind == _REVIEW_ROW:  # these come first
+            by_id[review_id] = ReviewLine(meeting, review_id, *review)
+            lines.append(by_id[review_id])
+        elif kind == _AGENCY_ROW:
             by_id[review_id].agencies.append(AgencyTag(agency_id, code, name))
             if has_officers:
                 with_officers.add(agency_id)
+        elif kind == _THEME_ROW:
+            by_id[review_id].theme_names.append(name)
+        else:
+            returns[review_id][agency_id] = ReturnLine(review_id, agency_id, submitted_at)
     return lines, with_officers, dict(returns)
 
 
