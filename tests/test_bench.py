@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+from tests.conftest import DATABASE_URL, ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,10 +60,11 @@ def test_the_audit_viewer_benchmark_runs_on_a_tiny_data_set(tmp_path):
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL connection")
-def test_the_round_trip_probe_answers_two_times_on_postgresql():
-    """bench/pages.py prints it beside PostgreSQL's ratios: only that it runs and answers, never a time."""
-    sys.path.insert(0, str(ROOT / "bench"))
+def test_the_round_trip_probe_answers_two_times_on_postgresql(app, monkeypatch):
+    """bench/pages.py prints it beside PostgreSQL's ratios: only that it runs and answers, never a time.
+    (``app``: this process's database made.)"""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
     import bare
 
-    back_to_back, after_idle = bare.round_trips(TEST_DATABASE_URL, samples=5)
+    back_to_back, after_idle = bare.round_trips(DATABASE_URL, samples=5)
     assert back_to_back > 0 and after_idle > 0

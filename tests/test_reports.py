@@ -599,3 +599,23 @@ def test_each_bars_value_is_printed_beyond_its_end_on_white_not_over_the_bar(hor
         else:  # its baseline above the bar's top
             assert float(value["y"]) < float(bar["y"]), value
     assert "#b1b4b6" in svg.select_one("style").get_text()  # guide lines grey, not black, behind the values
+
+
+@pytest.mark.parametrize("agencies", [2, 8, 15, 25])
+def test_a_horizontal_bars_value_fits_inside_the_chart_after_the_longest_bar(agencies):
+    """pygal keeps room for printed values by the chart's height, which a horizontal bar's end does not
+    use: "100%" after a full bar ran past the chart's right edge and was cut off."""
+    from tracker.reports import charts
+
+    names = [f"Council – Safer Communities service {index}" for index in range(agencies)]
+    chart = charts.compared_bars(
+        "Completed on time", names, [100] * agencies, [99.5] * agencies,
+        period_label="now", previous_label="before", unit="%", horizontal=True,
+    )  # fmt: skip
+    svg = BeautifulSoup(chart.svg, "html.parser")
+    width = float(svg.svg["viewbox"].split()[2])
+    plot_left = float(re.search(r"translate\(([\d.]+)", svg.select_one("g.plot")["transform"]).group(1))
+    for value in svg.select("g.text-overlay text.value"):
+        # Liberation Sans at 12 px: digits 6.7 px wide, "%" 10.7 and "." 3.3; 8 px a character is wider.
+        right = plot_left + float(value["x"]) + 8 * len(value.get_text())
+        assert right <= width, (value.get_text(), right, width)

@@ -20,7 +20,11 @@ from pygal.style import Style
 
 from tracker.escaping import escape
 
-# GOV.UK colours with at least 3:1 contrast against white (WCAG 1.4.11, non-text contrast).
+# Pixels kept after a horizontal bar's end for its printed value: "100%" or "1,234" at 12 px.
+HORIZONTAL_VALUE_ROOM = 38
+
+# GOV.UK colours with at least 3:1 contrast against white (WCAG 1.4.11, non-text contrast); the guide
+# lines alone are lighter (below), as the axes' labels and each bar's printed value carry the figures.
 CURRENT_COLOUR, PREVIOUS_COLOUR = "#1d70b8", "#505a5f"
 TREND_COLOURS = ("#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#6f4f1f", "#505a5f")
 
@@ -142,7 +146,14 @@ def _compared_bars(title, labels, now, before, period_label, previous_label, uni
     chart = kind(
         style=style,
         # One series a line under the chart: in two columns a long period's name ran into the other's.
-        **_config(height=height, legend_at_bottom_columns=1, value_formatter=lambda v: f"{v:g}{unit}"),
+        **_config(
+            height=height,
+            legend_at_bottom_columns=1,
+            value_formatter=lambda v: f"{v:g}{unit}",
+            # Room after the longest bar for its value ("100%"): pygal leaves room for a printed value
+            # by the chart's height, which a horizontal bar's end does not use.
+            **({"margin_right": 16 + HORIZONTAL_VALUE_ROOM} if horizontal else {}),
+        ),
     )
     # pygal draws a horizontal chart's first label at the bottom: given last first, the bars read from
     # the top in the order of the table beside them (the description keeps that order too).
