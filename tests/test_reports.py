@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from datetime import UTC, date, datetime
 
@@ -619,3 +620,8 @@ def test_a_horizontal_bars_value_fits_inside_the_chart_after_the_longest_bar(age
         # Liberation Sans at 12 px: digits 6.7 px wide, "%" 10.7 and "." 3.3; 8 px a character is wider.
         right = plot_left + float(value["x"]) + 8 * len(value.get_text())
         assert right <= width, (value.get_text(), right, width)
+    # Beside such names the plot is narrow: the value axis has a few steps, far enough apart to read
+    # (ten ran together: "0% 10%20%30%").
+    steps = sorted(float(text["x"]) for text in svg.select("g.axis.x text"))
+    assert 3 <= len(steps) <= 7, steps
+    assert min(b - a for a, b in itertools.pairwise(steps)) >= 8 * len("100%") + 6, steps

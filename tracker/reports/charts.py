@@ -152,7 +152,9 @@ def _compared_bars(title, labels, now, before, period_label, previous_label, uni
             value_formatter=lambda v: f"{v:g}{unit}",
             # Room after the longest bar for its value ("100%"): pygal leaves room for a printed value
             # by the chart's height, which a horizontal bar's end does not use.
-            **({"margin_right": 16 + HORIZONTAL_VALUE_ROOM} if horizontal else {}),
+            # At most six steps along a horizontal chart's value axis: beside long agency names its
+            # plot is narrow, and ten ran together ("0% 10%20%30%").
+            **({"margin_right": 16 + HORIZONTAL_VALUE_ROOM, "max_scale": 6} if horizontal else {}),
         ),
     )
     # pygal draws a horizontal chart's first label at the bottom: given last first, the bars read from
