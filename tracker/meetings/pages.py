@@ -23,9 +23,9 @@ def meeting_or_404(meeting_id: int, *, with_page_details: bool = False):
     return meeting
 
 
-def meeting_with_next_start_or_404(meeting_id: int):
-    """The meeting, and the start of the next meeting going ahead (None if there is none)."""
-    found = queries.meeting_with_next_start(current_user, meeting_id)
+def matters_meeting_or_404(meeting_id: int) -> queries.MattersMeeting:
+    """The meeting, the start of the next meeting going ahead and the first case (queries.matters_meeting)."""
+    found = queries.matters_meeting(current_user, meeting_id)
     if found is None:
         abort(404)
     return found

@@ -239,20 +239,58 @@ _NEXT_START = (
 _NEXT_START_OF = select(_NEXT_START).where(Meeting.id == bindparam("meeting_id"))
 
 
-@statement_per_reader
-def _meeting_with_next_start_statement(reader: Reader):
+# The first case on the agenda that the reader may see, joined to the meeting under names of its own
+# (the scope rules' subqueries name CaseReview itself).
+_FIRST_REVIEW = aliased(CaseReview, name="first_review")
+_FIRST_CASE = aliased(Case, name="first_case")
+
+
+def _first_on_agenda(reader: Reader):
+    """The id of the first case on the outer meeting's agenda that ``reader`` may see (NULL if none)."""
     return (
-        select(Meeting, _NEXT_START)
+        select(CaseReview.id)
+        .where(CaseReview.meeting_id == Meeting.id, case_review_scope(reader))
+        .order_by(CaseReview.position)
+        .limit(1)
+        .correlate(Meeting)
+        .scalar_subquery()
+    )
+
+
+@statement_per_reader
+def _matters_meeting_statement(reader: Reader):
+    return (
+        select(Meeting, _NEXT_START, _FIRST_REVIEW.id, _FIRST_CASE.reference)
+        .select_from(Meeting)
+        .outerjoin(_FIRST_REVIEW, _FIRST_REVIEW.id == _first_on_agenda(reader))
+        .outerjoin(_FIRST_CASE, _FIRST_CASE.id == _FIRST_REVIEW.case_id)
         .options(_CHAIR_NAME)
         .where(Meeting.id == bindparam("meeting_id"), meeting_scope(reader))
     )
 
 
-def meeting_with_next_start(user: User, meeting_id: int) -> tuple[Meeting, datetime | None] | None:
-    """The meeting (None as meeting_for) with the start of the next meeting going ahead: matters arising
-    reads both in one statement, a round trip fewer on PostgreSQL."""
-    row = db.session.execute(_meeting_with_next_start_statement(user), {"meeting_id": meeting_id}).first()
-    return (row[0], row[1]) if row is not None else None
+class ReviewRef(NamedTuple):
+    """A case review as a link names it: its id and its case's reference."""
+
+    id: int
+    reference: str
+
+
+class MattersMeeting(NamedTuple):
+    meeting: Meeting
+    following_starts_at: datetime | None  # the next meeting going ahead: matters arising are due by then
+    first_review: ReviewRef | None  # the first case on the agenda the reader may see, where the page ends
+
+
+def matters_meeting(user: User, meeting_id: int) -> MattersMeeting | None:
+    """What matters arising reads of its meeting (None as meeting_for), in one statement (each one a
+    round trip on PostgreSQL): the meeting, the start of the next one going ahead and the first case."""
+    row = db.session.execute(_matters_meeting_statement(user), {"meeting_id": meeting_id}).first()
+    if row is None:
+        return None
+    meeting, following_starts_at, first_id, first_reference = row
+    first = ReviewRef(first_id, first_reference) if first_id is not None else None
+    return MattersMeeting(meeting, following_starts_at, first)
 
 
 def meeting_for(user: User, meeting_id: int, *, with_page_details: bool = False) -> Meeting | None:
@@ -1650,22 +1688,6 @@ def agenda_reviews(meeting: Meeting) -> list[AgendaLine]:
         AgendaLine(review_id, position, reference, is_repeat, ", ".join(codes.get(review_id, ())))
         for review_id, position, reference, is_repeat in read_rows(_AGENDA, on_meeting).all()
     ]
-
-
-@statement_per_reader
-def _first_review_statement(reader: Reader):
-    return (
-        select(CaseReview.id, Case.reference)
-        .join(Case, Case.id == CaseReview.case_id)
-        .where(CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader))
-        .order_by(CaseReview.position)
-        .limit(1)
-    )
-
-
-def first_review(reader: User, meeting: Meeting) -> Row | None:
-    """The first case on the agenda that ``reader`` may see: (id, reference), or None."""
-    return read_rows(_first_review_statement(reader), {"meeting_id": meeting.id}).first()
 
 
 def attendance_row(meeting: Meeting, row_id: int) -> Attendance | None:

@@ -18,8 +18,8 @@ from tracker.forms import chosen
 from tracker.meetings import bp, forms, operations, queries
 from tracker.meetings.pages import (
     confirmation_page,
+    matters_meeting_or_404,
     meeting_or_404,
-    meeting_with_next_start_or_404,
     raise_action_from,
     refuse_if_locked,
     review_or_404,
@@ -347,7 +347,7 @@ def remove_attendance(meeting_id: int, row_id: int):
 @requires(Capability.READ_MEETINGS)
 def matters_arising(meeting_id: int):
     """Open actions from earlier meetings that are overdue or due by the next meeting, by agency."""
-    meeting, following_starts_at = meeting_with_next_start_or_404(meeting_id)
+    meeting, following_starts_at, first_review = matters_meeting_or_404(meeting_id)
     user = current_user._get_current_object()  # asked about every row: not through the proxy
     matters_filter = queries.MattersFilter.parse(request.args, user)
     counts = queries.matters_arising_counts(user, meeting, queries.matters_due_on(meeting, following_starts_at))
@@ -373,7 +373,7 @@ def matters_arising(meeting_id: int):
         updatable=updatable,
         progress_row_form=progress_row_form,
         just_updated=id_param(request.args.get("updated", "")),
-        first_review=queries.first_review(user, meeting),
+        first_review=first_review,
         today=london_today(),
     )
 
