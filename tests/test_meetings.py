@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import approve_minutes, error_messages, get_page, parse, sign_in, text_of
+from tests.conftest import ON_POSTGRES, approve_minutes, error_messages, get_page, parse, sign_in, text_of
 from tracker.extensions import db
 from tracker.models import (
     Action,
@@ -269,6 +269,36 @@ def test_meeting_page_queries_do_not_grow_with_reviews(
     # attendance and invited agencies, the meetings either side with the cases to re-score, the matters
     # arising counts, the audit event: each a round trip on PostgreSQL, so merged where they can be.
     assert len(many) == 8, "\n".join(many)
+
+
+def test_a_partners_meeting_page_reads_its_cases_details_and_returns_with_them(
+    app, agencies, make_user, make_meeting, add_review, query_counter
+):
+    """The partner's part of the same statements (no matters arising counts): seven, whatever the
+    number of cases; its agency's cases only, with their agencies by name, and only its own returns."""
+    from tracker.models import AgencyReturn, CaseReview
+
+    partner = make_user("partner", agencies["IDVA"])
+    meeting_id = make_meeting(0, invited=list(agencies.values()), attended_by=[agencies["IDVA"]])
+    theirs = add_review(meeting_id, "CR/P/1", agencies=[agencies["POL"], agencies["IDVA"], agencies["HOU"]])
+    add_review(meeting_id, "CR/P/2", agencies=[agencies["HOU"]])  # not the IDVA's
+    with app.app_context():
+        for agency in (agencies["IDVA"], agencies["HOU"]):
+            db.session.add(AgencyReturn(case_review_id=theirs, agency_id=agency.id, information="Known."))
+        db.session.get(CaseReview, theirs).feedback_to_officer = "Police-internal feedback."
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, partner.email, partner.password)
+    with query_counter() as statements:
+        page = get_page(client, f"/meetings/{meeting_id}")
+    assert len(statements) == 7, "\n".join(statements)
+    cases = page.select("[data-testid=case-review]")
+    assert [text_of(case) for case in cases] == ["1. Case CR/P/1"]
+    line = text_of(cases[0].find_parent("li"))
+    assert "Information sent" in line  # its own agency's return
+    codes = [agencies[code].code for code in sorted(("POL", "IDVA", "HOU"), key=lambda code: agencies[code].name)]
+    assert ", ".join(codes) in line  # the agencies involved, by name
+    assert "Police-internal feedback." not in text_of(page.select_one("main"))
 
 
 def attendance_form(page) -> dict:
@@ -1266,3 +1296,25 @@ def test_the_attendance_page_reads_the_active_and_the_invited_agencies_in_one_st
     assert [agency.code for agency in invited] == ["GONE", "IDVA"]  # by name: "Closed service", "IDVA agency"
     assert {"HOU", "IDVA", "POL"} <= {agency.code for agency in active} and "GONE" not in {a.code for a in active}
     assert [agency.name for agency in active] == sorted(agency.name for agency in active)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's plan")
+def test_matters_arisings_first_case_is_found_among_the_meetings_own_reviews(app, agencies, make_user, make_meeting):
+    """The first case the reader may see is joined by its id, worked out by a subquery: without the
+    meeting's own reviews named in the join, PostgreSQL read every review in history to find it for a
+    partner (12 ms with 50,000 reviews)."""
+    from sqlalchemy import text
+
+    from tracker.meetings.queries import _matters_meeting_statement
+
+    partner = make_user("partner", agencies["IDVA"])
+    meeting_id = make_meeting(0)
+    with app.app_context(), db.engine.connect() as connection:
+        connection.execute(text("SET enable_seqscan = off"))
+        statement = _matters_meeting_statement(db.session.get(User, partner.id)).params(meeting_id=meeting_id)
+        compiled = statement.compile(connection, compile_kwargs={"literal_binds": True})
+        plan = " ".join(row[0] for row in connection.execute(text(f"EXPLAIN {compiled}")))
+    # Read by an index condition (the meeting's), not a scan of every review (sequential, or a whole
+    # index in its place when sequential scans are priced out).
+    first_review_read = plan.split("on case_reviews first_review", 1)[1].split("->", 1)[0]
+    assert "Index Cond: (meeting_id =" in first_review_read, plan

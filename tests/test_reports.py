@@ -625,3 +625,18 @@ def test_a_horizontal_bars_value_fits_inside_the_chart_after_the_longest_bar(age
     steps = sorted(float(text["x"]) for text in svg.select("g.axis.x text"))
     assert 3 <= len(steps) <= 7, steps
     assert min(b - a for a, b in itertools.pairwise(steps)) >= 8 * len("100%") + 6, steps
+
+
+@pytest.mark.parametrize(
+    ("counts", "axis"), [((3, 2, 0), "0 1 2 3"), ((19, 13, 8), "0 5 10 15 20"), ((0, 0, 0), "0 1")]
+)
+def test_a_horizontal_charts_axis_counts_in_whole_steps_up_to_the_largest_value(counts, axis):
+    """Cases are counted whole: pygal's own steps read "0, 0.8, 1.6, 2.4" for a few, with no label at the top."""
+    from tracker.reports import charts
+
+    chart = charts.compared_bars(
+        "Scrutiny grades", ["Grade 1", "Grade 2", "Not graded"], counts, counts,
+        period_label="now", previous_label="before", horizontal=True,
+    )  # fmt: skip
+    svg = BeautifulSoup(chart.svg, "html.parser")
+    assert " ".join(text.get_text() for text in svg.select("g.axis.x text")) == axis

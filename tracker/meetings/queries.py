@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     Row,
+    and_,
     bindparam,
     case,
     func,
@@ -262,7 +263,11 @@ def _matters_meeting_statement(reader: Reader):
     return (
         select(Meeting, _NEXT_START, _FIRST_REVIEW.id, _FIRST_CASE.reference)
         .select_from(Meeting)
-        .outerjoin(_FIRST_REVIEW, _FIRST_REVIEW.id == _first_on_agenda(reader))
+        # The meeting's own reviews first (by their index): given the subquery alone, PostgreSQL read
+        # every review in history to find the one for a partner.
+        .outerjoin(
+            _FIRST_REVIEW, and_(_FIRST_REVIEW.meeting_id == Meeting.id, _FIRST_REVIEW.id == _first_on_agenda(reader))
+        )
         .outerjoin(_FIRST_CASE, _FIRST_CASE.id == _FIRST_REVIEW.case_id)
         .options(_CHAIR_NAME)
         .where(Meeting.id == bindparam("meeting_id"), meeting_scope(reader))
@@ -1077,19 +1082,21 @@ def _reviews_and_details_statement(reader: Reader):
     on_reviews = select(CaseReview.id).where(
         CaseReview.meeting_id == bindparam("meeting_id"), case_review_scope(reader)
     )
-    reviews = (
-        _review_lines_statement(reader)
-        .order_by(None)
-        .add_columns(
-            null().cast(Agency.id.type),
-            null().cast(Agency.code.type),
-            null().cast(Agency.name.type),
-            null().cast(Boolean),
-            null().cast(AgencyReturn.submitted_at.type),
-        )
+    review = _review_lines_statement(reader).order_by(None)
+    review_columns = len(review.selected_columns)  # its id first
+    reviews = review.with_only_columns(
+        literal(_REVIEW_ROW),
+        *review.selected_columns,
+        null().cast(Agency.id.type),
+        null().cast(Agency.code.type),
+        null().cast(Agency.name.type),
+        null().cast(Boolean),
+        null().cast(AgencyReturn.submitted_at.type),
     )
-    reviews = reviews.with_only_columns(literal(_REVIEW_ROW), *reviews.selected_columns)
-    no_review = [null()] * 9  # the review's columns after its id
+    no_review = [null()] * (review_columns - 1)  # the review's columns after its id
+    # Positions (from 1) to order by: the kind; a detail's name (after the kind, the review's columns,
+    # the agency's id and code); a review's agenda position (after the kind and its id).
+    kind, name, position = 1, 1 + review_columns + 3, 3
 
     def details(kind: int, review_id, *columns):
         return select(literal(kind), review_id, *no_review, *columns)
@@ -1119,7 +1126,7 @@ def _reviews_and_details_statement(reader: Reader):
             null(),
             AgencyReturn.submitted_at,
         ).where(AgencyReturn.case_review_id.in_(on_reviews), returns_scope(reader)),
-    ).order_by(literal_column("1"), literal_column("14"), literal_column("3"))  # kind; name; agenda position
+    ).order_by(*(literal_column(str(column)) for column in (kind, name, position)))
 
 
 def _review_lines(

@@ -9,6 +9,8 @@ pygal was chosen over matplotlib's SVG backend: it is small (no numpy), draws ac
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -136,6 +138,16 @@ def compared_bars(
     )
 
 
+def _whole_steps(values, most: int = 5) -> list[int]:
+    """The value axis from 0 past the largest value in at most ``most`` equal whole steps of 1, 2 or 5
+    times a power of ten: counts are never split (pygal's own steps gave "0, 0.8, 1.6, 2.4" for a few
+    cases, and no label at the top)."""
+    top = max((value for value in values if value is not None), default=0)
+    sizes = (multiple * 10**power for power in itertools.count() for multiple in (1, 2, 5))
+    step = next(size for size in sizes if math.ceil(top / size) <= most)
+    return list(range(0, step * max(1, math.ceil(top / step)) + 1, step))
+
+
 # Drawing a chart costs more than counting its figures; the same figures give the same SVG, so
 # charts are kept per process by their inputs (a pure function: nothing to invalidate).
 @lru_cache(maxsize=512)
@@ -152,9 +164,13 @@ def _compared_bars(title, labels, now, before, period_label, previous_label, uni
             value_formatter=lambda v: f"{v:g}{unit}",
             # Room after the longest bar for its value ("100%"): pygal leaves room for a printed value
             # by the chart's height, which a horizontal bar's end does not use.
-            # At most six steps along a horizontal chart's value axis: beside long agency names its
-            # plot is narrow, and ten ran together ("0% 10%20%30%").
-            **({"margin_right": 16 + HORIZONTAL_VALUE_ROOM, "max_scale": 6} if horizontal else {}),
+            # A few whole steps along a horizontal chart's value axis: beside long agency names its
+            # plot is narrow, and pygal's ten ran together ("0% 10%20%30%").
+            **(
+                {"margin_right": 16 + HORIZONTAL_VALUE_ROOM, "y_labels": _whole_steps((*now, *before))}
+                if horizontal
+                else {}
+            ),
         ),
     )
     # pygal draws a horizontal chart's first label at the bottom: given last first, the bars read from
