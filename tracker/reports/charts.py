@@ -153,25 +153,18 @@ def _whole_steps(values, most: int = 5) -> list[int]:
 @lru_cache(maxsize=512)
 def _compared_bars(title, labels, now, before, period_label, previous_label, unit, horizontal) -> Chart:
     style = Style(colors=(CURRENT_COLOUR, PREVIOUS_COLOUR), **_STYLE)
-    height = max(360, 80 + 46 * len(labels)) if horizontal else 380
-    kind = pygal.HorizontalBar if horizontal else pygal.Bar
+    if horizontal:
+        kind, height = pygal.HorizontalBar, max(360, 80 + 46 * len(labels))
+        # Room after the longest bar for its value ("100%"): pygal leaves room for a printed value by
+        # the chart's height, which a horizontal bar's end does not use. A few whole steps along the
+        # value axis: beside long agency names the plot is narrow, and pygal's ten ran together.
+        options = {"margin_right": 16 + HORIZONTAL_VALUE_ROOM, "y_labels": _whole_steps((*now, *before))}
+    else:
+        kind, height, options = pygal.Bar, 380, {}
     chart = kind(
         style=style,
         # One series a line under the chart: in two columns a long period's name ran into the other's.
-        **_config(
-            height=height,
-            legend_at_bottom_columns=1,
-            value_formatter=lambda v: f"{v:g}{unit}",
-            # Room after the longest bar for its value ("100%"): pygal leaves room for a printed value
-            # by the chart's height, which a horizontal bar's end does not use.
-            # A few whole steps along a horizontal chart's value axis: beside long agency names its
-            # plot is narrow, and pygal's ten ran together ("0% 10%20%30%").
-            **(
-                {"margin_right": 16 + HORIZONTAL_VALUE_ROOM, "y_labels": _whole_steps((*now, *before))}
-                if horizontal
-                else {}
-            ),
-        ),
+        **_config(height=height, legend_at_bottom_columns=1, value_formatter=lambda v: f"{v:g}{unit}", **options),
     )
     # pygal draws a horizontal chart's first label at the bottom: given last first, the bars read from
     # the top in the order of the table beside them (the description keeps that order too).
