@@ -840,9 +840,36 @@ def test_an_administrator_is_never_offered_or_accepted_as_an_actions_owner(
     with app.app_context():
         meeting_id = db.session.get(Action, action_id).meeting_id
     owners = [
-        text_of(option) for option in get_page(client, f"/meetings/{meeting_id}/actions/new").select("#owner_id option")
+        text_of(option)
+        for option in get_page(client, f"/meetings/{meeting_id}/actions/new").select("#owner_id optgroup option")
     ]
-    assert "IDVA Officer (IDVA)" in owners and "IDVA Administrator (IDVA)" not in owners
+    assert "IDVA Officer" in owners and "IDVA Administrator" not in owners
+
+
+def test_an_actions_possible_owners_are_grouped_by_agency_for_the_chosen_agency_to_narrow(
+    client, app, world, agencies, make_user
+):
+    """On both action forms (a new action, and one raised with a review), the possible owners are
+    grouped by agency, in agency order, names in order within each; the select names the owning agency
+    select it follows (app.js offers only that agency's group)."""
+    make_user("partner", agencies["HOU"], name="Zoe Housing")
+    make_user("partner", agencies["HOU"], name="Adam Housing")
+    make_user("partner", agencies["IDVA"], name="IDVA Officer")
+    sign_in(client, world["chair"].email, world["chair"].password)
+    pages = {
+        "owner_id": f"/meetings/{world['meeting']}/actions/new",
+        "action-owner_id": f"/meetings/{world['meeting']}/reviews/{world['review']}",
+    }
+    for select_id, url in pages.items():
+        select = get_page(client, url).select_one(f"select#{select_id}")
+        assert select["data-owners-of"] == select_id.replace("owner_id", "owning_agency_id")
+        assert [text_of(option) for option in select.find_all("option", recursive=False)] == [
+            "No named owner – the agency's SPOC follows it up"
+        ]
+        groups = {group["label"]: [text_of(option) for option in group("option")] for group in select("optgroup")}
+        assert list(groups) == sorted(groups)
+        assert groups[agencies["HOU"].name] == ["Adam Housing", "Zoe Housing"]
+        assert "IDVA Officer" in groups[agencies["IDVA"].name]
 
 
 def test_the_agency_filters_offer_a_partner_their_own_agency_without_a_statement(

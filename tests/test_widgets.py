@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 import pytest
+from bs4 import BeautifulSoup
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovSelect
 from markupsafe import Markup
 from wtforms import (
@@ -21,7 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from tracker.forms import DateRequired, FastGovSelect, GovDateField
+from tracker.forms import DateRequired, FastGovSelect, GovDateField, optional_int
 
 CHOICES = [
     SelectChoice("", "No named owner – the agency's SPOC follows it up"),
@@ -51,6 +52,51 @@ def test_long_select_passes_params_to_the_macro(app):
         field = OwnerForm().owner
         html = str(FastGovSelect()(field, params={"label": {"text": "Who follows it up"}}))
         assert "Who follows it up" in html and "Named owner" not in html
+
+
+GROUPED = [
+    SelectChoice("", "No named owner – the agency's SPOC follows it up"),
+    SelectChoice(3, "Bob", optgroup="Housing <Options>"),
+    SelectChoice(2, 'Ann <x> & "Co"', optgroup="Police"),
+    SelectChoice(4, "Cy", optgroup="Police"),
+]
+
+
+@pytest.mark.parametrize("data", [None, "4"])
+def test_a_grouped_select_writes_its_ungrouped_options_then_each_group(app, data):
+    """Choices with an optgroup are written as option groups (govukSelect has none), escaped, the
+    selected one marked; a data- attribute (render_kw) lands on the select, not on the macro's path."""
+
+    class GroupedForm(Form):
+        owner = SelectField(
+            "Named owner",
+            choices=GROUPED,
+            coerce=optional_int,
+            widget=FastGovSelect(),
+            render_kw={"data-owners-of": 'agency"x'},
+        )
+
+    with app.test_request_context():
+        form = GroupedForm(data={"owner": int(data)} if data else None)
+        document = BeautifulSoup(str(form.owner()), "html.parser")
+    select = document.select_one("select#owner.govuk-select")
+    assert select["data-owners-of"] == 'agency"x'
+    assert [child.name for child in select.find_all(recursive=False)] == ["option", "optgroup", "optgroup"]
+    groups = {
+        group["label"]: [(o["value"], o.text, o.has_attr("selected")) for o in group("option")]
+        for group in select("optgroup")
+    }
+    assert groups == {
+        "Housing <Options>": [("3", "Bob", False)],
+        "Police": [("2", 'Ann <x> & "Co"', False), ("4", "Cy", data == "4")],
+    }
+    assert "<Options>" not in str(form.owner())  # escaped in the label
+
+
+def test_a_select_given_attributes_other_than_data_goes_through_the_macro(app):
+    with app.test_request_context():
+        html = str(FastGovSelect()(OwnerForm().owner, **{"data-x": "1", "autocomplete": "off"}))
+    assert 'autocomplete="off"' in html
 
 
 def test_select_options_escape_labels_and_mark_the_selected_one():

@@ -73,6 +73,9 @@ def record_review(page, *, dash, grade_label, findings, action=None, due=None):
         page.get_by_text("Raise an action with this review").click()
         page.locator("#action-description").fill(description)
         page.locator("#action-owning_agency_id").select_option(label=agency)
+        # Only the owning agency's members are offered as the named owner (app.js).
+        offered = page.locator("#action-owner_id optgroup:not([disabled])")
+        assert offered.evaluate_all("groups => groups.map(group => group.label)") == [agency]
         fill_date(page, "action-due_date", due)
     page.get_by_role("button", name="Save and go to the next case").click()
 

@@ -164,7 +164,7 @@ class ActionForm(TrackerForm):
         coerce=optional_int,
         widget=FastGovSelect(),
         validate_choice=False,
-        description="Must belong to the owning agency.",
+        description="Listed by agency. Must belong to the owning agency.",
     )
     due_date = GovDateField(
         "Due date", description="For example, 27 11 2026", validators=[DateRequired("Enter the due date")]
@@ -176,9 +176,11 @@ class ActionForm(TrackerForm):
         self.owning_agency_id.choices = [SelectChoice("", "Select an agency")] + [
             SelectChoice(a.id, a.name) for a in agencies
         ]
+        # Grouped by agency; with JavaScript (app.js), only the chosen owning agency's group is offered.
         self.owner_id.choices = [SelectChoice("", "No named owner – the agency's SPOC follows it up")] + [
-            SelectChoice(u.id, f"{u.display_name} ({u.agency_code})") for u in owners
+            SelectChoice(u.id, u.display_name, optgroup=u.agency_name) for u in owners
         ]
+        self.owner_id.render_kw = {"data-owners-of": self.owning_agency_id.id}
         self._agency_ids = {a.id for a in agencies}
         self._owner_agency = {u.id: u.agency_id for u in owners}
         self._today = today

@@ -1423,13 +1423,13 @@ def active_and_invited_agencies(meeting: Meeting) -> tuple[list[AgencyTag], list
 
 def possible_owners() -> Sequence[Row]:
     """Every active account that reads case work (not administrators) as an action's possible named
-    owner: rows of (id, display_name, agency_id, agency_code), not whole accounts (a few hundred, loaded
-    for each action form)."""
+    owner, by agency name then name (the form groups them by agency): rows of (id, display_name,
+    agency_id, agency_name), not whole accounts (a few hundred, loaded for each action form)."""
     return db.session.execute(
-        select(User.id, User.display_name, User.agency_id, func.coalesce(Agency.code, "").label("agency_code"))
-        .outerjoin(Agency, User.agency_id == Agency.id)
+        select(User.id, User.display_name, User.agency_id, Agency.name.label("agency_name"))
+        .join(Agency, User.agency_id == Agency.id)
         .where(case_worker_condition())
-        .order_by(User.display_name)
+        .order_by(Agency.name, User.display_name)
     ).all()
 
 

@@ -27,3 +27,27 @@ function focusableWhenScrolling() {
 focusableWhenScrolling();
 window.addEventListener("resize", focusableWhenScrolling);
 document.addEventListener("toggle", focusableWhenScrolling, true);
+
+// An action's named owner must belong to its owning agency (the server refuses any other). The owner
+// list is grouped by agency; once an owning agency is chosen, only its group is offered, and an owner
+// already chosen from another agency is cleared. Without JavaScript every group stays offered.
+for (const owners of document.querySelectorAll("select[data-owners-of]")) {
+  const agency = document.getElementById(owners.dataset.ownersOf);
+  if (!agency) {
+    continue;
+  }
+  const offerTheChosenAgencysMembers = () => {
+    const chosen = agency.value ? agency.options[agency.selectedIndex].text : null;
+    for (const group of owners.querySelectorAll("optgroup")) {
+      const elsewhere = chosen !== null && group.label !== chosen;
+      group.hidden = elsewhere;
+      group.disabled = elsewhere;
+    }
+    const selected = owners.options[owners.selectedIndex];
+    if (selected && selected.parentElement.disabled) {
+      owners.value = "";
+    }
+  };
+  agency.addEventListener("change", offerTheChosenAgencysMembers);
+  offerTheChosenAgencysMembers();
+}
