@@ -3,8 +3,11 @@
 from datetime import timedelta
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from tests.e2e.conftest import sign_in
+from tracker.extensions import db
+from tracker.models import Meeting, MeetingStatus
 from tracker.timeutil import london_today
 
 IDVA = "Independent Domestic Violence Advisor (IDVA) service"
@@ -109,3 +112,27 @@ def test_partner_updates_asks_for_time_and_completes_overdue_actions(
     check_accessibility(page, "cases-search")
     page.get_by_role("button", name="Sign out").click()
     assert idva_overdue_on_chair_home(page, live_server) == before - 2
+
+
+def test_the_owner_list_follows_the_owning_agency(live_server, page, app, demo, check_accessibility):
+    """A chair raising an action is offered, as its named owner, only the owning agency's members; an
+    owner chosen before the agency changed is cleared (app.js). The server refuses any other either way."""
+    with app.app_context():
+        meeting_id = db.session.scalar(select(Meeting.id).where(Meeting.status == MeetingStatus.IN_PROGRESS))
+    sign_in(page, live_server, "chair@example.org")
+    page.goto(f"{live_server}/meetings/{meeting_id}/actions/new")
+    owners, agency = page.locator("#owner_id"), page.locator("#owning_agency_id")
+    groups = "groups => groups.map(group => group.label)"
+    everyone = owners.locator("optgroup").evaluate_all(groups)
+    assert IDVA in everyone and len(everyone) > 1  # nothing chosen yet: every agency's members
+
+    owners.select_option(label="Demo IDVA Officer")
+    agency.select_option(label=IDVA)
+    assert owners.locator("optgroup:not([disabled])").evaluate_all(groups) == [IDVA]
+    assert owners.input_value() != ""  # the IDVA officer still belongs to the chosen agency
+    check_accessibility(page, "raise-action-owner-narrowed")
+
+    police = next(label for label in everyone if label.startswith("Police"))
+    agency.select_option(label=police)
+    assert owners.locator("optgroup:not([disabled])").evaluate_all(groups) == [police]
+    assert owners.input_value() == ""  # the IDVA officer was cleared
