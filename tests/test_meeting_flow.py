@@ -105,6 +105,13 @@ def test_an_involved_partner_sees_its_agenda_cases_and_returns_its_information(
     assert error_messages(parse(response))["information"] == (
         "Enter what your agency holds, or tick that it holds no information"
     )
+    # Information with "no information held" ticked is refused, not quietly dropped for the tick.
+    both = {"information": "Known to IDVA since March; safety plan in place", "no_information_held": "y"}
+    response = idva.post(f"/meetings/{meeting_id}/reviews/{mine}/return", data=both)
+    assert error_messages(parse(response))["information"].startswith("You ticked that your agency holds no information")
+    assert "Known to IDVA since March" in text_of(parse(response).select_one("textarea[name=information]"))
+    with app.app_context():
+        assert db.session.scalars(select(AgencyReturn)).all() == []
     idva.post(
         f"/meetings/{meeting_id}/reviews/{mine}/return",
         data={"information": "Known to IDVA since March; safety plan in place", "contact_made": "y"},

@@ -132,3 +132,9 @@ class AgencyReturnForm(TrackerForm):
     def validate_information(self, field):
         if not field.data and not self.no_information_held.data:
             raise ValidationError("Enter what your agency holds, or tick that it holds no information")
+        # Both would keep only "no information held": what was typed would be lost without a word.
+        if field.data and self.no_information_held.data:
+            raise ValidationError(
+                "You ticked that your agency holds no information: untick it to send this information, "
+                "or remove the information"
+            )
