@@ -855,6 +855,7 @@ def test_an_actions_possible_owners_are_grouped_by_agency_for_the_chosen_agency_
     make_user("partner", agencies["HOU"], name="Zoe Housing")
     make_user("partner", agencies["HOU"], name="Adam Housing")
     make_user("partner", agencies["IDVA"], name="IDVA Officer")
+    make_user("manager", agencies["HOU"], name="Housing Manager")  # reads actions, cannot update them
     sign_in(client, world["chair"].email, world["chair"].password)
     pages = {
         "owner_id": f"/meetings/{world['meeting']}/actions/new",
@@ -870,6 +871,46 @@ def test_an_actions_possible_owners_are_grouped_by_agency_for_the_chosen_agency_
         assert list(groups) == sorted(groups)
         assert groups[agencies["HOU"].name] == ["Adam Housing", "Zoe Housing"]
         assert "IDVA Officer" in groups[agencies["IDVA"].name]
+
+
+def test_a_manager_who_cannot_update_actions_is_never_offered_or_accepted_as_an_owner(
+    client, app, world, agencies, make_user
+):
+    """The named owner is the person reminded to act on the action: a manager reads actions but cannot
+    update them, so is offered neither when an action is raised nor when its owner is changed."""
+    manager = make_user("manager", agencies["IDVA"], name="IDVA Manager")
+    colleague = make_user("partner", agencies["IDVA"], name="IDVA Colleague")
+    sign_in(client, world["chair"].email, world["chair"].password)
+    new_action = f"/meetings/{world['meeting']}/actions/new"
+    due = london_today() + timedelta(days=7)
+    offered = [text_of(option) for option in get_page(client, new_action).select("#owner_id option")]
+    assert "IDVA Colleague" in offered and "IDVA Manager" not in offered
+    response = client.post(
+        new_action,
+        data={
+            "description": "Call the victim",
+            "owning_agency_id": agencies["IDVA"].id,
+            "owner_id": manager.id,
+            "due_date": [str(due.day), str(due.month), str(due.year)],
+        },
+    )
+    assert error_messages(parse(response))["owner_id"] == "Select the named owner from the list"
+
+    action_id = world["later"]
+    offered = [text_of(o) for o in get_page(client, f"/actions/{action_id}").select("#owner-owner_id option")]
+    assert "IDVA Colleague" in offered and "IDVA Manager" not in offered
+    response = client.post(
+        f"/actions/{action_id}/owner", data={"owner-owner_id": manager.id, "owner-version": version_of(app, action_id)}
+    )
+    assert error_messages(parse(response))["owner-owner_id"] == "The named owner must belong to the owning agency"
+    with app.app_context():
+        assert db.session.get(Action, action_id).owner_id is None
+    client.post(
+        f"/actions/{action_id}/owner",
+        data={"owner-owner_id": colleague.id, "owner-version": version_of(app, action_id)},
+    )
+    with app.app_context():
+        assert db.session.get(Action, action_id).owner_id == colleague.id
 
 
 def test_the_agency_filters_offer_a_partner_their_own_agency_without_a_statement(

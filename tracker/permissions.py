@@ -189,10 +189,11 @@ def agency_officer_condition():
     return and_(User.active.is_(True), User.role == Role.PARTNER)
 
 
-def case_worker_condition():
-    """SQL condition on User: active accounts that read case work, so may be named as an action's owner
-    (not the service's administrators, who may not even open an action)."""
-    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if Capability.READ_MEETINGS in capabilities]
+def action_owner_condition():
+    """SQL condition on User: active accounts that may update actions, so may be named as an action's
+    owner (not managers, who only read them, nor the service's administrators, who may not even open
+    one: the owner is the person reminded to act on it)."""
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if Capability.UPDATE_ACTIONS in capabilities]
     return and_(User.active.is_(True), User.role.in_(roles))
 
 

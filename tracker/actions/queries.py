@@ -30,10 +30,10 @@ from tracker.models import (
 from tracker.paging import PAGE_LIMIT, PAGE_OFFSET
 from tracker.permissions import (
     Reader,
+    action_owner_condition,
     action_scope,
     can_see_action,
     case_review_scope,
-    case_worker_condition,
     meeting_scope,
     sees_every_agency,
     statement_per_reader,
@@ -477,13 +477,14 @@ def links_seen(user, meeting_id: int, review_id: int | None) -> tuple[bool, bool
 
 _AGENCY_MEMBERS = (
     select(User.id, User.display_name)
-    .where(User.agency_id == bindparam("agency_id"), case_worker_condition())
+    .where(User.agency_id == bindparam("agency_id"), action_owner_condition())
     .order_by(User.display_name)
 )
 
 
 def agency_members(agency_id: int) -> list[Row]:
-    """(id, display_name) of the agency's active accounts: who may be named as an action's owner."""
+    """(id, display_name) of the agency's active accounts that may update actions: who may be named as
+    an action's owner."""
     return read_rows(_AGENCY_MEMBERS, {"agency_id": agency_id}).all()
 
 

@@ -55,13 +55,13 @@ from tracker.paging import PAGE_LIMIT, PAGE_OFFSET, StatementPage
 from tracker.params import date_param, id_param
 from tracker.permissions import (
     Reader,
+    action_owner_condition,
     action_scope,
     agency_officer_condition,
     attendee_condition,
     can_see_action,
     can_see_feedback,
     case_review_scope,
-    case_worker_condition,
     may_chair_condition,
     may_see_agency,
     meeting_scope,
@@ -1422,13 +1422,13 @@ def active_and_invited_agencies(meeting: Meeting) -> tuple[list[AgencyTag], list
 
 
 def possible_owners() -> Sequence[Row]:
-    """Every active account that reads case work (not administrators) as an action's possible named
-    owner, by agency name then name (the form groups them by agency): rows of (id, display_name,
+    """Every active account that may update actions (chairs and partner officers) as an action's
+    possible named owner, by agency name then name (the form groups them by agency): rows of (id, display_name,
     agency_id, agency_name), not whole accounts (a few hundred, loaded for each action form)."""
     return db.session.execute(
         select(User.id, User.display_name, User.agency_id, Agency.name.label("agency_name"))
         .join(Agency, User.agency_id == Agency.id)
-        .where(case_worker_condition())
+        .where(action_owner_condition())
         .order_by(Agency.name, User.display_name)
     ).all()
 
