@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import error_messages, get_page, parse, sign_in, summary_errors, text_of
 from tracker.extensions import db
+from tracker.forms import date_example
 from tracker.models import Action, AuditEvent, Case, CaseReview, LearningTheme, Meeting
 from tracker.timeutil import london_today
 
@@ -358,7 +359,7 @@ def test_raise_actions_for_a_review_and_for_the_meeting(
         ({"owning_agency_id": ""}, "owning_agency_id", "Select the owning agency from the list"),
         ({"owning_agency_id": "99999"}, "owning_agency_id", "Select the owning agency from the list"),
         ({"owner_id": "OTHER_AGENCY"}, "owner_id", "The named owner must belong to the owning agency"),
-        ({"due_date": ["31", "2", "2027"]}, "due_date-day", "Due date must be a real date, like 24 11 2026"),
+        ({"due_date": ["31", "2", "2027"]}, "due_date-day", "Due date must be a real date, like " + date_example()),
         ({"due_date": ["", "", ""]}, "due_date-day", "Enter the due date"),
         ({"due_date": "YESTERDAY"}, "due_date-day", "Due date must be today or in the future"),
     ],

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import ON_POSTGRES, approve_minutes, error_messages, get_page, parse, sign_in, text_of
 from tracker.extensions import db
+from tracker.forms import date_example
 from tracker.models import (
     Action,
     ActionUpdate,
@@ -99,7 +100,7 @@ def test_weekly_series_keeps_local_time_across_the_clock_change(client, app, cha
         ({"weeks": "53"}, "weeks", "Enter a number of weeks from 1 to 52"),
         ({"weeks": "four"}, "weeks", "Enter a number of weeks from 1 to 52"),
         ({"time": "25:00"}, "time", "Enter a time in 24-hour format, like 10:00 or 14:30"),
-        ({"date": ["31", "2", "2027"]}, "date-day", "Date must be a real date, like 24 11 2026"),
+        ({"date": ["31", "2", "2027"]}, "date-day", "Date must be a real date, like " + date_example()),
         ({"date": ["", "", ""]}, "date-day", "Enter the date of the meeting"),
         ({"location": ""}, "location", "Enter where the meeting is held"),
         ({"invited_agency_ids": []}, "invited_agency_ids", "Select at least one invited agency"),

@@ -8,6 +8,7 @@ from tests.conftest import current_code, enter_code, get_page, make_test_app, pa
 from tests.production_settings import SAFE_PRODUCTION
 from tracker import create_app
 from tracker.extensions import db as tracker_db
+from tracker.forms import date_example
 from tracker.permissions import public
 
 
@@ -312,6 +313,8 @@ def test_dates_outside_1900_to_2100_are_refused_with_a_message(client, app, logi
         data={"description": "Refer", "owning_agency_id": agency_id, "due_date": ["1", "1", year]},
     )
     assert response.status_code == 200
-    assert error_messages(parse(response))["due_date-day"] == "Due date must be between 1900 and 2100, like 24 11 2026"
+    assert error_messages(parse(response))["due_date-day"] == (
+        f"Due date must be between 1900 and 2100, like {date_example()}"
+    )
     with app.app_context():
         assert tracker_db.session.scalar(sa.select(sa.func.count(Action.id))) == 0

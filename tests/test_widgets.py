@@ -3,7 +3,7 @@ govuk-frontend-wtf's macros give, in every state a form can be in."""
 
 import copy
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from tracker.forms import DateRequired, FastGovSelect, GovDateField, optional_int
+from tracker.timeutil import london_today
 
 CHOICES = [
     SelectChoice("", "No named owner – the agency's SPOC follows it up"),
@@ -1367,3 +1368,19 @@ def test_every_table_on_a_web_page_sits_in_a_sideways_scrolling_container():
             if not text[: match.start()].rstrip().endswith('<div class="app-table-scroll">'):
                 unwrapped.append(f"{template.relative_to(root)}:{text.count(chr(10), 0, match.start()) + 1}")
     assert unwrapped == []
+
+
+def test_a_date_inputs_example_is_two_weeks_ahead_never_in_the_past(app):
+    """The hint and the 'real date' error give the same example, worked out as the form is made."""
+
+    class DueForm(Form):
+        due = GovDateField("Due date")
+
+    from werkzeug.datastructures import MultiDict
+
+    with app.test_request_context():
+        form = DueForm(formdata=MultiDict([("due", "31"), ("due", "2"), ("due", "2027")]))
+        form.validate()
+    ahead = london_today() + timedelta(days=14)
+    assert form.due.description == f"For example, {ahead.day} {ahead.month} {ahead.year}"
+    assert form.due.errors == [f"Due date must be a real date, like {ahead.day} {ahead.month} {ahead.year}"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
 from flask import abort
@@ -26,6 +26,7 @@ from wtforms.validators import Length, StopValidation
 from tracker.escaping import escape
 from tracker.params import EARLIEST_DATE, LATEST_DATE, UNSAFE_CHARACTERS
 from tracker.templating import govuk_select
+from tracker.timeutil import london_today
 
 T = TypeVar("T")
 LONG_TEXT = 5000  # the longest free text a form takes (summaries, findings, notes)
@@ -280,12 +281,24 @@ def optional_int(value):
         return None
 
 
+def date_example() -> str:
+    """An example date for a date input's hint and errors, two weeks ahead (every date the forms ask for
+    is today or later: a due date, a meeting's), as it is typed: "12 12 2026"."""
+    example = london_today() + timedelta(days=14)
+    return f"{example.day} {example.month} {example.year}"
+
+
 class GovDateField(DateField):
-    """A GOV.UK date input (day, month, year) with plain-English errors, including 31/02."""
+    """A GOV.UK date input (day, month, year) with plain-English errors, including 31/02.
+
+    Its hint and error messages give an example date (date_example), worked out as the form is made:
+    a fixed example soon lies in the past, where a due date may not be."""
 
     widget = FastGovDateInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
+        self.example = date_example()
+        kwargs.setdefault("description", f"For example, {self.example}")
         super().__init__(label, validators, format="%d %m %Y", **kwargs)
 
     def process_formdata(self, valuelist):
@@ -307,12 +320,12 @@ class GovDateField(DateField):
             self.data = date(year, month, day)
         except (ValueError, OverflowError):
             self.data = None
-            raise ValueError(f"{self.label.text} must be a real date, like 24 11 2026") from None
+            raise ValueError(f"{self.label.text} must be a real date, like {self.example}") from None
         if not EARLIEST_DATE <= self.data <= LATEST_DATE:
             # Year 9999 is a real date, and a typing mistake; it would also overflow date arithmetic.
             self.data = None
             raise ValueError(
-                f"{self.label.text} must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}, like 24 11 2026"
+                f"{self.label.text} must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}, like {self.example}"
             )
 
 

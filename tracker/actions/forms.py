@@ -66,9 +66,7 @@ class ActionProgressForm(TrackerForm):
 
 
 class DueDateForm(TrackerForm):
-    due_date = GovDateField(
-        "New due date", description="For example, 27 11 2026", validators=[DateRequired("Enter the new due date")]
-    )
+    due_date = GovDateField("New due date", validators=[DateRequired("Enter the new due date")])
     reason = TextAreaField(
         "Reason for the new date",
         widget=FastGovTextArea(),
@@ -144,7 +142,6 @@ class ExtensionRequestForm(TrackerForm):
 
     requested_due_date = GovDateField(
         "New due date you are asking for",
-        description="For example, 27 11 2026",
         validators=[DateRequired("Enter the new due date you are asking for")],
     )
     reason = TextAreaField(

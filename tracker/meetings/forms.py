@@ -166,9 +166,7 @@ class ActionForm(TrackerForm):
         validate_choice=False,
         description="Listed by agency. Must belong to the owning agency.",
     )
-    due_date = GovDateField(
-        "Due date", description="For example, 27 11 2026", validators=[DateRequired("Enter the due date")]
-    )
+    due_date = GovDateField("Due date", validators=[DateRequired("Enter the due date")])
     submit = SubmitField("Raise action", widget=FastGovSubmitInput())
 
     def __init__(self, *args, agencies=(), owners=(), today=None, **kwargs):
