@@ -236,6 +236,8 @@ def test_declining_needs_a_note_and_leaves_the_due_date(client, app, people, ove
     assert "Declined" in text_of(page.select_one("[data-testid=extensions]"))
     assert [m["to"] for m in smtp_server] == [["idva@example.org"]]
     assert "declined" in smtp_server[0]["subject"]
+    assert "The chair's note is on the action's page:" in smtp_server[0]["body"]
+    assert "The plan is needed" not in smtp_server[0]["body"]  # the note stays in the service
     assert len(events(app, "extension_declined")) == 1
     # Decided once: the page shows the decision and no form; the partner may ask again.
     assert (
@@ -266,7 +268,9 @@ def test_agreeing_moves_the_due_date_and_keeps_the_original(client, app, people,
     assert f"Original due date {format_date(original)}" in details
     assert len(events(app, "extension_agreed")) == 1
     assert f"extension request {request.id}" in [e.detail for e in events(app, "action_viewed")]
-    assert any(m["to"] == ["idva@example.org"] and "agreed" in m["subject"] for m in smtp_server)
+    [told] = [m for m in smtp_server if m["to"] == ["idva@example.org"] and "agreed" in m["subject"]]
+    assert "note" not in told["body"]  # agreed without a note: none is mentioned
+    assert f"/actions/{overdue_action}" in told["body"]
     assert get_page(client, "/").select_one("[data-testid=extension-requests]") is None
     # A second decision on the same request changes nothing.
     again = decide(client, app, overdue_action, request.id, "decline", "No")

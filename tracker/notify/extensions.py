@@ -52,7 +52,7 @@ def extension_decided_message(user: User, request: ExtensionRequest, service_url
         "",
         f"Your request for more time on action {action.reference} was {outcome}. {effect}",
         "",
-        "The chair's note is on the action's page:",
+        "The chair's note is on the action's page:" if request.decision_note.strip() else "See the action:",
         f"{service_url}/actions/{action.id}",
         "",
         FOOTER,
