@@ -932,6 +932,31 @@ def test_matter_arising_needs_a_note(client, app, chair, agencies, make_meeting,
         assert db.session.get(Action, action_id).status == "open"
 
 
+def test_a_matter_arising_update_corrected_on_the_action_page_goes_back_to_matters_arising(
+    client, app, chair, agencies, make_meeting, add_action
+):
+    """An update from matters arising that needs correcting is corrected on the action page, whose back
+    link and form lead back to matters arising, at the row; a page not ours is never gone back to."""
+    earlier = make_meeting(-14, chair=chair)
+    action_id = add_action(earlier, agencies["IDVA"])
+    meeting_id = make_meeting(0, chair=chair)
+    matters = f"/meetings/{meeting_id}/matters-arising?agency={agencies['IDVA'].id}"
+    fields = {f"a{action_id}-status": "in_progress", f"a{action_id}-version": 1, "next": matters}
+    page = parse(client.post(f"/actions/{action_id}/progress", data={**fields, f"a{action_id}-note": ""}))
+    assert error_messages(page)[f"a{action_id}-note"]
+    back = page.select_one(".govuk-back-link")
+    assert (back["href"], text_of(back)) == (matters, "Back to matters arising")
+    form = page.select_one(f"form[action='/actions/{action_id}/progress']")
+    assert form.select_one("input[name=next]")["value"] == matters
+    response = client.post(f"/actions/{action_id}/progress", data={**fields, f"a{action_id}-note": "Called today"})
+    assert response.headers["Location"] == f"{matters}&updated={action_id}#action-{action_id}"
+
+    elsewhere = {**fields, f"a{action_id}-version": 2, "next": "https://evil.example/", f"a{action_id}-note": ""}
+    page = parse(client.post(f"/actions/{action_id}/progress", data=elsewhere))
+    assert text_of(page.select_one(".govuk-back-link")) == "Back to actions"
+    assert page.select_one("input[name=next]") is None
+
+
 def test_grade_4_cases_are_listed_for_re_scoring_at_the_next_meeting(client, chair, make_meeting, add_review):
     previous = make_meeting(-7, chair=chair)
     add_review(previous, "CR/UNSURE", grade=4)

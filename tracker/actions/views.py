@@ -177,6 +177,8 @@ def _render_action(action, status=200, conflict=False, links_seen: tuple[bool, b
         may_see_meeting=may_see_meeting,
         may_see_review=may_see_review,
         conflict=conflict,
+        # An update from matters arising that needs correcting is corrected here, then goes back there.
+        came_from=_came_from(),
     ), status
 
 
@@ -221,10 +223,15 @@ def _progress_prefix(action) -> str:
     return row_prefix if f"{row_prefix}-version" in request.form else "progress"
 
 
+def _came_from() -> str | None:
+    """The page an update was posted from (a meeting's matters arising), if it is one of ours."""
+    came_from = request.form.get("next") if request.method == "POST" else None
+    return came_from if came_from and is_safe_local_path(came_from) else None
+
+
 def _after_progress(action, message: str):
     """Back to the page the update came from (a meeting's matters arising, the row marked), or the action."""
-    came_from = request.form.get("next")
-    if came_from and is_safe_local_path(came_from):
+    if came_from := _came_from():
         flash(f"{action.reference}: {message}", "success")
         parts = urlsplit(came_from)
         query = [(key, value) for key, value in parse_qsl(parts.query) if key != "updated"] + [("updated", action.id)]
