@@ -11,7 +11,16 @@ from sqlalchemy import select
 
 from tests.conftest import approve_minutes, error_messages, get_page, parse, sign_in, text_of
 from tracker.extensions import db
-from tracker.models import Action, AgencyReturn, Attendance, AttendanceStatus, AuditEvent, CaseReview, Meeting
+from tracker.models import (
+    Action,
+    AgencyReturn,
+    Attendance,
+    AttendanceStatus,
+    AuditEvent,
+    CaseReview,
+    Meeting,
+    RiskLevel,
+)
 
 
 @pytest.fixture
@@ -277,7 +286,7 @@ def test_blocking_gaps_are_refused_on_the_server(client, app, chair, agencies, m
                                   status=AttendanceStatus.APOLOGIES))  # fmt: skip
         db.session.commit()
     page = get_page(client, f"/meetings/{meeting_id}/approve")
-    assert "2 cases reviewed, 0 people present." in text_of(page.select_one("main"))
+    assert "2 cases on the agenda, none fully recorded; 0 people present." in text_of(page.select_one("main"))
     blocking = text_of(page.select_one("[data-testid=blocking-gaps]"))
     assert "Attendance has not been taken" in blocking and "CR/EMPTY: nothing has been recorded" in blocking
     assert page.select("main form[method=post]") == []  # no approve button while gaps block
@@ -298,7 +307,18 @@ def test_other_gaps_must_each_be_accepted_and_are_audited(client, app, chair, ag
     meeting_id = make_meeting(0, chair=chair, attended_by=[agencies["POL"]])
     review_id = add_review(meeting_id, "CR/PART", grade=2)  # graded, but no risk and no findings
     page = get_page(client, f"/meetings/{meeting_id}/approve")
-    assert "1 case reviewed, 1 person present." in text_of(page.select_one("main"))
+    assert "1 case on the agenda, none fully recorded; 1 person present." in text_of(page.select_one("main"))
+    complete_id = add_review(meeting_id, "CR/FULL", grade=1)
+    with app.app_context():
+        complete = db.session.get(CaseReview, complete_id)
+        complete.risk_level, complete.findings = RiskLevel.STANDARD, "Attendance within target time."
+        db.session.commit()
+    page = get_page(client, f"/meetings/{meeting_id}/approve")
+    assert "2 cases on the agenda, 1 fully recorded; 1 person present." in text_of(page.select_one("main"))
+    with app.app_context():
+        db.session.delete(db.session.get(CaseReview, complete_id))
+        db.session.commit()
+    page = get_page(client, f"/meetings/{meeting_id}/approve")
     offered = {box["value"]: text_of(box.find_next("label")) for box in page.select("input[name=accepted]")}
     assert offered.keys() == {"statement", f"review-{review_id}"}
     assert "no risk level or findings" in offered[f"review-{review_id}"]

@@ -1722,9 +1722,11 @@ def approval_gaps(record: MeetingRecord) -> list[Gap]:
 
 @dataclass(frozen=True)
 class ApprovalCheck:
-    """The approval check page: how many cases and people present, and the gaps (approval_gaps)."""
+    """The approval check page: how many cases (and how many of them fully recorded: risk, grade and
+    findings) and people present, and the gaps (approval_gaps)."""
 
     reviews: int
+    complete: int
     present: int
     gaps: list[Gap]
 
@@ -1740,7 +1742,8 @@ def approval_check(reader: User, meeting: Meeting) -> ApprovalCheck:
     on_meeting = {"meeting_id": meeting.id}
     reviews = [ReviewLine(meeting, *row) for row in read_rows(_review_lines_statement(reader), on_meeting).all()]
     present = read_rows(_PRESENT, on_meeting).scalar_one()
-    return ApprovalCheck(len(reviews), present, _gaps(meeting, reviews, present))
+    complete = sum(1 for review in reviews if review.progress == ReviewProgress.COMPLETE)
+    return ApprovalCheck(len(reviews), complete, present, _gaps(meeting, reviews, present))
 
 
 def _gaps(meeting: Meeting, reviews: list[ReviewLine], present: int) -> list[Gap]:
