@@ -375,8 +375,33 @@ def test_bad_action_input_creates_nothing(
         overrides["due_date"] = [str(yesterday.day), str(yesterday.month), str(yesterday.year)]
     response = client.post(f"/meetings/{meeting_id}/actions/new", data=action_form(agencies["IDVA"], **overrides))
     assert response.status_code == 200
-    assert error_messages(parse(response))[field] == message
+    page = parse(response)
+    assert error_messages(page)[field] == message
+    # The summary links to the control itself (a date input's day box), so the cursor lands in it.
+    [link] = page.select(".govuk-error-summary a")
+    assert link["href"] == f"#{field}" and page.select_one(f"#{field}").name in ("input", "select", "textarea")
     assert count(app, Action) == 0
+
+
+def test_an_action_raised_with_a_review_links_its_date_error_to_the_day_box(
+    client, chair, agencies, make_meeting, add_review
+):
+    meeting_id = make_meeting(0, chair=chair)
+    review_id = add_review(meeting_id, "CR/DATE")
+    response = client.post(
+        f"/meetings/{meeting_id}/reviews/{review_id}",
+        data={
+            "findings": "Prompt attendance.",
+            "action-description": "Refer to the IDVA service",
+            "action-owning_agency_id": str(agencies["IDVA"].id),
+            "action-due_date": ["31", "2", "2027"],
+        },
+    )
+    page = parse(response)
+    assert error_messages(page)["action-due_date-day"].startswith("Due date must be a real date")
+    links = {text_of(link): link["href"] for link in page.select(".govuk-error-summary a")}
+    assert links[error_messages(page)["action-due_date-day"]] == "#action-due_date-day"
+    assert page.select_one("#action-due_date-day").name == "input"
 
 
 def test_an_inactive_agency_cannot_own_a_new_action(client, app, chair, make_meeting, make_agency):

@@ -120,6 +120,10 @@ def _configure_templates(app: Flask) -> None:
 
     app.jinja_env.globals.update(table_rows)
     app.jinja_env.globals["select_options"] = select_options
+    from tracker.forms import error_href, error_summary
+
+    app.jinja_env.globals["error_summary"] = error_summary
+    app.jinja_env.globals["error_href"] = error_href
     app.jinja_env.globals["filter_select"] = filter_select
     app.jinja_env.globals["filter_input"] = filter_input
     app.jinja_env.globals["app_pagination"] = app_pagination

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from flask import abort
 from flask_wtf import FlaskForm
+from govuk_frontend_wtf.main import wtforms_errors
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -327,6 +328,21 @@ class GovDateField(DateField):
             raise ValueError(
                 f"{self.label.text} must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}, like {self.example}"
             )
+
+
+def error_href(field) -> str:
+    """Where an error summary links for ``field``: the field, or for a date input its day box (GOV.UK's
+    pattern: the link then puts the cursor in a box; a date input's own id is its wrapper's)."""
+    return f"#{field.id}-day" if isinstance(field, GovDateField) else f"#{field.id}"
+
+
+def error_summary(form) -> dict:
+    """govuk-frontend-wtf's error summary parameters for ``form``, each date input linked to its day box."""
+    params = wtforms_errors(form)
+    dates = {f"#{field.id}": error_href(field) for field in form if isinstance(field, GovDateField)}
+    for item in params["errorList"]:
+        item["href"] = dates.get(item["href"], item["href"])
+    return params
 
 
 class DateRequired:
