@@ -126,3 +126,15 @@ def test_a_table_that_scrolls_sideways_can_be_reached_and_scrolled_by_keyboard(
 
     page.set_viewport_size({"width": 1280, "height": 900})
     expect(container).not_to_have_attribute("tabindex", "0")
+
+
+@pytest.mark.parametrize("email", ["chair@example.org", "idva@example.org"])
+def test_pages_reflow_at_320_pixels_wide_without_scrolling_sideways(live_server, page, demo, email):
+    """WCAG 1.4.10: at 320 CSS pixels the page itself never scrolls sideways (a wide table scrolls inside
+    its own container). The account bar's links wrap."""
+    page.set_viewport_size({"width": 320, "height": 700})
+    sign_in(page, live_server, email)
+    for path in ("/", "/actions", "/meetings", "/reports"):
+        page.goto(f"{live_server}{path}")
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], (path, widths)
