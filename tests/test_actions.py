@@ -4,7 +4,7 @@ import csv
 import hashlib
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from tests.conftest import error_messages, get_page, parse, sign_in, text_of
 from tracker.calendar_feed import token_digest
 from tracker.extensions import db
-from tracker.models import Action, ActionUpdate, AuditEvent, User
-from tracker.timeutil import london_today
+from tracker.models import Action, ActionUpdate, Attendance, AttendanceStatus, AuditEvent, Meeting, User
+from tracker.timeutil import LONDON, london_today
 
 
 @pytest.fixture
@@ -131,6 +131,52 @@ def test_chair_home_shows_counts_by_agency_and_next_meetings(client, app, world,
     assert rows["IDVA agency"][0].startswith("1") and rows["IDVA agency"][1:] == ["1", "4"]
     assert rows["HOU agency"][0].startswith("1") and rows["HOU agency"][1:] == ["0", "1"]
     assert len(page.select("[data-testid=next-meetings] li")) == 1
+
+
+def test_home_lists_todays_meeting_all_day_and_minutes_waiting_for_approval(
+    client, app, world, agencies, make_user, make_meeting
+):
+    """A meeting under way this morning is still the chair's next meeting (it was gone from the list
+    once it had started), and earlier meetings whose minutes are not approved are listed to approve,
+    latest first, for chairs only. A partner's meeting is a link only where the partner may open it."""
+    chair = world["chair"]
+    early_today = make_meeting(0, chair=chair, invited=[agencies["IDVA"]], status="in_progress")
+    later = make_meeting(7, chair=chair, invited=[agencies["IDVA"]])
+    last_week = make_meeting(-7, chair=chair, status="in_progress")
+    two_weeks_ago = make_meeting(-14, chair=chair)  # scheduled, never started: its minutes are still to do
+    approved = make_meeting(-21, chair=chair, status="approved")
+    cancelled = make_meeting(-28, chair=chair, status="cancelled")
+    with app.app_context():
+        meeting = db.session.get(Meeting, early_today)
+        meeting.starts_at = datetime.combine(london_today(), time(0, 1), tzinfo=LONDON)
+        db.session.commit()
+    sign_in(client, chair.email, chair.password)
+    page = get_page(client, "/")
+    listed = [a["href"] for a in page.select("[data-testid=next-meetings] a")]
+    assert listed[:2] == [f"/meetings/{early_today}", f"/meetings/{later}"]
+    assert "In progress" in text_of(page.select("[data-testid=next-meetings] li")[0])
+    waiting = [a["href"] for a in page.select("[data-testid=awaiting-approval] a")]
+    assert waiting == [f"/meetings/{m}" for m in (last_week, world["meeting"], two_weeks_ago)]  # 7, 10, 14 days ago
+    assert f"/meetings/{approved}" not in waiting and f"/meetings/{cancelled}" not in waiting
+
+    manager = make_user("manager", agencies["POL"])
+    client.post("/sign-out")
+    sign_in(client, manager.email, manager.password)
+    page = get_page(client, "/")
+    assert page.select_one("[data-testid=awaiting-approval]") is None
+    assert [a["href"] for a in page.select("[data-testid=next-meetings] a")][:1] == [f"/meetings/{early_today}"]
+
+    partner = make_user("partner", agencies["IDVA"])
+    with app.app_context():
+        db.session.add(Attendance(meeting_id=early_today, agency_id=agencies["IDVA"].id, person_name="IDVA",
+                                  status=AttendanceStatus.PRESENT))  # fmt: skip
+        db.session.commit()
+    client.post("/sign-out")
+    sign_in(client, partner.email, partner.password)
+    items = get_page(client, "/").select("[data-testid=next-meetings] li")
+    assert items[0].a["href"] == f"/meetings/{early_today}"  # attended: it may open it
+    assert items[1].a is None  # invited, agenda not published: named, not linked
+    assert client.get(f"/meetings/{later}").status_code == 404
 
 
 def test_home_pages_query_count_does_not_grow(client, app, world, agencies, idva, add_action, query_counter):

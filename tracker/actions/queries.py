@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination
@@ -38,7 +38,7 @@ from tracker.permissions import (
     sees_every_agency,
     statement_per_reader,
 )
-from tracker.timeutil import LONDON, london_today, utcnow
+from tracker.timeutil import LONDON, london_today
 
 DUE_SOON_DAYS = 7
 
@@ -640,21 +640,50 @@ def partner_home(user, limit: int = 25) -> PartnerHome:
     return PartnerHome(counts, actions, max(0, counts["open"] - len(actions)))
 
 
+class MeetingLink(NamedTuple):
+    meeting: Meeting
+    may_open: bool  # whether the reader may open its page (a partner sees only some of those it is invited to)
+
+
 @statement_per_reader
 def _next_meetings(reader: Reader):
+    every = sees_every_agency(reader)
     query = (
-        select(Meeting)
+        select(Meeting, (literal(True) if every else meeting_scope(reader)).label("may_open"))
         .where(
-            Meeting.starts_at >= bindparam("now", type_=Meeting.starts_at.type),
+            Meeting.starts_at >= bindparam("from", type_=Meeting.starts_at.type),
             Meeting.status != MeetingStatus.CANCELLED,
         )
         .order_by(Meeting.starts_at)
         .limit(bindparam("limit", type_=Integer))
     )
-    if not sees_every_agency(reader):
+    if not every:
         query = query.where(or_(meeting_scope(reader), Meeting.invited_agencies.any(Agency.id == reader.agency_id)))
     return query
 
 
-def next_meetings(user, limit: int = 3) -> list[Meeting]:
-    return list(db.session.scalars(_next_meetings(user), {"now": utcnow(), "limit": limit}))
+def _start_of_today() -> datetime:
+    return datetime.combine(london_today(), time(0), tzinfo=LONDON)
+
+
+def next_meetings(user, limit: int = 3) -> list[MeetingLink]:
+    """Today's meetings (all day: one under way is still the chair's next) and the ones after them."""
+    rows = db.session.execute(_next_meetings(user), {"from": _start_of_today(), "limit": limit})
+    return [MeetingLink(meeting, bool(may_open)) for meeting, may_open in rows]
+
+
+_AWAITING_APPROVAL = (
+    select(Meeting)
+    .where(
+        Meeting.starts_at < bindparam("before", type_=Meeting.starts_at.type),
+        Meeting.status.in_([MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS]),
+    )
+    .order_by(Meeting.starts_at.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+def awaiting_approval(limit: int = 5) -> list[Meeting]:
+    """Meetings held before today whose minutes are not yet approved (nor the meeting cancelled), latest
+    first: for those who approve minutes, who would otherwise find them only in the meetings list."""
+    return list(db.session.scalars(_AWAITING_APPROVAL, {"before": _start_of_today(), "limit": limit}))

@@ -29,6 +29,8 @@ def home():
         context["mine"] = action_queries.partner_home(user)
     else:
         context["workload"] = action_queries.workload_by_agency()
+    if can(user, Capability.APPROVE_MINUTES):
+        context["awaiting_approval"] = action_queries.awaiting_approval()
     if may_decide_extensions(user):
         context["extension_requests"], context["extension_total"] = action_queries.pending_extension_requests()
     return render_template("main/home.html", **context)
