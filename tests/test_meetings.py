@@ -1344,3 +1344,22 @@ def test_matters_arisings_first_case_is_found_among_the_meetings_own_reviews(app
     # index in its place when sequential scans are priced out).
     first_review_read = plan.split("on case_reviews first_review", 1)[1].split("->", 1)[0]
     assert "Index Cond: (meeting_id =" in first_review_read, plan
+
+
+def test_an_approved_meetings_task_list_shows_no_work_to_do(client, app, chair, agencies, make_meeting, add_action):
+    """Once the minutes are approved (locked), nothing on the meeting page is a to-do: an agenda never
+    published is "Not published", open matters arising a count, not "to review" tags."""
+    earlier = make_meeting(-21, chair=chair)
+    add_action(earlier, agencies["IDVA"], due_in_days=-3)
+    meeting_id = make_meeting(-7, chair=chair, attended_by=[agencies["POL"]], status="approved")
+    page = get_page(client, f"/meetings/{meeting_id}")
+    tags = [text_of(tag) for tag in page.select(".govuk-task-list__status .govuk-tag")]
+    assert tags == []
+    statuses = {
+        text_of(item.select_one(".govuk-task-list__name-and-hint")).split(" ")[0]: text_of(
+            item.select_one(".govuk-task-list__status")
+        )
+        for item in page.select(".govuk-task-list__item")
+    }
+    assert statuses["Publish"] == "Not published"
+    assert statuses["Matters"] == "1 open"
