@@ -101,6 +101,11 @@ def test_a_double_submitted_agenda_makes_one_review_per_case(client, app, chair,
         (("   ", ["IDVA"]), "Enter the case reference, or untick its agencies"),
         ("X" * 41, "Case reference must be 40 characters or fewer"),
         ("CR/1\nJane Smith", "Case reference must be on one line"),
+        ("jane smith", "Case reference must be a crime or incident number, with digits: never a person's name"),
+        (
+            ("CR/NO-DIGITS", ["IDVA"]),
+            "Case reference must be a crime or incident number, with digits: never a person's name",
+        ),
         (("CR/1", ["999999"]), "Select agencies from the list"),
     ],
 )

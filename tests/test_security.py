@@ -237,7 +237,7 @@ def test_hostile_values_on_the_meeting_pages_answer_a_page_not_an_error(client, 
         agency_id = tracker_db_session_first_agency_id()
     twice = client.post(
         f"/meetings/{meeting_id}/agenda",
-        data={"rows-0-reference": "CR/DUP", "rows-0-agency_ids": [agency_id, agency_id], "save": "y"},
+        data={"rows-0-reference": "CR/DUP/1", "rows-0-agency_ids": [agency_id, agency_id], "save": "y"},
     )
     assert twice.status_code in (200, 302)
     due = ["1", "1", "9" * 20]

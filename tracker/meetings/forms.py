@@ -135,6 +135,9 @@ def _case_reference(form, field):
         raise ValidationError("Case reference must be on one line")
     if len(value) > 40:
         raise ValidationError("Case reference must be 40 characters or fewer")
+    # A crime or incident number has digits; a name typed by mistake has none (and must not be kept).
+    if value.strip() and not any(character.isdigit() for character in value):
+        raise ValidationError("Case reference must be a crime or incident number, with digits: never a person's name")
 
 
 class AddCaseForm(TrackerForm):
