@@ -459,6 +459,9 @@ def test_partner_sees_only_what_concerns_their_agency(client, app, agencies, mak
     assert "1 action for your agency" in text_of(owns)
     review_page = get_page(client, f"/meetings/{scoped_world['meeting']}/reviews/{scoped_world['owns_action']}")
     assert "IDVA action" in text_of(review_page.select_one("[data-testid=actions-table]"))
+    # Each action it lists links to its page, which the partner may open.
+    links = [a["href"] for a in review_page.select("[data-testid=actions-table] tbody a")]
+    assert links and all(client.get(href).status_code == 200 for href in links)
     # Other agencies' actions are counted beside the actions they sit with: here one meeting-level
     # police action. The police action on a case IDVA may not see is counted once, after the cases.
     [hidden] = page.select("[data-testid=hidden-actions]")

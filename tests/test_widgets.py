@@ -995,15 +995,16 @@ def test_the_actions_tables_rows_in_python_give_the_cells_the_loop_gave(app):
     from tracker.rows import action_rows
 
     actions = [
-        SimpleNamespace(reference="A-00001", description="Refer <to> MARAC & report", status=ActionStatus.OPEN,
+        SimpleNamespace(id=1, reference="A-00001", description="Refer <to> MARAC & report", status=ActionStatus.OPEN,
                         due_date=date(2026, 11, 20), owning_agency=SimpleNamespace(code="I<D>VA"),
                         owner=SimpleNamespace(display_name='Ann "<b>"')),
-        SimpleNamespace(reference="A-00002", description="Later", status=ActionStatus.COMPLETED,
+        SimpleNamespace(id=2, reference="A-00002", description="Later", status=ActionStatus.COMPLETED,
                         due_date=date(2026, 12, 20), owning_agency=SimpleNamespace(code="HOU"), owner=None),
     ]  # fmt: skip
     loop = app.jinja_env.from_string(
         """{% set rows = [] %}{% for action in actions %}
-  {% set described %}<strong>{{ action.reference }}</strong> {{ action.description }}{% endset %}
+  {% set described %}<a class="govuk-link" href="{{ url_for('actions.action', action_id=action.id) }}">
+    {{- action.reference }}</a> {{ action.description }}{% endset %}
   {% do rows.append([{"html": described}, {"text": action.owning_agency.code},
     {"text": action.owner.display_name if action.owner else "Agency SPOC"}, {"text": action.due_date|date},
     {"html": action_status(action, today)}]) %}

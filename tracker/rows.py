@@ -61,11 +61,20 @@ LATEST_UPDATE_SHOWN, LATEST_UPDATE_LEEWAY = 120, 5
 
 
 def action_rows(actions, today) -> list[list[dict]]:
-    """The actions tables of a case and a case review: the action (reference in bold, description),
-    the owning agency's code, the owner or "Agency SPOC", the due date and the status."""
+    """The actions tables of a case and a case review (actions the reader may see): the action (its
+    reference, a link to its page, and description), the owning agency's code, the owner or "Agency
+    SPOC", the due date and the status."""
+    if not actions:
+        return []
+    action_url = url_maker("actions.action", "action_id")
     return [
         [
-            {"html": Markup(f"<strong>{escape(action.reference)}</strong> {escape(action.description)}")},  # noqa: S704 - escaped  # nosec B704
+            {
+                "html": Markup(  # noqa: S704 - escaped  # nosec B704
+                    f'<a class="govuk-link" href="{escape(action_url(action.id))}">{escape(action.reference)}</a> '
+                    f"{escape(action.description)}"
+                )
+            },
             {"text": action.owning_agency.code},
             {"text": action.owner.display_name if action.owner else "Agency SPOC"},
             {"text": format_date(action.due_date)},
