@@ -119,6 +119,17 @@ def test_bad_case_references(client, app, chair, agencies, make_meeting, row, me
     assert count(app, Case) == 0
 
 
+def test_the_agenda_says_what_each_agency_code_stands_for(client, chair, agencies, make_meeting):
+    """The agencies' checkboxes are labelled by code (fifteen to a row); a key gives each one's name."""
+    meeting_id = make_meeting(0, chair=chair, invited=[agencies["IDVA"], agencies["HOU"]])
+    page = get_page(client, f"/meetings/{meeting_id}/agenda")
+    key = page.select_one("[data-testid=agency-codes]")
+    assert [(text_of(dt), text_of(dt.find_next("dd"))) for dt in key.select("dt")] == [
+        ("HOU", agencies["HOU"].name),
+        ("IDVA", agencies["IDVA"].name),
+    ]
+
+
 def test_the_agendas_error_summary_names_each_case_by_its_row(client, chair, agencies, make_meeting):
     meeting_id = make_meeting(0, chair=chair, invited=list(agencies.values()))
     idva = [agencies["IDVA"].id]

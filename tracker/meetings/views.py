@@ -145,6 +145,7 @@ def agenda(meeting_id: int):
         reviews=reviews,
         agenda=operations.agenda_token_of(reviews),
         move_form=forms.MoveReviewForm(formdata=None),
+        agencies=agencies,
     )
 
 
