@@ -501,7 +501,7 @@ def test_spoc_assigns_an_owner_within_the_agency_only(client, app, world, agenci
     response = client.post(
         f"/actions/{action_id}/owner", data={"owner-owner_id": outsider.id, "owner-version": version_of(app, action_id)}
     )
-    assert error_messages(parse(response))["owner-owner_id"] == "The named owner must belong to the owning agency"
+    assert error_messages(parse(response))["owner-owner_id"] == "Select the named owner from the list"
     client.post(
         f"/actions/{action_id}/owner",
         data={"owner-owner_id": colleague.id, "owner-version": version_of(app, action_id)},
@@ -876,7 +876,7 @@ def test_an_administrator_is_never_offered_or_accepted_as_an_actions_owner(
     response = client.post(
         f"/actions/{action_id}/owner", data={"owner-owner_id": admin.id, "owner-version": version_of(app, action_id)}
     )
-    assert error_messages(parse(response))["owner-owner_id"] == "The named owner must belong to the owning agency"
+    assert error_messages(parse(response))["owner-owner_id"] == "Select the named owner from the list"
     with app.app_context():
         assert db.session.get(Action, action_id).owner_id is None
 
@@ -948,7 +948,7 @@ def test_a_manager_who_cannot_update_actions_is_never_offered_or_accepted_as_an_
     response = client.post(
         f"/actions/{action_id}/owner", data={"owner-owner_id": manager.id, "owner-version": version_of(app, action_id)}
     )
-    assert error_messages(parse(response))["owner-owner_id"] == "The named owner must belong to the owning agency"
+    assert error_messages(parse(response))["owner-owner_id"] == "Select the named owner from the list"
     with app.app_context():
         assert db.session.get(Action, action_id).owner_id is None
     client.post(

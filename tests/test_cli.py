@@ -6,6 +6,7 @@ from tests.conftest import get_page, make_test_app, sign_in
 from tracker.demo import DEMO_PASSWORD, DEMO_USERS, HISTORY_WEEKS
 from tracker.extensions import db
 from tracker.models import Action, Agency, AgencyReturn, AuditEvent, CaseReview, Meeting, User
+from tracker.permissions import may_own_actions
 
 
 def test_create_admin_with_flags_and_environment_password(app):
@@ -76,6 +77,9 @@ def test_seed_demo_loads_a_lived_in_history_once(app):
             mine = [a for a in actions if a.owning_agency.code == code]
             assert any(a.is_overdue for a in mine) and any(a.status == "completed" for a in mine)
             assert any(a.status == "in_progress" for a in mine)
+        # Every named owner may own actions (the administrator, of the police agency, owned a share).
+        owners = {a.owner for a in actions if a.owner is not None}
+        assert owners and all(may_own_actions(owner) for owner in owners)
     for email, *_ in DEMO_USERS:
         assert sign_in(app.test_client(), email, DEMO_PASSWORD).headers["Location"] == "/"
 

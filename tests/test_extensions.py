@@ -101,6 +101,21 @@ def test_a_request_needs_a_reason_and_a_later_date(client, app, people, overdue_
     assert requests_of(app, overdue_action) == []
 
 
+def test_the_example_new_due_date_is_one_the_form_accepts(
+    client, app, people, agencies, make_meeting, add_action, smtp_server
+):
+    """Two weeks after the current due date when that is later than today: an example two weeks from
+    today would be refused for an action due in a month."""
+    meeting_id = make_meeting(-20, chair=people["chair"], attended_by=[agencies["IDVA"]])
+    later = add_action(meeting_id, agencies["IDVA"], due_in_days=30)
+    as_user(client, people["idva"])
+    hint = text_of(get_page(client, f"/actions/{later}").select_one("#extension-requested_due_date-hint"))
+    example = london_today() + timedelta(days=44)
+    assert hint == f"For example, {example.day} {example.month} {example.year}"
+    response, _ = ask(client, later, 44)
+    assert response.status_code == 302
+
+
 def test_a_partner_asks_and_the_action_stays_overdue_until_a_chair_agrees(
     client, app, people, overdue_action, smtp_server
 ):

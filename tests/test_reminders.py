@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tracker.extensions import db
-from tracker.models import Action, AuditEvent, ReminderSent, User
+from tracker.models import Action, AuditEvent, ReminderSent, Role, User
 
 
 @pytest.fixture
@@ -140,6 +140,18 @@ def test_a_named_owner_moved_to_another_agency_is_not_reminded_and_the_spoc_is(
 ):
     with app.app_context():
         db.session.get(User, people["owner"].id).agency_id = agencies["HOU"].id
+        db.session.commit()
+    assert run(app).exit_code == 0
+    sent = by_recipient(smtp_server)
+    assert ("owner@example.org", "Actions to follow up") not in sent
+    assert f"A-{actions['owned_due_soon']:05d}" in sent[("spoc@example.org", "Actions to follow up")]["body"]
+
+
+def test_a_named_owner_made_a_manager_is_not_reminded_and_the_spoc_is(app, smtp_server, people, actions):
+    """A manager reads actions and cannot update them: an owner whose account became a manager's (or an
+    action owned by one before managers stopped being offered as owners) is followed up by the SPOC."""
+    with app.app_context():
+        db.session.get(User, people["owner"].id).role = Role.MANAGER
         db.session.commit()
     assert run(app).exit_code == 0
     sent = by_recipient(smtp_server)

@@ -42,7 +42,7 @@ from tracker.models import (
     User,
 )
 from tracker.models.extension import ExtensionStatus
-from tracker.permissions import sees_own_agency_only
+from tracker.permissions import may_own_actions, sees_own_agency_only
 from tracker.reviews import operations as review_operations
 from tracker.timeutil import LONDON, london_today, utcnow
 
@@ -280,7 +280,10 @@ def _approve(meeting, chair) -> None:
 
 def _seed_action(rng, meeting, review, agency, users, chair, today) -> None:
     meeting_day = meeting.starts_at.astimezone(LONDON).date()
-    owner = next((u for u in users.values() if u.agency_id == agency.id and sees_own_agency_only(u)), None)
+    owner = next(
+        (u for u in users.values() if u.agency_id == agency.id and sees_own_agency_only(u) and may_own_actions(u)),
+        None,
+    )
     action = meeting_operations.raise_action(
         meeting,
         review=review,

@@ -282,10 +282,11 @@ def optional_int(value):
         return None
 
 
-def date_example() -> str:
-    """An example date for a date input's hint and errors, two weeks ahead (every date the forms ask for
-    is today or later: a due date, a meeting's), as it is typed: "12 12 2026"."""
-    example = london_today() + timedelta(days=14)
+def date_example(after: date | None = None) -> str:
+    """An example date for a date input's hint and errors, two weeks after today (every date the forms
+    ask for is today or later: a due date, a meeting's) or after ``after`` if that is later, as it is
+    typed: "12 12 2026"."""
+    example = max(london_today(), after or date.min) + timedelta(days=14)
     return f"{example.day} {example.month} {example.year}"
 
 
@@ -301,6 +302,11 @@ class GovDateField(DateField):
         self.example = date_example()
         kwargs.setdefault("description", f"For example, {self.example}")
         super().__init__(label, validators, format="%d %m %Y", **kwargs)
+
+    def example_after(self, day: date) -> None:
+        """Give an example after ``day`` (a new due date after the current one)."""
+        self.example = date_example(after=day)
+        self.description = f"For example, {self.example}"
 
     def process_formdata(self, valuelist):
         if not valuelist:

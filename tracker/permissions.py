@@ -382,10 +382,17 @@ def may_assign_owner(user: User, action: Action) -> bool:
     )
 
 
+def may_own_actions(user: User) -> bool:
+    """Whether ``user`` may be named as an action's owner (action_owner_condition, in Python)."""
+    return user.active and can(user, Capability.UPDATE_ACTIONS)
+
+
 def follows_up_as_named_owner(user: User | None, action: Action) -> bool:
-    """The named owner follows the action up (and is reminded) only while active and still in the
-    owning agency; someone moved to another agency no longer hears about their old agency's actions."""
-    return user is not None and user.active and user.agency_id == action.owning_agency_id
+    """The named owner follows the action up (and is reminded) only while they may own actions (active,
+    and able to update them: not an account made a manager since) and still in the owning agency;
+    someone moved to another agency no longer hears about their old agency's actions. Otherwise the
+    agency's SPOC follows it up."""
+    return user is not None and may_own_actions(user) and user.agency_id == action.owning_agency_id
 
 
 def may_cancel_action(user: User) -> bool:

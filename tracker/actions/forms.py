@@ -101,8 +101,9 @@ class OwnerForm(TrackerForm):
         self._member_ids = {member.id for member in members}
 
     def validate_owner_id(self, field):
+        # Not a member who may update actions (another agency's officer, a manager, an administrator).
         if field.data is not None and field.data not in self._member_ids:
-            raise ValidationError("The named owner must belong to the owning agency")
+            raise ValidationError("Select the named owner from the list")
 
 
 class CancelActionForm(TrackerForm):
@@ -159,6 +160,8 @@ class ExtensionRequestForm(TrackerForm):
     def __init__(self, *args, today=None, current_due=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._today, self._current_due = today, current_due
+        if current_due is not None:  # the example must be a date the form accepts
+            self.requested_due_date.example_after(current_due)
 
     def validate_requested_due_date(self, field):
         if field.data is None:

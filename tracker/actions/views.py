@@ -132,7 +132,9 @@ def _forms_for(action, wanted: set[str], **overrides):
     factories = {
         "progress": lambda: ActionProgressForm(formdata=None, action=action, version=action.version, prefix="progress"),
         "due": lambda: DueDateForm(formdata=None, today=london_today(), version=action.version, prefix="due"),
-        "extension": lambda: ExtensionRequestForm(formdata=None, version=action.version, prefix="extension"),
+        "extension": lambda: ExtensionRequestForm(
+            formdata=None, version=action.version, current_due=action.due_date, prefix="extension"
+        ),
         "owner": lambda: OwnerForm(
             formdata=None,
             members=queries.agency_members(action.owning_agency_id),

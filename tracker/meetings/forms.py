@@ -136,7 +136,7 @@ def _case_reference(form, field):
     if len(value) > 40:
         raise ValidationError("Case reference must be 40 characters or fewer")
     # A crime or incident number has digits; a name typed by mistake has none (and must not be kept).
-    if value.strip() and not any(character.isdigit() for character in value):
+    if value.strip() and not re.search(r"[0-9]", value):  # not str.isdigit: that takes "²" too
         raise ValidationError("Case reference must be a crime or incident number, with digits: never a person's name")
 
 

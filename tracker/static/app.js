@@ -36,10 +36,12 @@ for (const owners of document.querySelectorAll("select[data-owners-of]")) {
   if (!agency) {
     continue;
   }
+  // An option's text has its runs of spaces collapsed, a group's label not: compare them collapsed.
+  const collapsed = (text) => text.replace(/\s+/g, " ").trim();
   const offerTheChosenAgencysMembers = () => {
-    const chosen = agency.value ? agency.options[agency.selectedIndex].text : null;
+    const chosen = agency.value ? collapsed(agency.options[agency.selectedIndex].text) : null;
     for (const group of owners.querySelectorAll("optgroup")) {
-      const elsewhere = chosen !== null && group.label !== chosen;
+      const elsewhere = chosen !== null && collapsed(group.label) !== chosen;
       group.hidden = elsewhere;
       group.disabled = elsewhere;
     }
