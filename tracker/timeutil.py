@@ -70,3 +70,8 @@ def format_datetime(value: datetime | None) -> str:
 def london_today():
     """Today's date in Europe/London: due dates are London dates."""
     return datetime.now(LONDON).date()
+
+
+def london_midnight(day: date) -> datetime:
+    """The moment ``day`` begins in Europe/London (a date filter's bound; "today" from its start)."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)

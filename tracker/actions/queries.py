@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination
@@ -38,13 +38,9 @@ from tracker.permissions import (
     sees_every_agency,
     statement_per_reader,
 )
-from tracker.timeutil import LONDON, london_today
+from tracker.timeutil import LONDON, london_midnight, london_today
 
 DUE_SOON_DAYS = 7
-
-
-def _london_midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
 
 
 LATEST_UPDATE_CHARS = 200
@@ -112,8 +108,8 @@ def _values(f: ActionFilter) -> dict:
         "today": london_today(),
         "due_from": f.due_from,
         "due_to": f.due_to,
-        "meetings_from": _london_midnight(f.meetings_from) if f.meetings_from else None,
-        "meetings_to": _london_midnight(f.meetings_to + timedelta(days=1)) if f.meetings_to else None,
+        "meetings_from": london_midnight(f.meetings_from) if f.meetings_from else None,
+        "meetings_to": london_midnight(f.meetings_to + timedelta(days=1)) if f.meetings_to else None,
         "meeting_id": f.meeting_id,
         "owner_id": f.owner_id,
         "case_reference": f"%{f.case_reference.upper()}%",
@@ -662,13 +658,9 @@ def _next_meetings(reader: Reader):
     return query
 
 
-def _start_of_today() -> datetime:
-    return datetime.combine(london_today(), time(0), tzinfo=LONDON)
-
-
 def next_meetings(user, limit: int = 3) -> list[MeetingLink]:
     """Today's meetings (all day: one under way is still the chair's next) and the ones after them."""
-    rows = db.session.execute(_next_meetings(user), {"from": _start_of_today(), "limit": limit})
+    rows = db.session.execute(_next_meetings(user), {"from": london_midnight(london_today()), "limit": limit})
     return [MeetingLink(meeting, bool(may_open)) for meeting, may_open in rows]
 
 
@@ -686,4 +678,4 @@ _AWAITING_APPROVAL = (
 def awaiting_approval(limit: int = 5) -> list[Meeting]:
     """Meetings held before today whose minutes are not yet approved (nor the meeting cancelled), latest
     first: for those who approve minutes, who would otherwise find them only in the meetings list."""
-    return list(db.session.scalars(_AWAITING_APPROVAL, {"before": _start_of_today(), "limit": limit}))
+    return list(db.session.scalars(_AWAITING_APPROVAL, {"before": london_midnight(london_today()), "limit": limit}))

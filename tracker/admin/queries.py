@@ -29,11 +29,7 @@ from tracker.models import (
 )
 from tracker.models.case import case_review_themes
 from tracker.params import date_param, id_param, search_text
-from tracker.timeutil import LONDON, utcnow
-
-
-def london_midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
+from tracker.timeutil import london_midnight, utcnow
 
 
 @dataclass(frozen=True)

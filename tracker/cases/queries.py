@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 
 from flask_sqlalchemy.pagination import Pagination
@@ -17,20 +17,16 @@ from tracker.extensions import db, read_rows
 from tracker.models import Action, Agency, Case, CaseReview, LearningTheme, Meeting, RiskLevel
 from tracker.models.case import case_review_agencies, case_review_themes
 from tracker.permissions import Reader, can_see_action, case_review_scope, statement_per_reader
-from tracker.timeutil import LONDON
-
-
-def _london_midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
+from tracker.timeutil import london_midnight
 
 
 def _review_conditions(criteria: CaseSearch) -> list:
     """SQL conditions on CaseReview (joined to its Meeting) for everything but the case reference."""
     conditions: list = []
     if criteria.reviewed_from:
-        conditions.append(Meeting.starts_at >= _london_midnight(criteria.reviewed_from))
+        conditions.append(Meeting.starts_at >= london_midnight(criteria.reviewed_from))
     if criteria.reviewed_to:
-        conditions.append(Meeting.starts_at < _london_midnight(criteria.reviewed_to + timedelta(days=1)))
+        conditions.append(Meeting.starts_at < london_midnight(criteria.reviewed_to + timedelta(days=1)))
     if criteria.theme_id is not None:
         themes = case_review_themes
         conditions.append(

@@ -72,7 +72,7 @@ from tracker.permissions import (
     statement_per_reader,
 )
 from tracker.sqlfunctions import OuterLoopJoin
-from tracker.timeutil import LONDON, london_today, utcnow
+from tracker.timeutil import LONDON, london_midnight, london_today, utcnow
 
 
 @dataclass(frozen=True)
@@ -105,10 +105,6 @@ class MeetingFilters:
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
         }
-
-
-def _london_midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
 
 
 # Pages show a meeting's chair by name only.
@@ -185,9 +181,9 @@ def meetings_page(user: User, filters: MeetingFilters, page: int, per_page: int)
         if filters.status:
             conditions.append(Meeting.status == MeetingStatus(filters.status))
         if filters.date_from:
-            conditions.append(Meeting.starts_at >= _london_midnight(filters.date_from))
+            conditions.append(Meeting.starts_at >= london_midnight(filters.date_from))
         if filters.date_to:
-            conditions.append(Meeting.starts_at < _london_midnight(filters.date_to + timedelta(days=1)))
+            conditions.append(Meeting.starts_at < london_midnight(filters.date_to + timedelta(days=1)))
         items = _meetings_listed([meeting_scope(user), *conditions])
         count = meetings_in_scope_counted(user, *conditions) if counted else None
     return MeetingsPage(items, count, {"now": utcnow()}, page=page, per_page=per_page)
